@@ -1,0 +1,23 @@
+"""Label normalisation for matching printed labels against the registry.
+
+Real reports drift in width (``(三)`` vs ``（三）``), numbering (``1、`` / ``1．`` / ``1.``),
+spacing (``第二十条 第（一）项``, letter-spaced headers) and quotes. Matching compares the
+normalised forms, so the registry only has to list genuine wording variants.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_DROP = re.compile(r"[\s\u3000“”\"'‘’「」『』]+")
+_NUM_SEP = re.compile(r"^(\d+)[、．.,，]")
+
+
+def normalise(text: str) -> str:
+    """NFKC, no white space or quotes, ASCII parentheses, ``1、``/``1．`` → ``1.``."""
+    s = unicodedata.normalize("NFKC", text)
+    s = _DROP.sub("", s)
+    s = s.replace("（", "(").replace("）", ")").replace("：", ":").replace("，", ",")
+    s = s.replace("、", "、")  # NFKC leaves the ideographic comma; kept as the clause joiner
+    return _NUM_SEP.sub(r"\1.", s)
