@@ -104,6 +104,7 @@ class ExtractionResult:
     method: str | None = None  # text | ocr
     seconds: float = 0.0
     parser_version: str = ""
+    narrative: str | None = None  # text of section 一 (总体情况), for narrative-vs-table checks
 
     @property
     def values(self) -> dict[str, int | float]:
@@ -127,4 +128,5 @@ class ExtractionResult:
             "method": self.method,
             "seconds": round(self.seconds, 3),
             "parser_version": self.parser_version,
+            "narrative": self.narrative,
         }
