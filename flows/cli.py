@@ -1,15 +1,34 @@
 """The ``gidar`` command line: thin argument parsing that calls the stages and flows.
 
-Heavy imports (Prefect, Great Expectations) happen inside the commands that need them, so
-``gidar --help`` and ``gidar extract`` start fast.
+Heavy imports (Prefect, Great Expectations, pdfplumber, DuckDB) happen inside the commands
+that need them, so ``gidar --help`` and every subcommand's ``--help`` start fast.
+Exit codes: 0 ok, 1 an ingest had reports that did not reach the warehouse (or a command
+failed), 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+
+from gidar.settings import Settings
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    s = Settings.from_env()
+    if getattr(args, "data_dir", None):
+        s = s.rebase(Path(args.data_dir))
+    return s
+
+
+def _warehouse(args: argparse.Namespace) -> Path:
+    return Path(args.warehouse) if args.warehouse else _settings(args).warehouse
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -24,17 +43,182 @@ def _cmd_extract(args: argparse.Namespace) -> int:
         write_json(result, out / f"{Path(result.source).stem}.json")
         print(f"{result.status:<15} {Path(result.source).name}  {result.message}")
     print(f"{n_ok}/{n} reports ok → {out}")
-    return 0
+    return EXIT_OK
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
+    from flows.prefect_env import configure_prefect
+    from flows.sources import resolve_source
+
+    s = _settings(args)
+    if args.verbose:
+        s = replace(s, verbose=True)
+    try:
+        resolve_source(args.source)  # fail fast with a usage error before Prefect starts
+    except (FileNotFoundError, ValueError) as e:
+        print(f"gidar ingest: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    configure_prefect(s)  # must precede the first `import prefect`
+    from flows.ingest import ingest
+
+    summary = ingest(
+        source=args.source,
+        warehouse=str(_warehouse(args)),
+        lake=str(args.lake or s.lake),
+        force=args.force,
+        cache=str(s.cache),
+        data_docs=str(s.data_docs),
+        site=str(s.site),
+    )
+    if args.json:
+        print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
+    return EXIT_FAILED if summary.n_failed else EXIT_OK
+
+
+def _open_read_only(path: Path) -> Any:
+    import duckdb
+
+    if not path.exists():
+        raise SystemExit(f"gidar: no warehouse at {path} (run `gidar ingest` first or pass --warehouse)")
+    return duckdb.connect(str(path), read_only=True)
+
+
+def _cmd_query(args: argparse.Namespace) -> int:
+    from flows.tables import format_table, rows_to_json
+
+    con = _open_read_only(_warehouse(args))
+    try:
+        cur = con.execute(args.sql)
+        columns = [d[0] for d in cur.description or []]
+        rows = cur.fetchall()
+    finally:
+        con.close()
+    print(rows_to_json(columns, rows) if args.json else format_table(columns, rows, max_width=args.max_width))
+    return EXIT_OK
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from extract.evaluate import format_report, run_eval
+
+    report = run_eval(Path(args.truth_dir), out_dir=Path(args.out) if args.out else None)
+    print(format_report(report))
+    return EXIT_OK
+
+
+def _cmd_dq(args: argparse.Namespace) -> int:
+    from flows.stages import dq_report
+
+    print(dq_report(_warehouse(args)))
+    return EXIT_OK
+
+
+def _cmd_dashboard(args: argparse.Namespace) -> int:
+    from flows.stages import build_dashboard
+
+    out = Path(args.out) if args.out else _settings(args).site
+    built = build_dashboard(_warehouse(args), out)
+    if built is None:
+        print("gidar dashboard: the dashboard builder (warehouse.dashboard) is not installed", file=sys.stderr)
+        return EXIT_FAILED
+    print(f"dashboard → {built}")
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace) -> int:
+    from flows.prefect_env import configure_prefect
+
+    s = _settings(args)
+    configure_prefect(s)
+    from flows.serve import build_deployment, serve
+    from flows.sources import is_url
+
+    # Absolute paths: scheduled runs must not depend on the working directory of a later restart.
+    source = args.source if is_url(args.source) else str(Path(args.source).resolve())
+    deployment = build_deployment(
+        source,
+        warehouse=str(_warehouse(args).resolve()),
+        lake=str(Path(args.lake or s.lake).resolve()),
+        cron=args.cron,
+        interval=args.interval,
+        force=args.force,
+        name=args.name,
+    )
+    serve(deployment)
+    return EXIT_OK
+
+
+def _add_warehouse(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--warehouse", metavar="FILE", help="DuckDB file (default: $GIDAR_WAREHOUSE or data/gidar.duckdb)")
+    p.add_argument("--data-dir", metavar="DIR", help="base folder for all outputs (default: $GIDAR_DATA_DIR or data)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="gidar", description=__doc__)
-    sub = p.add_subparsers(dest="command", required=True)
+    p = argparse.ArgumentParser(
+        prog="gidar",
+        description="ETL of Government Information Disclosure Annual Reports (政府信息公开工作年度报告): "
+        "PDF → Parquet → Great Expectations → DuckDB.",
+        epilog="Exit codes: 0 ok, 1 reports failed to load (or a command failed), 2 usage error.",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     e = sub.add_parser("extract", help="read report PDFs and write one <stem>.json per PDF")
     e.add_argument("inputs", nargs="+", help="PDF files or folders of PDFs")
     e.add_argument("--out", required=True, help="output folder")
     e.set_defaults(func=_cmd_extract)
+
+    i = sub.add_parser(
+        "ingest",
+        help="download, extract, validate and load reports into the warehouse",
+        description="Ingest a folder of PDFs, one PDF or URL, or a manifest (CSV with a url or path column, "
+        "or a text file with one URL/path per line). Files already loaded with the same sha256 and parser "
+        "version are skipped. Runs a Prefect flow (a temporary local server unless PREFECT_API_URL is set).",
+    )
+    i.add_argument("source", help="folder, PDF, URL or manifest")
+    _add_warehouse(i)
+    i.add_argument("--lake", metavar="DIR", help="Parquet lake folder (default: $GIDAR_LAKE or data/lake)")
+    i.add_argument("--force", action="store_true", help="re-extract and reload every file, even unchanged ones")
+    i.add_argument("--json", action="store_true", help="also print the run summary as JSON")
+    i.add_argument("-v", "--verbose", action="store_true", help="show Prefect's INFO logs")
+    i.set_defaults(func=_cmd_ingest)
+
+    q = sub.add_parser("query", help="run SQL on the warehouse (read-only) and print the result")
+    q.add_argument("sql", help='e.g. "SELECT status, count(*) FROM reports GROUP BY ALL"')
+    _add_warehouse(q)
+    q.add_argument("--json", action="store_true", help="print a JSON list of row objects")
+    q.add_argument("--max-width", type=int, default=40, help="truncate cells wider than this (table output)")
+    q.set_defaults(func=_cmd_query)
+
+    ev = sub.add_parser("eval", help="score extraction against truth JSON files (<id>.json next to <id>.pdf)")
+    ev.add_argument("truth_dir", metavar="TRUTH_DIR", help="folder with <id>.pdf and truth <id>.json")
+    ev.add_argument("--out", metavar="DIR", help="also write the extracted JSON and the report here")
+    ev.set_defaults(func=_cmd_eval)
+
+    d = sub.add_parser("dq", help="print the data-quality summary stored in the warehouse")
+    _add_warehouse(d)
+    d.set_defaults(func=_cmd_dq)
+
+    db = sub.add_parser("dashboard", help="build the static HTML dashboard from the warehouse")
+    _add_warehouse(db)
+    db.add_argument("--out", metavar="DIR", help="output folder (default: $GIDAR_SITE or data/site)")
+    db.set_defaults(func=_cmd_dashboard)
+
+    sv = sub.add_parser(
+        "serve",
+        help="run the ingest flow on a schedule (needs a Prefect server)",
+        description="Serve the ingest flow as a scheduled deployment. Needs a running Prefect server: "
+        "`prefect server start` in another shell and PREFECT_API_URL=http://127.0.0.1:4200/api.",
+    )
+    sv.add_argument("source", help="folder, PDF, URL or manifest")
+    when = sv.add_mutually_exclusive_group(required=True)
+    when.add_argument("--cron", help='cron schedule, e.g. "0 2 * * *" (02:00 every day)')
+    when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
+    _add_warehouse(sv)
+    sv.add_argument("--lake", metavar="DIR", help="Parquet lake folder")
+    sv.add_argument("--force", action="store_true", help="re-do every file on every run")
+    sv.add_argument("--name", default="gidar-ingest", help="deployment name")
+    sv.set_defaults(func=_cmd_serve)
     return p
 
 

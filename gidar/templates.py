@@ -370,3 +370,10 @@ def _identities(t: Template) -> Iterator[Identity]:
             (f"t4.{b.key}.total",),
             tuple(f"t4.{b.key}.{c.key}" for c in T4_COLUMNS if c.key != "total"),
         )
+
+
+# --- printed header text without a value key (used by gidar.synth to print the tables) -----
+T2_CONTENT_HEADER = "信息内容"
+T3_APPLICANT_HEADER = "申请人情况"
+T3_LEGAL_PERSON_HEADER = "法人或其他组织"
+T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"

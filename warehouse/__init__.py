@@ -1,0 +1,34 @@
+"""DuckDB warehouse: schema (from transform.schema), transactional loads, views.
+
+Public API (see the modules for details): `connect`, `query`, `table_counts`, `load_report`, `load_reports`,
+`rebuild_from_lake`, `delete_report`, `load_dq`, `load_dq_batch`, `replace_cross_report_dq`, `dq_table`, `record_run`.
+"""
+
+from .db import SchemaDriftError, connect, query, table_counts
+from .load import (
+    delete_report,
+    dq_table,
+    load_dq,
+    load_dq_batch,
+    load_report,
+    load_reports,
+    rebuild_from_lake,
+    record_run,
+    replace_cross_report_dq,
+)
+
+__all__ = [
+    "SchemaDriftError",
+    "connect",
+    "delete_report",
+    "dq_table",
+    "load_dq",
+    "load_dq_batch",
+    "load_report",
+    "load_reports",
+    "query",
+    "rebuild_from_lake",
+    "record_run",
+    "replace_cross_report_dq",
+    "table_counts",
+]

@@ -1,0 +1,40 @@
+# gidar — `make demo` and `make test` work from a fresh clone (Python 3.11 and PyPI needed once).
+SHELL := /bin/bash
+VENV  := .venv
+BIN   := $(VENV)/bin
+STAMP := $(VENV)/.gidar-installed
+# python3.11 if present, else python3 when it is 3.11 or newer.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
+            (python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && command -v python3))
+
+DEMO_WH := demo/gidar.duckdb
+DEMO_QUERY := SELECT status, quality, count(*) AS reports FROM reports GROUP BY ALL ORDER BY reports DESC
+
+.PHONY: demo test lint install clean-demo
+
+$(BIN)/python:
+	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found (set PYTHON=/path/to/python3.11)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install only when the dependency pins change.
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+	@touch $@
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/gidar ingest samples --warehouse $(DEMO_WH) --lake demo/lake --data-dir demo
+	@echo
+	@echo '$$ gidar query "$(DEMO_QUERY)" --warehouse $(DEMO_WH)'
+	@$(BIN)/gidar query "$(DEMO_QUERY)" --warehouse $(DEMO_WH)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+clean-demo:
+	rm -rf demo

@@ -1,0 +1,322 @@
+"""The input contract of expectations/: pandas frames built by a pure function from extraction results.
+
+`build_frames(results)` turns `extract.model.ExtractionResult` objects (or anything with the same
+``sha256 / status / template / metadata / cells / values``) into a `Frames`:
+
+``reports``  one row per report (every report, whatever its status):
+             report_id, source, status, template, report_year (Int64), region_code, agency_type,
+             expected_template (= template_for_year(report_year)), region_valid (True/False, None when
+             the code, the year or gidar.regions is missing).
+``cells``    one row per registry cell of every table a report printed (a table counts as printed
+             when extraction returned at least one of its cells; missing cells have value NaN):
+             report_id, template, table, key, value_type, value, raw, page (Int64), x0, top, x1, bottom,
+             and the value-type views the ``cells`` suite checks: count_value (count cells),
+             money_value (money cells), fraction (|v − round(v)| of count and signed cells).
+``checks``   suite name -> one row per report × evaluable rule instance of that suite:
+             report_id, template, rule, row, col (as in `gidar.invariants.Violation`; None where the
+             instance has none), lhs, rhs (identities only), and one float column per rule of the
+             suite, named after the rule, holding that row's residual (lhs − rhs, exactly 0 when
+             |lhs − rhs| ≤ 1e-9 as in `gidar.invariants.check`) or observed value, NaN on the other
+             rules' rows. An instance whose cells are missing (or that does not apply, e.g. T2-A for
+             a prefecture government) has no row.
+
+Pure: no I/O, no GX. Stored data (transform/'s ``reports`` + long ``cells`` tables) comes in
+through `expectations.adapters.results_from_tables`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Protocol
+
+import pandas as pd
+
+from extract.model import Cell, Metadata
+from gidar.invariants import evaluate
+from gidar.templates import TEMPLATES, Template, template_for_year
+
+from .rules import Rule, check_suites
+
+Number = int | float
+TOLERANCE = 1e-9  # the same as gidar.invariants.check
+
+
+class ReportLike(Protocol):
+    sha256: str
+    source: str
+    status: str
+    template: str | None
+    metadata: Metadata
+    cells: list[Cell]
+
+    @property
+    def values(self) -> dict[str, int | float]: ...
+
+
+@dataclass(frozen=True)
+class Frames:
+    reports: pd.DataFrame
+    cells: pd.DataFrame
+    checks: dict[str, pd.DataFrame]
+
+    def __len__(self) -> int:
+        return len(self.reports)
+
+
+RegionLookup = Callable[[str, int], object | None]
+
+
+def default_region_lookup() -> RegionLookup | None:
+    """A code check backed by `gidar.regions`: a county-level unit valid in that year
+    (`lookup(code, year)`), or a prefecture / province code, whose governments also report.
+    None where gidar.regions is unavailable (the rule is then not evaluated)."""
+    try:
+        regions = importlib.import_module("gidar.regions")
+    except ImportError:
+        return None
+    lookup = getattr(regions, "lookup", None)
+    prefectures = getattr(regions, "prefectures", None)
+    if lookup is None:
+        return None
+
+    def valid(code: str, year: int) -> object | None:
+        found = lookup(code, year)
+        if found is None and prefectures is not None and code.endswith("00"):
+            codes = {p.code for p in prefectures(code[:2])}
+            found = code if code in codes or (codes and code == code[:2] + "0000") else None
+        return found
+
+    return valid
+
+
+_NO_LOOKUP = object()
+
+
+def build_frames(
+    results: Iterable[ReportLike],
+    *,
+    report_id: Callable[[ReportLike], str] = lambda r: r.sha256,
+    region_lookup: RegionLookup | object | None = _NO_LOOKUP,
+) -> Frames:
+    """Frames for a batch of extraction results (pure apart from the region table lookup)."""
+    lookup = default_region_lookup() if region_lookup is _NO_LOOKUP else region_lookup
+    items = [(report_id(r), r) for r in results]
+    reports = pd.DataFrame(
+        [_report_row(rid, r, lookup) for rid, r in items],  # type: ignore[arg-type]
+        columns=list(_REPORT_COLUMNS),
+    ).astype(_REPORT_COLUMNS)
+    cells = _cells_frame(items)
+    observed = [_observe_report(r) for _, r in items]  # by position: ids may repeat (report_meta flags it)
+    checks = {name: _check_frame(rules, items, observed) for name, rules in check_suites().items()}
+    return Frames(reports=reports, cells=cells, checks=checks)
+
+
+# --- reports ---------------------------------------------------------------------------------
+
+_REPORT_COLUMNS: dict[str, Any] = {
+    "report_id": "object",
+    "source": "object",
+    "status": "object",
+    "template": "object",
+    "report_year": "Int64",
+    "region_code": "object",
+    "agency_type": "object",
+    "expected_template": "object",
+    "region_valid": "object",
+}
+
+
+def _report_row(rid: str, r: ReportLike, lookup: RegionLookup | None) -> dict[str, Any]:
+    m = r.metadata
+    year = m.report_year
+    valid: bool | None = None
+    if lookup is not None and m.region_code and year is not None:
+        valid = lookup(m.region_code, year) is not None
+    return {
+        "report_id": rid,
+        "source": r.source,
+        "status": r.status,
+        "template": r.template or m.template,
+        "report_year": year,
+        "region_code": m.region_code,
+        "agency_type": m.agency_type,
+        "expected_template": template_for_year(year).version if year is not None else None,
+        "region_valid": valid,
+    }
+
+
+# --- cells -----------------------------------------------------------------------------------
+
+_CELL_COLUMNS: dict[str, Any] = {
+    "report_id": "object",
+    "template": "object",
+    "table": "object",
+    "key": "object",
+    "value_type": "object",
+    "value": "float64",
+    "raw": "object",
+    "page": "Int64",
+    "x0": "float64",
+    "top": "float64",
+    "x1": "float64",
+    "bottom": "float64",
+    "count_value": "float64",
+    "money_value": "float64",
+    "fraction": "float64",
+}
+
+
+def _template_of(r: ReportLike) -> Template | None:
+    return TEMPLATES.get(r.template or r.metadata.template or "")
+
+
+@cache
+def _layout(version: str, printed: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
+    """Keys, tables and value types of the template's cells in the printed tables, in order."""
+    cells = [(key, key.split(".", 1)[0], vtype) for key, vtype in TEMPLATES[version].cells()]
+    keys, tables, vtypes = zip(*(c for c in cells if c[1] in printed), strict=True) if printed else ((), (), ())
+    return keys, tables, vtypes
+
+
+def _cells_frame(items: Sequence[tuple[str, ReportLike]]) -> pd.DataFrame:
+    cols: dict[str, list[Any]] = {c: [] for c in ("report_id", "template", "table", "key", "value_type")}
+    found: list[Cell | None] = []
+    for rid, r in items:
+        t = _template_of(r)
+        if t is None:
+            continue
+        by_key = {c.key: c for c in r.cells}
+        keys, tables, vtypes = _layout(t.version, frozenset(k.split(".", 1)[0] for k in by_key))
+        cols["report_id"] += [rid] * len(keys)
+        cols["template"] += [t.version] * len(keys)
+        cols["table"] += tables
+        cols["key"] += keys
+        cols["value_type"] += vtypes
+        found += [by_key.get(k) for k in keys]
+    cols["value"] = [None if c is None or c.value is None else float(c.value) for c in found]
+    cols["raw"] = [None if c is None else c.raw for c in found]
+    cols["page"] = [None if c is None else c.page for c in found]
+    boxes = [c.bbox if c is not None and c.bbox else (None, None, None, None) for c in found]
+    for i, name in enumerate(("x0", "top", "x1", "bottom")):
+        cols[name] = [b[i] for b in boxes]
+    frame = pd.DataFrame(cols).astype({k: v for k, v in _CELL_COLUMNS.items() if k in cols})
+    vtype, value = frame["value_type"], frame["value"]
+    frame["count_value"] = value.where(vtype == "count")
+    frame["money_value"] = value.where(vtype == "money")
+    frame["fraction"] = (value - value.round()).abs().where(vtype.isin(["count", "signed"]))
+    return frame[list(_CELL_COLUMNS)].astype(_CELL_COLUMNS)
+
+
+# --- check frames ----------------------------------------------------------------------------
+
+Observation = tuple[str, str | None, str | None, float, float | None, float | None]  # rule, row, col, value, lhs, rhs
+
+
+def _check_frame(
+    rules: Sequence[Rule], items: Sequence[tuple[str, ReportLike]], observed: Sequence[list[Observation]]
+) -> pd.DataFrame:
+    names = [r.rule for r in rules]
+    templates = set(rules[0].templates) if rules else set()
+    columns = ["report_id", "template", "rule", "row", "col", "lhs", "rhs", *names]
+    rows = []
+    for (rid, r), obs in zip(items, observed, strict=True):
+        t = _template_of(r)
+        if t is None or t.version not in templates:
+            continue
+        for rule, row, col, value, lhs, rhs in obs:
+            if rule in names:
+                rows.append(
+                    {
+                        "report_id": rid,
+                        "template": t.version,
+                        "rule": rule,
+                        "row": row,
+                        "col": col,
+                        "lhs": lhs,
+                        "rhs": rhs,
+                        rule: value,
+                    }
+                )
+    frame = pd.DataFrame(rows, columns=columns)
+    return frame.astype({c: "float64" for c in columns[5:]})
+
+
+def _observe_report(r: ReportLike) -> list[Observation]:
+    t = _template_of(r)
+    return [] if t is None else observe(t, r.values, r.metadata)
+
+
+def _resid(lhs: Number, rhs: Number) -> float:
+    return 0.0 if abs(lhs - rhs) <= TOLERANCE else float(lhs - rhs)
+
+
+def observe(t: Template, values: Mapping[str, Number | None], meta: Metadata) -> list[Observation]:
+    """Every evaluable rule instance of one report: (rule, row, col, value, lhs, rhs)."""
+    out: list[Observation] = [
+        (ident.invariant, ident.row, ident.col, _resid(lhs, rhs), float(lhs), float(rhs))
+        for ident, lhs, rhs in evaluate(t, values)
+    ]
+    for rule in _soft_rules(t.version):
+        for inst in rule.instances:
+            v = _soft_value(rule.rule, inst.cells, values, meta)
+            if v is not None:
+                out.append((rule.rule, inst.row, inst.col, v, None, None))
+    return out
+
+
+def _soft_rules(version: str) -> list[Rule]:
+    return [r for rules in check_suites().values() for r in rules if not r.invariant and version in r.templates]
+
+
+def below_prefecture_government(meta: Metadata) -> bool | None:
+    """True for bodies that cannot make 规章 (立法法): every department and township, and governments
+    whose region code is county level; False for province / prefecture governments; None if unknown."""
+    if meta.agency_type in ("department", "township"):
+        return True
+    if meta.agency_type == "government" and meta.region_code and len(meta.region_code) == 6:
+        return not meta.region_code.endswith("00")
+    return None
+
+
+def _soft_value(rule: str, cells: Sequence[str], values: Mapping[str, Number | None], meta: Metadata) -> float | None:
+    present = [values.get(k) for k in cells]
+    if rule == "t2a_regulations_below_prefecture":
+        nums = [abs(v) for v in present if v is not None]
+        if not nums or not below_prefecture_government(meta):
+            return None
+        return float(sum(nums))
+    if any(v is None for v in present):
+        return None
+    nums = [float(v) for v in present if v is not None]
+    if rule == "t2d_new_published_le_total":
+        return nums[0] - nums[1]
+    if rule == "t2e_fee_plausible_wan_yuan":
+        return nums[0]
+    raise ValueError(f"no observation defined for rule {rule}")
+
+
+# --- from failures back to cells -------------------------------------------------------------
+
+
+def locate(frames: Frames, report_id: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+    """Value, printed text, page and bbox of the given cells of one report (for review UIs)."""
+    wanted = list(keys)
+    sub = frames.cells[(frames.cells["report_id"] == report_id) & frames.cells["key"].isin(wanted)]
+    order = {k: i for i, k in enumerate(wanted)}
+    out = []
+    for row in sorted(sub.itertuples(index=False), key=lambda x: order[x.key]):
+        bbox = None if pd.isna(row.x0) else (row.x0, row.top, row.x1, row.bottom)
+        out.append(
+            {
+                "key": row.key,
+                "value": None if math.isnan(row.value) else row.value,
+                "raw": row.raw,
+                "page": None if pd.isna(row.page) else int(row.page),
+                "bbox": bbox,
+            }
+        )
+    return out

@@ -1,0 +1,288 @@
+"""Run the suites with Great Expectations and flatten the outcome into `DQResult` rows.
+
+One GX validation run per suite over the whole batch (never one per report); GX is imported
+lazily here because ``import great_expectations`` costs 3+ s. GX decides pass/fail; the
+frames supply what each row reports (observed value, lhs/rhs, cells).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .frames import Frames, ReportLike, build_frames
+from .rules import CELLS, REPORTS, Rule, Severity, suites
+
+DOCS_SITE = "gidar"
+
+
+@dataclass(frozen=True)
+class DQResult:
+    """One rule instance for one report, passed or failed."""
+
+    report_id: str
+    suite: str
+    rule: str
+    invariant: str | None  # gidar.templates.INVARIANTS name for the hard identities
+    table: str | None
+    row: str | None
+    col: str | None
+    severity: Severity
+    passed: bool
+    observed: float | str | None  # residual / observed value / offending values
+    expected: str
+    lhs: float | None
+    rhs: float | None
+    cells: tuple[str, ...]  # flat keys involved (failing keys for the cell rules)
+    description: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["cells"] = list(self.cells)
+        return d
+
+
+def validate_results(results: Iterable[ReportLike], *, data_docs_dir: Path | None = None) -> list[DQResult]:
+    """`build_frames` + `validate_reports`."""
+    return validate_reports(build_frames(results), data_docs_dir=data_docs_dir)
+
+
+def validate_reports(frames: Frames, *, data_docs_dir: Path | None = None) -> list[DQResult]:
+    """Validate a batch; one result per report per evaluable rule instance, pass or fail.
+
+    With ``data_docs_dir`` the GX Data Docs static site is (re)built there (``index.html``).
+    """
+    if frames.reports.empty:
+        return []
+    failed = run_gx(frames, data_docs_dir=data_docs_dir)
+    out: list[DQResult] = []
+    for name, rules in suites().items():
+        frame = _frame_of(frames, rules[0])
+        if frame.empty:
+            continue
+        for i, rule in enumerate(rules):
+            bad = failed.get((name, i), set())
+            if rule.frame == CELLS:
+                out += _cell_results(rule, frame, bad)
+            else:
+                out += _row_results(rule, frame, bad)
+    order = {rid: i for i, rid in enumerate(frames.reports["report_id"])}
+    out.sort(key=lambda r: order.get(r.report_id, len(order)))  # stable: suite/rule order kept per report
+    return out
+
+
+def _frame_of(frames: Frames, rule: Rule) -> pd.DataFrame:
+    if rule.frame == REPORTS:
+        return frames.reports
+    if rule.frame == CELLS:
+        return frames.cells
+    return frames.checks[rule.frame]
+
+
+# --- GX --------------------------------------------------------------------------------------
+
+
+def run_gx(frames: Frames, *, data_docs_dir: Path | None = None) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
+    """Run every non-empty suite once; (suite, rule position) -> unexpected index tuples."""
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    import great_expectations.expectations as gxe
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    for site in list(ctx.get_site_names()):
+        ctx.delete_data_docs_site(site)  # drop the ephemeral default site in a temp dir
+    if data_docs_dir is not None:
+        data_docs_dir.mkdir(parents=True, exist_ok=True)
+        ctx.add_data_docs_site(
+            DOCS_SITE,
+            {
+                "class_name": "SiteBuilder",
+                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
+                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+            },
+        )
+    source = ctx.data_sources.add_pandas("gidar")
+    failed: dict[tuple[str, int], set[tuple[Any, ...]]] = {}
+    for name, rules in suites().items():
+        frame = _frame_of(frames, rules[0])
+        if frame.empty:
+            continue
+        # Built whole: suite.add_expectation re-serialises the suite each time (quadratic).
+        expectations = [
+            getattr(gxe, rule.expectation)(
+                **rule.kwargs, severity=rule.severity, description=rule.description, meta=_meta(rule, i)
+            )
+            for i, rule in enumerate(rules)
+        ]
+        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
+        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        index = list(rules[0].index)
+        # Only the columns the suite reads: GX copies the whole batch frame per expectation.
+        used = dict.fromkeys([*index, *(c for r in rules for c in _columns(r))])
+        res = vd.run(
+            batch_parameters={"dataframe": frame[list(used)]},
+            result_format={"result_format": "COMPLETE", "unexpected_index_column_names": index},
+        )
+        for r in res.results:
+            _raise_on_exception(name, r)
+            config = r.expectation_config
+            assert config is not None and config.meta is not None  # set by us above
+            pos = int(config.meta["gidar_rule_index"])
+            unexpected = r.result.get("unexpected_index_list") or []
+            failed[(name, pos)] = {_index_key([u.get(c) for c in index]) for u in unexpected}
+            if not r.success and not unexpected:
+                raise RuntimeError(f"{name}: {rules[pos].rule} failed without per-row details")
+    if data_docs_dir is not None:
+        ctx.build_data_docs(site_names=[DOCS_SITE])
+    return failed
+
+
+def _meta(rule: Rule, i: int) -> dict[str, Any]:
+    meta: dict[str, Any] = {"gidar_rule_index": i, "rule": rule.rule}
+    if rule.table:
+        meta["table"] = rule.table
+    if rule.invariant:
+        meta["invariant"] = rule.invariant
+    if rule.instances:  # the full list would be re-serialised by GX many times per run
+        meta["instances"] = len(rule.instances)
+    return meta
+
+
+def _raise_on_exception(suite: str, r: Any) -> None:
+    info = r.exception_info or {}
+    infos = [info] if "raised_exception" in info else list(info.values())
+    for e in infos:
+        if isinstance(e, Mapping) and e.get("raised_exception"):
+            raise RuntimeError(f"GX suite {suite}: {e.get('exception_message')}")
+
+
+# --- flattening ------------------------------------------------------------------------------
+
+
+def _num(v: Any) -> float | None:
+    if v is None or v is pd.NA or (isinstance(v, float) and math.isnan(v)):
+        return None
+    return float(v)
+
+
+def _columns(rule: Rule) -> list[str]:
+    return [rule.kwargs["column_A"], rule.kwargs["column_B"]] if "column_A" in rule.kwargs else [rule.column]
+
+
+def _present(frame: pd.DataFrame, rule: Rule) -> pd.Series:
+    """Rows the rule evaluates: GX skips nulls except where nulls are the point."""
+    if rule.expectation == "ExpectColumnValuesToNotBeNull":
+        return pd.Series(True, index=frame.index)
+    return frame[_columns(rule)].notna().all(axis=1)
+
+
+def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQResult]:
+    """Reports frame and check frames: one result per frame row the rule evaluates."""
+    sub = frame.loc[_present(frame, rule)]
+    n = len(sub)
+    rows = sub["row"].tolist() if "row" in sub else [None] * n
+    cols = sub["col"].tolist() if "col" in sub else [None] * n
+    lhs = sub["lhs"].tolist() if "lhs" in sub else [None] * n
+    rhs = sub["rhs"].tolist() if "rhs" in sub else [None] * n
+    places = {(i.row, i.col): i for i in rule.instances}
+    out = []
+    for rid, value, row, col, lhs_v, rhs_v in zip(
+        sub["report_id"].tolist(), sub[rule.observed_column or rule.column].tolist(), rows, cols, lhs, rhs, strict=True
+    ):
+        row, col = _none(row), _none(col)
+        inst = places.get((row, col))
+        numeric = isinstance(value, int | float) and not isinstance(value, bool)
+        key = (rid, row, col) if rule.frame not in (REPORTS,) else (rid,)
+        out.append(
+            DQResult(
+                report_id=rid,
+                suite=rule.suite,
+                rule=rule.rule,
+                invariant=rule.invariant,
+                table=rule.table,
+                row=row,
+                col=col,
+                severity=rule.severity,
+                passed=_index_key(key) not in bad,
+                observed=_num(value) if numeric else _text(value),
+                expected=rule.expected,
+                lhs=_num(lhs_v),
+                rhs=_num(rhs_v),
+                cells=inst.cells if inst else (),
+                description=inst.description if inst else rule.description,
+            )
+        )
+    return out
+
+
+def _none(v: Any) -> Any:
+    return None if v is None or (isinstance(v, float) and math.isnan(v)) else v
+
+
+def _index_key(values: Sequence[Any]) -> tuple[Any, ...]:
+    """Unexpected-index tuples with NaN/None folded to None so both sides compare equal."""
+    return tuple(_none(v) for v in values)
+
+
+def _text(v: Any) -> str | None:
+    return None if v is None or v is pd.NA else str(v)
+
+
+def _split_key(key: str) -> tuple[str | None, str | None]:
+    parts = key.split(".")
+    return parts[-2], parts[-1]  # t3.<row>.<col>, t4.<block>.<col>, t2.<block>.<row>.<col>
+
+
+def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQResult]:
+    """Cells frame: one row per report per table that has cells of the rule's kind."""
+    sub = frame.loc[_present(frame, rule), ["report_id", "table", "key", rule.column]]
+    groups = sub[["report_id", "table"]].drop_duplicates().itertuples(index=False, name=None)
+    failing_by: dict[tuple[str, str], list[tuple[str, Any]]] = defaultdict(list)
+    if bad:
+        hit = pd.MultiIndex.from_frame(sub[["report_id", "key"]]).isin(list(bad))  # keys never null
+        for rid, table, key, value in sub[hit].itertuples(index=False, name=None):
+            failing_by[(rid, table)].append((key, value))
+    out = []
+    for rid, table in groups:
+        failing = failing_by.get((rid, table), [])
+        row, col = _split_key(failing[0][0]) if len(failing) == 1 else (None, None)
+        out.append(
+            DQResult(
+                report_id=rid,
+                suite=rule.suite,
+                rule=rule.rule,
+                invariant=None,
+                table=table,
+                row=row,
+                col=col,
+                severity=rule.severity,
+                passed=not failing,
+                observed="; ".join(f"{k}={_fmt(v)}" for k, v in failing) or None,
+                expected=rule.expected,
+                lhs=None,
+                rhs=None,
+                cells=tuple(k for k, _ in failing),
+                description=rule.description,
+            )
+        )
+    return out
+
+
+def _fmt(v: Any) -> str:
+    f = _num(v)
+    return "null" if f is None else (str(int(f)) if f.is_integer() else repr(f))
+
+
+def failures(results: Sequence[DQResult], severity: Severity | None = None) -> list[DQResult]:
+    """The failed rows, optionally of one severity."""
+    return [r for r in results if not r.passed and (severity is None or r.severity == severity)]

@@ -1,0 +1,159 @@
+"""``gidar extract`` entry points: one PDF → one `ExtractionResult`, never an exception.
+
+I/O lives here (reading the file, OCR, metadata); the table engine in `extract.layout` is pure
+and consumes `Word`s, so text-layer and OCR pages go through the same code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from pathlib import Path
+
+from extract.layout.checks import reading_doubts
+from extract.layout.lines import group_lines, strip_furniture
+from extract.layout.tables import Reading, read_tables
+from extract.model import ExtractionResult, Metadata, Word
+from extract.narrative import section_one
+from extract.pdf import BadInput, Document, read_pdf, sniff
+from gidar.invariants import check
+from gidar.labels import normalise
+from gidar.templates import TEMPLATES, Template, template_for_year
+
+PARSER_VERSION = "layout-1"
+OCR_REVIEW_CONF = 0.80  # OCR cells read with less confidence than this go to review
+_REPORT_WORDS = ("政府信息公开", "年度报告")
+
+
+def extract_paths(paths: Iterable[Path]) -> Iterator[ExtractionResult]:
+    """Every PDF under ``paths`` (files, or folders searched for ``*.pdf``), in name order."""
+    for p in paths:
+        p = Path(p)
+        files = sorted(p.rglob("*.pdf")) if p.is_dir() else [p]
+        for f in files:
+            yield extract_file(f)
+
+
+def write_json(result: ExtractionResult, path: Path) -> None:
+    Path(path).write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+
+
+def extract_file(path: Path) -> ExtractionResult:
+    """Read one report. Bad inputs come back with a non-ok status and a message."""
+    t0 = time.perf_counter()
+    path = Path(path)
+    data = path.read_bytes() if path.is_file() else b""
+    res = ExtractionResult(str(path), hashlib.sha256(data).hexdigest(), "ok", "", parser_version=PARSER_VERSION)
+    try:
+        if not path.is_file():
+            raise BadInput("unreadable", f"no such file: {path}")
+        sniff(data)
+        doc = read_pdf(path)
+        _extract_doc(doc, res)
+    except BadInput as e:
+        res.status, res.message = e.status, e.message  # type: ignore[assignment]
+    except Exception as e:  # a bug must not stop a batch: report it on this file
+        res.status, res.message = "unreadable", f"extraction failed: {type(e).__name__}: {e}"
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _ocr_words(doc: Document, res: ExtractionResult) -> None:
+    try:
+        from extract.ocr import ocr_page_words
+    except ImportError as e:
+        raise BadInput("needs_ocr", f"image-only PDF and OCR is not available ({e})") from e
+    try:
+        for p in doc.pages:
+            if not p.words:
+                p.words = ocr_page_words(doc.path, p.number)
+    except Exception as e:
+        raise BadInput("needs_ocr", f"image-only PDF and OCR failed: {type(e).__name__}: {e}") from e
+    if not doc.has_text:
+        raise BadInput("needs_ocr", "image-only PDF and OCR found no text")
+
+
+def detect_template(text: str, year: int | None) -> Template:
+    """By the labels only one version prints (registry markers); the year only breaks ties."""
+    norm = normalise(text)
+    scores = {v: sum(normalise(m) in norm for m in t.markers) for v, t in TEMPLATES.items()}
+    best = max(scores.values())
+    winners = [v for v, s in scores.items() if s == best]
+    if best > 0 and len(winners) == 1:
+        return TEMPLATES[winners[0]]
+    return template_for_year(year) if year else TEMPLATES["v2021"]
+
+
+def _read_metadata(pages_text: list[str], file_name: str) -> Metadata:
+    try:
+        from extract.metadata import read_metadata
+    except ImportError:
+        return Metadata()
+    try:
+        return read_metadata(pages_text, file_name)
+    except Exception:
+        return Metadata()
+
+
+def _page_texts(words_by_page: Sequence[list[Word]]) -> list[str]:
+    return ["\n".join(ln.text for ln in group_lines(ws)) for ws in words_by_page]
+
+
+def _extract_doc(doc: Document, res: ExtractionResult) -> None:
+    res.n_pages = len(doc.pages)
+    res.text_layer = doc.has_text
+    res.method = "text"
+    if not doc.has_text:
+        res.method = "ocr"
+        _ocr_words(doc, res)
+    pages = strip_furniture([(p.height, p.words) for p in doc.pages])
+    texts = _page_texts(pages)
+    full = "\n".join(texts)
+    res.metadata = _read_metadata(texts, Path(doc.path).name)
+    tpl = detect_template(full, res.metadata.report_year)
+    words = [w for ws in pages for w in ws]
+    reading = read_tables(words, tpl)
+    is_report = all(k in full for k in _REPORT_WORDS) or len(reading.found) >= 2
+    if not reading.found:
+        if not is_report:
+            res.status, res.message = "not_a_report", "no disclosure-report title or tables: not an annual report"
+        else:
+            res.status, res.message = "table_not_found", "a disclosure report, but tables 二/三/四 were not found"
+        res.narrative = section_one(texts) if is_report else None
+        return
+    res.template = tpl.version
+    if res.metadata.template is None:
+        res.metadata.template = tpl.version
+    res.narrative = section_one(texts)
+    _finish(res, reading, tpl)
+
+
+def _finish(res: ExtractionResult, reading: Reading, tpl: Template) -> None:
+    order = {k: i for i, k in enumerate(tpl.value_keys())}
+    res.cells = sorted(reading.cells.values(), key=lambda c: order.get(c.key, len(order)))
+    res.violations = check(tpl, {c.key: c.value for c in res.cells})
+    reading.doubts += reading_doubts(res.cells, res.violations)
+    review: dict[str, None] = {}
+    for key, _ in reading.doubts:
+        if key:
+            review[key] = None
+    for c in res.cells:
+        if c.conf is not None and c.conf < OCR_REVIEW_CONF:
+            c.flags.append("ocr_low_conf")
+            review[c.key] = None
+    missing = [k for k in tpl.value_keys() if k not in reading.cells]
+    res.review = list(review)
+    notes = [why for _, why in reading.doubts]
+    if missing:
+        notes.append(f"{len(missing)} of {len(order)} cells not read")
+    if notes or review:
+        res.status, res.quality = "uncertain", "uncertain"
+        res.message = "; ".join(notes[:5]) or f"{len(review)} cells need review"
+    elif res.violations:
+        res.quality = "publisher_violations"
+        res.message = f"{len(res.cells)} cells; {len(res.violations)} invariant violations as printed"
+    else:
+        res.quality = "consistent"
+        res.message = f"{len(res.cells)} cells, all invariants hold"

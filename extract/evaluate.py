@@ -1,0 +1,185 @@
+"""``gidar eval TRUTH_DIR``: extract every PDF of a truth folder and score it (issue 3).
+
+A truth folder holds ``<id>.json`` files in the corpus format (``../shared/corpus/README.md``)
+next to the PDFs they name. Scores: exact cells per renderer/variant, reports fully exact,
+violation precision/recall, metadata accuracy, statuses of the bad files and seconds per page.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from extract.api import extract_file, write_json
+from extract.model import ExtractionResult
+
+
+@dataclass
+class Tally:
+    reports: int = 0
+    exact_reports: int = 0
+    cells: int = 0
+    exact_cells: int = 0
+    extra_keys: int = 0
+
+    @property
+    def cell_pct(self) -> float:
+        return 100.0 * self.exact_cells / self.cells if self.cells else math.nan
+
+
+@dataclass
+class EvalReport:
+    by_variant: dict[str, Tally] = field(default_factory=dict)  # "renderer/variant" → tally
+    violations_expected: int = 0
+    violations_found: int = 0  # expected and reported
+    violations_false: int = 0  # reported, not expected
+    metadata_hits: dict[str, int] = field(default_factory=dict)  # field → correct count
+    metadata_n: int = 0
+    bad_files: list[tuple[str, str, str, str]] = field(default_factory=list)  # id, kind, status, message
+    seconds: dict[str, float] = field(default_factory=dict)  # text / scanned → total seconds
+    pages: dict[str, int] = field(default_factory=dict)
+    wrong: list[str] = field(default_factory=list)  # first wrong cells, for a look
+
+    @property
+    def total(self) -> Tally:
+        t = Tally()
+        for v in self.by_variant.values():
+            t.reports += v.reports
+            t.exact_reports += v.exact_reports
+            t.cells += v.cells
+            t.exact_cells += v.exact_cells
+            t.extra_keys += v.extra_keys
+        return t
+
+    @property
+    def precision(self) -> float:
+        got = self.violations_found + self.violations_false
+        return self.violations_found / got if got else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.violations_found / self.violations_expected if self.violations_expected else 1.0
+
+
+def _close(a: object, b: object) -> bool:
+    if not isinstance(a, int | float) or not isinstance(b, int | float):
+        return False
+    return abs(float(a) - float(b)) <= 1e-6
+
+
+def _vkeys(items: list[dict[str, Any]]) -> set[tuple[Any, Any, Any]]:
+    return {(v.get("invariant"), v.get("row"), v.get("col")) for v in items}
+
+
+META_FIELDS = ("region_code", "report_year", "template", "agency")
+
+
+def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) -> None:
+    """Add one extraction to the report (pure: no I/O)."""
+    kind = truth.get("document_kind")
+    if kind != "disclosure_report":
+        report.bad_files.append((str(truth.get("id")), str(kind), res.status, res.message))
+        return
+    render = truth.get("render") or {}
+    name = f"{render.get('renderer', '?')}/{render.get('variant', '?')}"
+    tally = report.by_variant.setdefault(name, Tally())
+    values = res.values
+    tv: dict[str, Any] = truth["values"]
+    exact = sum(_close(values.get(k), v) for k, v in tv.items())
+    for k, v in tv.items():
+        if not _close(values.get(k), v) and len(report.wrong) < 30:
+            report.wrong.append(f"{truth.get('id')} {k}: truth={v} got={values.get(k)!r}")
+    extra = len(set(values) - set(tv))
+    tally.reports += 1
+    tally.cells += len(tv)
+    tally.exact_cells += exact
+    tally.extra_keys += extra
+    tally.exact_reports += exact == len(tv) and not extra
+    exp = _vkeys(truth.get("expected_violations") or [])
+    got = _vkeys([v.to_dict() for v in res.violations])
+    report.violations_expected += len(exp)
+    report.violations_found += len(exp & got)
+    report.violations_false += len(got - exp)
+    tm = truth.get("metadata") or {}
+    md = res.metadata.to_json()
+    report.metadata_n += 1
+    for f in META_FIELDS:
+        want = truth.get("template") if f == "template" else tm.get(f)
+        have = (res.template or md.get("template")) if f == "template" else md.get(f)
+        report.metadata_hits[f] = report.metadata_hits.get(f, 0) + (str(have) == str(want))
+    cls = "text" if render.get("has_text_layer", True) else "scanned"
+    report.seconds[cls] = report.seconds.get(cls, 0.0) + res.seconds
+    report.pages[cls] = report.pages.get(cls, 0) + (res.n_pages or 0)
+
+
+def run_eval(
+    truth_dir: Path,
+    out_dir: Path | None = None,
+    include: Callable[[dict[str, Any]], bool] | None = None,
+) -> EvalReport:
+    """Extract and score every truth file's PDF; ``include`` filters truths (e.g. skip scanned)."""
+    report = EvalReport()
+    if out_dir is not None:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    for tp in sorted(Path(truth_dir).glob("*.json")):
+        truth = json.loads(tp.read_text(encoding="utf-8"))
+        if not isinstance(truth, dict) or "document_kind" not in truth:
+            continue
+        if include is not None and not include(truth):
+            continue
+        pdf = tp.parent / (truth.get("file") or tp.with_suffix(".pdf").name)
+        res = extract_file(pdf)
+        if out_dir is not None:
+            write_json(res, out_dir / f"{pdf.stem}.json")
+        score_one(report, truth, res)
+    return report
+
+
+def format_report(report: EvalReport) -> str:
+    lines = ["cell accuracy by renderer/variant:"]
+    for name, t in sorted(report.by_variant.items()):
+        lines.append(
+            f"  {name:<22} reports {t.exact_reports}/{t.reports} exact   cells {t.exact_cells}/{t.cells}"
+            f" ({t.cell_pct:.2f}%)" + (f"  extra keys {t.extra_keys}" if t.extra_keys else "")
+        )
+    tot = report.total
+    lines.append(
+        f"  {'all':<22} reports {tot.exact_reports}/{tot.reports} exact   cells {tot.exact_cells}/{tot.cells}"
+        f" ({tot.cell_pct:.2f}%)"
+    )
+    lines.append(
+        f"violations: {report.violations_found}/{report.violations_expected} found, {report.violations_false} false"
+        f"  precision {report.precision:.3f} recall {report.recall:.3f}"
+    )
+    if report.metadata_n:
+        meta = "  ".join(f"{f} {report.metadata_hits.get(f, 0)}/{report.metadata_n}" for f in META_FIELDS)
+        lines.append(f"metadata: {meta}")
+    if report.bad_files:
+        lines.append("bad files:")
+        for ident, kind, status, msg in report.bad_files:
+            flag = "flagged" if status != "ok" else "MISSED"
+            lines.append(f"  {ident:<12} {kind:<16} → {status:<14} {flag}  {msg}")
+    for cls in ("text", "scanned"):
+        if report.pages.get(cls):
+            s, n = report.seconds[cls], report.pages[cls]
+            lines.append(f"seconds per page ({cls}): {s / n:.3f}  ({s:.1f} s / {n} pages)")
+    for w in report.wrong[:10]:
+        lines.append(f"wrong: {w}")
+    return "\n".join(lines)
+
+
+def by_renderer(report: EvalReport) -> dict[str, Tally]:
+    out: dict[str, Tally] = defaultdict(Tally)
+    for name, t in report.by_variant.items():
+        r = out[name.split("/")[0]]
+        r.reports += t.reports
+        r.exact_reports += t.exact_reports
+        r.cells += t.cells
+        r.exact_cells += t.exact_cells
+        r.extra_keys += t.extra_keys
+    return dict(out)

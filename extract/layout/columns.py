@@ -1,0 +1,193 @@
+"""Columns from header geometry, and numbers → columns.
+
+A column header is found as a *stack*: a word that starts a column label, grown to the right
+on its line (letter-spaced ``总 计``) and downwards under itself (wrapped ``商业\\n企业``) while
+the text still spells the label. Values are then placed by a monotone assignment (left to
+right, never two in one column) that prefers the column whose header interval holds the
+value's centre; rows that print every column give exact positions that beat the header.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from extract.layout.lines import gy
+from extract.model import Word
+from gidar.labels import normalise
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    key: str
+    x0: float
+    x1: float
+    top: float = 0.0  # page-spanning y (`lines.gy`) of the stack's first word
+    bottom: float = 0.0  # page-spanning y of the stack's lowest edge
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word] | None:
+    parts = [start]
+    text = normalise(start.text)
+    best: list[Word] | None = list(parts) if text in forms else None
+    while True:
+        last = parts[-1]
+        h = max(4.0, last.bottom - last.top)
+        lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
+        nxt = None
+        for w in words:
+            if w in parts or w.page not in (last.page, last.page + 1):
+                continue
+            t = text + normalise(w.text)
+            if not any(f.startswith(t) for f in forms):
+                continue
+            overlaps = min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0)
+            if w.page != last.page:  # a header cell broken by the page end continues on the next page
+                if overlaps:
+                    nxt = w
+                    break
+                continue
+            same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 1.2 * h
+            below = 0.4 * h < w.top - last.top < 2.6 * h and overlaps
+            if same_line or below:
+                nxt = w
+                break
+        if nxt is None:
+            return best
+        parts.append(nxt)
+        text += normalise(nxt.text)
+        if text in forms:
+            best = list(parts)
+
+
+def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequence[str]]]) -> list[ColumnSpec]:
+    """Every header stack spelling one of ``columns`` (key, labels), left to right."""
+    forms = {k: tuple(dict.fromkeys(normalise(x) for x in labels)) for k, labels in columns}
+    ordered = sorted(words, key=lambda w: (w.page, w.top, w.x0))
+    found: list[ColumnSpec] = []
+    used: set[int] = set()
+    for w in ordered:
+        if id(w) in used:
+            continue
+        t = normalise(w.text)
+        if not t:
+            continue
+        best: tuple[int, str, list[Word]] | None = None
+        for key, fs in forms.items():
+            if not any(f.startswith(t) for f in fs):
+                continue
+            parts = _grow(w, [x for x in ordered if id(x) not in used], fs)
+            if parts and (best is None or len(parts) > len(best[2])):
+                best = (len(parts), key, parts)
+        if best:
+            _, key, parts = best
+            used.update(id(p) for p in parts)
+            found.append(
+                ColumnSpec(
+                    key,
+                    min(p.x0 for p in parts),
+                    max(p.x1 for p in parts),
+                    min(gy(p) for p in parts),
+                    max(gy(p) + p.bottom - p.top for p in parts),
+                )
+            )
+    return sorted(found, key=lambda c: c.xc)
+
+
+def pick_one_per_key(found: Sequence[ColumnSpec], keys: Sequence[str]) -> list[ColumnSpec] | None:
+    """One stack per expected key, in the expected left-to-right order; None if that is impossible.
+
+    A key found twice (``其他`` inside a letter-spaced ``法人或其他组织``) keeps the lowest stack:
+    sub-headers sit below the headers that span them.
+    """
+    by_key: dict[str, ColumnSpec] = {}
+    for c in found:
+        if c.key in keys and (c.key not in by_key or c.top > by_key[c.key].top):
+            by_key[c.key] = c
+    if set(by_key) != set(keys):
+        return None
+    out = [by_key[k] for k in keys]
+    if any(a.xc >= b.xc for a, b in itertools.pairwise(out)):
+        return None
+    return out
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a column's values sit: from a row that prints every column, or from the header."""
+
+    x0: float
+    x1: float
+    exact: bool
+
+    @property
+    def xc(self) -> float:
+        return (self.x0 + self.x1) / 2
+
+
+def anchors(specs: Sequence[ColumnSpec], full_rows: Sequence[Sequence[Word]]) -> list[Anchor]:
+    n = len(specs)
+    rows = [r for r in full_rows if len(r) == n]
+    if rows:
+        out = []
+        for i in range(n):
+            xs0 = sorted(r[i].x0 for r in rows)
+            xs1 = sorted(r[i].x1 for r in rows)
+            out.append(Anchor(xs0[len(xs0) // 2], xs1[len(xs1) // 2], True))
+        return out
+    return [Anchor(s.x0, s.x1, False) for s in specs]
+
+
+def cost(w: Word, i: int, specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) -> float:
+    a = anc[i]
+    if a.exact:  # same alignment as the full rows: left, centre or right edge agrees
+        return min(abs(w.x0 - a.x0), abs(w.xc - a.xc), abs(w.x1 - a.x1))
+    # header only: the cell runs to the middle of the gaps to the neighbouring headers
+    lo = (specs[i - 1].x1 + specs[i].x0) / 2 if i > 0 else specs[i].x0 - (specs[i].x1 - specs[i].x0)
+    hi = (specs[i].x1 + specs[i + 1].x0) / 2 if i + 1 < len(specs) else specs[i].x1 + (specs[i].x1 - specs[i].x0)
+    outside = max(0.0, lo - w.xc, w.xc - hi)
+    return outside * 10 + abs(w.xc - specs[i].xc) * 0.01
+
+
+OFF_COLUMN = 6.0  # cost above which a value sits between columns rather than under one
+
+
+def assign(tokens: Sequence[Word], specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) -> tuple[list[int], float]:
+    """Column index per token (tokens left to right, strictly increasing columns) and total cost."""
+    toks = sorted(tokens, key=lambda w: w.x0)
+    k, n = len(toks), len(specs)
+    if k == 0:
+        return [], 0.0
+    if k > n:
+        raise ValueError(f"{k} values for {n} columns")
+    inf = float("inf")
+    # dp[i][j]: best cost placing tokens[:i] in columns[:j]
+    dp = [[inf] * (n + 1) for _ in range(k + 1)]
+    take = [[False] * (n + 1) for _ in range(k + 1)]
+    for j in range(n + 1):
+        dp[0][j] = 0.0
+    for i in range(1, k + 1):
+        for j in range(1, n + 1):
+            skip = dp[i][j - 1]
+            use = dp[i - 1][j - 1] + cost(toks[i - 1], j - 1, specs, anc)
+            if use <= skip:
+                dp[i][j], take[i][j] = use, True
+            else:
+                dp[i][j] = skip
+    cols = [0] * k
+    i, j = k, n
+    while i > 0:
+        if take[i][j]:
+            cols[i - 1] = j - 1
+            i -= 1
+        j -= 1
+    order = sorted(range(k), key=lambda t: tokens[t].x0)
+    result = [0] * k
+    for pos, t in enumerate(order):
+        result[t] = cols[pos]
+    return result, dp[k][n]

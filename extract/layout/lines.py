@@ -1,0 +1,104 @@
+"""Visual lines, page furniture and a page-spanning vertical coordinate.
+
+Tables cross page breaks, so positions are compared on one axis: `gy` puts page *n* below
+page *n-1*. Running headers/footers and page numbers sit between the two halves of a split
+table and must go before rows are matched (a footer ``- 2 -`` would otherwise be read as a
+value in the 自然人 column).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from extract.model import Word
+from gidar.labels import normalise
+
+PAGE_STRIDE = 10_000.0  # larger than any page height in points
+
+_PAGE_NO = re.compile(
+    r"^(?:[-—–_]*\d{1,3}[-—–_]*|第\d{1,3}页(?:[,/]?共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d+(?:of\d+)?)$", re.I
+)
+TOP_ZONE, BOTTOM_ZONE = 0.07, 0.09  # fractions of the page height treated as header/footer zones
+
+
+def gy(w: Word) -> float:
+    return (w.page - 1) * PAGE_STRIDE + w.top
+
+
+def gyc(w: Word) -> float:
+    return (w.page - 1) * PAGE_STRIDE + w.yc
+
+
+@dataclass
+class Line:
+    words: list[Word]
+
+    @property
+    def text(self) -> str:
+        return "".join(w.text for w in self.words)
+
+    @property
+    def norm(self) -> str:
+        return normalise(self.text)
+
+    @property
+    def page(self) -> int:
+        return self.words[0].page
+
+    @property
+    def top(self) -> float:
+        return min(w.top for w in self.words)
+
+    @property
+    def bottom(self) -> float:
+        return max(w.bottom for w in self.words)
+
+    @property
+    def gtop(self) -> float:
+        return (self.page - 1) * PAGE_STRIDE + self.top
+
+    @property
+    def gbottom(self) -> float:
+        return (self.page - 1) * PAGE_STRIDE + self.bottom
+
+
+def group_lines(words: Iterable[Word]) -> list[Line]:
+    """Words whose vertical centres are within half a line height, left to right."""
+    out: list[Line] = []
+    for w in sorted(words, key=lambda w: (w.page, w.yc, w.x0)):
+        if out:
+            last = out[-1]
+            ref = last.words[0]
+            h = max(1.0, min(ref.bottom - ref.top, w.bottom - w.top))
+            if ref.page == w.page and abs(w.yc - ref.yc) <= 0.45 * h:
+                last.words.append(w)
+                continue
+        out.append(Line([w]))
+    for ln in out:
+        ln.words.sort(key=lambda w: w.x0)
+    return out
+
+
+def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:
+    """Drop page numbers and running headers/footers. ``pages`` is (page height, words) per page."""
+    zone_lines: list[list[Line]] = []
+    repeats: Counter[tuple[str, int]] = Counter()
+    for height, words in pages:
+        lines = [
+            ln for ln in group_lines(words) if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height
+        ]
+        zone_lines.append(lines)
+        for ln in {(ln.norm, round(ln.top / 6)) for ln in lines}:
+            repeats[ln] += 1
+    out: list[list[Word]] = []
+    for (_height, words), lines in zip(pages, zone_lines, strict=True):
+        drop: set[int] = set()
+        for ln in lines:
+            n = ln.norm
+            if _PAGE_NO.match(n) or (len(pages) > 2 and repeats[(n, round(ln.top / 6))] >= 2 and len(n) > 1):
+                drop.update(id(w) for w in ln.words)
+        out.append([w for w in words if id(w) not in drop])
+    return out

@@ -1,0 +1,204 @@
+"""Anchor table rows by matching printed label fragments against the registry labels.
+
+Labels wrap over 2-3 lines, merged parent labels (（三）不予公开, 三、本年度办理结果) are printed
+beside them, sometimes one character per line, and both kinds interleave in reading order.
+The matcher walks the fragments top to bottom and keeps several labels *open* at once: a
+fragment continues an open label when its text extends that label (normalised) and it sits
+in the same x-range below it (or right next to it on the same line); otherwise it may start
+a new label. Whatever matches no label (headers, notes) is ignored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from extract.layout.lines import PAGE_STRIDE, group_lines, gy
+from extract.model import Word
+from gidar.labels import normalise
+
+FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
+_NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # row key, or the group label itself for merged parent labels
+    forms: tuple[str, ...]  # normalised label and variants
+    order: int
+    is_group: bool = False
+
+
+@dataclass
+class LabelMatch:
+    """A label being read. A short piece such as ``（`` can start several labels: ``cands``
+    keeps them all until the following pieces decide."""
+
+    cands: list[Target]
+    words: list[Word] = field(default_factory=list)
+    text: str = ""
+    fuzzy: bool = False  # accepted without spelling the whole label
+
+    @property
+    def target(self) -> Target:
+        done = [c for c in self.cands if self.text in c.forms]
+        return done[0] if done else self.cands[0]
+
+    @property
+    def complete(self) -> bool:
+        return any(self.text in c.forms for c in self.cands)
+
+    def extendable(self, more: str) -> bool:
+        t = self.text + more
+        return any(f.startswith(t) for c in self.cands for f in c.forms)
+
+    def add(self, w: Word, more: str) -> None:
+        self.words.append(w)
+        self.text += more
+        keep = [c for c in self.cands if any(f.startswith(self.text) for f in c.forms)]
+        self.cands = keep or self.cands[:1]
+
+    def fuzzy_extension(self, more: str) -> str | None:
+        """The label text ``more`` stands for when it is the next piece with a misread character
+        or two (OCR, typos); None when it is not close enough."""
+        if len(more) < 2:
+            return None
+        best, best_r = None, 0.0
+        for f in (f for c in self.cands for f in c.forms):
+            if not f.startswith(self.text):
+                continue
+            rest = f[len(self.text) :]
+            for k in range(max(1, len(more) - 2), min(len(rest), len(more) + 2) + 1):
+                r = SequenceMatcher(None, more, rest[:k]).ratio()
+                if r > best_r:
+                    best, best_r = rest[:k], r
+        return best if best_r >= FUZZY else None
+
+    @property
+    def fuzzy_done(self) -> bool:
+        """Most of a label read, the rest lost (OCR dropped a line, a typo broke the prefix)."""
+        return len(self.cands) == 1 and any(
+            f.startswith(self.text) and len(self.text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
+        )
+
+    @property
+    def x0(self) -> float:
+        return min(w.x0 for w in self.words)
+
+    @property
+    def x1(self) -> float:
+        return max(w.x1 for w in self.words)
+
+    @property
+    def gtop(self) -> float:
+        return min(gy(w) for w in self.words)
+
+    @property
+    def gbottom(self) -> float:
+        return max((w.page - 1) * PAGE_STRIDE + w.bottom for w in self.words)
+
+
+def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence[str] = ()) -> list[Target]:
+    """Targets from (key, label, variants) rows plus merged group labels."""
+    out = [
+        Target(k, tuple(dict.fromkeys(normalise(x) for x in (lab, *var))), i) for i, (k, lab, var) in enumerate(rows)
+    ]
+    out += [Target(g, (normalise(g),), len(rows) + i, True) for i, g in enumerate(dict.fromkeys(groups))]
+    return out
+
+
+def _continues(m: LabelMatch, w: Word) -> float | None:
+    """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
+    last = m.words[-1]
+    h = max(4.0, last.bottom - last.top)
+    if w.page == last.page and abs(w.yc - last.yc) < 0.5 * h:  # same line, just to the right
+        gap = w.x0 - last.x1
+        return gap if -1 <= gap <= 2.5 * h else None
+    dy = gy(w) - gy(last)
+    if w.page == last.page and not (0.4 * h < dy < 4.5 * h):
+        return None
+    if w.page != last.page and w.page != last.page + 1:
+        return None
+    lo, hi = m.x0, m.x1
+    ov = min(hi, w.x1) - max(lo, w.x0)
+    if ov < 0.5 * min(w.x1 - w.x0, hi - lo):
+        return None
+    return abs(w.x0 - lo) + (dy if w.page == last.page else 0) * 0.1
+
+
+def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
+    """Complete label matches in reading order (each target at most once)."""
+    open_: list[LabelMatch] = []
+    done: set[str] = set()
+    last_order = -1
+
+    def start(t: str, w: Word) -> bool:
+        nonlocal last_order
+        taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
+        cands = [tg for tg in targets if tg.key not in taken and any(f.startswith(t) for f in tg.forms)]
+        if cands:
+            # prefer the next expected row; groups and out-of-order rows only when nothing else fits
+            cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
+            open_.append(LabelMatch(cands, [w], t))
+            if len(cands) == 1 and not cands[0].is_group:
+                last_order = cands[0].order
+            return True
+        # a misread start (OCR, typo): one of the next expected rows, numbering must agree
+        if len(t) >= 3:
+            nxt = [tg for tg in targets if not tg.is_group and tg.key not in taken and tg.order > last_order][:3]
+            nxt += [tg for tg in targets if tg.is_group and tg.key not in taken]
+            for tg in nxt:
+                num = _NUMBERING.match(t)
+                for f in tg.forms:
+                    if not num or not f.startswith(num.group(0)):
+                        continue
+                    probe = LabelMatch([tg], [w], "")
+                    ext = probe.fuzzy_extension(t)
+                    if ext:
+                        open_.append(LabelMatch([tg], [w], ext))
+                        if not tg.is_group:
+                            last_order = tg.order
+                        return True
+        # a fragment holding a whole label plus the start of the next (glued words)
+        for tg in sorted(targets, key=lambda tg: tg.order):
+            if tg.key in taken:
+                continue
+            for f in sorted(tg.forms, key=len, reverse=True):
+                if len(f) < len(t) and t.startswith(f):
+                    open_.append(LabelMatch([tg], [w], f))
+                    done.add(tg.key)
+                    if not tg.is_group:
+                        last_order = tg.order
+                    start(t[len(f) :], w)
+                    return True
+        return False
+
+    for w in (w for ln in group_lines(words) for w in ln.words):
+        t = normalise(w.text)
+        if not t:
+            continue
+        fits = [(s, m) for m in open_ if m.extendable(t) and (s := _continues(m, w)) is not None]
+        if fits:
+            min(fits, key=lambda x: x[0])[1].add(w, t)
+            continue
+        if start(t, w):
+            continue
+        fuzzy = [
+            (s, m, e)
+            for m in open_
+            if not m.complete and (s := _continues(m, w)) is not None and (e := m.fuzzy_extension(t))
+        ]
+        if fuzzy:
+            _, m, ext = min(fuzzy, key=lambda x: x[0])
+            m.add(w, ext)
+    out = []
+    seen: set[str] = set()
+    for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
+        if (m.complete or m.fuzzy_done) and m.target.key not in seen:
+            m.fuzzy = not m.complete
+            m.cands = [m.target]
+            seen.add(m.target.key)
+            out.append(m)
+    return out

@@ -1,0 +1,26 @@
+"""Section 一 (总体情况) as plain text, for narrative-vs-table checks downstream."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from gidar.labels import normalise
+from gidar.templates import T2_TITLE
+
+_SECTION_ONE = re.compile(r"^一[、.．]")
+_T2_CORE = re.sub(r"^[一二三四五六]、", "", T2_TITLE)
+
+
+def section_one(pages_text: Sequence[str]) -> str | None:
+    """Lines from the first ``一、…`` heading up to the table-二 title; None if not found."""
+    lines = [ln.strip() for page in pages_text for ln in page.splitlines() if ln.strip()]
+    start = next((i for i, ln in enumerate(lines) if _SECTION_ONE.match(ln)), None)
+    if start is None:
+        return None
+    out = []
+    for ln in lines[start:]:
+        if _T2_CORE in normalise(ln) and len(normalise(ln)) <= len(_T2_CORE) + 6:
+            break
+        out.append(ln)
+    return "\n".join(out) or None

@@ -1,0 +1,139 @@
+"""Second reading of table cells (pure decisions; the recogniser is passed in).
+
+One OCR pass drops some isolated single digits (a whole row of zeros at times) and mis-reads others
+(``1`` → ``T``, ``0`` → ``C``). Every ruled cell that has ink but no token, or whose value-like
+reading is doubtful, is cropped and read again by the line recogniser alone, and its ink is checked
+for a lone ``/`` or dash (`ocr_glyph`). The readings vote; agreement keeps the best confidence,
+dissent lowers it, so a doubtful cell goes to review instead of being papered over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from extract.ocr_glyph import stroke_glyph
+from extract.ocr_grid import Grid, PixBox, dark_mask, ink_box, text_crop
+from extract.ocr_tokens import DASH, Token, has_cjk, is_value_text, normalise_token
+
+Recognise = Callable[[list[np.ndarray]], list[tuple[str, float]]]
+
+CONF_OK = 0.97  # a first-pass value token at or above this is not re-read
+GLYPH_CONF = 0.9  # confidence of a stroke recognised by shape
+NOISE_WEIGHT = 0.25  # weight of a non-value reading against a value reading in a numeric cell
+UNREAD = "?"  # emitted for a cell with clear ink that no reading could make sense of
+
+
+@dataclass(frozen=True)
+class CellCheck:
+    cell: int  # index into Grid.cells
+    ink: PixBox
+    tokens: tuple[Token, ...]  # first-pass tokens in the cell (may be empty)
+    glyph: str | None  # "/", "—" or "-" when the ink is one such stroke
+
+
+@dataclass(frozen=True)
+class Reading:
+    text: str
+    conf: float
+
+
+def tokens_by_cell(tokens: Sequence[Token], grid: Grid) -> tuple[dict[int, list[Token]], list[Token]]:
+    """Tokens grouped by the cell holding their centre; tokens outside any cell separately."""
+    inside: dict[int, list[Token]] = {}
+    outside: list[Token] = []
+    for t in tokens:
+        c = grid.cell_at(t.xc, t.yc)
+        if c < 0:
+            outside.append(t)
+        else:
+            inside.setdefault(c, []).append(t)
+    return inside, outside
+
+
+def needs_check(tokens: Sequence[Token], conf_ok: float = CONF_OK) -> bool:
+    """Empty cells (checked for ink later), and value-like cells (no CJK) read with doubt or in pieces."""
+    if not tokens:
+        return True
+    if any(has_cjk(t.text) and not DASH.match(t.text) for t in tokens):
+        return False  # a label: the first pass reads labels well and the engine matches them loosely
+    return len(tokens) > 1 or any(t.conf < conf_ok or not is_value_text(t.text) for t in tokens)
+
+
+def plan_checks(gray: np.ndarray, grid: Grid, inside: dict[int, list[Token]], text_height: float,
+                conf_ok: float = CONF_OK) -> list[CellCheck]:
+    min_pixels = max(6, round((text_height / 10) ** 2))  # about a full stop; less is scan noise
+    checks = []
+    for i, cell in enumerate(grid.cells):
+        tokens = inside.get(i, [])
+        if not needs_check(tokens, conf_ok):
+            continue
+        ink = ink_box(gray, grid.lines, cell, min_pixels=min_pixels)
+        if ink is None:
+            continue  # a blank cell: nothing printed, nothing to read
+        x0, y0, x1, y1 = ink
+        mask = dark_mask(gray[y0:y1, x0:x1]) & ~grid.lines[y0:y1, x0:x1]
+        checks.append(CellCheck(i, ink, tuple(tokens), stroke_glyph(mask, text_height)))
+    return checks
+
+
+def _key(text: str) -> str:
+    return "—" if DASH.match(text) and text != "/" else text
+
+
+def vote(readings: Sequence[Reading]) -> Reading | None:
+    """The winning reading, its confidence scaled by its share of the (weighted) votes.
+
+    In a value cell a reading that is no value (``T``, ``#``) is recogniser noise and weighs
+    little; dashes of any width count as one answer.
+    """
+    readings = [r for r in readings if r.text]
+    if not readings:
+        return None
+    any_value = any(is_value_text(r.text) for r in readings)
+    weights: dict[str, float] = {}
+    best: dict[str, Reading] = {}
+    for r in readings:
+        k = _key(r.text)
+        w = r.conf * (NOISE_WEIGHT if any_value and not is_value_text(r.text) else 1.0)
+        weights[k] = weights.get(k, 0.0) + w
+        if k not in best or r.conf > best[k].conf:
+            best[k] = r
+    winner = max(weights, key=lambda k: (is_value_text(best[k].text), weights[k]))
+    share = weights[winner] / sum(weights.values()) if sum(weights.values()) > 0 else 0.0
+    return Reading(best[winner].text, best[winner].conf * share)
+
+
+def resolve(check: CellCheck, text: str, conf: float, text_height: float) -> list[Token]:
+    """Tokens of a checked cell from its first-pass tokens, its re-read and its glyph shape."""
+    readings = [Reading(normalise_token(text.replace(" ", "")), conf)]
+    if check.tokens:
+        readings.append(Reading("".join(t.text for t in check.tokens), min(t.conf for t in check.tokens)))
+    if check.glyph:
+        readings.append(Reading(check.glyph, GLYPH_CONF))
+    result = vote(readings)
+    x0, y0, x1, y1 = check.ink
+    if result is None:
+        # Ink of text height that nothing could read: say so rather than drop the cell.
+        return [Token(UNREAD, x0, y0, x1, y1, 0.0)] if y1 - y0 >= 0.4 * text_height else []
+    if check.tokens and result.text == "".join(t.text for t in check.tokens):
+        x0, y0 = min(t.x0 for t in check.tokens), min(t.top for t in check.tokens)
+        x1, y1 = max(t.x1 for t in check.tokens), max(t.bottom for t in check.tokens)
+    return [Token(result.text, x0, y0, x1, y1, result.conf)]
+
+
+def review_cells(gray: np.ndarray, grid: Grid, tokens: Sequence[Token], recognise: Recognise,
+                 text_height: float, conf_ok: float = CONF_OK) -> list[Token]:
+    """All tokens of the page after re-reading doubtful and empty-looking cells (one batched call)."""
+    inside, outside = tokens_by_cell(tokens, grid)
+    checks = plan_checks(gray, grid, inside, text_height, conf_ok)
+    readings = recognise([text_crop(gray, grid.lines, c.ink) for c in checks]) if checks else []
+    for check, (text, conf) in zip(checks, readings, strict=True):
+        inside[check.cell] = resolve(check, text, float(conf), text_height)
+    out = list(outside)
+    for cell_tokens in inside.values():
+        out.extend(cell_tokens)
+    out.sort(key=lambda t: (round(t.top), t.x0))
+    return out

@@ -1,0 +1,302 @@
+"""The ingest flow: source → cached PDFs → one task per report → GX per batch → one DuckDB loader.
+
+    fetch (retries on transient errors)  ─┐ per file, concurrent
+    skip if sha256 + parser version loaded │
+    process: extract → tables → Parquet  ─┘ returns lake paths, not frames
+    validate (GX) per batch of reports
+    load: ONE task opens the warehouse (DuckDB has a single writer), one transaction per report
+    cross-report checks, dashboard, run summary (artifact + stdout)
+
+Bad input never stops the run: every source item ends with a status (see flows/summary.py).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from flows.prefect_env import configure_prefect
+from gidar.settings import Settings
+
+# Incremental runs are decided by sha256 + parser version against the warehouse (flows/incremental.py),
+# not by Prefect's result cache: the warehouse is the truth and needs no result storage.
+configure_prefect(Settings.from_env())  # before importing prefect: it reads settings at import
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.context import get_run_context  # noqa: E402
+from prefect.futures import PrefectFuture  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
+
+from flows import stages  # noqa: E402
+from flows.download import Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
+from flows.incremental import plan_work  # noqa: E402
+from flows.sources import SourceItem, resolve_source  # noqa: E402
+from flows.summary import (  # noqa: E402
+    DOWNLOAD_FAILED,
+    ERROR,
+    LOAD_FAILED,
+    IngestSummary,
+    Outcome,
+    dq_attr,
+    dq_failures,
+    format_markdown,
+    format_summary,
+)
+
+VALIDATE_BATCH = 50  # reports per GX validation call: bounds memory on large runs
+READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating
+
+
+def _state_exception(state: Any) -> BaseException | None:
+    data = getattr(state, "data", None)
+    if isinstance(data, BaseException):
+        return data
+    result = state.result(raise_on_failure=False)
+    return result if isinstance(result, BaseException) else None
+
+
+def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
+    """Retry only what may succeed later: timeouts, connection errors, HTTP 5xx/429 — not a 404."""
+    exc = _state_exception(state)
+    return exc is not None and is_transient(exc)
+
+
+@task(name="fetch", task_run_name="fetch {item.name}", retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
+def fetch(item: SourceItem, cache_dir: str, timeout: float, user_agent: str) -> Fetched:
+    if item.kind == "path":
+        p = Path(item.ref)
+        return Fetched(str(p), sha256_file(p), p.stat().st_size, from_cache=False)
+    return fetch_url(item.ref, Path(cache_dir), timeout=timeout, user_agent=user_agent)
+
+
+@task(name="process-report", task_run_name="process {name}", cache_policy=NO_CACHE)
+def process_report(path: str, source: str, name: str, lake: str) -> Outcome:
+    """Extract → Arrow tables → Parquet. Returns lake paths and a few facts, never frames."""
+    result = stages.extract_file(Path(path))
+    result.source = source  # lineage: the URL or path the user gave, not the cache file
+    files = stages.write_lake(Path(lake), stages.report_tables(result))
+    stages.save_extracted(result, Path(lake))  # for GX, which validates extraction results
+    md = result.metadata
+    return Outcome(
+        source=source,
+        name=name,
+        status=result.status,
+        message=result.message,
+        report_id=result.sha256,
+        cached_path=path,
+        quality=result.quality,
+        template=result.template,
+        region_code=md.region_code,
+        report_year=md.report_year,
+        agency=md.agency,
+        n_violations=len(result.violations),
+        seconds=round(result.seconds, 3),
+        lake_files=tuple(files),
+    )
+
+
+@task(name="validate-batch", cache_policy=NO_CACHE)
+def validate_batch(report_ids: list[str], lake: str, data_docs: str | None) -> list[Any]:
+    results = [stages.load_extracted(Path(lake), r) for r in report_ids]
+    return stages.validate(results, Path(data_docs) if data_docs else None)
+
+
+@task(name="load-warehouse", cache_policy=NO_CACHE)
+def load_warehouse(
+    reports: list[Outcome], lake: str, dq: list[Any], warehouse: str, run: dict[str, Any]
+) -> tuple[dict[str, str], int | None]:
+    """The single writer: one transaction per report (its tables and DQ rows), then the
+    cross-report checks and the run row. Returns load errors by report_id and the number of
+    failed cross-report checks (None when that module is absent).
+    """
+    logger = get_run_logger()
+    errors: dict[str, str] = {}
+    dq_by_report = stages.dq_rows(dq, run["run_id"])
+    con = stages.connect(Path(warehouse))
+    try:
+        for o in reports:
+            rid = str(o.report_id)
+            try:
+                stages.load_report(con, stages.read_report(Path(lake), rid), dq_by_report.get(rid, []))
+            except Exception as e:  # one bad report must not stop the others
+                logger.warning("load of %s failed: %s", o.name, e)
+                errors[rid] = f"{type(e).__name__}: {e}"
+        cross = stages.cross_checks(con, run["run_id"])
+        cross_failed = None if cross is None else sum(not dq_attr(r, "passed") for r in cross)
+        stages.record_run(con, {**run, "finished_at": datetime.now(UTC)})
+    finally:
+        con.close()
+    return errors, cross_failed
+
+
+@task(name="build-dashboard", cache_policy=NO_CACHE)
+def build_dashboard(warehouse: str, site: str) -> str | None:
+    out = stages.build_dashboard(Path(warehouse), Path(site))
+    return str(out) if out else None
+
+
+def _quiet_libraries(settings: Settings) -> None:
+    """GX logs INFO lines (temporary docs dirs) to stderr; keep them unless asked to be verbose."""
+    level = os.environ.get("PREFECT_LOGGING_LEVEL", "").upper()
+    if not (settings.verbose or level in {"INFO", "DEBUG"}):
+        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+
+
+def _run_id() -> str:
+    try:
+        return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+    except Exception:
+        return uuid.uuid4().hex
+
+
+def _wait(future: PrefectFuture[Any]) -> tuple[Any, BaseException | None]:
+    future.wait()
+    state = future.state
+    if state.is_completed():
+        return state.result(), None
+    return None, _state_exception(state) or RuntimeError(state.message or state.name)
+
+
+def _existing(path: Path) -> str | None:
+    return str(path) if path.exists() else None
+
+
+def _chunks(seq: Sequence[Any], n: int) -> list[Sequence[Any]]:
+    return [seq[i : i + n] for i in range(0, len(seq), n)]
+
+
+# Threads: downloads are I/O-bound; extraction is GIL-bound but process pools cost more to start
+# than a small report takes (tools.md §2). Scale out with more flow runs, not a bigger pool.
+_RUNNER: Any = ThreadPoolTaskRunner(max_workers=Settings.from_env().workers)
+
+
+@flow(name="gidar-ingest", task_runner=_RUNNER)
+def ingest(
+    source: str,
+    warehouse: str,
+    lake: str | None = None,
+    force: bool = False,
+    cache: str | None = None,
+    data_docs: str | None = None,
+    site: str | None = None,
+) -> IngestSummary:
+    """Ingest a folder of PDFs or a manifest of URLs/paths into the lake and the warehouse.
+
+    Unchanged files (same sha256 and parser version already loaded) are skipped unless ``force``.
+    Paths left as None come from `gidar.settings.Settings` (``GIDAR_*`` environment variables).
+    """
+    t0 = time.perf_counter()
+    settings = Settings.from_env()
+    _quiet_libraries(settings)
+    lake = lake or str(settings.lake)
+    cache = cache or str(settings.cache)
+    docs = data_docs or str(settings.data_docs)
+    site = site or str(settings.site)
+    run_id = _run_id()
+    started = datetime.now(UTC)
+    notes: list[str] = []
+
+    items = resolve_source(source)
+    outcomes: dict[str, Outcome] = {}
+
+    # 1. fetch everything concurrently (downloads are I/O-bound)
+    fetch_t = fetch.with_options(
+        retries=settings.retries,
+        retry_delay_seconds=[settings.retry_delay * 2**i for i in range(max(settings.retries, 1))],
+    )
+    futures = {it.ref: fetch_t.submit(it, cache, settings.timeout, settings.user_agent) for it in items}
+    fetched: dict[str, Fetched] = {}
+    for it in items:
+        got, err = _wait(futures[it.ref])
+        if err is not None:
+            outcomes[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, str(err))
+        else:
+            fetched[it.ref] = got
+
+    # 2. incremental: skip content already loaded with this parser version
+    version = stages.parser_version()
+    loaded = set() if force else stages.loaded_fingerprints(Path(warehouse))
+    todo, unchanged = plan_work(items, fetched, loaded, version, force=force)
+    outcomes.update(unchanged)
+
+    # 3. one task per report
+    proc = {it.ref: process_report.submit(fetched[it.ref].path, it.ref, it.name, lake) for it in todo}
+    processed: list[Outcome] = []
+    for it in todo:
+        got, err = _wait(proc[it.ref])
+        if err is not None:
+            msg = f"{type(err).__name__}: {err}"
+            outcomes[it.ref] = Outcome(it.ref, it.name, ERROR, msg, fetched[it.ref].sha256)
+        else:
+            processed.append(got)
+
+    # 4. GX per batch (only reports whose tables were read)
+    dq: list[Any] = []
+    to_check = [o for o in processed if o.status in READ_OK]
+    if to_check:
+        for batch in _chunks(to_check, VALIDATE_BATCH):
+            got, err = _wait(validate_batch.submit([str(o.report_id) for o in batch], lake, docs))
+            if err is not None:
+                notes.append(f"validation failed for {len(batch)} reports: {type(err).__name__}: {err}")
+            else:
+                dq.extend(got)
+
+    # 5. the single loader
+    cross_failed: int | None = None
+    statuses = Counter(o.status for o in outcomes.values()) + Counter(o.status for o in processed)
+    run = {"run_id": run_id, "started_at": started, "source": source, "counts": json.dumps(dict(statuses))}
+    # always load, so the run row is written even when every file was skipped
+    got, err = _wait(load_warehouse.submit(processed, lake, dq, warehouse, run))
+    if err is not None:
+        errors = {str(o.report_id): f"{type(err).__name__}: {err}" for o in processed}
+        notes.append(f"warehouse load failed: {type(err).__name__}: {err}")
+    else:
+        errors, cross_failed = got
+    for o in processed:
+        if str(o.report_id) in errors:
+            o = replace(o, status=LOAD_FAILED, message=errors[str(o.report_id)])
+        outcomes[o.source] = o
+
+    # 6. dashboard (reads the warehouse after the writer closed it)
+    dashboard = None
+    if processed:
+        got, err = _wait(build_dashboard.submit(warehouse, site))
+        if err is not None:
+            notes.append(f"dashboard not built: {type(err).__name__}: {err}")
+        dashboard = got
+
+    summary = IngestSummary(
+        run_id=run_id,
+        source=source,
+        warehouse=warehouse,
+        outcomes=tuple(outcomes[it.ref] for it in items),
+        dq_failed=dq_failures(dq),
+        dq_checked=len(dq),
+        cross_failed=cross_failed,
+        data_docs=_existing(Path(docs) / "index.html"),
+        dashboard=dashboard,
+        seconds=time.perf_counter() - t0,
+        notes=tuple(notes),
+    )
+    _publish(summary)
+    return summary
+
+
+def _publish(summary: IngestSummary) -> None:
+    """The run summary as Prefect artifacts (UI) and on stdout."""
+    create_markdown_artifact(key="gidar-ingest-summary", markdown=format_markdown(summary))
+    rows = [o.row() for o in summary.outcomes]
+    if rows:
+        create_table_artifact(key="gidar-ingest-files", table=rows, description=f"Files of run {summary.run_id}")
+    print(format_summary(summary), flush=True)

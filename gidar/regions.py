@@ -1,0 +1,304 @@
+"""County-level administrative divisions (GB/T 2260) by report year, and name look-ups.
+
+Data: ``gidar/data/divisions/*.csv`` (today's national list, CC0) plus
+``gidar/data/zhejiang_changes.json`` (Zhejiang's units and township moves since 2019) and
+``gidar/data/divisions/townships_33.csv`` (Zhejiang's townships → county). Loaded lazily, once.
+
+Years are *report* (statistics) years. Units outside Zhejiang have no recorded history here, so
+they count as valid in every year. Name look-ups return every candidate that survives the year
+and context filters; callers treat more than one as "unknown" rather than pick one.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+__all__ = [
+    "Prefecture",
+    "Region",
+    "county_names",
+    "find_by_name",
+    "find_prefectures",
+    "find_township",
+    "lookup",
+    "narrow_by_context",
+    "prefecture_names",
+    "prefectures",
+    "province_names",
+    "provinces_in_text",
+    "short_name",
+    "units",
+]
+
+
+@dataclass(frozen=True)
+class Region:
+    code: str  # 6-digit county-level code, e.g. "330922"
+    name: str  # e.g. "嵊泗县"
+    prefecture: str | None  # e.g. "舟山市"; the municipality itself for 北京/天津/上海/重庆
+    prefecture_code: str | None  # 6-digit, e.g. "330900"
+    province: str  # e.g. "浙江省"
+    province_code: str  # 2-digit, e.g. "33"
+    kind: str  # 市辖区 | 县级市 | 县 | 自治县 | 旗 | 自治旗 | 林区 | 特区
+
+
+@dataclass(frozen=True)
+class Prefecture:
+    code: str  # 6-digit
+    name: str
+    province: str
+    province_code: str
+
+
+@dataclass(frozen=True)
+class _Entry:
+    region: Region
+    first_year: int | None
+    last_year: int | None
+
+    def valid(self, year: int | None) -> bool:
+        if year is None:
+            return True
+        return (self.first_year is None or year >= self.first_year) and (
+            self.last_year is None or year <= self.last_year
+        )
+
+
+@dataclass(frozen=True)
+class _Town:
+    name: str
+    code: str  # county code today
+    moves: tuple[tuple[int, str], ...]  # (last_year, county code up to and including that year)
+
+    def county(self, year: int | None) -> str:
+        if year is not None:
+            for last_year, code in sorted(self.moves):
+                if year <= last_year:
+                    return code
+        return self.code
+
+
+# --- names ---------------------------------------------------------------------------------
+
+_ETHNIC_AUTONOMOUS = re.compile(r"^(.{2,}?)(?:[^族]{1,4}族)+自治(?:县|旗|州|区)$")
+_SUFFIXES = ("特别行政区", "自治区", "自治州", "地区", "林区", "特区", "省", "市", "县", "区", "旗", "盟", "州")
+
+
+def short_name(name: str) -> str | None:
+    """The name without its administrative suffix (嵊泗县 → 嵊泗, 景宁畲族自治县 → 景宁,
+    广西壮族自治区 → 广西), or None when that would leave fewer than two characters (和县)."""
+    m = _ETHNIC_AUTONOMOUS.match(name)
+    if m:
+        return m.group(1)
+    for suffix in _SUFFIXES:
+        if name.endswith(suffix) and len(name) - len(suffix) >= 2:
+            return name[: -len(suffix)]
+    return None
+
+
+def _kind(name: str) -> str:
+    for suffix, kind in (
+        ("自治县", "自治县"),
+        ("自治旗", "自治旗"),
+        ("林区", "林区"),
+        ("特区", "特区"),
+        ("旗", "旗"),
+        ("县", "县"),
+        ("市", "县级市"),
+        ("区", "市辖区"),
+    ):
+        if name.endswith(suffix):
+            return kind
+    return "其他"
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+def _rows(name: str) -> list[dict[str, str]]:
+    text = resources.files("gidar").joinpath("data").joinpath(name).read_text(encoding="utf-8-sig")
+    return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(text.splitlines())]
+
+
+@cache
+def _tables() -> dict[str, Any]:
+    provinces = {r["code"]: r["name"] for r in _rows("divisions/provinces.csv") if r["code"].isdigit()}
+    prefectures: dict[str, Prefecture] = {}
+    for r in _rows("divisions/cities.csv"):
+        pcode = r["provinceCode"]
+        # 北京/天津/上海/重庆 list their districts under a "市辖区" pseudo-prefecture.
+        name = provinces[pcode] if r["name"] in ("市辖区", "县") else r["name"]
+        prefectures[r["code"]] = Prefecture(r["code"] + "00", name, provinces[pcode], pcode)
+
+    def region(code: str, name: str, city: str, prov: str) -> Region:
+        pref = prefectures.get(city)
+        return Region(
+            code=code,
+            name=name,
+            prefecture=pref.name if pref else None,
+            prefecture_code=pref.code if pref else None,
+            province=provinces[prov],
+            province_code=prov,
+            kind=_kind(name),
+        )
+
+    entries: dict[str, _Entry] = {
+        r["code"]: _Entry(region(r["code"], r["name"], r["cityCode"], r["provinceCode"]), None, None)
+        for r in _rows("divisions/areas.csv")
+    }
+    changes = json.loads(resources.files("gidar").joinpath("data/zhejiang_changes.json").read_text(encoding="utf-8"))
+    for u in changes["units"]:
+        entries[u["code"]] = _Entry(
+            region(u["code"], u["name"], u["cityCode"], u["provinceCode"]), u["first_year"], u["last_year"]
+        )
+    moves: dict[str, list[tuple[int, str]]] = defaultdict(list)
+    for m in changes["township_moves"]:
+        for n in m["names"]:
+            moves[f"{m['to_code']}:{n}"].append((m["last_year"], m["from_code"]))
+    towns: dict[str, list[_Town]] = defaultdict(list)
+    for r in _rows("divisions/townships_33.csv"):
+        key = f"{r['areaCode']}:{r['name']}"
+        towns[r["name"]].append(_Town(r["name"], r["areaCode"], tuple(moves.get(key, ()))))
+
+    by_name: dict[str, list[_Entry]] = defaultdict(list)
+    by_short: dict[str, list[_Entry]] = defaultdict(list)
+    for e in entries.values():
+        by_name[e.region.name].append(e)
+        s = short_name(e.region.name)
+        if s:
+            by_short[s].append(e)
+    pref_by_name: dict[str, list[Prefecture]] = defaultdict(list)
+    for p in prefectures.values():
+        pref_by_name[p.name].append(p)
+    return {
+        "provinces": provinces,
+        "prefectures": prefectures,
+        "pref_by_name": dict(pref_by_name),
+        "entries": entries,
+        "by_name": dict(by_name),
+        "by_short": dict(by_short),
+        "towns": dict(towns),
+    }
+
+
+# --- public API ----------------------------------------------------------------------------
+
+
+def lookup(code: str, year: int | None) -> Region | None:
+    """The county-level unit with this code, if it existed in report year ``year``."""
+    e = _tables()["entries"].get(str(code).strip())
+    return e.region if e and e.valid(year) else None
+
+
+def units(province_code: str, year: int | None) -> list[Region]:
+    """All county-level units of a province valid in ``year``, by code. ``province_code`` may be
+    "33" or "330000"."""
+    pc = str(province_code).strip()[:2]
+    es = _tables()["entries"].values()
+    return sorted((e.region for e in es if e.region.province_code == pc and e.valid(year)), key=lambda r: r.code)
+
+
+def prefectures(province_code: str) -> list[Prefecture]:
+    """Prefecture-level units of a province, by code (e.g. Zhejiang's 11 cities)."""
+    pc = str(province_code).strip()[:2]
+    return sorted((p for p in _tables()["prefectures"].values() if p.province_code == pc), key=lambda p: p.code)
+
+
+def county_names() -> frozenset[str]:
+    """Every county-level name the tables know, of any year (for scanning text)."""
+    return frozenset(_tables()["by_name"])
+
+
+def prefecture_names() -> frozenset[str]:
+    """Every prefecture-level name (municipalities included)."""
+    return frozenset(_tables()["pref_by_name"])
+
+
+def province_names() -> frozenset[str]:
+    """Every province-level name (浙江省, 上海市, 广西壮族自治区, …)."""
+    return frozenset(_tables()["provinces"].values())
+
+
+def find_prefectures(name: str) -> list[Prefecture]:
+    """Prefecture-level units whose full name is ``name`` (municipalities included)."""
+    return list(_tables()["pref_by_name"].get(name, ()))
+
+
+def find_by_name(name: str, year: int | None, context_text: str = "") -> list[Region]:
+    """County-level units called ``name`` in ``year`` (full name such as 普陀区, or the short
+    form 普陀 when no full name matches). Several candidates are narrowed by the prefecture or
+    province names found in ``context_text``; an empty list or more than one means unknown."""
+    t = _tables()
+    key = re.sub(r"\s+", "", name)
+    found = [e.region for e in t["by_name"].get(key, ()) if e.valid(year)]
+    if not found and len(key) >= 2:
+        found = [e.region for e in t["by_short"].get(key, ()) if e.valid(year)]
+    return narrow_by_context(found, context_text)
+
+
+def narrow_by_context(candidates: list[Region], context_text: str) -> list[Region]:
+    """Keep the candidates whose prefecture or province the text names (full names count more
+    than short ones); unchanged when the text names none or cannot tell them apart."""
+    if len(candidates) <= 1 or not context_text:
+        return candidates
+    text = re.sub(r"\s+", "", context_text)
+
+    def score(r: Region) -> int:
+        s = 0
+        for full in {n for n in (r.prefecture, r.province) if n}:
+            if full in text:
+                s = max(s, 2)
+            else:
+                short = short_name(full)
+                if short and short in text:
+                    s = max(s, 1)
+        return s
+
+    scored = [(score(r), r) for r in candidates]
+    best = max(s for s, _ in scored)
+    if best == 0:
+        return candidates
+    return [r for s, r in scored if s == best]
+
+
+def provinces_in_text(text: str) -> set[str]:
+    """Province codes evidenced by full province or prefecture names in ``text``."""
+    t = _tables()
+    compact = re.sub(r"\s+", "", text)
+    found = {c for c, n in t["provinces"].items() if n in compact}
+    for pname, prefs in t["pref_by_name"].items():
+        if pname in compact:
+            found.update(p.province_code for p in prefs)
+    return found
+
+
+def find_township(name: str, year: int | None, context_text: str = "") -> list[Region]:
+    """County-level units that have a township (街道/镇/乡) called ``name`` in ``year``.
+
+    Only Zhejiang's townships are shipped, so a text that evidences only other provinces gets
+    no answer. Same-named townships are narrowed by the county, prefecture or province names
+    in ``context_text``."""
+    t = _tables()
+    towns: list[_Town] = t["towns"].get(re.sub(r"\s+", "", name), [])
+    if not towns:
+        return []
+    evidenced = provinces_in_text(context_text) if context_text else set()
+    if evidenced and "33" not in evidenced:
+        return []
+    found: list[Region] = []
+    for town in towns:
+        r = lookup(town.county(year), year)
+        if r and r not in found:
+            found.append(r)
+    if len(found) > 1 and context_text:
+        compact = re.sub(r"\s+", "", context_text)
+        named = [r for r in found if r.name in compact]
+        found = named if len(named) == 1 else narrow_by_context(found, context_text)
+    return found

@@ -1,0 +1,51 @@
+"""Re-create the bundled demo samples: ``python samples/make_samples.py [OUT]`` (default: samples/).
+
+Deterministic (fixed seeds) and made only by the project's own generator (gidar.synth), so the
+set can be rebuilt after a generator change and committed again:
+
+* 3 single reports (county government, department, township; both templates),
+* a 2-year series of one body (carry-over linked, for the cross-report checks),
+* 1 report with a planted publisher error (a table-三 row total off by one),
+* 1 bad file: an HTML error page saved as .pdf, which real portals serve surprisingly often.
+
+Each PDF has its truth ``<stem>.json`` (../shared/corpus/README.md format) for ``gidar eval``.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from reportlab import rl_config
+
+from gidar.synth import make_report
+from gidar.synth.series import make_series
+
+rl_config.invariant = 1  # no creation date / random document id: same seeds, same bytes
+
+HTML_AS_PDF = """<!DOCTYPE html>
+<html lang="zh-CN"><head><meta charset="utf-8"><title>404 页面不存在</title></head>
+<body><h1>对不起，您访问的页面不存在或已被删除</h1><p>请返回政府门户网站首页。</p></body></html>
+"""
+
+
+def make_samples(out: Path) -> list[Path]:
+    out.mkdir(parents=True, exist_ok=True)
+    written = [
+        make_report(101, report_id="county-2023", year=2023, agency_type="government").write(out),
+        make_report(102, report_id="department-2020", year=2020, agency_type="department").write(out),
+        make_report(103, report_id="township-2024", year=2024, agency_type="township").write(out),
+        make_report(104, report_id="publisher-error-2022", year=2022, error="t3_row_total_off_by_one").write(out),
+    ]
+    for r in make_series(105, years=(2021, 2022), series_id="series", agency_type="government"):
+        written.append(r.write(out, f"series-{r.truth['metadata']['report_year']}"))
+    bad = out / "not-a-pdf.pdf"
+    bad.write_text(HTML_AS_PDF, encoding="utf-8")
+    written.append(bad)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parent
+    for p in make_samples(target):
+        print(f"{p.stat().st_size:>8}  {p}")

@@ -1,0 +1,259 @@
+"""Synthetic reports for the expectations tests: a consistent report per template, derived
+from the registry, and named cases that plant exactly one kind of error into a copy of it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from extract.model import Cell, ExtractionResult, Metadata
+from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template
+
+Values = dict[str, int | float]
+PLANTED_AT = (2, (310.5, 402.0, 338.0, 414.5))  # page, bbox of the planted cell of "t3-row-total"
+
+
+def consistent_values(t: Template, seed: int = 1) -> Values:
+    """Values that satisfy every identity of the template (built from the registry, not typed in)."""
+    v: Values = {}
+    n = seed
+    for key, vtype in t.cells("t2"):
+        n = (n * 7 + 3) % 11
+        v[key] = {"count": n, "signed": n - 5, "money": n + 0.25}[vtype]
+    for b in t.t2_blocks:  # keep the soft table-二 rules satisfied: no 规章, 新公开 ≤ 总数
+        for r in b.rows:
+            for c in b.columns:
+                key = f"t2.{b.key}.{r.key}.{c.key}"
+                if c.key == "total_published":
+                    v[key] = v[f"t2.{b.key}.{r.key}.new_published"] + 3
+                if r.key == "regulations":
+                    v[key] = 0
+    leaves = [r.key for r in t.t3_rows if r.kind == "leaf"]
+    for c in T3_APPLICANT_COLUMNS:
+        for r in leaves:
+            n = (n * 5 + 1) % 7
+            v[f"t3.{r}.{c}"] = n
+        done = sum(v[f"t3.{r}.{c}"] for r in leaves)
+        v[f"t3.result_total.{c}"] = done
+        v[f"t3.carried_forward.{c}"] = n % 3
+        v[f"t3.carried_over.{c}"] = min(n % 2, done + n % 3)
+        v[f"t3.new_received.{c}"] = done + n % 3 - v[f"t3.carried_over.{c}"]
+    for r in t.t3_rows:
+        v[f"t3.{r.key}.total"] = sum(v[f"t3.{r.key}.{c}"] for c in T3_APPLICANT_COLUMNS)
+    for b in t.t4_blocks:
+        parts = [c.key for c in t.t4_columns if c.key != "total"]
+        for c in parts:
+            n = (n * 3 + 2) % 5
+            v[f"t4.{b.key}.{c}"] = n
+        v[f"t4.{b.key}.total"] = sum(v[f"t4.{b.key}.{c}"] for c in parts)
+    return v
+
+
+def make_result(
+    report_id: str,
+    template: str | None,
+    values: Values,
+    *,
+    year: int | None = None,
+    agency_type: str = "department",
+    region_code: str = "330922",
+    status: str = "ok",
+    locations: dict[str, tuple[int, tuple[float, float, float, float]]] | None = None,
+) -> ExtractionResult:
+    t = TEMPLATES.get(template or "")
+    if year is None and t is not None:
+        year = t.years[0] + 1
+    locations = locations or {}
+    cells = [Cell(k, x, str(x), *locations.get(k, (None, None))) for k, x in values.items()]
+    meta = Metadata(agency_type=agency_type, region_code=region_code, report_year=year, template=template)
+    return ExtractionResult(
+        source=f"{report_id}.pdf",
+        sha256=report_id,
+        status=status,  # type: ignore[arg-type]
+        message="",
+        template=template,
+        metadata=meta,
+        cells=cells,
+    )
+
+
+@dataclass
+class Case:
+    """One report of the planted batch and the non-identity failures it must (only) produce.
+
+    Identity failures are not listed: the tests take them from `gidar.invariants.check`."""
+
+    report_id: str
+    result: ExtractionResult
+    expect: set[tuple[str, str | None, str | None]] = field(default_factory=set)  # (rule, row, col)
+
+
+def _case(name: str, version: str, change: Callable[[Values], None] | None = None, expect=(), **kw: object) -> Case:
+    v = consistent_values(TEMPLATES[version], seed=len(name))
+    if change:
+        change(v)
+    return Case(name, make_result(name, version, v, **kw), set(expect))  # type: ignore[arg-type]
+
+
+def _add(key: str, delta: int | float) -> Callable[[Values], None]:
+    def f(v: Values) -> None:
+        v[key] += delta
+
+    return f
+
+
+def _all(*fs: Callable[[Values], None]) -> Callable[[Values], None]:
+    def f(v: Values) -> None:
+        for g in fs:
+            g(v)
+
+    return f
+
+
+def _set(key: str, x: int | float) -> Callable[[Values], None]:
+    def f(v: Values) -> None:
+        v[key] = x
+
+    return f
+
+
+def _negative(key: str, other: str) -> Callable[[Values], None]:
+    """Make ``key`` negative and move the difference to ``other`` so every total still holds."""
+
+    def f(v: Values) -> None:
+        v[other] += v[key] + 2
+        v[key] = -2
+
+    return f
+
+
+def _drop(key: str) -> Callable[[Values], None]:
+    def f(v: Values) -> None:
+        del v[key]
+
+    return f
+
+
+def planted_cases() -> list[Case]:
+    """Clean reports and one planted error per rule (positive and negative side of each rule)."""
+    return [
+        _case("clean-2019", "v2019"),
+        _case("clean-2021", "v2021", region_code="330900", agency_type="government"),
+        # hard identities (expected failures come from gidar.invariants.check)
+        _case("t3-row-total", "v2019", _add("t3.granted.total", 1), locations={"t3.granted.total": PLANTED_AT}),
+        _case("t3-result-total", "v2021", _add("t3.result_total.commercial", 2)),
+        _case("t3-balance", "v2021", _all(_add("t3.carried_forward.research", 1), _add("t3.carried_forward.total", 1))),
+        _case("t3-balance-2019", "v2019", _all(_add("t3.new_received.other_org", 1), _add("t3.new_received.total", 1))),
+        _case("t4-block-total", "v2019", _add("t4.review.total", 1)),
+        # value types: a negative count / a fraction, each keeping the identities balanced
+        _case(
+            "negative-count",
+            "v2021",
+            _negative("t4.review.upheld", "t4.review.other"),
+            expect={("count_non_negative", "review", "upheld")},
+        ),
+        # a fraction cannot balance with integer totals: t4_block_total fails too (taken from check)
+        _case(
+            "fractional-count",
+            "v2021",
+            _add("t4.litigation_direct.pending", 0.5),
+            expect={("count_integer", "litigation_direct", "pending")},
+        ),
+        _case(
+            "negative-money",
+            "v2021",
+            _set("t2.art20_8.admin_fees.fee_amount", -3.5),
+            expect={("money_non_negative", "admin_fees", "fee_amount")},
+        ),
+        _case("signed-negative-ok", "v2019", _set("t2.art20_5.admin_license.change", -40)),
+        _case(
+            "missing-cell", "v2021", _drop("t3.granted.commercial"), expect={("cell_present", "granted", "commercial")}
+        ),
+        # report metadata
+        _unknown_template(),
+        _case("template-year-mismatch", "v2021", year=2020, expect={("template_matches_year", None, None)}),
+        _case("year-too-early", "v2019", year=2018, expect={("report_year_range", None, None)}),
+        _case("region-invalid", "v2019", region_code="339999", expect={("region_code_valid", None, None)}),
+        # soft table-二 rules (warnings)
+        _case(
+            "t2a-department-regulations",
+            "v2021",
+            _set("t2.art20_1.regulations.issued", 1),
+            expect={("t2a_regulations_below_prefecture", "regulations", None)},
+        ),
+        _case(
+            "t2a-township-regulations-2019",
+            "v2019",
+            _set("t2.art20_1.regulations.new_made", 1),
+            agency_type="township",
+            expect={("t2a_regulations_below_prefecture", "regulations", None)},
+        ),
+        _case(
+            "t2a-prefecture-government-ok",
+            "v2021",
+            _set("t2.art20_1.regulations.issued", 2),
+            agency_type="government",
+            region_code="330900",
+        ),
+        _case(
+            "t2d-new-above-total",
+            "v2019",
+            _set("t2.art20_1.normative_docs.new_published", 99),
+            expect={("t2d_new_published_le_total", "normative_docs", "new_published")},
+        ),
+        _case(
+            "t2e-fee-in-yuan",
+            "v2021",
+            _set("t2.art20_8.admin_fees.fee_amount", 2_500_000.0),
+            expect={("t2e_fee_plausible_wan_yuan", "admin_fees", "fee_amount")},
+        ),
+        Case("unread", make_result("unread", None, {}, status="needs_ocr", year=2021)),
+    ]
+
+
+def _unknown_template() -> Case:
+    c = _case(
+        "unknown-template", "v2021", expect={("template_known", None, None), ("template_matches_year", None, None)}
+    )
+    c.result.template = c.result.metadata.template = "v2030"
+    return c
+
+
+def fake_region_lookup(code: str, year: int) -> object | None:
+    """Stands in for gidar.regions in the planted batch: every code but the planted one is valid."""
+    return None if code == "339999" else code
+
+
+def truth_results(corpus_dir: Path) -> list[tuple[dict, ExtractionResult]]:
+    """Every disclosure report of the shared corpus as an ExtractionResult built from its truth."""
+    out = []
+    for path in sorted(corpus_dir.glob("*.json")):
+        truth = json.loads(path.read_text(encoding="utf-8"))
+        if truth.get("document_kind") != "disclosure_report":
+            continue
+        m = truth["metadata"]
+        meta = Metadata(
+            agency=m.get("agency"),
+            agency_type=m.get("agency_type"),
+            region_code=m.get("region_code"),
+            region_name=m.get("region_name"),
+            prefecture=m.get("prefecture"),
+            province=m.get("province"),
+            report_year=m.get("report_year"),
+            title=m.get("title"),
+            template=truth["template"],
+        )
+        cells = [Cell(k, x, str(x), None, None) for k, x in truth["values"].items()]
+        result = ExtractionResult(
+            source=truth["file"],
+            sha256=truth["id"],
+            status="ok",
+            message="",
+            template=truth["template"],
+            metadata=meta,
+            cells=cells,
+        )
+        out.append((truth, result))
+    return out

@@ -1,0 +1,118 @@
+"""GX validation of a planted batch: every rule fails where an error was planted, and only there."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import pytest
+from expectations_cases import PLANTED_AT, make_result
+
+from expectations import build_frames, dq_records, failures, locate, suites, validate_reports
+from gidar.invariants import check
+from gidar.templates import TEMPLATES
+
+
+def _by_report(results):
+    out = defaultdict(list)
+    for r in results:
+        out[r.report_id].append(r)
+    return out
+
+
+def test_identity_failures_agree_with_gidar_invariants(planted_run) -> None:
+    by = _by_report(planted_run.results)
+    checked = 0
+    for case in planted_run.cases:
+        t = TEMPLATES.get(case.result.template or "")
+        if t is None:
+            continue
+        got = sorted(
+            (r.invariant, r.table, r.row, r.col, r.lhs, r.rhs, r.cells)
+            for r in by[case.report_id]
+            if r.invariant and not r.passed
+        )
+        want = sorted((v.invariant, v.table, v.row, v.col, v.lhs, v.rhs, v.cells) for v in check(t, case.result.values))
+        assert got == want, case.report_id
+        checked += bool(want)
+    assert checked >= 4  # the four planted identity cases really failed
+
+
+def test_each_planted_case_fails_only_its_rule(planted_run) -> None:
+    by = _by_report(planted_run.results)
+    for case in planted_run.cases:
+        got = {(r.rule, r.row, r.col) for r in by[case.report_id] if not r.passed and not r.invariant}
+        assert got == case.expect, case.report_id
+
+
+def test_every_rule_has_a_passing_and_a_failing_result(planted_run) -> None:
+    seen = defaultdict(set)
+    for r in planted_run.results:
+        seen[(r.suite, r.rule)].add(r.passed)
+    for name, rules in suites().items():
+        for rule in rules:
+            if rule.rule == "report_id_unique":
+                continue  # needs a batch with duplicates: see test_duplicate_report_ids_fail
+            assert seen[(name, rule.rule)] == {True, False}, (name, rule.rule)
+
+
+def test_no_report_is_dropped(planted_run) -> None:
+    by = _by_report(planted_run.results)
+    assert set(by) == {c.report_id for c in planted_run.cases}
+    assert {r.rule for r in by["unread"]} >= {"report_id_unique", "report_year_range", "region_code_valid"}
+    clean = by["clean-2019"]
+    assert all(r.passed for r in clean)
+    assert {r.suite for r in clean} == {"report_meta", "cells", "t3_v2019", "t4", "t2_v2019"}
+
+
+def test_severities_and_descriptions(planted_run) -> None:
+    bad = failures(planted_run.results)
+    assert {r.severity for r in bad if r.rule.startswith("t2")} == {"warning"}
+    assert {r.severity for r in bad if r.invariant} == {"critical"}
+    assert all(r.description for r in planted_run.results)
+    assert failures(planted_run.results, "warning") and failures(planted_run.results, "critical")
+
+
+def test_failure_maps_back_to_cells_and_pages(planted_run) -> None:
+    row = next(
+        r for r in planted_run.results if r.report_id == "t3-row-total" and r.rule == "t3_row_total" and not r.passed
+    )
+    assert (row.row, row.col, row.lhs - row.rhs, row.observed) == ("granted", "total", 1, 1)
+    loc = {x["key"]: x for x in locate(planted_run.frames, row.report_id, row.cells)}
+    assert set(loc) == set(row.cells)
+    assert (loc["t3.granted.total"]["page"], loc["t3.granted.total"]["bbox"]) == PLANTED_AT
+    cell_fail = next(r for r in planted_run.results if r.rule == "count_non_negative" and not r.passed)
+    assert cell_fail.cells == ("t4.review.upheld",) and cell_fail.observed.endswith(
+        "=-" + cell_fail.observed.split("-")[-1]
+    )
+
+
+def test_data_docs_site_is_built(planted_run) -> None:
+    assert (planted_run.docs / "index.html").is_file()
+    suites_with_results = {p.name for p in (planted_run.docs / "validations").iterdir()}
+    assert {"t3_v2019", "t3_v2021", "t4", "report_meta", "cells"} <= suites_with_results
+
+
+def test_duplicate_report_ids_fail() -> None:
+    batch = [make_result(rid, None, {}, status="needs_ocr", year=2022) for rid in ("a", "a", "b")]
+    results = validate_reports(build_frames(batch, region_lookup=None))
+    unique = {(r.report_id, r.passed) for r in results if r.rule == "report_id_unique"}
+    assert unique == {("a", False), ("b", True)}
+    assert sum(1 for r in results if r.rule == "report_id_unique") == 3
+
+
+def test_dq_records_fit_the_dq_results_table(planted_run) -> None:
+    schema = pytest.importorskip("transform.schema")
+    rows = dq_records(planted_run.results, planted_run.frames, run_id="run-1")
+    names = set(schema.DQ_RESULTS.names)
+    assert all(set(r) == names for r in rows)
+    bad = next(r for r in rows if r["report_id"] == "t3-row-total" and r["rule"] == "t3_row_total" and not r["passed"])
+    located = {c["key"]: c for c in json.loads(bad["cells"])}
+    assert (located["t3.granted.total"]["page"], tuple(located["t3.granted.total"]["bbox"])) == PLANTED_AT
+
+
+def test_meta_failures_report_the_offending_value(planted_run) -> None:
+    got = {(r.report_id, r.rule): r.observed for r in failures(planted_run.results) if r.suite == "report_meta"}
+    assert got[("region-invalid", "region_code_valid")] == "339999"
+    assert got[("template-year-mismatch", "template_matches_year")] == "v2021"
+    assert got[("year-too-early", "report_year_range")] == 2018

@@ -1,0 +1,83 @@
+"""Column headers found as stacks of words, and values placed under them."""
+
+from __future__ import annotations
+
+from extract.layout.columns import anchors, assign, find_header_columns, pick_one_per_key
+from extract.model import Word
+from gidar.templates import T3_COLUMNS, T4_COLUMNS
+
+
+def w(text: str, x0: float, top: float, width: float | None = None) -> Word:
+    return Word(text, x0, top, x0 + (width if width is not None else 9.0 * len(text)), top + 9, 1)
+
+
+COLS = [(c.key, (c.label, *c.variants)) for c in T3_COLUMNS]
+KEYS = [c.key for c in T3_COLUMNS]
+
+
+def header_words() -> list[Word]:
+    # wrapped (商业/企业), letter-spaced (总 计) and a spanning header that contains 其他
+    return [
+        w("申请人情况", 380, 100),
+        w("法", 370, 112),
+        w("人", 382, 112),
+        w("或", 394, 112),
+        w("其", 406, 112),
+        w("他", 418, 112),
+        w("组", 430, 112),
+        w("织", 442, 112),
+        w("自然", 300, 120),
+        w("人", 304, 130),
+        w("商业", 336, 125),
+        w("企业", 336, 135),
+        w("科研", 368, 125),
+        w("机构", 368, 135),
+        w("社会", 400, 120),
+        w("公益", 400, 130),
+        w("组织", 400, 140),
+        w("法律", 432, 120),
+        w("服务", 432, 130),
+        w("机构", 432, 140),
+        w("其他", 464, 128),
+        w("总", 492, 126),
+        w("计", 505, 126),
+    ]
+
+
+def test_t3_header_stacks() -> None:
+    specs = pick_one_per_key(find_header_columns(header_words(), COLS), KEYS)
+    assert specs is not None
+    assert [s.key for s in specs] == KEYS
+    assert specs[-1].x0 == 492 and specs[-1].x1 == 514  # 总 + 计 joined
+
+
+def test_blank_cells_leave_gaps_in_the_right_places() -> None:
+    specs = pick_one_per_key(find_header_columns(header_words(), COLS), KEYS)
+    assert specs is not None
+    row = [w("9", 309, 200), w("1", 440, 200), w("10", 498, 200)]  # blanks under 商业..社会, 其他
+    cols, _ = assign(row, specs, anchors(specs, []))
+    assert [KEYS[c] for c in cols] == ["natural_person", "legal_service", "total"]
+
+
+def test_full_rows_give_exact_positions() -> None:
+    specs = pick_one_per_key(find_header_columns(header_words(), COLS), KEYS)
+    assert specs is not None
+    # right-aligned values: the full row tells where each column's right edge is
+    full = [w(str(i), x, 180, 6) for i, x in enumerate((322, 354, 386, 418, 450, 482, 514))]
+    full = [Word(t.text, t.x0 - 6, t.top, t.x0, t.bottom, 1) for t in full]
+    row = [Word("12", 342, 200, 354, 209, 1), Word("12", 502, 200, 514, 209, 1)]
+    cols, _ = assign(row, specs, anchors(specs, [full]))
+    assert [KEYS[c] for c in cols] == ["commercial", "total"]
+
+
+def test_t4_header_fifteen_columns() -> None:
+    cols = [(c.key, (c.label,)) for c in T4_COLUMNS]
+    words = []
+    for b in range(3):
+        for i, (top, bottom) in enumerate(
+            (("结果", "维持"), ("结果", "纠正"), ("其他", "结果"), ("尚未", "审结"), ("总", "计"))
+        ):
+            x = 60 + b * 160 + i * 30
+            words += [w(top, x, 100), w(bottom, x, 110)]
+    found = find_header_columns(words, cols)
+    assert [c.key for c in found] == [c.key for c in T4_COLUMNS] * 3

@@ -1,0 +1,99 @@
+"""Row anchoring: printed label fragments → registry rows, whatever the wrapping and drift."""
+
+from __future__ import annotations
+
+import pytest
+
+from extract.layout.rows import match_labels, targets_for
+from extract.model import Word
+from gidar.labels import normalise
+from gidar.templates import G3, RESULTS, V2019, V2021
+
+H = 10.0  # line height of the fake words
+
+
+def w(text: str, x0: float, top: float, page: int = 1) -> Word:
+    return Word(text, x0, top, x0 + H * len(text), top + H, page)
+
+
+def t3_targets(tpl=V2021):
+    groups = [r.group for r in tpl.t3_rows if r.group]
+    return targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+
+
+def keys(matches) -> list[str]:
+    return [m.target.key for m in matches]
+
+
+@pytest.mark.parametrize(
+    ("printed", "canonical"),
+    [
+        ("1、属于国家秘密", "1.属于国家秘密"),
+        ("1．属于国家秘密", "1.属于国家秘密"),
+        ("(三)不予公开", "（三）不予公开"),
+        ("第二十条 第（一）项", "第二十条第（一）项"),
+        ('3.危及"三安全一稳定"', "3.危及“三安全一稳定”"),
+        ("商 业 企\n业", "商业企业"),
+    ],
+)
+def test_normalise_folds_drift(printed: str, canonical: str) -> None:
+    assert normalise(printed) == normalise(canonical)
+
+
+def test_wrapped_label_with_parent_printed_beside_it() -> None:
+    # （三）不 / 予公开 sits in its own column, interleaved with the wrapped leaf label
+    words = [
+        w("2.其他法律行政法规禁止公", 180, 100),
+        w("（三）不", 130, 104),
+        w("开", 180, 112),
+        w("予公开", 130, 116),
+        w("3.危及“三安全一稳定”", 180, 130),
+    ]
+    m = match_labels(words, t3_targets())
+    assert keys(m) == ["withheld_prohibited_by_law", G3, "withheld_three_safety"]
+    assert m[0].gbottom == 122  # the span reaches the wrapped line
+
+
+def test_vertical_one_char_per_line_parent_and_ambiguous_paren() -> None:
+    # a vertical （三）不予公开: "（" alone could start many labels until the next piece decides
+    chars = "（三）不予公开"
+    words = [w(c, 100, 200 + 12 * i) for i, c in enumerate(chars)]
+    words += [w("1.属于国家秘密", 120, 205), w("（七）总计", 60, 400)]
+    m = match_labels(words, t3_targets())
+    assert set(keys(m)) == {G3, "withheld_state_secret", "result_total"}
+
+
+def test_results_parent_label_vertical_beside_many_rows() -> None:
+    words = [w(c, 50, 100 + 11 * i) for i, c in enumerate(RESULTS)]
+    words += [
+        w("（一）予以公开", 70, 102),
+        w("（二）部分公开（区分处理的，只计这", 70, 125),
+        w("一情形，不计其他情形）", 70, 136),
+    ]
+    m = match_labels(words, t3_targets())
+    assert set(keys(m)) == {RESULTS, "granted", "partially_granted"}
+
+
+def test_typo_variant_and_misread_piece() -> None:
+    words = [w("2.其他法律行政止公开", 100, 100), w("3.危及“三安全一稳", 100, 120), w("走”", 100, 131)]
+    m = match_labels(words, t3_targets())
+    assert keys(m) == ["withheld_prohibited_by_law", "withheld_three_safety"]
+
+
+def test_label_split_across_pages() -> None:
+    words = [w("1.本机关不掌握相关政府信", 100, 780, page=2), w("息", 100, 90, page=3)]
+    m = match_labels(words, t3_targets())
+    assert keys(m) == ["unavailable_not_held"]
+    assert m[0].words[-1].page == 3
+
+
+def test_template_specific_rows() -> None:
+    words = [w("（六）其他处理", 60, 100), w("（七）总计", 60, 120)]
+    assert keys(match_labels(words, t3_targets(V2019))) == ["other_handling", "result_total"]
+    # in the 2021 format the same text is the parent of three sub-rows
+    assert keys(match_labels(words, t3_targets(V2021))) == ["（六）其他处理", "result_total"]
+
+
+def test_unrelated_text_matches_nothing() -> None:
+    words = [w("（本列数据的勾稽关系为：第一项加第二项之和，", 60, 100), w("自然人", 300, 100), w("其他", 400, 100)]
+    assert match_labels(words, t3_targets()) == []

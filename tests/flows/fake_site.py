@@ -1,0 +1,69 @@
+"""A real HTTP server on 127.0.0.1 with scripted answers (status sequences, Last-Modified)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    statuses: list[int] = field(default_factory=lambda: [200])  # consumed per request; the last one repeats
+    last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
+
+
+@dataclass
+class FakeSite:
+    base: str
+    routes: dict[str, Route]
+    hits: Counter[str]
+    conditional_hits: Counter[str]
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+
+@contextmanager
+def serve_site() -> Iterator[FakeSite]:
+    """A threaded HTTP server on a free port; ``routes`` may be filled after it started."""
+    routes: dict[str, Route] = {}
+    hits: Counter[str] = Counter()
+    conditional: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            with lock:
+                hits[self.path] += 1
+                route = routes.get(self.path)
+                status = 404 if route is None else route.statuses[min(hits[self.path], len(route.statuses)) - 1]
+                if route is not None and self.headers.get("If-Modified-Since") == route.last_modified:
+                    conditional[self.path] += 1
+                    if status == 200:
+                        status = 304
+            body = route.body if (route is not None and status == 200) else b""
+            self.send_response(status)
+            if route is not None and status in (200, 304):
+                self.send_header("Last-Modified", route.last_modified)
+            self.send_header("Content-Type", "application/pdf" if status == 200 else "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:  # keep test output clean
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield FakeSite(f"http://127.0.0.1:{server.server_address[1]}", routes, hits, conditional)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -1,0 +1,97 @@
+"""`dq_summary` / `format_dq` against counts computed independently in Python from what was inserted."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from warehouse.crosschecks import RULES, failures, run_crosschecks
+from warehouse.crosschecks_fixtures import insert_reports, multi_year_scenario
+from warehouse.db import connect
+from warehouse.dq_summary import dq_summary, format_dq, summary_json
+
+
+@pytest.fixture(scope="module")
+def db():
+    con = connect(":memory:")
+    s = multi_year_scenario(11)
+    insert_reports(con, s.reports)
+    # a per-report critical rule: fails for every 2020 report of 海宁市, passes elsewhere
+    bad = {r.report_id for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481"}
+    con.executemany(
+        "INSERT INTO dq_results (report_id, rule, severity, passed, suite) VALUES (?, 't3_balance', 'critical', ?, 'gx')",
+        [(r.report_id, r.report_id not in bad) for r in s.reports],
+    )
+    # an unread report: no DQ rows at all
+    con.execute(
+        "INSERT INTO reports (report_id, status, region_code, region_name, prefecture, report_year, agency)"
+        " VALUES ('unread-1', 'needs_ocr', '330305', '洞头区', '温州市', 2024, '洞头区某局')"
+    )
+    xrows = run_crosschecks(con)
+    yield con, s, bad, xrows
+    con.close()
+
+
+def test_totals_and_pass_rates_per_county(db) -> None:
+    con, s, bad, _ = db
+    summ = dq_summary(con)
+    assert summ.reports == len(s.reports) + 1
+    assert summ.checked == len(s.reports)
+    assert summ.passing == len(s.reports) - len(bad)
+    per_county = Counter(r.body.region_code for r in s.reports)
+    bad_county = Counter(r.body.region_code for r in s.reports if r.report_id in bad)
+    per_county["330305"] += 1  # the unread report
+    got = {g.key: g for g in summ.by_county}
+    assert set(got) == set(per_county)
+    for code, n in per_county.items():
+        g = got[code]
+        assert g.reports == n
+        assert g.passing == n - bad_county[code] - (code == "330305")
+        assert g.critical == bad_county[code]
+
+
+def test_by_rule_counts(db) -> None:
+    con, s, bad, xrows = db
+    by_rule = {(r.rule, r.severity): r for r in dq_summary(con).by_rule}
+    t3 = by_rule[("t3_balance", "critical")]
+    assert (t3.checked, t3.failed, t3.reports_failed) == (len(s.reports), len(bad), len(bad))
+    for rule in RULES:
+        mine = [r for r in xrows if r.rule == rule]
+        stat = by_rule[(rule, "warning")]
+        assert (stat.checked, stat.failed) == (len(mine), len(failures(mine)))
+    assert list(by_rule)[0] == ("t3_balance", "critical")  # critical rules first
+
+
+def test_failing_reports_and_warnings_per_year(db) -> None:
+    con, s, bad, xrows = db
+    summ = dq_summary(con)
+    failing = {f.report_id: f for f in summ.failing_reports}
+    assert bad <= set(failing)
+    assert {p.report_id for p in s.planted if p.rule != "duplicate_ingest"} <= set(failing)
+    for rid in bad:
+        assert ("t3_balance", "critical", 1) in failing[rid].rules
+    year = {r.report_id: r.report_year for r in s.reports}
+    # a cross-report failure counts once per year it touches
+    expected_warn = Counter()
+    for r in failures(xrows):
+        for y in {year[c.report_id] for c in r.cells} | {year[r.report_id]}:
+            expected_warn[y] += 1
+    assert {int(g.key): g.warnings for g in summ.by_year} == {y: expected_warn[y] for y in range(2019, 2026)}
+
+
+def test_format_and_json(db) -> None:
+    con, *_ = db
+    summ = dq_summary(con)
+    text = format_dq(summ)
+    for rule in (*RULES, "t3_balance"):
+        assert rule in text
+    assert "330922 嵊泗县" in text and "Failing reports" in text
+    assert '"by_county"' in summary_json(summ)
+
+
+def test_empty_warehouse() -> None:
+    con = connect(":memory:")
+    summ = dq_summary(con)
+    assert (summ.reports, summ.by_rule, summ.failing_reports) == (0, [], [])
+    assert "no DQ results" in format_dq(summ)

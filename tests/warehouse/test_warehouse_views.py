@@ -1,0 +1,109 @@
+"""Warehouse views on hand-made data whose answers are known."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+import pytest
+
+from extract.model import ExtractionResult, Metadata
+from transform.build import build_tables
+from transform.sample import sample_result
+from transform.schema import T3, T3_NORMALISED
+from transform.t3norm import build_t3_normalised
+from warehouse import connect, load_dq, load_report, replace_cross_report_dq
+
+
+def _dq(rule, passed, severity="critical", **kw):
+    return {"rule": rule, "passed": passed, "severity": severity, "suite": "s", **kw}
+
+
+@pytest.fixture(scope="module")
+def wh(tmp_path_factory):
+    con = connect(tmp_path_factory.mktemp("views") / "v.duckdb")
+    a = sample_result(2020, "330922", seed=1)
+    b = sample_result(2020, "330922", seed=2)
+    c = sample_result(2024, "330781", seed=3)
+    d = ExtractionResult(
+        source="d.pdf",
+        sha256="d" * 64,
+        status="not_pdf",
+        message="html",
+        metadata=Metadata(region_code="330781", report_year=2024),
+    )
+    for r in (a, b, c, d):
+        load_report(con, build_tables(r))
+    load_dq(con, a.sha256, [_dq("t3_row_total", True), _dq("t2_soft", False, "warning")])
+    load_dq(con, b.sha256, [_dq("t3_row_total", False, cells=["t3.granted.total", "t4.review.total"])])
+    load_dq(con, c.sha256, [_dq("t3_row_total", True), _dq("t4_block_total", True)])
+    cross = [{"report_id": a.sha256, "key": "t3.carried_forward.total", "page": 5}]
+    cross.append({"report_id": c.sha256, "key": "t3.carried_over.total", "page": 2})
+    replace_cross_report_dq(con, [_dq("carry_over", False, cells=cross)])
+    yield con, {"a": a.sha256, "b": b.sha256, "c": c.sha256, "d": d.sha256}
+    con.close()
+
+
+def _rows(con, sql):
+    cur = con.execute(sql)
+    cols = [x[0] for x in cur.description]
+    return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+
+def test_summary_by_county(wh):
+    con, _ = wh
+    got = {
+        (r["region_code"], r["report_year"]): r
+        for r in _rows(con, "SELECT * FROM dq_summary_by_county ORDER BY region_code, report_year")
+    }
+    ss, lx = got[("330922", 2020)], got[("330781", 2024)]
+    assert (ss["reports"], ss["reports_checked"], ss["reports_passing_critical"], ss["pass_rate"]) == (2, 2, 1, 0.5)
+    assert (ss["n_failed_checks"], ss["n_critical_failed"], ss["n_cross_failed"]) == (2, 1, 1)
+    # the unreadable report has no DQ rows, so it counts as not passing
+    assert (lx["reports"], lx["reports_checked"], lx["reports_passing_critical"], lx["pass_rate"]) == (2, 1, 1, 0.5)
+    assert lx["n_cross_failed"] == 1
+
+
+def test_summary_by_year_and_rule(wh):
+    con, _ = wh
+    by_year = {r["report_year"]: r for r in _rows(con, "SELECT * FROM dq_summary_by_year")}
+    assert by_year[2020]["reports_passing_critical"] == 1 and by_year[2024]["reports"] == 2
+    by_rule = {r["rule"]: r for r in _rows(con, "SELECT * FROM dq_summary_by_rule")}
+    row_total = by_rule["t3_row_total"]
+    assert (row_total["n_checks"], row_total["n_failed"], row_total["n_reports_failed"]) == (3, 1, 1)
+    assert row_total["pass_rate"] == pytest.approx(2 / 3)
+    assert by_rule["carry_over"]["n_reports"] == 0 and by_rule["carry_over"]["n_failed"] == 1
+
+
+def test_failures_carry_metadata_and_pages(wh):
+    con, ids = wh
+    fails = {r["rule"]: r for r in _rows(con, "SELECT * FROM dq_failures")}
+    assert set(fails) == {"t2_soft", "t3_row_total", "carry_over"}
+    b = fails["t3_row_total"]
+    assert (b["report_id"], b["region_code"], b["report_year"], b["template"]) == (ids["b"], "330922", 2020, "v2019")
+    # no page in the DQ row's cells: taken from the stored cells (sample pages: t3 → 3, t4 → 4)
+    assert b["pages"] == [3, 4] and b["report_ids"] == [ids["b"]]
+    cross = fails["carry_over"]
+    assert cross["report_id"] is None and cross["pages"] == [2, 5]
+    assert cross["report_ids"] == sorted([ids["a"], ids["c"]])
+    assert fails["t2_soft"]["pages"] is None
+    # dq_cells lists every involved cell, passed or failed
+    n = con.execute("SELECT count(*), count(DISTINCT dq_rowid) FROM dq_cells").fetchall()
+    assert n == [(4, 2)]
+
+
+def test_report_status_summary(wh):
+    con, _ = wh
+    got = con.execute(
+        "SELECT report_year, template, status, n_reports FROM report_status_summary ORDER BY ALL"
+    ).fetchall()
+    assert got == [(2020, "v2019", "ok", 2), (2024, "v2021", "ok", 1), (2024, None, "not_pdf", 1)]  # NULLS LAST
+
+
+def test_t3_normalised_view_equals_the_arrow_builder(wh):
+    con, _ = wh
+    cur = con.execute("SELECT * FROM t3_normalised ORDER BY report_id, row_order")
+    assert [x[0] for x in cur.description] == T3_NORMALISED.names
+    view = cur.fetchall()
+    t3 = pa.Table.from_pylist(_rows(con, "SELECT * FROM t3"), schema=T3)
+    built = build_t3_normalised(t3).to_pylist()
+    assert view == [tuple(r.values()) for r in built]
+    assert {r[3] for r in view} == {"v2019", "v2021"}

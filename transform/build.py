@@ -1,0 +1,199 @@
+"""One `ExtractionResult` → the typed Arrow tables of `transform.schema` (pure, in memory)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import PurePath
+from typing import Any
+
+import pyarrow as pa
+
+from extract.model import Cell, ExtractionResult, Metadata
+from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Template
+
+from .result import as_result
+from .schema import REPORT_TABLES, metadata_column, t2_table_name
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """Where a flat key sits in its template."""
+
+    table: str
+    block: str | None
+    row: str | None
+    col: str
+    seq: int
+    value_type: str
+    block_order: int | None
+    row_order: int | None
+
+
+@cache
+def key_index(version: str) -> dict[str, KeyInfo]:
+    """Every value key of a template with its table coordinates and printed order."""
+    t = TEMPLATES[version]
+    out: dict[str, KeyInfo] = {}
+    types = dict(t.cells())
+
+    def add(key: str, table: str, block: str | None, row: str | None, col: str, bo: int | None, ro: int | None):
+        out[key] = KeyInfo(table, block, row, col, len(out), types[key], bo, ro)
+
+    for bi, b in enumerate(t.t2_blocks):
+        for ri, r in enumerate(b.rows):
+            for c in b.columns:
+                add(f"t2.{b.key}.{r.key}.{c.key}", "t2", b.key, r.key, c.key, bi, ri)
+    for ri, r in enumerate(t.t3_rows):
+        for c in t.t3_columns:
+            add(f"t3.{r.key}.{c.key}", "t3", None, r.key, c.key, None, ri)
+    for bi, b in enumerate(t.t4_blocks):
+        for c in t.t4_columns:
+            add(f"t4.{b.key}.{c.key}", "t4", b.key, None, c.key, bi, None)
+    if set(out) != set(types):  # the walk above must mirror Template.cells()
+        raise AssertionError(f"key index of {version} disagrees with the registry")
+    return out
+
+
+def parse_key(key: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """``(table, block, row, col)`` of a key the template does not know, from its shape."""
+    parts = key.split(".")
+    if parts[0] == "t2" and len(parts) == 4:
+        return parts[0], parts[1], parts[2], parts[3]
+    if parts[0] == "t3" and len(parts) == 3:
+        return parts[0], None, parts[1], parts[2]
+    if parts[0] == "t4" and len(parts) == 3:
+        return parts[0], parts[1], None, parts[2]
+    return (parts[0] or None), None, None, None
+
+
+def effective_template(r: ExtractionResult) -> Template | None:
+    """The template the cells follow: the extractor's verdict, else the metadata's."""
+    for v in (r.template, r.metadata.template):
+        if v in TEMPLATES:
+            return TEMPLATES[v]
+    return None
+
+
+def _check_unique(cells: list[Cell]) -> None:
+    seen: set[str] = set()
+    dup = sorted({c.key for c in cells if c.key in seen or seen.add(c.key)})  # type: ignore[func-returns-value]
+    if dup:
+        raise ValueError(f"duplicate cell keys in extraction result: {dup[:5]}")
+
+
+def _num(v: int | float | None) -> float | None:
+    return None if v is None else float(v)
+
+
+def report_row(r: ExtractionResult, t: Template | None, extracted_at: datetime) -> dict[str, Any]:
+    row: dict[str, Any] = {
+        "report_id": r.sha256,
+        "source": r.source,
+        "file_name": PurePath(r.source).name if r.source else None,
+        "status": r.status,
+        "message": r.message,
+        "template": t.version if t else None,
+        "quality": r.quality,
+        "review": list(r.review),
+    }
+    row.update({metadata_column(f.name): getattr(r.metadata, f.name) for f in fields(Metadata)})
+    row.update(
+        n_pages=r.n_pages,
+        text_layer=r.text_layer,
+        method=r.method,
+        seconds=r.seconds,
+        parser_version=r.parser_version,
+        narrative=r.narrative,
+        extracted_at=extracted_at,
+        n_cells=len(r.cells),
+        n_values=sum(c.value is not None for c in r.cells),
+        n_review=len(r.review),
+        n_violations=len(r.violations),
+        violations=json.dumps([v.to_dict() for v in r.violations], ensure_ascii=False),
+    )
+    return row
+
+
+def cell_rows(r: ExtractionResult, t: Template | None) -> Iterator[dict[str, Any]]:
+    index = key_index(t.version) if t else {}
+    keys = _keys(r, t)
+    for c in r.cells:
+        info = index.get(c.key)
+        table, block, row, col = (info.table, info.block, info.row, info.col) if info else parse_key(c.key)
+        x0, top, x1, bottom = c.bbox if c.bbox else (None, None, None, None)
+        yield {
+            **keys,
+            "table": table,
+            "block": block,
+            "row": row,
+            "col": col,
+            "key": c.key,
+            "seq": info.seq if info else None,
+            "value_type": info.value_type if info else None,
+            "value": _num(c.value),
+            "raw": c.raw,
+            "page": c.page,
+            "x0": x0,
+            "top": top,
+            "x1": x1,
+            "bottom": bottom,
+            "conf": c.conf,
+            "flags": list(c.flags),
+        }
+
+
+def _keys(r: ExtractionResult, t: Template | None) -> dict[str, Any]:
+    return {
+        "report_id": r.sha256,
+        "report_year": r.metadata.report_year,
+        "region_code": r.metadata.region_code,
+        "template": t.version if t else None,
+    }
+
+
+def _wide(r: ExtractionResult, t: Template, table: str, columns: list[str]) -> list[dict[str, Any]]:
+    """Pivot one table's known cells: one output row per distinct coordinate that was read."""
+    index = key_index(t.version)
+    out: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for c in r.cells:
+        info = index.get(c.key)
+        if info is None or info.table != table:
+            continue
+        at = {"t2": (info.block_order, info.row_order), "t3": (info.row_order,), "t4": (info.block_order,)}[table]
+        rec = out.get(at)
+        if rec is None:
+            rec = {**_keys(r, t), **dict.fromkeys(columns)}
+            if table == "t2":
+                rec.update(block=info.block, row=info.row, block_order=info.block_order, row_order=info.row_order)
+            elif table == "t3":
+                rec.update(row=info.row, row_order=info.row_order, row_kind=t.t3_rows[info.row_order].kind)  # type: ignore[index]
+            else:
+                rec.update(block=info.block, block_order=info.block_order)
+            out[at] = rec
+        rec[info.col] = _num(c.value)
+    return [out[k] for k in sorted(out)]
+
+
+def build_tables(
+    result: ExtractionResult | Mapping[str, Any], *, extracted_at: datetime | None = None
+) -> dict[str, pa.Table]:
+    """All `REPORT_TABLES` for one report (tables without rows are empty, never missing)."""
+    r = as_result(result)
+    if not r.sha256:
+        raise ValueError(f"extraction result of {r.source!r} has no sha256: cannot identify the report")
+    _check_unique(r.cells)
+    t = effective_template(r)
+    at = extracted_at or datetime.now(UTC)
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in REPORT_TABLES}
+    rows["reports"] = [report_row(r, t, at)]
+    rows["cells"] = list(cell_rows(r, t))
+    if t is not None:
+        t2_cols = [c.key for b in t.t2_blocks for c in b.columns]
+        rows[t2_table_name(t)] = _wide(r, t, "t2", list(dict.fromkeys(t2_cols)))
+        rows["t3"] = _wide(r, t, "t3", [c.key for c in T3_COLUMNS])
+        rows["t4"] = _wide(r, t, "t4", [c.key for c in T4_COLUMNS])
+    return {name: pa.Table.from_pylist(rows[name], schema=schema) for name, schema in REPORT_TABLES.items()}

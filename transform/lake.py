@@ -1,0 +1,113 @@
+"""The Parquet lake: the one place that writes (and reads back) report tables as files.
+
+Layout: ``<lake>/<table>/report_year=<year>/<report_id>.parquet`` (Hive partitioning; the year
+lives in the path, not in the file). A report without a year goes to the standard Hive null
+partition ``report_year=__HIVE_DEFAULT_PARTITION__``, which pyarrow and DuckDB both read back as
+NULL. Writes are idempotent per report: its files are replaced atomically and any file of the same
+report in another partition (its year changed) or of a table that is now empty is removed.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.dataset as ds
+import pyarrow.parquet as pq
+
+from .schema import REPORT_TABLES
+
+PARTITION = "report_year"
+NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+
+
+def partition_name(year: int | None) -> str:
+    return f"{PARTITION}={NULL_PARTITION if year is None else int(year)}"
+
+
+def report_path(lake: Path, table: str, report_id: str, year: int | None) -> Path:
+    return Path(lake) / table / partition_name(year) / f"{report_id}.parquet"
+
+
+def _identity(tables: Mapping[str, pa.Table]) -> tuple[str, int | None]:
+    """The single (report_id, report_year) that every row of every table must carry."""
+    ids, years = set(), set()
+    for t in tables.values():
+        ids.update(t.column("report_id").to_pylist())
+        years.update(t.column(PARTITION).to_pylist())
+    reports = tables.get("reports")
+    if reports is None or reports.num_rows != 1:
+        raise ValueError("tables of one report need exactly one `reports` row")
+    if len(ids) != 1 or len(years) != 1:
+        raise ValueError(f"tables mix reports or years: ids={sorted(ids)} years={sorted(years, key=str)}")
+    return ids.pop(), years.pop()
+
+
+def _atomic_write(table: pa.Table, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    pq.write_table(table, tmp, compression="zstd")
+    os.replace(tmp, path)
+
+
+def write_report(lake: Path, tables: Mapping[str, pa.Table]) -> list[Path]:
+    """Write one report's tables (as from `build_tables`); return the files now holding it."""
+    unknown = set(tables) - set(REPORT_TABLES)
+    if unknown:
+        raise ValueError(f"not report tables: {sorted(unknown)}")
+    report_id, year = _identity(tables)
+    written = []
+    for name, t in tables.items():
+        if t.num_rows:
+            path = report_path(lake, name, report_id, year)
+            _atomic_write(t.cast(REPORT_TABLES[name]).drop_columns([PARTITION]), path)
+            written.append(path)
+    keep = set(written)
+    for name in REPORT_TABLES:  # stale copies: other partitions, tables now empty
+        for old in (Path(lake) / name).glob(f"{PARTITION}=*/{report_id}.parquet"):
+            if old not in keep:
+                old.unlink()
+    return written
+
+
+def _partitioning() -> ds.Partitioning:
+    return ds.HivePartitioning(pa.schema([(PARTITION, pa.int32())]), null_fallback=NULL_PARTITION)
+
+
+def read_table(lake: Path, table: str, report_ids: list[str] | None = None) -> pa.Table:
+    """A lake table (optionally only some reports) in its `REPORT_TABLES` schema."""
+    schema = REPORT_TABLES[table]
+    root = Path(lake) / table
+    files = sorted(root.glob(f"{PARTITION}=*/*.parquet"))
+    if report_ids is not None:
+        wanted = set(report_ids)
+        files = [f for f in files if f.stem in wanted]
+    if not files:
+        return schema.empty_table()
+    data = ds.dataset(
+        [str(f) for f in files],
+        schema=schema,
+        format="parquet",
+        partitioning=_partitioning(),
+        partition_base_dir=str(root),
+    )
+    return data.to_table().select(schema.names).cast(schema)
+
+
+def read_report(lake: Path, report_id: str) -> dict[str, pa.Table]:
+    """Every table of one report, as `build_tables` returned them (for re-loading the warehouse)."""
+    return {name: read_table(lake, name, [report_id]) for name in REPORT_TABLES}
+
+
+def report_ids(lake: Path) -> list[str]:
+    """Ids of the reports stored in the lake."""
+    return sorted({p.stem for p in (Path(lake) / "reports").glob(f"{PARTITION}=*/*.parquet")})
+
+
+def scan_sql(lake: Path, table: str) -> str:
+    """A DuckDB ``read_parquet(...)`` expression over one lake table (year typed as INTEGER)."""
+    pattern = str(Path(lake) / table / f"{PARTITION}=*" / "*.parquet").replace("'", "''")
+    options = f"hive_partitioning = true, hive_types = {{'{PARTITION}': INTEGER}}, union_by_name = true"
+    return f"read_parquet('{pattern}', {options})"

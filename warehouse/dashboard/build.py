@@ -1,0 +1,112 @@
+"""`build_dashboard`: one self-contained HTML file (inline CSS/JS, data as JSON) plus crops/*.png."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from .crops import render_crops
+from .data import Unit, Violation, _reports, _violations, crop_requests, load_units, rule_info
+
+HTML_NAME = "dq_dashboard.html"
+CROPS_DIR = "crops"
+
+
+def _asset(name: str) -> str:
+    return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
+
+
+def _json_for_script(data: Any) -> str:
+    # Inside <script type="application/json"> only "</" can end the element early.
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+
+
+def build_payload(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    province_code: str = "33",
+    units: Sequence[Unit] | None = None,
+    unit_years: dict[str, list[int]] | None = None,
+    base_dirs: Sequence[Path] = (),
+    max_crops: int = 3000,
+) -> dict[str, Any]:
+    reports = _reports(con)
+    years = sorted({r["year"] for r in reports if r["year"] is not None})
+    if units is None:
+        units, unit_years = load_units(province_code, years or [datetime.now(UTC).year - 1])
+    known = {r["id"] for r in reports}
+    violations = _violations(con, known)
+    sources = {r["id"]: r["source"] for r in reports}
+    requests = {v.dq_id: crop_requests(v, sources) for v in violations}
+    rendered = render_crops(
+        (req for reqs in requests.values() for req in reqs), out_dir / CROPS_DIR, base_dirs, max_crops
+    )
+    prefectures: dict[str, dict[str, Any]] = {}
+    for u in units:
+        key = u.prefecture_code or "—"
+        pref = prefectures.setdefault(key, {"code": key, "name": u.prefecture or "—", "units": []})
+        pref["units"].append(
+            {"code": u.code, "name": u.name, "kind": u.kind, "years": (unit_years or {}).get(u.code)}
+        )
+    return {
+        "generatedAt": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "provinceCode": province_code,
+        "years": years,
+        "rules": rule_info(con),
+        "prefectures": list(prefectures.values()),
+        "reports": reports,
+        "violations": [_violation_json(v, requests[v.dq_id], rendered) for v in violations],
+        "cropsMissing": sum(1 for reqs in requests.values() for r in reqs if r not in rendered),
+    }
+
+
+def _violation_json(v: Violation, reqs: list, rendered: dict) -> dict[str, Any]:
+    return {
+        "id": v.dq_id,
+        "rule": v.rule,
+        "severity": v.severity,
+        "invariant": v.invariant,
+        "suite": v.suite,
+        "description": v.description,
+        "observed": v.observed,
+        "expected": v.expected,
+        "reports": list(v.reports),
+        "cells": [{"report": r, "key": k, "page": p} for r, k, p, _ in v.cells if k],
+        "crops": [
+            {"report": req.report_id, "page": req.page, "src": f"{CROPS_DIR}/{rendered[req]}" if req in rendered else None}
+            for req in reqs
+        ],
+    }
+
+
+def build_dashboard(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path,
+    *,
+    province_code: str = "33",
+    units: Sequence[Unit] | None = None,
+    base_dirs: Sequence[Path] = (),
+    max_crops: int = 3000,
+) -> Path:
+    """Write `out_dir/dq_dashboard.html` (and `out_dir/crops/`) for the warehouse behind `con`; return the file."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    payload = build_payload(
+        con, out_dir, province_code=province_code, units=units, base_dirs=base_dirs, max_crops=max_crops
+    )
+    html = (
+        _asset("dashboard.html")
+        .replace("/*__CSS__*/", _asset("dashboard.css"))
+        .replace("/*__JS__*/", _asset("dashboard.js"))
+        .replace("__DATA__", _json_for_script(payload))
+    )
+    path = out_dir / HTML_NAME
+    path.write_text(html, encoding="utf-8")
+    return path

@@ -1,0 +1,97 @@
+"""Named, ordered schema migrations, recorded in ``_migrations``.
+
+``once`` migrations run a single time ever (re-running is a no-op). ``repeatable`` ones (the
+views, which are ``CREATE OR REPLACE``) run again whenever their SQL changes, detected by a
+checksum. To change a table later, append a new ``once`` migration with
+``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` (0001 always creates the current schema, so later
+steps must tolerate running on a fresh database); `schema_drift` reports a mismatch between the
+database and `transform.schema`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from transform.schema import ALL_TABLES
+
+from .ddl import comments, create_table, duck_type
+from .views import view_statements
+
+
+@dataclass(frozen=True)
+class Migration:
+    name: str
+    statements: Callable[[], list[str]]
+    repeatable: bool = False
+
+    def checksum(self) -> str:
+        return hashlib.sha256("\n;\n".join(self.statements()).encode()).hexdigest()
+
+
+def _tables() -> list[str]:
+    out = []
+    for name, schema in ALL_TABLES.items():
+        out += [create_table(name, schema), *comments(name, schema)]
+    return out
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("0001_tables", _tables),
+    Migration("R_views", view_statements, repeatable=True),
+)
+
+_LEDGER = """CREATE TABLE IF NOT EXISTS _migrations (
+  name VARCHAR NOT NULL, checksum VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL DEFAULT now()
+)"""
+
+
+def pending(con: Any) -> list[Migration]:
+    """Migrations that `migrate` would apply now."""
+    con.execute(_LEDGER)
+    done = dict(con.execute("SELECT name, checksum FROM _migrations").fetchall())
+    return [m for m in MIGRATIONS if m.name not in done or (m.repeatable and done[m.name] != m.checksum())]
+
+
+def migrate(con: Any) -> list[str]:
+    """Apply pending migrations, each in its own transaction; return their names."""
+    applied = []
+    for m in pending(con):
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for sql in m.statements():
+                con.execute(sql)
+            con.execute("DELETE FROM _migrations WHERE name = ?", [m.name])
+            con.execute("INSERT INTO _migrations (name, checksum) VALUES (?, ?)", [m.name, m.checksum()])
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        applied.append(m.name)
+    return applied
+
+
+def schema_drift(con: Any) -> list[str]:
+    """Differences between the database tables and `transform.schema` (empty when in sync)."""
+    rows = con.execute(
+        "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
+    ).fetchall()
+    have: dict[str, dict[str, str]] = {}
+    for table, col, dtype in rows:
+        have.setdefault(table, {})[col] = dtype
+    out = []
+    for name, schema in ALL_TABLES.items():
+        cols = have.get(name)
+        if cols is None:
+            out.append(f"{name}: missing table")
+            continue
+        want = {f.name: duck_type(f.type) for f in schema}
+        for col, dtype in want.items():
+            if col not in cols:
+                out.append(f"{name}.{col}: missing column")
+            elif cols[col].replace("TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ") != dtype:
+                out.append(f"{name}.{col}: {cols[col]} in the database, {dtype} in the schema")
+        out += [f"{name}.{col}: not in the schema" for col in cols if col not in want]
+    return out
