@@ -9,6 +9,7 @@ PYTHON ?= $(shell command -v python3.11 2>/dev/null || \
 
 DEMO_WH := demo/gidar.duckdb
 DEMO_QUERY := SELECT status, quality, count(*) AS reports FROM reports GROUP BY ALL ORDER BY reports DESC
+DEMO_DQ := SELECT file_name, rule, row_key, col_key, lhs, rhs, pages FROM dq_failures WHERE severity = 'critical'
 
 .PHONY: demo test lint install clean-demo
 
@@ -26,8 +27,11 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(BIN)/gidar ingest samples --warehouse $(DEMO_WH) --lake demo/lake --data-dir demo
 	@echo
-	@echo '$$ gidar query "$(DEMO_QUERY)" --warehouse $(DEMO_WH)'
+	@echo "# reports by reading status:  gidar query \"SELECT ... FROM reports ...\" --warehouse $(DEMO_WH)"
 	@$(BIN)/gidar query "$(DEMO_QUERY)" --warehouse $(DEMO_WH)
+	@echo
+	@echo "# broken 勾稽关系 (critical DQ failures), from the dq_failures view:"
+	@$(BIN)/gidar query "$(DEMO_DQ)" --warehouse $(DEMO_WH)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -23,7 +23,7 @@ from extract.model import Word
 from extract.ocr import ocr_page_words
 from extract.ocr_tokens import is_value_text, normalise_token
 
-ROW_TOL_PT = 5.0
+ROW_OVERLAP_PT = 1.5
 
 
 def truth_texts(truth: dict) -> list[str]:
@@ -44,13 +44,15 @@ def truth_texts(truth: dict) -> list[str]:
 
 
 def reading_order(words: list[Word]) -> list[Word]:
-    rows: list[list[Word]] = []
-    for w in sorted(words, key=lambda w: (w.page, w.yc)):
-        if rows and rows[-1][0].page == w.page and abs(rows[-1][0].yc - w.yc) < ROW_TOL_PT:
-            rows[-1].append(w)
+    """Rows = words whose vertical extents overlap (values may sit low or high in a tall cell)."""
+    rows: list[tuple[float, float, list[Word]]] = []
+    for w in sorted(words, key=lambda w: (w.page, w.top)):
+        if rows and rows[-1][2][0].page == w.page and min(rows[-1][1], w.bottom) - max(rows[-1][0], w.top) > ROW_OVERLAP_PT:
+            top, bottom, row = rows[-1]
+            rows[-1] = (min(top, w.top), max(bottom, w.bottom), [*row, w])
         else:
-            rows.append([w])
-    return [w for row in rows for w in sorted(row, key=lambda w: w.x0)]
+            rows.append((w.top, w.bottom, [w]))
+    return [w for _, _, row in rows for w in sorted(row, key=lambda w: w.x0)]
 
 
 def score(pdf: Path, truth: dict, n_pages: int) -> tuple[int, int, list[str], float]:

@@ -347,7 +347,8 @@ def _table_suites(table: TableKey) -> dict[str, list[Rule]]:
     shapes = {tuple((r.rule, r.description, r.instances) for r in rules) for rules in per_version.values()}
     if len(shapes) == 1:
         first = next(iter(TEMPLATES.values()))
-        return {table: build(first, table, tuple(TEMPLATES))}
+        rules = build(first, table, tuple(TEMPLATES))
+        return {table: rules} if rules else {}
     return {f"{table}_{v}": rules for v, rules in per_version.items() if rules}
 
 

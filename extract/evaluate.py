@@ -44,6 +44,8 @@ class EvalReport:
     seconds: dict[str, float] = field(default_factory=dict)  # text / scanned → total seconds
     pages: dict[str, int] = field(default_factory=dict)
     wrong: list[str] = field(default_factory=list)  # first wrong cells, for a look
+    statuses: dict[str, int] = field(default_factory=dict)  # status → count, reports only
+    quality: dict[str, int] = field(default_factory=dict)  # quality verdict → count, reports only
 
     @property
     def total(self) -> Tally:
@@ -85,6 +87,8 @@ def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) 
     if kind != "disclosure_report":
         report.bad_files.append((str(truth.get("id")), str(kind), res.status, res.message))
         return
+    report.statuses[res.status] = report.statuses.get(res.status, 0) + 1
+    report.quality[res.quality] = report.quality.get(res.quality, 0) + 1
     render = truth.get("render") or {}
     name = f"{render.get('renderer', '?')}/{render.get('variant', '?')}"
     tally = report.by_variant.setdefault(name, Tally())
@@ -156,6 +160,10 @@ def format_report(report: EvalReport) -> str:
         f"violations: {report.violations_found}/{report.violations_expected} found, {report.violations_false} false"
         f"  precision {report.precision:.3f} recall {report.recall:.3f}"
     )
+    if report.statuses:
+        st = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
+        qu = ", ".join(f"{k} {v}" for k, v in sorted(report.quality.items()))
+        lines.append(f"report statuses: {st};  quality: {qu}")
     if report.metadata_n:
         meta = "  ".join(f"{f} {report.metadata_hits.get(f, 0)}/{report.metadata_n}" for f in META_FIELDS)
         lines.append(f"metadata: {meta}")

@@ -35,22 +35,25 @@ def dark_mask(gray: np.ndarray) -> np.ndarray:
     return gray < DARK
 
 
-def _attached(segments: np.ndarray, rules: np.ndarray, vertical: bool, tol: int = 2) -> np.ndarray:
-    """Segments of ``segments`` whose two ends both touch ``rules`` (the other direction's rules)."""
+def _attached(segments: np.ndarray, rules: np.ndarray, ink: np.ndarray, vertical: bool, tol: int = 2) -> np.ndarray:
+    """Segments whose two ends both touch ``rules`` (the other direction's rules) and that stand
+    alone: a glyph stroke spanning a tight row has the rest of its glyph beside it, a rule has not."""
     n, labels, stats, _ = cv2.connectedComponentsWithStats(segments, connectivity=8)
     keep = np.zeros(n, bool)
+    if not vertical:  # the same test on the transposed image
+        rules, ink = rules.T, ink.T
+        stats = stats[:, [1, 0, 3, 2, 4]]
     h, w = rules.shape
+    gap, side = tol + 1, 3 * tol + 2
     for i in range(1, n):
         x, y, cw, ch, _area = (int(v) for v in stats[i])
-        if vertical:
-            xs = slice(max(0, x - tol), min(w, x + cw + tol))
-            a = rules[max(0, y - tol) : y + tol + 1, xs]
-            b = rules[max(0, y + ch - 1 - tol) : y + ch + tol, xs]
-        else:
-            ys = slice(max(0, y - tol), min(h, y + ch + tol))
-            a = rules[ys, max(0, x - tol) : x + tol + 1]
-            b = rules[ys, max(0, x + cw - 1 - tol) : x + cw + tol]
-        keep[i] = bool(a.any() and b.any())
+        xs = slice(max(0, x - tol), min(w, x + cw + tol))
+        if not (rules[max(0, y - tol) : y + tol + 1, xs].any() and rules[max(0, y + ch - 1 - tol) : y + ch + tol, xs].any()):
+            continue
+        inner = slice(y + ch // 5, y + ch - ch // 5)
+        left = ink[inner, max(0, x - gap - side) : max(0, x - gap)]
+        right = ink[inner, min(w, x + cw + gap) : min(w, x + cw + gap + side)]
+        keep[i] = left.any(axis=1).mean() < 0.2 and right.any(axis=1).mean() < 0.2 if left.size and right.size else True
     return keep[labels]
 
 
@@ -67,8 +70,9 @@ def line_mask(gray: np.ndarray, min_len: int, min_seg: int | None = None) -> np.
     seg = min_seg or max(3, min_len // 3)
     short_v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((seg, 1), np.uint8)).astype(bool) & ~vert
     short_h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, seg), np.uint8)).astype(bool) & ~horiz
-    vert_all = vert | _attached(short_v.astype(np.uint8), horiz, vertical=True)
-    horiz_all = horiz | _attached(short_h.astype(np.uint8), vert, vertical=False)
+    dark = ink.astype(bool)
+    vert_all = vert | _attached(short_v.astype(np.uint8), horiz, dark, vertical=True)
+    horiz_all = horiz | _attached(short_h.astype(np.uint8), vert, dark, vertical=False)
     lines = (vert_all | horiz_all).astype(np.uint8)
     # Close pixel gaps at rule joints (JPEG noise) so cells are really enclosed.
     return cv2.dilate(lines, np.ones((3, 3), np.uint8)).astype(bool)

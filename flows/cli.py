@@ -2,14 +2,15 @@
 
 Heavy imports (Prefect, Great Expectations, pdfplumber, DuckDB) happen inside the commands
 that need them, so ``gidar --help`` and every subcommand's ``--help`` start fast.
-Exit codes: 0 ok, 1 an ingest had reports that did not reach the warehouse (or a command
-failed), 2 usage error.
+Exit codes: 0 ok, 1 an ingest had reports that did not reach the warehouse or a failed step
+(validation, dashboard), or a command failed; 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -74,7 +75,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     )
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
-    return EXIT_FAILED if summary.n_failed else EXIT_OK
+    return EXIT_OK if summary.ok else EXIT_FAILED
 
 
 def _open_read_only(path: Path) -> Any:
@@ -130,6 +131,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from flows.prefect_env import configure_prefect
 
     s = _settings(args)
+    if not os.environ.get("PREFECT_API_URL"):
+        print(
+            "gidar serve: PREFECT_API_URL is not set, so a temporary server is used and the schedule and"
+            " run history end with this process. See README (Scheduled runs).",
+            file=sys.stderr,
+        )
     configure_prefect(s)
     from flows.serve import build_deployment, serve
     from flows.sources import is_url
@@ -145,6 +152,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
         force=args.force,
         name=args.name,
     )
+    when = f"cron {args.cron!r}" if args.cron else f"every {args.interval:g} s"
+    print(f"serving {args.name}: ingest {source} {when} (Ctrl-C to stop)", flush=True)
     serve(deployment)
     return EXIT_OK
 

@@ -108,6 +108,7 @@ def process_report(path: str, source: str, name: str, lake: str) -> Outcome:
 
 @task(name="validate-batch", cache_policy=NO_CACHE)
 def validate_batch(report_ids: list[str], lake: str, data_docs: str | None) -> list[Any]:
+    _quiet_gx()
     results = [stages.load_extracted(Path(lake), r) for r in report_ids]
     return stages.validate(results, Path(data_docs) if data_docs else None)
 
@@ -115,13 +116,14 @@ def validate_batch(report_ids: list[str], lake: str, data_docs: str | None) -> l
 @task(name="load-warehouse", cache_policy=NO_CACHE)
 def load_warehouse(
     reports: list[Outcome], lake: str, dq: list[Any], warehouse: str, run: dict[str, Any]
-) -> tuple[dict[str, str], int | None]:
+) -> tuple[dict[str, str], int | None, list[str]]:
     """The single writer: one transaction per report (its tables and DQ rows), then the
-    cross-report checks and the run row. Returns load errors by report_id and the number of
-    failed cross-report checks (None when that module is absent).
+    cross-report checks and the run row. Returns load errors by report_id, the number of
+    failed cross-report checks (None when not run) and failed steps.
     """
     logger = get_run_logger()
     errors: dict[str, str] = {}
+    step_errors: list[str] = []
     dq_by_report = stages.dq_rows(dq, run["run_id"])
     con = stages.connect(Path(warehouse))
     try:
@@ -132,12 +134,17 @@ def load_warehouse(
             except Exception as e:  # one bad report must not stop the others
                 logger.warning("load of %s failed: %s", o.name, e)
                 errors[rid] = f"{type(e).__name__}: {e}"
-        cross = stages.cross_checks(con, run["run_id"])
-        cross_failed = None if cross is None else sum(not dq_attr(r, "passed") for r in cross)
+        # The reports are committed: a failing cross-check must not mark them as failed loads.
+        try:
+            cross = stages.cross_checks(con, run["run_id"])
+            cross_failed = None if cross is None else sum(not dq_attr(r, "passed") for r in cross)
+        except Exception as e:
+            step_errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
+            cross_failed = None
         stages.record_run(con, {**run, "finished_at": datetime.now(UTC)})
     finally:
         con.close()
-    return errors, cross_failed
+    return errors, cross_failed, step_errors
 
 
 @task(name="build-dashboard", cache_policy=NO_CACHE)
@@ -146,11 +153,14 @@ def build_dashboard(warehouse: str, site: str) -> str | None:
     return str(out) if out else None
 
 
-def _quiet_libraries(settings: Settings) -> None:
-    """GX logs INFO lines (temporary docs dirs) to stderr; keep them unless asked to be verbose."""
-    level = os.environ.get("PREFECT_LOGGING_LEVEL", "").upper()
-    if not (settings.verbose or level in {"INFO", "DEBUG"}):
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
+def _quiet_gx() -> None:
+    """GX sets one of its loggers to INFO when imported and then logs temporary docs dirs to
+    stderr; lower it after that import unless the run is verbose."""
+    import great_expectations.data_context.types.base  # noqa: F401
+
+    if os.environ.get("PREFECT_LOGGING_LEVEL", "").upper() not in {"INFO", "DEBUG"}:
+        for name in ("great_expectations", "great_expectations.data_context.types.base"):
+            logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _run_id() -> str:
@@ -166,6 +176,10 @@ def _wait(future: PrefectFuture[Any]) -> tuple[Any, BaseException | None]:
     if state.is_completed():
         return state.result(), None
     return None, _state_exception(state) or RuntimeError(state.message or state.name)
+
+
+def _abs(path: str | Path) -> str:
+    return str(Path(path).expanduser().resolve())
 
 
 def _existing(path: Path) -> str | None:
@@ -198,14 +212,15 @@ def ingest(
     """
     t0 = time.perf_counter()
     settings = Settings.from_env()
-    _quiet_libraries(settings)
-    lake = lake or str(settings.lake)
-    cache = cache or str(settings.cache)
-    docs = data_docs or str(settings.data_docs)
-    site = site or str(settings.site)
+    # Absolute paths: GX refuses relative Data Docs dirs, and task runs may not share a cwd.
+    warehouse = _abs(warehouse)
+    lake = _abs(lake or settings.lake)
+    cache = _abs(cache or settings.cache)
+    docs = _abs(data_docs or settings.data_docs)
+    site = _abs(site or settings.site)
     run_id = _run_id()
     started = datetime.now(UTC)
-    notes: list[str] = []
+    step_errors: list[str] = []  # failed pipeline steps (not per-file problems)
 
     items = resolve_source(source)
     outcomes: dict[str, Outcome] = {}
@@ -248,7 +263,7 @@ def ingest(
         for batch in _chunks(to_check, VALIDATE_BATCH):
             got, err = _wait(validate_batch.submit([str(o.report_id) for o in batch], lake, docs))
             if err is not None:
-                notes.append(f"validation failed for {len(batch)} reports: {type(err).__name__}: {err}")
+                step_errors.append(f"validation failed for {len(batch)} reports: {type(err).__name__}: {err}")
             else:
                 dq.extend(got)
 
@@ -259,13 +274,14 @@ def ingest(
     # always load, so the run row is written even when every file was skipped
     got, err = _wait(load_warehouse.submit(processed, lake, dq, warehouse, run))
     if err is not None:
-        errors = {str(o.report_id): f"{type(err).__name__}: {err}" for o in processed}
-        notes.append(f"warehouse load failed: {type(err).__name__}: {err}")
+        load_errors = {str(o.report_id): f"{type(err).__name__}: {err}" for o in processed}
+        step_errors.append(f"warehouse load failed: {type(err).__name__}: {err}")
     else:
-        errors, cross_failed = got
+        load_errors, cross_failed, load_step_errors = got
+        step_errors.extend(load_step_errors)
     for o in processed:
-        if str(o.report_id) in errors:
-            o = replace(o, status=LOAD_FAILED, message=errors[str(o.report_id)])
+        if str(o.report_id) in load_errors:
+            o = replace(o, status=LOAD_FAILED, message=load_errors[str(o.report_id)])
         outcomes[o.source] = o
 
     # 6. dashboard (reads the warehouse after the writer closed it)
@@ -273,7 +289,7 @@ def ingest(
     if processed:
         got, err = _wait(build_dashboard.submit(warehouse, site))
         if err is not None:
-            notes.append(f"dashboard not built: {type(err).__name__}: {err}")
+            step_errors.append(f"dashboard not built: {type(err).__name__}: {err}")
         dashboard = got
 
     summary = IngestSummary(
@@ -287,7 +303,7 @@ def ingest(
         data_docs=_existing(Path(docs) / "index.html"),
         dashboard=dashboard,
         seconds=time.perf_counter() - t0,
-        notes=tuple(notes),
+        step_errors=tuple(step_errors),
     )
     _publish(summary)
     return summary

@@ -58,7 +58,7 @@ class IngestSummary:
     data_docs: str | None = None
     dashboard: str | None = None
     seconds: float = 0.0
-    notes: tuple[str, ...] = ()
+    step_errors: tuple[str, ...] = ()  # a pipeline step that failed (validation, dashboard, ...)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -68,11 +68,17 @@ class IngestSummary:
     def n_failed(self) -> int:
         return sum(o.status in FAILED for o in self.outcomes)
 
+    @property
+    def ok(self) -> bool:
+        """Every report reached the warehouse and every step ran (bad input alone is fine)."""
+        return self.n_failed == 0 and not self.step_errors
+
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["outcomes"] = [o.row() for o in self.outcomes]
         d["counts"] = self.counts
         d["n_failed"] = self.n_failed
+        d["ok"] = self.ok
         return d
 
 
@@ -97,7 +103,7 @@ def format_summary(s: IngestSummary, *, max_rows: int = 40) -> str:
     for label, value in (("data docs", s.data_docs), ("dashboard", s.dashboard)):
         if value:
             lines.append(f"{label}: {value}")
-    lines.extend(f"note: {n}" for n in s.notes)
+    lines.extend(f"error: {e}" for e in s.step_errors)
     attention = [o for o in s.outcomes if o.status not in {"ok", SKIPPED}]
     for o in attention[:max_rows]:
         lines.append(f"  {o.status:<16} {o.name}  {o.message}".rstrip())

@@ -92,3 +92,34 @@ def test_query_is_read_only(tmp_path: Path) -> None:
 def test_query_without_warehouse_says_so(tmp_path: Path) -> None:
     with pytest.raises(SystemExit, match="no warehouse"):
         main(["query", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb")])
+
+
+SAMPLES = ROOT / "samples"
+
+
+def test_extract_writes_the_documented_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in ("publisher-error-2022.pdf", "not-a-pdf.pdf"):
+        (src / name).write_bytes((SAMPLES / name).read_bytes())
+    assert main(["extract", str(src), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "publisher-error-2022.json").read_text(encoding="utf-8"))
+    for key in ("status", "message", "template", "metadata", "values", "cells", "violations", "quality", "review"):
+        assert key in report, key
+    assert {"region_code", "region_name", "agency", "report_year"} <= set(report["metadata"])
+    assert {"key", "raw", "page", "bbox"} <= set(report["cells"][0])
+    truth = json.loads((SAMPLES / "publisher-error-2022.json").read_text(encoding="utf-8"))
+    assert {(v["invariant"], v["row"], v["col"]) for v in report["violations"]} >= {
+        (v["invariant"], v["row"], v["col"]) for v in truth["expected_violations"][:1]
+    }
+    bad = json.loads((tmp_path / "out" / "not-a-pdf.json").read_text(encoding="utf-8"))
+    assert bad["status"] == "not_pdf" and bad["values"] == {}
+    assert "publisher-error-2022.pdf" in capsys.readouterr().out
+
+
+def test_eval_scores_the_samples_against_their_truth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    for stem in ("county-2023", "department-2020"):
+        for ext in (".pdf", ".json"):
+            (tmp_path / f"{stem}{ext}").write_bytes((SAMPLES / f"{stem}{ext}").read_bytes())
+    assert main(["eval", str(tmp_path)]) == 0
+    assert "cells" in capsys.readouterr().out

@@ -134,8 +134,18 @@ def _register_bodies(con: duckdb.DuckDBPyConnection) -> None:
            WHERE report_year IS NOT NULL AND region_code IS NOT NULL AND agency IS NOT NULL
              AND report_id IN (SELECT DISTINCT report_id FROM cells WHERE value IS NOT NULL)"""
     ).fetchall()
-    cols = ["report_id", "agency", "agency_type", "region_code", "region_name", "prefecture", "province",
-            "report_year", "source", "file_name"]  # fmt: skip
+    cols = [
+        "report_id",
+        "agency",
+        "agency_type",
+        "region_code",
+        "region_name",
+        "prefecture",
+        "province",
+        "report_year",
+        "source",
+        "file_name",
+    ]
     data: dict[str, list[Any]] = {c: [r[i] for r in rows] for i, c in enumerate(cols)}
     data["body"] = [f"{r[3]}|{body_name(r[1], r[6], r[5], r[4])}" for r in rows]
     con.register("_xc_bodies_raw", pa.table(data))
@@ -190,15 +200,22 @@ def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     sql = f"""
         WITH pairs AS ({_PAIRS}), c(col) AS (VALUES {cols})
         SELECT p.prev_id, p.next_id, p.prev_year, p.next_year, p.agency, c.col, f.value, o.value,
-               {_CELL.format(a="f")}, {_CELL.format(a="o")}
+               -- page and box only where needed: building structs for every passing pair is the slow part
+               CASE WHEN f.value <> o.value THEN {_CELL.format(a="f")} END,
+               CASE WHEN f.value <> o.value THEN {_CELL.format(a="o")} END
         FROM pairs p CROSS JOIN c
         JOIN cells f ON f.report_id = p.prev_id AND f.key = 't3.carried_forward.' || c.col
         JOIN cells o ON o.report_id = p.next_id AND o.key = 't3.carried_over.' || c.col
         WHERE f.value IS NOT NULL AND o.value IS NOT NULL
         ORDER BY p.next_id, c.col"""
     out = []
-    for _prev, nxt, py, ny, agency, col, forward, over, fcell, ocell in con.execute(sql).fetchall():
+    for prev, nxt, py, ny, agency, col, forward, over, fcell, ocell in con.execute(sql).fetchall():
         ok = forward == over
+        refs = (
+            _refs(ocell, fcell)
+            if not ok
+            else (CellRef(nxt, f"t3.carried_over.{col}"), CellRef(prev, f"t3.carried_forward.{col}"))
+        )
         out.append(
             DQRow(
                 nxt,
@@ -210,8 +227,8 @@ def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                 "t3",
                 "carried_over",
                 col,
-                _refs(ocell, fcell),
-            )  # fmt: skip
+                refs,
+            )
         )
     return out
 
@@ -224,16 +241,25 @@ def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
         SELECT p.prev_id, p.next_id, p.prev_year, p.next_year, p.agency,
                count(*) AS n_common,
                count(*) FILTER (WHERE a.value = b.value) AS n_equal,
-               count(*) FILTER (WHERE b.value <> 0) AS n_nonzero,
-               list({_CELL.format(a="b")} ORDER BY b.key) FILTER (WHERE b.value <> 0) AS next_cells,
-               list({_CELL.format(a="a")} ORDER BY a.key) FILTER (WHERE a.value <> 0) AS prev_cells
+               count(*) FILTER (WHERE b.value <> 0) AS n_nonzero
         FROM pairs p
         JOIN cells a ON a.report_id = p.prev_id AND (a.key LIKE 't3.%' OR a.key LIKE 't4.%') AND a.value IS NOT NULL
         JOIN cells b ON b.report_id = p.next_id AND b.key = a.key AND b.value IS NOT NULL
         GROUP BY ALL HAVING count(*) FILTER (WHERE a.value <> 0 OR b.value <> 0) > 0
         ORDER BY p.next_id"""
+    pairs = con.execute(sql).fetchall()
+    # the non-zero cells of both years, fetched only for the pairs that are identical
+    same_ids = sorted({i for p in pairs if p[6] == p[5] for i in p[:2]})
+    nonzero: dict[str, list[Any]] = dict(
+        con.execute(
+            f"""SELECT c.report_id, list({_CELL.format(a="c")} ORDER BY c.key) FROM cells c
+                WHERE c.report_id IN (SELECT unnest(?::VARCHAR[])) AND c.value <> 0
+                  AND (c.key LIKE 't3.%' OR c.key LIKE 't4.%') GROUP BY c.report_id""",
+            [same_ids],
+        ).fetchall()
+    )
     out = []
-    for _prev, nxt, py, ny, agency, n_common, n_equal, n_nonzero, ncells, pcells in con.execute(sql).fetchall():
+    for prev, nxt, py, ny, agency, n_common, n_equal, n_nonzero in pairs:
         same = n_equal == n_common
         desc = (
             f"{agency} {ny}年表三、表四与{py}年完全相同（{n_common}格，其中非零{n_nonzero}格）"
@@ -249,8 +275,8 @@ def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                 n_common,
                 desc,
                 "t3+t4",
-                cells=_refs(ncells or [], pcells or []) if same else (),
-            )  # fmt: skip
+                cells=_refs(nonzero.get(nxt, []), nonzero.get(prev, [])) if same else (),
+            )
         )
     return out
 
@@ -283,7 +309,8 @@ def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     """X-3: each county government report vs the other reports of its region and year."""
     sql = f"""
         WITH nr AS (
-            SELECT b.report_id, b.region_code, b.report_year, b.agency, b.agency_type, c.value, {_CELL.format(a="c")} AS cell
+            SELECT b.report_id, b.region_code, b.report_year, b.agency, b.agency_type, c.value,
+                   {_CELL.format(a="c")} AS cell
             FROM _xc_bodies b JOIN cells c ON c.report_id = b.report_id AND c.key = 't3.new_received.total'
             WHERE b.canonical AND c.value IS NOT NULL)
         SELECT g.report_id, g.agency, g.report_year, g.value, g.cell,
@@ -315,7 +342,7 @@ def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                 "new_received",
                 "total",
                 _refs(cell, max_cell) if not ok else _refs(cell),
-            )  # fmt: skip
+            )
         )
     return out
 
@@ -329,14 +356,13 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     ).fetchall()
     if not reports:
         return []
-    cells: dict[str, dict[str, tuple[float, CellRef]]] = {}
+    cells: dict[str, dict[str, tuple[Any, ...]]] = {}
     for rid, key, value, page, x0, top, x1, bottom in con.execute(
         """SELECT report_id, key, value, page, x0, top, x1, bottom FROM cells
            WHERE value IS NOT NULL AND (key LIKE 't3.%.total' OR key LIKE 't4.%.total')
              AND report_id IN (SELECT report_id FROM reports WHERE narrative IS NOT NULL)"""
     ).fetchall():
-        bbox = (x0, top, x1, bottom) if x0 is not None else None
-        cells.setdefault(rid, {})[key] = (value, CellRef(rid, key, page, bbox))
+        cells.setdefault(rid, {})[key] = (value, page, x0, top, x1, bottom)
     out = []
     for rid, agency, year, version, text in reports:
         template = TEMPLATES.get(version or "") or template_for_year(year)
@@ -348,7 +374,8 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
             table = sum(have[k][0] for k in keys)
             ok = table == claim.value
             words = "及".join(PHRASES.get(m, m) for m in claim.all_measures)
-            desc = f"{agency} {year}年 正文「{claim.text}」{words} {claim.value} 件 {'=' if ok else '≠'} 表中 {_n(table)} 件"
+            rel = "=" if ok else "≠"
+            desc = f"{agency} {year}年 正文「{claim.text}」{words} {claim.value} 件 {rel} 表中 {_n(table)} 件"
             out.append(
                 DQRow(
                     rid,
@@ -360,10 +387,15 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                     keys[0].split(".")[0],
                     "+".join(claim.all_measures),
                     "total",
-                    tuple(have[k][1] for k in keys),
-                )  # fmt: skip
+                    tuple(_located(rid, k, have[k]) for k in keys) if not ok else (),
+                )
             )
     return out
+
+
+def _located(rid: str, key: str, row: tuple[Any, ...]) -> CellRef:
+    _, page, x0, top, x1, bottom = row
+    return CellRef(rid, key, page, (x0, top, x1, bottom) if x0 is not None else None)
 
 
 CHECKS = (check_carry_over, check_copy_paste, check_duplicate_ingest, check_county_vs_units, check_narrative)

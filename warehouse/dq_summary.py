@@ -100,7 +100,7 @@ class DQSummary:
 
 def _groups(con: duckdb.DuckDBPyConnection, key: str, name: str, parent: str) -> list[GroupStat]:
     rows = con.execute(
-        f"""WITH rep AS ({REPORT_DQ_SQL}), a AS ({ATTRIBUTED_SQL})
+        f"""WITH rep AS (SELECT * FROM _dq_rep), a AS (SELECT * FROM _dq_att)
             SELECT CAST(rep.{key} AS VARCHAR), CAST(any_value(rep.{name}) AS VARCHAR), any_value(rep.{parent}),
                    count(DISTINCT rep.report_id),
                    count(DISTINCT rep.report_id) FILTER (WHERE rep.n_checks > 0),
@@ -114,15 +114,26 @@ def _groups(con: duckdb.DuckDBPyConnection, key: str, name: str, parent: str) ->
 
 
 def dq_summary(con: duckdb.DuckDBPyConnection) -> DQSummary:
-    """Everything `format_dq` prints, from `dq_results` and `reports`."""
+    """Everything `format_dq` prints, from `dq_results` and `reports` (works on a read-only connection)."""
+    # The attribution unnests every cross-report row's JSON: do it once (temp tables work read-only too).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dq_att AS {ATTRIBUTED_SQL}")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _dq_rep AS {REPORT_DQ_SQL}")
+    try:
+        return _summary(con)
+    finally:
+        con.execute("DROP TABLE IF EXISTS _dq_att")
+        con.execute("DROP TABLE IF EXISTS _dq_rep")
+
+
+def _summary(con: duckdb.DuckDBPyConnection) -> DQSummary:
     s = DQSummary()
     s.reports, s.checked, s.passing = con.execute(
-        f"SELECT count(*), count(*) FILTER (WHERE n_checks > 0), count(*) FILTER (WHERE passes) FROM ({REPORT_DQ_SQL})"
+        "SELECT count(*), count(*) FILTER (WHERE n_checks > 0), count(*) FILTER (WHERE passes) FROM _dq_rep"
     ).fetchone() or (0, 0, 0)
     s.by_rule = [
         RuleStat(*r)
         for r in con.execute(
-            f"""WITH a AS ({ATTRIBUTED_SQL})
+            """WITH a AS (SELECT * FROM _dq_att)
                 SELECT d.rule, d.severity, any_value(d.suite), count(*), count(*) FILTER (WHERE NOT d.passed),
                        (SELECT count(DISTINCT a.report_id) FROM a
                         WHERE a.rule = d.rule AND a.severity = d.severity AND NOT a.passed)
@@ -133,16 +144,17 @@ def dq_summary(con: duckdb.DuckDBPyConnection) -> DQSummary:
     s.by_county = _groups(con, "region_code", "region_name", "prefecture")
     s.by_year = _groups(con, "report_year", "report_year", "template")
     rows = con.execute(
-        f"""WITH a AS ({ATTRIBUTED_SQL}),
-                 f AS (SELECT report_id, rule, severity, count(DISTINCT dq_id) AS n FROM a WHERE NOT passed GROUP BY ALL)
+        """WITH a AS (SELECT * FROM _dq_att),
+                 f AS (SELECT report_id, rule, severity, count(DISTINCT dq_id) AS n
+                       FROM a WHERE NOT passed GROUP BY ALL)
             SELECT r.report_id, r.agency, r.report_year, r.region_code, r.region_name, r.source, r.status,
                    list((f.rule, f.severity, f.n) ORDER BY f.severity = 'critical' DESC, f.rule)
             FROM f JOIN reports AS r USING (report_id)
             GROUP BY ALL ORDER BY r.region_code, r.report_year, r.agency, r.report_id"""
     ).fetchall()
     s.failing_reports = [
-        FailingReport(*head, rules=_tuples(rules))
-        for *head, rules in rows
+        FailingReport(rid, agency, year, code, name, source, status, _tuples(rules))
+        for rid, agency, year, code, name, source, status, rules in rows
     ]
     return s
 
@@ -183,7 +195,9 @@ def format_dq(summary: DQSummary, max_reports: int = 50) -> str:
     lines += ["", f"Failing reports ({len(s.failing_reports)})"]
     for fr in s.failing_reports[:max_reports]:
         rules = ", ".join(f"{rule}[{sev[0].upper()}]×{n}" for rule, sev, n in fr.rules)
-        lines.append(f"  {fr.region_code or '—'} {fr.report_year or '—'} {fr.agency or fr.source or fr.report_id[:12]}: {rules}")
+        lines.append(
+            f"  {fr.region_code or '—'} {fr.report_year or '—'} {fr.agency or fr.source or fr.report_id[:12]}: {rules}"
+        )
     if len(s.failing_reports) > max_reports:
         lines.append(f"  … and {len(s.failing_reports) - max_reports} more (see the dashboard or --json)")
     return "\n".join(lines)

@@ -43,13 +43,13 @@ def reading_doubts(cells: Sequence[Cell], violations: Sequence[Violation]) -> li
     out: dict[str, str] = {}
     for v in violations:
         for key in v.cells:
-            c = by_key.get(key)
-            if c is None:
+            cell = by_key.get(key)
+            if cell is None:
                 continue
             table = key.split(".", 1)[0]
-            if "blank_as_zero" in c.flags and counts[table] and printed[table] / counts[table] >= DENSE:
+            if "blank_as_zero" in cell.flags and counts[table] and printed[table] / counts[table] >= DENSE:
                 out.setdefault(key, "blank cell in a table that prints its zeros: a value may be lost")
-            if "off_column" in c.flags:
+            if "off_column" in cell.flags:
                 out.setdefault(key, "value printed between two columns")
         for key in {_row_of(k) for k in v.cells}:
             vals = sorted((c for c in rows.get(key, []) if c.raw and c.bbox), key=lambda c: c.bbox[0])  # type: ignore[index]

@@ -10,12 +10,16 @@ value's centre; rows that print every column give exact positions that beat the 
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from extract.layout.lines import gy
 from extract.model import Word
 from gidar.labels import normalise
+
+_NOTE = re.compile(r"\([^()]{1,12}\)")  # a unit or remark after a header label, e.g. (元)
+_OPEN_NOTE = re.compile(r"\([^()]{0,12}\)?")
 
 
 @dataclass(frozen=True)
@@ -31,10 +35,19 @@ class ColumnSpec:
         return (self.x0 + self.x1) / 2
 
 
+def _complete(text: str, forms: Sequence[str]) -> bool:
+    """The label, possibly followed by a note in parentheses (``采购总金额（元）``)."""
+    return text in forms or any(text.startswith(f) and _NOTE.fullmatch(text[len(f) :]) for f in forms)
+
+
+def _prefix(text: str, forms: Sequence[str]) -> bool:
+    return any(f.startswith(text) or (text.startswith(f) and _OPEN_NOTE.fullmatch(text[len(f) :])) for f in forms)
+
+
 def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word] | None:
     parts = [start]
     text = normalise(start.text)
-    best: list[Word] | None = list(parts) if text in forms else None
+    best: list[Word] | None = list(parts) if _complete(text, forms) else None
     while True:
         last = parts[-1]
         h = max(4.0, last.bottom - last.top)
@@ -44,7 +57,7 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
             if w in parts or w.page not in (last.page, last.page + 1):
                 continue
             t = text + normalise(w.text)
-            if not any(f.startswith(t) for f in forms):
+            if not _prefix(t, forms):
                 continue
             overlaps = min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0)
             if w.page != last.page:  # a header cell broken by the page end continues on the next page
@@ -61,7 +74,7 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
             return best
         parts.append(nxt)
         text += normalise(nxt.text)
-        if text in forms:
+        if _complete(text, forms):
             best = list(parts)
 
 
@@ -79,7 +92,7 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
             continue
         best: tuple[int, str, list[Word]] | None = None
         for key, fs in forms.items():
-            if not any(f.startswith(t) for f in fs):
+            if not _prefix(t, fs):
                 continue
             parts = _grow(w, [x for x in ordered if id(x) not in used], fs)
             if parts and (best is None or len(parts) > len(best[2])):

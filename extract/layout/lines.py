@@ -91,8 +91,8 @@ def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word
             ln for ln in group_lines(words) if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height
         ]
         zone_lines.append(lines)
-        for ln in {(ln.norm, round(ln.top / 6)) for ln in lines}:
-            repeats[ln] += 1
+        for sig in {(ln.norm, round(ln.top / 6)) for ln in lines}:
+            repeats[sig] += 1
     out: list[list[Word]] = []
     for (_height, words), lines in zip(pages, zone_lines, strict=True):
         drop: set[int] = set()

@@ -40,6 +40,7 @@ class LabelMatch:
     words: list[Word] = field(default_factory=list)
     text: str = ""
     fuzzy: bool = False  # accepted without spelling the whole label
+    saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
 
     @property
     def target(self) -> Target:
@@ -55,10 +56,18 @@ class LabelMatch:
         return any(f.startswith(t) for c in self.cands for f in c.forms)
 
     def add(self, w: Word, more: str) -> None:
+        if self.complete:  # remember it: a wrong continuation must not lose a whole label
+            self.saved = (len(self.words), self.text, list(self.cands))
         self.words.append(w)
         self.text += more
         keep = [c for c in self.cands if any(f.startswith(self.text) for f in c.forms)]
         self.cands = keep or self.cands[:1]
+
+    def settle(self) -> None:
+        """Back to the last complete reading when later pieces led nowhere."""
+        if not self.complete and not self.fuzzy_done and self.saved is not None:
+            n, self.text, self.cands = self.saved
+            del self.words[n:]
 
     def fuzzy_extension(self, more: str) -> str | None:
         """The label text ``more`` stands for when it is the next piece with a misread character
@@ -109,7 +118,7 @@ def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence
     return out
 
 
-def _continues(m: LabelMatch, w: Word) -> float | None:
+def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> float | None:
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
     h = max(4.0, last.bottom - last.top)
@@ -119,8 +128,11 @@ def _continues(m: LabelMatch, w: Word) -> float | None:
     dy = gy(w) - gy(last)
     if w.page == last.page and not (0.4 * h < dy < 4.5 * h):
         return None
-    if w.page != last.page and w.page != last.page + 1:
-        return None
+    if w.page != last.page:  # only from the last lines of a page to the first lines of the next
+        if w.page != last.page + 1 or last.page not in bounds or w.page not in bounds:
+            return None
+        if last.bottom < bounds[last.page][1] - 4 * h or w.top > bounds[w.page][0] + 4 * h:
+            return None
     lo, hi = m.x0, m.x1
     ov = min(hi, w.x1) - max(lo, w.x0)
     if ov < 0.5 * min(w.x1 - w.x0, hi - lo):
@@ -132,6 +144,10 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     """Complete label matches in reading order (each target at most once)."""
     open_: list[LabelMatch] = []
     done: set[str] = set()
+    bounds: dict[int, tuple[float, float]] = {}
+    for w in words:
+        lo, hi = bounds.get(w.page, (w.top, w.bottom))
+        bounds[w.page] = (min(lo, w.top), max(hi, w.bottom))
     last_order = -1
 
     def start(t: str, w: Word) -> bool:
@@ -179,7 +195,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         t = normalise(w.text)
         if not t:
             continue
-        fits = [(s, m) for m in open_ if m.extendable(t) and (s := _continues(m, w)) is not None]
+        fits = [(s, m) for m in open_ if m.extendable(t) and (s := _continues(m, w, bounds)) is not None]
         if fits:
             min(fits, key=lambda x: x[0])[1].add(w, t)
             continue
@@ -188,13 +204,15 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         fuzzy = [
             (s, m, e)
             for m in open_
-            if not m.complete and (s := _continues(m, w)) is not None and (e := m.fuzzy_extension(t))
+            if not m.complete and (s := _continues(m, w, bounds)) is not None and (e := m.fuzzy_extension(t))
         ]
         if fuzzy:
             _, m, ext = min(fuzzy, key=lambda x: x[0])
             m.add(w, ext)
     out = []
     seen: set[str] = set()
+    for m in open_:
+        m.settle()
     for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
         if (m.complete or m.fuzzy_done) and m.target.key not in seen:
             m.fuzzy = not m.complete

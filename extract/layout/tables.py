@@ -231,7 +231,7 @@ def _t4_region(lines: Sequence[Line]) -> list[Line]:
     """Lines after the table-四 title up to the next section heading or prose."""
     out = []
     for ln in lines:
-        prose = len(ln.norm) > 30 and not all(is_value_token(w.text) for w in ln.words)
+        prose = any(len(normalise(w.text)) > 16 for w in ln.words)  # header cells are short
         if _HEADING.match(ln.norm) or prose:
             break
         out.append(ln)

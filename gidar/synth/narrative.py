@@ -64,7 +64,9 @@ def section1(
     texts = [it["fmt"].format(it["value"]) for it in items]
     sentence = f"{year}年，{texts[0]}，" + "，".join(texts[1:-1]) + f"。全年{texts[-1]}。"
     county = meta.get("region_name") or ""
-    leaders = f"{county}委" if meta.get("agency_type") == "government" else f"{county}委、{county}政府"
+    if county.endswith("区"):  # district names repeat across China; reports name the city with them
+        county = f"{meta.get('prefecture') or ''}{county}"
+    leaders = f"{county}委" if meta.get("agency_type") == "government" else f"{county}委、{county[-1]}政府"
     lead = (
         f"{year}年，{agency}在{leaders}的正确领导下，坚持以习近平新时代中国特色社会主义思想为指导，"
         "认真贯彻落实《中华人民共和国政府信息公开条例》和省、市政务公开工作要点的要求，"

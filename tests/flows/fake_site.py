@@ -60,7 +60,7 @@ def serve_site() -> Iterator[FakeSite]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield FakeSite(f"http://127.0.0.1:{server.server_address[1]}", routes, hits, conditional)

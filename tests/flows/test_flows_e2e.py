@@ -61,11 +61,13 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         shutil.copy2(pdf, src)
     wh = root / "data" / "gidar.duckdb"
     lake = root / "lake"
-    argv = ["ingest", str(src), "--warehouse", str(wh), "--lake", str(lake), "--data-dir", str(root / "data"), "--json"]
-    code1, summary1, text1 = run_cli(argv)
-    counts1 = table_counts(wh)
-    lake1 = {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")}
-    code2, summary2, _ = run_cli(argv)
+    # relative paths, as in `make demo` (GX, for one, rejects a relative Data Docs dir)
+    argv = ["ingest", "samples", "--warehouse", "data/gidar.duckdb", "--lake", "lake", "--data-dir", "data", "--json"]
+    with contextlib.chdir(root):
+        code1, summary1, text1 = run_cli(argv)
+        counts1 = table_counts(wh)
+        lake1 = {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")}
+        code2, summary2, _ = run_cli(argv)
     return {
         "src": src,
         "wh": wh,
@@ -87,6 +89,7 @@ def test_first_run_loads_every_file(demo: dict[str, Any]) -> None:
     assert loaded[hashlib.sha256((demo["src"] / "not-a-pdf.pdf").read_bytes()).hexdigest()] == "not_pdf"
     assert demo["counts"][0]["cells"] > 0 and demo["counts"][0]["t3"] > 0 and demo["counts"][0]["dq_results"] > 0
     assert f"{len(pdfs)} files" in text
+    assert summary["ok"] and summary["data_docs"] and Path(summary["data_docs"]).is_file()
 
 
 def test_planted_publisher_error_is_a_critical_dq_failure(demo: dict[str, Any]) -> None:

@@ -19,6 +19,22 @@ pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 
+def _ingest(argv: list[str]) -> tuple[int, dict]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(argv)
+    text = out.getvalue()
+    return code, json.loads(text[text.index("\n{") + 1 :])
+
+
+def _reports(wh: Path) -> dict[str, str]:
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        return dict(con.execute("SELECT report_id, source FROM reports").fetchall())
+    finally:
+        con.close()
+
+
 def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIDAR_RETRY_DELAY", "0.2")
     good, busy = (SAMPLES / "township-2024.pdf").read_bytes(), (SAMPLES / "not-a-pdf.pdf").read_bytes()
@@ -29,11 +45,8 @@ def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, mon
     manifest.write_text("region,url\n" + "".join(f"330000,{u}\n" for u in urls), encoding="utf-8")
     wh = tmp_path / "w.duckdb"
 
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        code = main(["ingest", str(manifest), "--warehouse", str(wh), "--data-dir", str(tmp_path), "--json"])
-    text = out.getvalue()
-    summary = json.loads(text[text.index("\n{") + 1 :])
+    argv = ["ingest", str(manifest), "--warehouse", str(wh), "--data-dir", str(tmp_path), "--json"]
+    code, summary = _ingest(argv)
     status = {o["source"]: o for o in summary["outcomes"]}
 
     assert code == EXIT_FAILED, "a failed download makes the run exit 1"
@@ -43,8 +56,12 @@ def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, mon
     assert status[urls[1]]["status"] == "not_pdf"
     assert status[urls[0]]["status"] not in {"download_failed", "error", "load_failed"}
 
-    con = duckdb.connect(str(wh), read_only=True)
-    rows = dict(con.execute("SELECT report_id, source FROM reports").fetchall())
-    con.close()
-    assert rows == {hashlib.sha256(good).hexdigest(): urls[0], hashlib.sha256(busy).hexdigest(): urls[1]}
+    loaded = _reports(wh)
+    assert loaded == {hashlib.sha256(good).hexdigest(): urls[0], hashlib.sha256(busy).hexdigest(): urls[1]}
     assert (tmp_path / "cache" / hashlib.sha256(good).hexdigest()[:2]).is_dir(), "downloads are content-addressed"
+
+    # --force: conditional GETs answer 304 from the cache, both reports are re-done, nothing doubles
+    code2, summary2 = _ingest([*argv, "--force"])
+    assert code2 == EXIT_FAILED and site.conditional_hits["/docs/2024/report.pdf"] == 1
+    assert [o["status"] for o in summary2["outcomes"]] == [o["status"] for o in summary["outcomes"]]
+    assert _reports(wh) == loaded

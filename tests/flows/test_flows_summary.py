@@ -54,3 +54,11 @@ def test_format_table_truncates_wide_cells() -> None:
 
 def test_rows_to_json() -> None:
     assert json.loads(rows_to_json(["a", "b"], [(1, "县")])) == [{"a": 1, "b": "县"}]
+
+
+def test_a_failed_step_makes_the_run_not_ok() -> None:
+    fine = IngestSummary("r", "s", "w", (Outcome("a.pdf", "a.pdf", "not_pdf"),))
+    assert fine.ok
+    broken = IngestSummary("r", "s", "w", fine.outcomes, step_errors=("validation failed for 1 reports: X",))
+    assert not broken.ok and broken.n_failed == 0
+    assert "error: validation failed" in format_summary(broken)

@@ -68,7 +68,9 @@ def test_crops_exist_for_present_pdfs_and_not_for_the_missing_one(built) -> None
 def test_crop_marks_the_cells(tmp_path: Path, built) -> None:
     """The rendered band has the expected size and red outlines exactly around the given box."""
     con, *_ = built
-    (rid, src) = con.execute("SELECT report_id, source FROM reports WHERE status = 'ok' AND source IS NOT NULL AND report_year = 2024 LIMIT 1").fetchone()
+    (rid, src) = con.execute(
+        "SELECT report_id, source FROM reports WHERE status = 'ok' AND report_year = 2024 LIMIT 1"
+    ).fetchone()
     box = (250.0, 90.0, 295.0, 108.0)
     req = CropRequest(rid, src, 1, (box,))
     done = render_crops([req], tmp_path)
@@ -91,7 +93,10 @@ def test_crop_band_is_clamped_to_the_page() -> None:
 def test_missing_or_broken_pdf_gives_no_crop(tmp_path: Path) -> None:
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4 not really")
-    reqs = [CropRequest("a", str(tmp_path / "nope.pdf"), 1, ((1, 1, 2, 2),)), CropRequest("b", str(broken), 1, ((1, 1, 2, 2),))]
+    reqs = [
+        CropRequest("a", str(tmp_path / "nope.pdf"), 1, ((1, 1, 2, 2),)),
+        CropRequest("b", str(broken), 1, ((1, 1, 2, 2),)),
+    ]
     assert render_crops(reqs, tmp_path / "crops") == {}
 
 

@@ -53,17 +53,28 @@ def chromium() -> str:
 
 def _run(chromium: str, tmp: Path, url: str, *args: str) -> str:
     cmd = [
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp / 'chromium-profile'}", "--window-size=1400,2000", *args, url,
-    ]  # fmt: skip
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp / 'chromium-profile'}",
+        "--window-size=1400,2000",
+        *args,
+        url,
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stderr[-2000:]
     return p.stdout
 
 
 def _elements(dom: str, attr: str) -> list[dict[str, str]]:
-    """Attributes of every element carrying `attr` in the dumped DOM."""
+    """Attributes of every element carrying `attr` in the dumped DOM (outside the scripts' source)."""
+    dom = re.sub(r"<script\b.*?</script>", "", dom, flags=re.S)
     out = []
     for m in re.finditer(rf"<[a-z]+\b[^>]*\b{attr}=\"[^\"]*\"[^>]*>", dom):
         out.append({k: htmllib.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', m.group(0))})
@@ -97,7 +108,12 @@ def _expected(con, year: int | None = None) -> dict[str, dict[str, float]]:
         e["critical"] |= crit[rid]
         e["warnings"] |= warn[rid]
     return {
-        k: {"reports": v["reports"], "passing": v["passing"], "critical": len(v["critical"]), "warnings": len(v["warnings"])}
+        k: {
+            "reports": v["reports"],
+            "passing": v["passing"],
+            "critical": len(v["critical"]),
+            "warnings": len(v["warnings"]),
+        }
         for k, v in out.items()
     }
 

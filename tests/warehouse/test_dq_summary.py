@@ -20,7 +20,8 @@ def db():
     # a per-report critical rule: fails for every 2020 report of 海宁市, passes elsewhere
     bad = {r.report_id for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481"}
     con.executemany(
-        "INSERT INTO dq_results (report_id, rule, severity, passed, suite) VALUES (?, 't3_balance', 'critical', ?, 'gx')",
+        "INSERT INTO dq_results (report_id, rule, severity, passed, suite)"
+        " VALUES (?, 't3_balance', 'critical', ?, 'gx')",
         [(r.report_id, r.report_id not in bad) for r in s.reports],
     )
     # an unread report: no DQ rows at all
@@ -60,7 +61,7 @@ def test_by_rule_counts(db) -> None:
         mine = [r for r in xrows if r.rule == rule]
         stat = by_rule[(rule, "warning")]
         assert (stat.checked, stat.failed) == (len(mine), len(failures(mine)))
-    assert list(by_rule)[0] == ("t3_balance", "critical")  # critical rules first
+    assert next(iter(by_rule)) == ("t3_balance", "critical")  # critical rules first
 
 
 def test_failing_reports_and_warnings_per_year(db) -> None:

@@ -46,7 +46,10 @@ def test_huaian_2024_sub_results_are_not_totals() -> None:
 
 
 def test_pingtan_2025_received_and_qi() -> None:
-    text = "2025年，全区共收到政府信息公开申请154件，共办结148件，结转至2026年6件。全年办理因政府信息公开申请引发的行政复议36起，行政诉讼9起。"
+    text = (
+        "2025年，全区共收到政府信息公开申请154件，共办结148件，结转至2026年6件。"
+        "全年办理因政府信息公开申请引发的行政复议36起，行政诉讼9起。"
+    )
     assert claims(text) == [(("received",), 154), (("review",), 36), (("litigation",), 9)]
 
 

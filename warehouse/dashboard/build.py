@@ -52,9 +52,7 @@ def build_payload(
     for u in units:
         key = u.prefecture_code or "—"
         pref = prefectures.setdefault(key, {"code": key, "name": u.prefecture or "—", "units": []})
-        pref["units"].append(
-            {"code": u.code, "name": u.name, "kind": u.kind, "years": (unit_years or {}).get(u.code)}
-        )
+        pref["units"].append({"code": u.code, "name": u.name, "kind": u.kind, "years": (unit_years or {}).get(u.code)})
     return {
         "generatedAt": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "provinceCode": province_code,
@@ -80,7 +78,11 @@ def _violation_json(v: Violation, reqs: list, rendered: dict) -> dict[str, Any]:
         "reports": list(v.reports),
         "cells": [{"report": r, "key": k, "page": p} for r, k, p, _ in v.cells if k],
         "crops": [
-            {"report": req.report_id, "page": req.page, "src": f"{CROPS_DIR}/{rendered[req]}" if req in rendered else None}
+            {
+                "report": req.report_id,
+                "page": req.page,
+                "src": f"{CROPS_DIR}/{rendered[req]}" if req in rendered else None,
+            }
             for req in reqs
         ],
     }

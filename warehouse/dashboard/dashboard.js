@@ -201,7 +201,9 @@
 
   function renderDetail() {
     const el = $("detail");
-    if (!state.county) { el.hidden = true; el.innerHTML = ""; return; }
+    const worst = $("worst");
+    if (!state.county) { el.hidden = true; el.innerHTML = ""; renderWorst(worst); return; }
+    worst.hidden = true; worst.innerHTML = "";
     el.hidden = false;
     const u = unitByCode.get(state.county) || other.get(state.county) || { code: state.county, name: state.county };
     const reps = D.reports.filter((r) => regionOf(r) === state.county && inYear(r));
@@ -227,6 +229,25 @@
     el.querySelectorAll("tr[data-report]").forEach((tr) => tr.addEventListener("click", () => go({ report: tr.dataset.report })));
     el.querySelectorAll("[data-nav=top]").forEach((x) => x.addEventListener("click", (e) => { e.preventDefault(); go({ county: null, report: null }); }));
     if (scrollWanted) { scrollWanted = false; el.scrollIntoView({ block: "start", behavior: "smooth" }); }
+  }
+
+  // Overview: the reports with the most failing rules (critical first), as a starting point for an audit.
+  function renderWorst(el) {
+    const rows = filteredReports().map((r) => {
+      const vs = violationsByReport.get(r.id) || [];
+      const c = vs.filter((v) => v.severity === "critical").length;
+      return { r: r, c: c, w: vs.length - c, rules: Array.from(new Set(vs.map((v) => v.rule))) };
+    }).filter((x) => x.c + x.w > 0).sort((a, b) => b.c - a.c || b.w - a.w || String(a.r.region).localeCompare(String(b.r.region)));
+    if (!rows.length) { el.hidden = true; el.innerHTML = ""; return; }
+    el.hidden = false;
+    const top = rows.slice(0, 12);
+    el.innerHTML = `<div class="panel-head"><h2 data-failing-reports="${rows.length}">有失败规则的报告（${rows.length}）</h2>` +
+      `<span class="note">按严重违规数排序${rows.length > top.length ? `，显示前 ${top.length} 份` : ""}</span></div>` +
+      `<table class="list"><thead><tr><th>地区</th><th>年度</th><th>机关</th><th class="num">严重</th><th class="num">警告</th><th>失败的规则</th></tr></thead><tbody>` +
+      top.map((x) => `<tr class="click" data-goto-county="${esc(regionOf(x.r))}" data-goto-report="${esc(x.r.id)}"><td>${esc(x.r.regionName || x.r.region || "—")}</td>` +
+        `<td>${x.r.year ?? "—"}</td><td>${esc(x.r.agency || x.r.file || x.r.id)}</td><td class="num">${x.c}</td><td class="num">${x.w}</td>` +
+        `<td>${x.rules.map((r) => `<code>${esc(r)}</code>`).join(" ")}</td></tr>`).join("") + `</tbody></table>`;
+    el.querySelectorAll("tr[data-goto-report]").forEach((tr) => tr.addEventListener("click", () => go({ county: tr.dataset.gotoCounty, report: tr.dataset.gotoReport })));
   }
 
   function fileUrl(path) {

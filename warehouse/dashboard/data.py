@@ -22,11 +22,18 @@ from .crops import BBox, CropRequest
 
 
 class Unit(Protocol):
-    code: str
-    name: str
-    prefecture: str | None
-    prefecture_code: str | None
-    kind: str
+    """What the grid needs of a unit (`gidar.regions.Region` fits)."""
+
+    @property
+    def code(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def prefecture(self) -> str | None: ...
+    @property
+    def prefecture_code(self) -> str | None: ...
+    @property
+    def kind(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -63,14 +70,41 @@ def load_units(province_code: str, years: Sequence[int]) -> tuple[list[Unit], di
 def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute(f"SELECT * FROM ({REPORT_DQ_SQL}) ORDER BY region_code, report_year, agency").fetchall()
     out = []
-    for (rid, code, rname, pref, year, agency, atype, status, quality, source, fname, template,
-         n_checks, n_crit, n_warn, passes) in rows:  # fmt: skip
+    for (
+        rid,
+        code,
+        rname,
+        pref,
+        year,
+        agency,
+        atype,
+        status,
+        quality,
+        source,
+        fname,
+        template,
+        n_checks,
+        _n_crit,
+        _n_warn,
+        passes,
+    ) in rows:
         out.append(
             {
-                "id": rid, "region": code, "regionName": rname, "prefecture": pref, "year": year,
-                "agency": agency, "type": atype, "status": status, "quality": quality, "source": source,
-                "file": fname, "template": template, "checks": n_checks, "passes": bool(passes),
-            }  # fmt: skip
+                "id": rid,
+                "region": code,
+                "regionName": rname,
+                "prefecture": pref,
+                "year": year,
+                "agency": agency,
+                "type": atype,
+                "status": status,
+                "quality": quality,
+                "source": source,
+                "file": fname,
+                "template": template,
+                "checks": n_checks,
+                "passes": bool(passes),
+            }
         )
     return out
 
@@ -143,7 +177,12 @@ def rule_info(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
            FROM dq_results GROUP BY rule, severity ORDER BY severity = 'critical' DESC, rule"""
     ).fetchall():
         out[f"{rule}|{sev}"] = {
-            "rule": rule, "severity": sev, "suite": suite, "invariant": inv, "checked": checked, "failed": failed,
+            "rule": rule,
+            "severity": sev,
+            "suite": suite,
+            "invariant": inv,
+            "checked": checked,
+            "failed": failed,
             "about": CROSS_RULES[rule][1] if rule in CROSS_RULES else None,
-        }  # fmt: skip
+        }
     return out
