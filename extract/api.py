@@ -101,6 +101,14 @@ def _page_texts(words_by_page: Sequence[list[Word]]) -> list[str]:
     return ["\n".join(ln.text for ln in group_lines(ws)) for ws in words_by_page]
 
 
+def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
+    pages = strip_furniture([(p.height, p.words) for p in doc.pages])
+    texts = _page_texts(pages)
+    metadata = _read_metadata(texts, Path(doc.path).name)
+    tpl = detect_template("\n".join(texts), metadata.report_year)
+    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl)
+
+
 def _extract_doc(doc: Document, res: ExtractionResult) -> None:
     res.n_pages = len(doc.pages)
     res.text_layer = doc.has_text
@@ -108,13 +116,16 @@ def _extract_doc(doc: Document, res: ExtractionResult) -> None:
     if not doc.has_text:
         res.method = "ocr"
         _ocr_words(doc, res)
-    pages = strip_furniture([(p.height, p.words) for p in doc.pages])
-    texts = _page_texts(pages)
+    texts, res.metadata, tpl, reading = _read(doc)
+    if len(reading.found) < 3 and doc.has_text and any(not p.words for p in doc.pages):
+        # a text report with some pages pasted in as images (often the tables): OCR just those
+        try:
+            _ocr_words(doc, res)
+            res.method = "text+ocr"
+            texts, res.metadata, tpl, reading = _read(doc)
+        except BadInput:
+            pass
     full = "\n".join(texts)
-    res.metadata = _read_metadata(texts, Path(doc.path).name)
-    tpl = detect_template(full, res.metadata.report_year)
-    words = [w for ws in pages for w in ws]
-    reading = read_tables(words, tpl)
     is_report = all(k in full for k in _REPORT_WORDS) or len(reading.found) >= 2
     if not reading.found:
         if not is_report:

@@ -140,21 +140,11 @@ def detect_and_read(gray: np.ndarray) -> list[OcrBox]:
 
 
 def recognise(crops: list[np.ndarray]) -> list[tuple[str, float]]:
-    """Recognition alone on single-line crops (BGR), batched.
-
-    The recogniser pads every batch to at least its configured 320-pixel width; a cell crop is a
-    few characters wide, so for these batches the floor is lowered to square (about 4× less work).
-    """
+    """Recognition alone on single-line crops (BGR), batched."""
     if not crops:
         return []
     with _lock:
-        rec = _engine().text_rec
-        shape, batch = rec.rec_image_shape, rec.rec_batch_num
-        rec.rec_image_shape, rec.rec_batch_num = [shape[0], shape[1], shape[1]], 16
-        try:
-            result, _ = rec(crops)
-        finally:
-            rec.rec_image_shape, rec.rec_batch_num = shape, batch
+        result, _ = _engine().text_rec(crops)
     return [(str(t), float(c)) for t, c, *_ in result]
 
 

@@ -32,14 +32,19 @@ from gidar.settings import Settings
 configure_prefect(Settings.from_env())  # before importing prefect: it reads settings at import
 
 from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import create_markdown_artifact, create_table_artifact  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
 from prefect.cache_policies import NO_CACHE  # noqa: E402
 from prefect.context import get_run_context  # noqa: E402
 from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from flows import stages  # noqa: E402
-from flows.download import Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
+from flows.download import DownloadError, Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
 from flows.incremental import plan_work  # noqa: E402
 from flows.sources import SourceItem, resolve_source  # noqa: E402
 from flows.summary import (  # noqa: E402
@@ -141,7 +146,12 @@ def load_warehouse(
         except Exception as e:
             step_errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
             cross_failed = None
-        stages.record_run(con, {**run, "finished_at": datetime.now(UTC)})
+        counts = Counter(json.loads(run["counts"]))
+        for o in reports:
+            if str(o.report_id) in errors:
+                counts[o.status] -= 1
+                counts[LOAD_FAILED] += 1
+        stages.record_run(con, {**run, "counts": json.dumps(dict(+counts)), "finished_at": datetime.now(UTC)})
     finally:
         con.close()
     return errors, cross_failed, step_errors
@@ -235,7 +245,8 @@ def ingest(
     for it in items:
         got, err = _wait(futures[it.ref])
         if err is not None:
-            outcomes[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, str(err))
+            msg = str(err) if isinstance(err, DownloadError) else f"{type(err).__name__}: {err}"
+            outcomes[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, msg)
         else:
             fetched[it.ref] = got
 
@@ -248,8 +259,10 @@ def ingest(
     # 3. one task per report
     proc = {it.ref: process_report.submit(fetched[it.ref].path, it.ref, it.name, lake) for it in todo}
     processed: list[Outcome] = []
-    for it in todo:
+    progress: Any = create_progress_artifact(0.0, key="gidar-ingest-progress", description="reports processed (%)")
+    for n, it in enumerate(todo, 1):
         got, err = _wait(proc[it.ref])
+        update_progress_artifact(progress, 100.0 * n / len(todo))
         if err is not None:
             msg = f"{type(err).__name__}: {err}"
             outcomes[it.ref] = Outcome(it.ref, it.name, ERROR, msg, fetched[it.ref].sha256)

@@ -3,7 +3,8 @@
 Deterministic (fixed seeds) and made only by the project's own generator (gidar.synth), so the
 set can be rebuilt after a generator change and committed again:
 
-* 3 single reports (county government, department, township; both templates),
+* 3 single reports (county government, department, township; both templates; fully ruled,
+  horizontal rules only and unruled tables),
 * a 2-year series of one body (carry-over linked, for the cross-report checks),
 * 1 report with a planted publisher error (a table-三 row total off by one),
 * 1 bad file: an HTML error page saved as .pdf, which real portals serve surprisingly often.
@@ -13,12 +14,13 @@ Each PDF has its truth ``<stem>.json`` (../shared/corpus/README.md format) for `
 
 from __future__ import annotations
 
+import random
 import sys
 from pathlib import Path
 
 from reportlab import rl_config
 
-from gidar.synth import make_report
+from gidar.synth import LayoutOptions, draw_options, make_report
 from gidar.synth.series import make_series
 
 rl_config.invariant = 1  # no creation date / random document id: same seeds, same bytes
@@ -29,14 +31,25 @@ HTML_AS_PDF = """<!DOCTYPE html>
 """
 
 
+def _ruling(seed: int, rules: str) -> LayoutOptions:
+    """The generator's random layout for ``seed``, with table ruling fixed so the set shows all three."""
+    return draw_options(random.Random(seed)).with_(rules=rules)
+
+
 def make_samples(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    singles = (
+        (101, "county-2023", 2023, "government", "all"),
+        (102, "department-2020", 2020, "department", "hrules"),
+        (103, "township-2024", 2024, "township", "none"),
+    )
     written = [
-        make_report(101, report_id="county-2023", year=2023, agency_type="government").write(out),
-        make_report(102, report_id="department-2020", year=2020, agency_type="department").write(out),
-        make_report(103, report_id="township-2024", year=2024, agency_type="township").write(out),
-        make_report(104, report_id="publisher-error-2022", year=2022, error="t3_row_total_off_by_one").write(out),
+        make_report(seed, report_id=stem, year=year, agency_type=kind, options=_ruling(seed, rules)).write(out)
+        for seed, stem, year, kind, rules in singles
     ]
+    written.append(
+        make_report(104, report_id="publisher-error-2022", year=2022, error="t3_row_total_off_by_one").write(out)
+    )
     for r in make_series(105, years=(2021, 2022), series_id="series", agency_type="government"):
         written.append(r.write(out, f"series-{r.truth['metadata']['report_year']}"))
     bad = out / "not-a-pdf.pdf"

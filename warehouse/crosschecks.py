@@ -373,7 +373,7 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                 continue
             table = sum(have[k][0] for k in keys)
             ok = table == claim.value
-            words = "及".join(PHRASES.get(m, m) for m in claim.all_measures)
+            words = "及".join(PHRASES.get(m, "收到申请") for m in claim.all_measures)
             rel = "=" if ok else "≠"
             desc = f"{agency} {year}年 正文「{claim.text}」{words} {claim.value} 件 {rel} 表中 {_n(table)} 件"
             out.append(

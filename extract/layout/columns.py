@@ -170,35 +170,47 @@ def cost(w: Word, i: int, specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) ->
 OFF_COLUMN = 6.0  # cost above which a value sits between columns rather than under one
 
 
+DROP = 40.0  # cost of leaving a value out (only when a row prints more values than columns)
+
+
 def assign(tokens: Sequence[Word], specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) -> tuple[list[int], float]:
-    """Column index per token (tokens left to right, strictly increasing columns) and total cost."""
+    """Column index per token (left to right, strictly increasing columns) and total cost.
+
+    With more values than columns (an extra subtotal column, a split number) the values that
+    fit no header worst are left out, as -1.
+    """
     toks = sorted(tokens, key=lambda w: w.x0)
     k, n = len(toks), len(specs)
     if k == 0:
         return [], 0.0
-    if k > n:
-        raise ValueError(f"{k} values for {n} columns")
     inf = float("inf")
-    # dp[i][j]: best cost placing tokens[:i] in columns[:j]
+    drop = DROP if k > n else inf
+    # dp[i][j]: best cost placing tokens[:i] in columns[:j]; move: 0 skip column, 1 use, 2 drop token
     dp = [[inf] * (n + 1) for _ in range(k + 1)]
-    take = [[False] * (n + 1) for _ in range(k + 1)]
+    move = [[0] * (n + 1) for _ in range(k + 1)]
     for j in range(n + 1):
         dp[0][j] = 0.0
     for i in range(1, k + 1):
+        dp[i][0] = dp[i - 1][0] + drop
+        move[i][0] = 2
         for j in range(1, n + 1):
-            skip = dp[i][j - 1]
-            use = dp[i - 1][j - 1] + cost(toks[i - 1], j - 1, specs, anc)
-            if use <= skip:
-                dp[i][j], take[i][j] = use, True
-            else:
-                dp[i][j] = skip
-    cols = [0] * k
+            options = (
+                (dp[i][j - 1], 0),
+                (dp[i - 1][j - 1] + cost(toks[i - 1], j - 1, specs, anc), 1),
+                (dp[i - 1][j] + drop, 2),
+            )
+            dp[i][j], move[i][j] = min(options, key=lambda o: (o[0], -o[1] if o[1] == 1 else 0))
+    cols = [-1] * k
     i, j = k, n
     while i > 0:
-        if take[i][j]:
+        m = move[i][j]
+        if m == 1:
             cols[i - 1] = j - 1
+            i, j = i - 1, j - 1
+        elif m == 2:
             i -= 1
-        j -= 1
+        else:
+            j -= 1
     order = sorted(range(k), key=lambda t: tokens[t].x0)
     result = [0] * k
     for pos, t in enumerate(order):

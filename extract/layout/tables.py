@@ -97,13 +97,14 @@ def _cells_for_row(
     if toks:
         if len(toks) > len(columns):
             reading.doubt(keys[0], f"{prefix}: {len(toks)} values for {len(columns)} columns ({_texts(toks)})")
-            toks = toks[: len(columns)]
+            if specs is None:
+                toks = toks[: len(columns)]
         if len(toks) == len(columns):
             placed = dict(enumerate(toks))
         elif specs is not None:
             anc = anchors(specs, full_rows)
             cols, _ = assign(toks, specs, anc)
-            placed = {c: t for c, t in zip(cols, toks, strict=True)}
+            placed = {c: t for c, t in zip(cols, toks, strict=True) if c >= 0}
             off = {c for c, t in placed.items() if cost(t, c, specs, anc) > OFF_COLUMN}
         elif len(columns) == 1:
             placed = {0: toks[0]}
@@ -139,7 +140,26 @@ def _texts(ws: Sequence[Word]) -> str:
     return " ".join(w.text for w in ws)
 
 
-def _split(words: Sequence[Word]) -> tuple[list[Word], list[Word]]:
+_GLUED = re.compile(r"^(.*?[^\d,.+\-\s])[\s\u3000]*([+\-]?\d[\d,]*(?:\.\d+)?)$")
+
+
+def unglue(words: Sequence[Word], forms: frozenset[str] | set[str]) -> list[Word]:
+    """Split a label word with its value glued on (``行政许可273`` from a tight cell gap). Only
+    whole registry labels are split, so prose such as ``信息1136`` stays one word."""
+    out: list[Word] = []
+    for w in words:
+        m = _GLUED.match(w.text)
+        if m and normalise(m.group(1)) in forms:
+            cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
+            out += [Word(m.group(1), w.x0, w.top, cut, w.bottom, w.page, w.conf)]
+            out += [Word(m.group(2), cut, w.top, w.x1, w.bottom, w.page, w.conf)]
+        else:
+            out.append(w)
+    return out
+
+
+def _split(words: Sequence[Word], forms: frozenset[str] | set[str] = frozenset()) -> tuple[list[Word], list[Word]]:
+    words = unglue(words, forms) if forms else list(words)
     vals = [w for w in words if is_value_token(w.text)]
     ids = {id(w) for w in vals}
     return [w for w in words if id(w) not in ids], vals
@@ -159,9 +179,9 @@ def _column_labels(columns: Sequence[Column]) -> list[tuple[str, Sequence[str]]]
 
 
 def read_t3(words: Sequence[Word], tpl: Template, reading: Reading) -> None:
-    text_words, values = _split(words)
     groups = [r.group for r in tpl.t3_rows if r.group]
     targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+    text_words, values = _split(words, {f for t in targets for f in t.forms})
     matches = match_labels(text_words, targets)
     by_key = {m.target.key: m for m in matches}
     rows = [_Row(r.key, by_key.get(r.key)) for r in tpl.t3_rows]
@@ -312,9 +332,10 @@ def _read_t4_stacked(
 
 
 def read_t2(words: Sequence[Word], lines: Sequence[Line], tpl: Template, reading: Reading) -> None:
-    text_words, values = _split(words)
     rows_spec = [(f"{b.key}.{r.key}", r.label, r.variants) for b in tpl.t2_blocks for r in b.rows]
-    matches = match_labels(text_words, targets_for(rows_spec))
+    targets = targets_for(rows_spec)
+    text_words, values = _split(words, {f for t in targets for f in t.forms})
+    matches = match_labels(text_words, targets)
     by_key = {m.target.key: m for m in matches}
     if len(by_key) < len(rows_spec) // 2:
         return

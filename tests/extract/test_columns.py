@@ -81,3 +81,14 @@ def test_t4_header_fifteen_columns() -> None:
             words += [w(top, x, 100), w(bottom, x, 110)]
     found = find_header_columns(words, cols)
     assert [c.key for c in found] == [c.key for c in T4_COLUMNS] * 3
+
+
+def test_an_extra_unlabelled_column_is_left_out() -> None:
+    # a subtotal column for 法人或其他组织 that the template does not have, between 其他 and 总计
+    specs = pick_one_per_key(find_header_columns(header_words(), COLS), KEYS)
+    assert specs is not None
+    xs = (305, 340, 372, 404, 436, 468, 484, 500)
+    row = [w(str(v), x, 200, 6) for v, x in zip((1, 2, 0, 0, 0, 0, 2, 3), xs, strict=True)]
+    cols, _ = assign(row, specs, anchors(specs, []))
+    assert sorted(c for c in cols if c >= 0) == list(range(7))
+    assert cols.count(-1) == 1

@@ -97,3 +97,12 @@ def test_template_specific_rows() -> None:
 def test_unrelated_text_matches_nothing() -> None:
     words = [w("（本列数据的勾稽关系为：第一项加第二项之和，", 60, 100), w("自然人", 300, 100), w("其他", 400, 100)]
     assert match_labels(words, t3_targets()) == []
+
+
+def test_value_glued_to_its_label_is_split_off() -> None:
+    from extract.layout.tables import unglue
+
+    forms = {normalise("行政许可"), normalise("1.属于国家秘密")}
+    out = unglue([w("行政许可273", 60, 100), w("政府信息1136", 60, 120), w("1、属于国家秘密\u30000", 60, 140)], forms)
+    assert [x.text for x in out] == ["行政许可", "273", "政府信息1136", "1、属于国家秘密", "0"]
+    assert out[0].x1 == out[1].x0

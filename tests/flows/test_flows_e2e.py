@@ -124,3 +124,18 @@ def test_query_and_dq_commands_read_the_warehouse(demo: dict[str, Any], capsys: 
     assert json.loads(capsys.readouterr().out) == [{"n": len(list(demo["src"].glob("*.pdf")))}]
     assert main(["dq", "--warehouse", wh]) == 0
     assert capsys.readouterr().out.strip()
+
+
+def test_run_summary_is_a_prefect_artifact(demo: dict[str, Any]) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+    from prefect.client.schemas.sorting import ArtifactSort
+
+    with get_client(sync_client=True) as client:
+        found = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["gidar-ingest-summary"])),
+            sort=ArtifactSort.CREATED_DESC,
+        )
+    assert len(found) >= 2, "one summary per run"
+    n = len(list(demo["src"].glob("*.pdf")))
+    assert "Files by status" in str(found[0].data) and f"| skipped | {n} |" in str(found[0].data)

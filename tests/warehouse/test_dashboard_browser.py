@@ -76,18 +76,14 @@ def _elements(dom: str, attr: str) -> list[dict[str, str]]:
     """Attributes of every element carrying `attr` in the dumped DOM (outside the scripts' source)."""
     dom = re.sub(r"<script\b.*?</script>", "", dom, flags=re.S)
     out = []
-    for m in re.finditer(rf"<[a-z]+\b[^>]*\b{attr}=\"[^\"]*\"[^>]*>", dom):
+    for m in re.finditer(rf"<[a-z][a-z0-9]*\b[^>]*\b{attr}=\"[^\"]*\"[^>]*>", dom):
         out.append({k: htmllib.unescape(v) for k, v in re.findall(r'([\w-]+)="([^"]*)"', m.group(0))})
     return out
 
 
-def _expected(con, year: int | None = None) -> dict[str, dict[str, float]]:
-    """Per region from the raw tables, attributing cross-report rows (NULL report_id) to the reports in cells."""
-    reports = {
-        rid: (region, y)
-        for rid, region, y in con.execute("SELECT report_id, region_code, report_year FROM reports").fetchall()
-        if year is None or y == year
-    }
+def _attribution(con):
+    """Per report: own DQ rows, failing critical and other row ids; cross-report rows (NULL report_id) count
+    for every report their cells name."""
     own = defaultdict(int)
     crit = defaultdict(set)
     warn = defaultdict(set)
@@ -100,6 +96,17 @@ def _expected(con, year: int | None = None) -> dict[str, dict[str, float]]:
         for i in set(ids):
             if not passed:
                 (crit if sev == "critical" else warn)[i].add(rowid)
+    return own, crit, warn
+
+
+def _expected(con, year: int | None = None) -> dict[str, dict[str, float]]:
+    """Per region, from the raw tables."""
+    reports = {
+        rid: (region, y)
+        for rid, region, y in con.execute("SELECT report_id, region_code, report_year FROM reports").fetchall()
+        if year is None or y == year
+    }
+    own, crit, warn = _attribution(con)
     out: dict[str, dict[str, float]] = {}
     for rid, (region, _) in reports.items():
         e = out.setdefault(region, {"reports": 0, "passing": 0, "critical": set(), "warnings": set()})
@@ -161,6 +168,10 @@ def test_grid_figures_equal_sql(chromium: str, dashboard) -> None:
     bars = {b["data-rule"]: int(b["data-count"]) for b in _elements(dom, "data-count")}
     sql = dict(con.execute("SELECT rule, count(*) FROM dq_results WHERE NOT passed GROUP BY rule").fetchall())
     assert bars == sql
+    _, crit, warn = _attribution(con)
+    (worst,) = _elements(dom, "data-failing-reports")
+    failing = {r for r, ids in (*crit.items(), *warn.items()) if ids}
+    assert int(worst["data-failing-reports"]) == len(failing) > 0
     kpi = {k["data-kpi"]: k["data-value"] for k in _elements(dom, "data-kpi")}
     assert int(kpi["reports"]) == con.execute("SELECT count(*) FROM reports").fetchone()[0]
 

@@ -115,6 +115,7 @@
       byRegion.get(c).push(r);
     });
     $("grid").innerHTML = D.prefectures.map((p) => {
+      const shown = [];
       const tiles = p.units.map((u) => {
         const reps = byRegion.get(u.code) || [];
         const a = aggregate(reps);
@@ -122,6 +123,7 @@
         const ref = state.year != null ? state.year : D.years[D.years.length - 1];
         const exists = !u.years || ref == null || u.years.indexOf(ref) >= 0;
         if (!exists && !reps.length) return "";
+        shown.push(u.code);
         const hist = u.years && D.years.length && u.years.indexOf(D.years[D.years.length - 1]) < 0 ? `<span class="hist">已撤销</span>` : "";
         const attrs = `data-region="${esc(u.code)}" data-reports="${a.reports}" data-checked="${a.checked}" data-passing="${a.passing}" ` +
           `data-pass-rate="${a.passRate == null ? "" : a.passRate.toFixed(6)}" data-critical="${a.critical}" data-warnings="${a.warnings}"`;
@@ -136,7 +138,7 @@
           `<div class="r">${pct(a.passRate)}</div><div class="m">严重 ${a.critical} · 警告 ${a.warnings}</div>${hist}</div>`;
       }).join("");
       if (!tiles) return "";
-      return `<div class="pref" data-prefecture="${esc(p.code)}"><div class="pref-head"><b>${esc(p.name)}</b><span>${p.units.length} 个单位</span></div><div class="tiles">${tiles}</div></div>`;
+      return `<div class="pref" data-prefecture="${esc(p.code)}"><div class="pref-head"><b>${esc(p.name)}</b><span>${shown.length} 个单位</span></div><div class="tiles">${tiles}</div></div>`;
     }).join("");
     $("grid").querySelectorAll(".tile").forEach((t) => t.addEventListener("click", () => go({ county: t.dataset.region, report: null })));
   }

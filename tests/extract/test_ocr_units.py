@@ -1,0 +1,131 @@
+"""Fast checks of the OCR post-processing (no recogniser): grid, token splitting, glyphs, voting."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
+from extract.ocr_glyph import DASH, SLASH, stroke_glyph
+from extract.ocr_grid import find_grid, ink_box
+from extract.ocr_tokens import OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
+
+
+def _table(rows: list[int], cols: list[int]) -> np.ndarray:
+    """A white page with a ruled grid (row/column edges in pixels), 2-px grey-black rules."""
+    img = np.full((rows[-1] + 40, cols[-1] + 40), 255, np.uint8)
+    for y in rows:
+        cv2.line(img, (cols[0], y), (cols[-1], y), 20, 2)
+    for x in cols:
+        cv2.line(img, (x, rows[0]), (x, rows[-1]), 20, 2)
+    return img
+
+
+def test_grid_finds_every_cell() -> None:
+    rows, cols = [30, 90, 150, 210], [30, 200, 260, 320, 380]
+    grid = find_grid(_table(rows, cols), min_len=40, min_cell=8)
+    assert len(grid.cells) == (len(rows) - 1) * (len(cols) - 1)
+    x = (cols[1] + cols[2]) // 2
+    assert grid.cell_at(x, 160) != grid.cell_at(x, 100) != -1
+    assert grid.cell_at(5, 5) == -1  # page margin
+
+
+def test_grid_of_one_low_row() -> None:
+    # 22 px high, shorter than a rule must be: the tail of a table continued on a new page.
+    img = _table([30, 52], [30, 90, 150, 210, 270])
+    assert len(find_grid(img, min_len=40, min_cell=8).cells) == 4
+
+
+def test_glyph_stroke_in_a_tight_row_is_not_a_rule() -> None:
+    rows, cols = [30, 52], [30, 150, 260]
+    img = _table(rows, cols)
+    cv2.line(img, (90, 31), (90, 51), 20, 2)  # a text stroke touching both rules ...
+    cv2.line(img, (84, 40), (96, 40), 20, 2)  # ... with the rest of its glyph beside it
+    assert len(find_grid(img, min_len=40, min_cell=8).cells) == 2
+
+
+def test_blank_cell_has_no_ink() -> None:
+    img = _table([30, 90], [30, 120])
+    grid = find_grid(img, min_len=40, min_cell=8)
+    assert ink_box(img, grid.lines, grid.cells[0]) is None
+    cv2.putText(img, "7", (65, 70), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    assert ink_box(img, grid.lines, grid.cells[0]) is not None
+
+
+@pytest.mark.parametrize(
+    ("draw", "expected"),
+    [
+        (lambda im: cv2.line(im, (30, 8), (20, 38), 0, 2), SLASH),
+        (lambda im: cv2.line(im, (10, 22), (34, 22), 0, 2), DASH),
+        (lambda im: cv2.line(im, (25, 8), (25, 38), 0, 2), None),  # 1 or |
+        (lambda im: cv2.ellipse(im, (25, 23), (7, 13), 0, 0, 360, 0, 2), None),  # 0
+        (lambda im: cv2.putText(im, "7", (14, 38), cv2.FONT_HERSHEY_SIMPLEX, 1.1, 0, 2), None),
+    ],
+)
+def test_stroke_glyph(draw, expected) -> None:  # type: ignore[no-untyped-def]
+    img = np.full((46, 50), 255, np.uint8)
+    draw(img)
+    assert stroke_glyph(img < 160, text_height=22) == expected
+
+
+def test_split_row_of_numbers_into_tokens_with_positions() -> None:
+    text = "3 0 12 0"
+    chars = box_chars(text, 100, 180, None, None, 0.9)  # no per-character boxes: interpolated
+    box = OcrBox(text, 0.9, 100, 10, 180, 30, chars)
+    tokens = split_box(box, lambda x, y: -1)
+    assert [t.text for t in tokens] == ["3", "0", "12", "0"]
+    assert [t.x0 for t in tokens] == sorted(t.x0 for t in tokens)
+    assert tokens[2].x1 - tokens[2].x0 == pytest.approx(2 * (tokens[0].x1 - tokens[0].x0))
+
+
+def test_split_label_run_into_number_at_cell_border() -> None:
+    text = "行政许可1084"
+    char_boxes = [(10 + 20 * i, 28 + 20 * i) for i in range(4)] + [(300 + 10 * i, 309 + 10 * i) for i in range(4)]
+    box = OcrBox(text, 0.95, 10, 0, 340, 24, box_chars(text, 10, 340, char_boxes, None, 0.95))
+    tokens = split_box(box, lambda x, y: 0 if x < 200 else 1)
+    assert [t.text for t in tokens] == ["行政许可", "1084"]
+    assert tokens[1].x0 == 300
+
+
+def test_fullwidth_digits_normalised() -> None:
+    assert normalise_token("１２") == "12"
+    assert normalise_token("４３，９０１．８５") == "43,901.85"
+    assert normalise_token("（三）") == "（三）"  # labels keep their width
+
+
+def test_reading_lines_join_cjk_and_order_left_to_right() -> None:
+    def b(text: str, x0: float, top: float) -> OcrBox:
+        return OcrBox(text, 1.0, x0, top, x0 + 20 * len(text), top + 20, ())
+
+    lines = reading_lines([b("人民政府", 200, 10), b("温州市", 100, 12), b("2025年", 100, 40)])
+    assert lines == ["温州市人民政府", "2025年"]
+
+
+def test_vote_prefers_values_and_lowers_confidence_on_dissent() -> None:
+    assert vote([Reading("T", 0.7), Reading("1", 0.99)]) == Reading("1", pytest.approx(0.99 * 0.99 / (0.99 + 0.7 * 0.25)))
+    agreed = vote([Reading("0", 0.9), Reading("0", 0.6)])
+    assert agreed == Reading("0", 0.9)
+    split = vote([Reading("6", 0.6), Reading("8", 0.5)])
+    assert split is not None and split.text == "6" and split.conf < 0.6
+    assert vote([Reading("", 0.0)]) is None
+
+
+def test_resolve_empty_cell_and_unreadable_ink() -> None:
+    check = CellCheck(0, (10, 10, 20, 30), (), None)
+    assert [t.text for t in resolve(check, "0", 0.9, text_height=20)] == ["0"]
+    unread = resolve(check, "", 0.0, text_height=20)
+    assert [(t.text, t.conf) for t in unread] == [("?", 0.0)]
+    slash = CellCheck(0, (10, 10, 20, 30), (), SLASH)
+    assert [t.text for t in resolve(slash, "#", 0.3, text_height=20)] == ["/"]
+
+
+def test_needs_check() -> None:
+    def tok(text: str, conf: float) -> Token:
+        return Token(text, 0, 0, 10, 10, conf)
+
+    assert needs_check([])
+    assert not needs_check([tok("12", 0.99)])
+    assert needs_check([tok("12", 0.8)])
+    assert needs_check([tok("T", 0.99)])
+    assert not needs_check([tok("行政许可", 0.5)])
