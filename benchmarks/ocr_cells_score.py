@@ -47,7 +47,11 @@ def reading_order(words: list[Word]) -> list[Word]:
     """Rows = words whose vertical extents overlap (values may sit low or high in a tall cell)."""
     rows: list[tuple[float, float, list[Word]]] = []
     for w in sorted(words, key=lambda w: (w.page, w.top)):
-        if rows and rows[-1][2][0].page == w.page and min(rows[-1][1], w.bottom) - max(rows[-1][0], w.top) > ROW_OVERLAP_PT:
+        if (
+            rows
+            and rows[-1][2][0].page == w.page
+            and min(rows[-1][1], w.bottom) - max(rows[-1][0], w.top) > ROW_OVERLAP_PT
+        ):
             top, bottom, row = rows[-1]
             rows[-1] = (min(top, w.top), max(bottom, w.bottom), [*row, w])
         else:
@@ -98,7 +102,8 @@ def main(argv: list[str]) -> None:
         _disk_memo(Path(os.environ["GIDAR_OCR_DEV_CACHE"]))
     corpus = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
     only = set(argv[2:])
-    rows = [r for r in csv.DictReader(open(corpus / "manifest.csv", encoding="utf-8")) if r["renderer"] == "scanned"]
+    with open(corpus / "manifest.csv", encoding="utf-8") as f:
+        rows = [r for r in csv.DictReader(f) if r["renderer"] == "scanned"]
     total_m = total_n = 0
     for r in rows:
         if only and r["id"] not in only:

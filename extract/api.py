@@ -28,10 +28,10 @@ _REPORT_WORDS = ("政府信息公开", "年度报告")
 
 
 def extract_paths(paths: Iterable[Path]) -> Iterator[ExtractionResult]:
-    """Every PDF under ``paths`` (files, or folders searched for ``*.pdf``), in name order."""
+    """Every PDF under ``paths`` (files, or folders searched for ``*.pdf``/``*.PDF``), in name order."""
     for p in paths:
         p = Path(p)
-        files = sorted(p.rglob("*.pdf")) if p.is_dir() else [p]
+        files = sorted(f for f in p.rglob("*") if f.suffix.lower() == ".pdf" and f.is_file()) if p.is_dir() else [p]
         for f in files:
             yield extract_file(f)
 
@@ -106,7 +106,8 @@ def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
     texts = _page_texts(pages)
     metadata = _read_metadata(texts, Path(doc.path).name)
     tpl = detect_template("\n".join(texts), metadata.report_year)
-    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl)
+    rules = [(p.number, x, top, bottom) for p in doc.pages for x, top, bottom in p.vlines]
+    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules)
 
 
 def _extract_doc(doc: Document, res: ExtractionResult) -> None:
@@ -155,6 +156,7 @@ def _finish(res: ExtractionResult, reading: Reading, tpl: Template) -> None:
             c.flags.append("ocr_low_conf")
             review[c.key] = None
     missing = [k for k in tpl.value_keys() if k not in reading.cells]
+    review.update(dict.fromkeys(missing))
     res.review = list(review)
     notes = [why for _, why in reading.doubts]
     if missing:

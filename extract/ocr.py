@@ -30,9 +30,11 @@ MIN_TEXT_CHARS = 20  # fewer extractable characters than this on a page: treat i
 RULE_MIN_PT = 20.0  # a ruling line is at least this long; longer than any stroke of table text
 MIN_CELL_PT = 4.0
 TABLE_FONT_PT = 10.5  # fallback glyph size when a page has no text boxes to measure
-_CACHE_PAGES = 8
+_CACHE_PAGES = 8  # rendered pages kept for re-reads (about 2 MB each at scale 2)
+_CACHE_WORDS = 512  # pages of finished words kept
 
 _lock = threading.Lock()  # one onnxruntime session, used from one thread at a time
+_cache_lock = threading.RLock()  # taken before _lock, never after
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,9 @@ def detect_and_read(gray: np.ndarray) -> list[OcrBox]:
         x0, x1 = float(min(xs)), float(max(xs))
         char_quads = item[3] if len(item) > 3 else None
         char_confs = item[5] if len(item) > 5 else None
-        char_boxes = [(float(min(p[0] for p in q)), float(max(p[0] for p in q))) for q in char_quads] if char_quads else None
+        char_boxes = (
+            [(float(min(p[0] for p in q)), float(max(p[0] for p in q))) for q in char_quads] if char_quads else None
+        )
         chars = box_chars(text, x0, x1, char_boxes, char_confs, score)
         if text.strip():
             boxes.append(OcrBox(text, score, x0, float(min(ys)), x1, float(max(ys)), chars))
@@ -166,28 +170,30 @@ def file_sha256(pdf_path: Path) -> str:
 
 
 _pages: OrderedDict[tuple[str, int, float], PageOcr] = OrderedDict()
-_words: dict[tuple[str, int, float], list[Word]] = {}
+_words: OrderedDict[tuple[str, int, float], list[Word]] = OrderedDict()
 
 
 def page_ocr(pdf_path: Path, page_number: int, scale: float = 2.0) -> PageOcr:
     """First-pass OCR of a page, cached (a few pages' images are kept for cell re-reads)."""
     key = (file_sha256(pdf_path), page_number, scale)
-    hit = _pages.get(key)
-    if hit is not None:
-        _pages.move_to_end(key)
-        return hit
-    gray = render_gray(pdf_path, page_number, scale)
-    grid = find_grid(gray, min_len=round(RULE_MIN_PT * scale), min_cell=round(MIN_CELL_PT * scale))
-    page = PageOcr(gray, tuple(detect_and_read(gray)), grid, scale)
-    _pages[key] = page
-    while len(_pages) > _CACHE_PAGES:
-        _pages.popitem(last=False)
-    return page
+    with _cache_lock:
+        hit = _pages.get(key)
+        if hit is not None:
+            _pages.move_to_end(key)
+            return hit
+        gray = render_gray(pdf_path, page_number, scale)
+        grid = find_grid(gray, min_len=round(RULE_MIN_PT * scale), min_cell=round(MIN_CELL_PT * scale))
+        page = PageOcr(gray, tuple(detect_and_read(gray)), grid, scale)
+        _pages[key] = page
+        while len(_pages) > _CACHE_PAGES:
+            _pages.popitem(last=False)
+        return page
 
 
 def clear_cache() -> None:
-    _pages.clear()
-    _words.clear()
+    with _cache_lock:
+        _pages.clear()
+        _words.clear()
 
 
 # --- public API -------------------------------------------------------------------------------------
@@ -213,10 +219,13 @@ def ocr_page_words(pdf_path: Path, page_number: int, scale: float = 2.0) -> list
     """Words of an image-only page in PDF points (top-left origin), one per printed token, with
     OCR confidence in ``conf``. Raises on an unreadable PDF or a page number out of range."""
     key = (file_sha256(pdf_path), page_number, scale)
-    if key not in _words:
-        page = page_ocr(pdf_path, page_number, scale)
-        _words[key] = [_to_word(t, page_number, scale) for t in page_tokens(page)]
-    return list(_words[key])
+    with _cache_lock:
+        if key not in _words:
+            page = page_ocr(pdf_path, page_number, scale)
+            _words[key] = [_to_word(t, page_number, scale) for t in page_tokens(page)]
+            while len(_words) > _CACHE_WORDS:
+                _words.popitem(last=False)
+        return list(_words[key])
 
 
 def ocr_page_text(pdf_path: Path, page_number: int, scale: float = 2.0) -> str:
@@ -230,7 +239,12 @@ def reread_cell(pdf_path: Path, page_number: int, bbox: BBox, scale: float = 2.0
     page = page_ocr(pdf_path, page_number, scale)
     h, w = page.gray.shape
     x0, top, x1, bottom = bbox
-    box = (max(0, int(x0 * scale)), max(0, int(top * scale)), min(w, int(x1 * scale) + 1), min(h, int(bottom * scale) + 1))
+    box = (
+        max(0, int(x0 * scale)),
+        max(0, int(top * scale)),
+        min(w, int(x1 * scale) + 1),
+        min(h, int(bottom * scale) + 1),
+    )
     ink = ink_box(page.gray, page.grid.lines, box, inset=0)
     if ink is None:
         return "", 1.0

@@ -21,6 +21,7 @@ from extract.ocr_tokens import DASH, Token, has_cjk, is_value_text, normalise_to
 Recognise = Callable[[list[np.ndarray]], list[tuple[str, float]]]
 
 CONF_OK = 0.97  # a first-pass value token at or above this is not re-read
+RETRY_CONF = 0.8  # a re-read below this is read once more from a slightly larger crop
 GLYPH_CONF = 0.9  # confidence of a stroke recognised by shape
 NOISE_WEIGHT = 0.25  # weight of a non-value reading against a value reading in a numeric cell
 UNREAD = "?"  # emitted for a cell with clear ink that no reading could make sense of
@@ -62,8 +63,9 @@ def needs_check(tokens: Sequence[Token], conf_ok: float = CONF_OK) -> bool:
     return len(tokens) > 1 or any(t.conf < conf_ok or not is_value_text(t.text) for t in tokens)
 
 
-def plan_checks(gray: np.ndarray, grid: Grid, inside: dict[int, list[Token]], text_height: float,
-                conf_ok: float = CONF_OK) -> list[CellCheck]:
+def plan_checks(
+    gray: np.ndarray, grid: Grid, inside: dict[int, list[Token]], text_height: float, conf_ok: float = CONF_OK
+) -> list[CellCheck]:
     min_pixels = max(6, round((text_height / 10) ** 2))  # about a full stop; less is scan noise
     checks = []
     for i, cell in enumerate(grid.cells):
@@ -106,15 +108,15 @@ def vote(readings: Sequence[Reading]) -> Reading | None:
     return Reading(best[winner].text, best[winner].conf * share)
 
 
-def resolve(check: CellCheck, text: str, conf: float, text_height: float) -> list[Token]:
-    """Tokens of a checked cell from its first-pass tokens, its re-read and its glyph shape."""
-    readings = [Reading(normalise_token(text.replace(" ", "")), conf)]
+def resolve(check: CellCheck, rereads: Sequence[tuple[str, float]], text_height: float) -> list[Token]:
+    """Tokens of a checked cell from its first-pass tokens, its re-reads and its glyph shape."""
+    readings = [Reading(normalise_token(text.replace(" ", "")), conf) for text, conf in rereads]
     if check.tokens:
         readings.append(Reading("".join(t.text for t in check.tokens), min(t.conf for t in check.tokens)))
     if check.glyph:
         readings.append(Reading(check.glyph, GLYPH_CONF))
     result = vote(readings)
-    x0, y0, x1, y1 = check.ink
+    x0, y0, x1, y1 = (float(v) for v in check.ink)
     if result is None:
         # Ink of text height that nothing could read: say so rather than drop the cell.
         return [Token(UNREAD, x0, y0, x1, y1, 0.0)] if y1 - y0 >= 0.4 * text_height else []
@@ -124,14 +126,42 @@ def resolve(check: CellCheck, text: str, conf: float, text_height: float) -> lis
     return [Token(result.text, x0, y0, x1, y1, result.conf)]
 
 
-def review_cells(gray: np.ndarray, grid: Grid, tokens: Sequence[Token], recognise: Recognise,
-                 text_height: float, conf_ok: float = CONF_OK) -> list[Token]:
-    """All tokens of the page after re-reading doubtful and empty-looking cells (one batched call)."""
+def _nudged(ink: PixBox, cell: PixBox, by: int) -> PixBox:
+    """The ink box grown by ``by`` pixels, kept inside the cell."""
+    return (
+        max(cell[0] + 1, ink[0] - by),
+        max(cell[1] + 1, ink[1] - by),
+        min(cell[2] - 1, ink[2] + by),
+        min(cell[3] - 1, ink[3] + by),
+    )
+
+
+def review_cells(
+    gray: np.ndarray,
+    grid: Grid,
+    tokens: Sequence[Token],
+    recognise: Recognise,
+    text_height: float,
+    conf_ok: float = CONF_OK,
+) -> list[Token]:
+    """All tokens of the page after re-reading doubtful and empty-looking cells (batched calls).
+
+    A re-read that is still doubtful (below RETRY_CONF, or no value) is read once more from a crop
+    a pixel or two larger: the recogniser is sensitive to the crop, and a reading that survives the
+    change is more trustworthy than one that does not (the vote records which).
+    """
     inside, outside = tokens_by_cell(tokens, grid)
     checks = plan_checks(gray, grid, inside, text_height, conf_ok)
-    readings = recognise([text_crop(gray, grid.lines, c.ink) for c in checks]) if checks else []
-    for check, (text, conf) in zip(checks, readings, strict=True):
-        inside[check.cell] = resolve(check, text, float(conf), text_height)
+    first = recognise([text_crop(gray, grid.lines, c.ink) for c in checks]) if checks else []
+    rereads: list[list[tuple[str, float]]] = [[r] for r in first]
+    retry = [i for i, (text, conf) in enumerate(first) if conf < RETRY_CONF or not is_value_text(text)]
+    if retry:
+        by = max(1, round(0.05 * text_height))
+        crops = [text_crop(gray, grid.lines, _nudged(checks[i].ink, grid.cells[checks[i].cell], by)) for i in retry]
+        for i, reading in zip(retry, recognise(crops), strict=True):
+            rereads[i].append(reading)
+    for check, reads in zip(checks, rereads, strict=True):
+        inside[check.cell] = resolve(check, reads, text_height)
     out = list(outside)
     for cell_tokens in inside.values():
         out.extend(cell_tokens)

@@ -43,12 +43,14 @@ def _attached(segments: np.ndarray, rules: np.ndarray, ink: np.ndarray, vertical
     if not vertical:  # the same test on the transposed image
         rules, ink = rules.T, ink.T
         stats = stats[:, [1, 0, 3, 2, 4]]
-    h, w = rules.shape
+    w = rules.shape[1]
     gap, side = tol + 1, 3 * tol + 2
     for i in range(1, n):
         x, y, cw, ch, _area = (int(v) for v in stats[i])
         xs = slice(max(0, x - tol), min(w, x + cw + tol))
-        if not (rules[max(0, y - tol) : y + tol + 1, xs].any() and rules[max(0, y + ch - 1 - tol) : y + ch + tol, xs].any()):
+        if not (
+            rules[max(0, y - tol) : y + tol + 1, xs].any() and rules[max(0, y + ch - 1 - tol) : y + ch + tol, xs].any()
+        ):
             continue
         inner = slice(y + ch // 5, y + ch - ch // 5)
         left = ink[inner, max(0, x - gap - side) : max(0, x - gap)]

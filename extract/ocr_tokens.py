@@ -76,7 +76,14 @@ def is_value_text(text: str) -> bool:
     return bool(NUMERIC.match(text) or DASH.match(text))
 
 
-def box_chars(text: str, x0: float, x1: float, char_boxes: Sequence[tuple[float, float]] | None, confs: Sequence[float] | None, score: float) -> tuple[Char, ...]:
+def box_chars(
+    text: str,
+    x0: float,
+    x1: float,
+    char_boxes: Sequence[tuple[float, float]] | None,
+    confs: Sequence[float] | None,
+    score: float,
+) -> tuple[Char, ...]:
     """Characters with x extents: the recogniser's when they line up with the text, else interpolated."""
     n = len(text)
     if n == 0:

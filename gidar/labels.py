@@ -12,12 +12,17 @@ import unicodedata
 
 _DROP = re.compile(r"[\s\u3000“”\"'‘’「」『』]+")
 _NUM_SEP = re.compile(r"^(\d+)[、．.,，]")
+_NUM_PAREN = re.compile(r"^\(?(\d+)\)")  # (1) / 1) as a sub-row number
+_CN_SEP = re.compile(r"^([一二三四五六七八九十]+)[.．,，](?=\D)")  # 一. / 一， as a section number
 
 
 def normalise(text: str) -> str:
-    """NFKC, no white space or quotes, ASCII parentheses, ``1、``/``1．`` → ``1.``."""
+    """NFKC, no white space or quotes, ASCII parentheses; leading ``1、``/``1．``/``(1)`` → ``1.``
+    and ``一.``/``一，`` → ``一、``."""
     s = unicodedata.normalize("NFKC", text)
     s = _DROP.sub("", s)
     s = s.replace("（", "(").replace("）", ")").replace("：", ":").replace("，", ",")
     s = s.replace("、", "、")  # NFKC leaves the ideographic comma; kept as the clause joiner
+    s = _NUM_PAREN.sub(r"\1.", s)
+    s = _CN_SEP.sub(r"\1、", s)
     return _NUM_SEP.sub(r"\1.", s)

@@ -12,9 +12,9 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from extract.layout.lines import gy
+from extract.layout.lines import PAGE_STRIDE, gy
 from extract.model import Word
 from gidar.labels import normalise
 
@@ -29,6 +29,7 @@ class ColumnSpec:
     x1: float
     top: float = 0.0  # page-spanning y (`lines.gy`) of the stack's first word
     bottom: float = 0.0  # page-spanning y of the stack's lowest edge
+    cell: tuple[float, float] | None = None  # x-bounds of the ruled cell around the header, if drawn
 
     @property
     def xc(self) -> float:
@@ -65,7 +66,7 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
                     nxt = w
                     break
                 continue
-            same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 1.2 * h
+            same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 4 * h
             below = 0.4 * h < w.top - last.top < 2.6 * h and overlaps
             if same_line or below:
                 nxt = w
@@ -130,6 +131,33 @@ def pick_one_per_key(found: Sequence[ColumnSpec], keys: Sequence[str]) -> list[C
     return out
 
 
+Rule = tuple[int, float, float, float]  # a vertical ruling segment: page, x, top, bottom
+
+
+def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[ColumnSpec]:
+    """Header columns with the x-bounds of the ruled cells around them, where rules are drawn.
+
+    A column gets bounds only when a rule sits in the gap on each side (not beyond a neighbour),
+    so a page frame or a table with horizontal rules only leaves the header-gap estimate alone.
+    """
+    out = []
+    for i, s in enumerate(specs):
+        page = int(s.top // PAGE_STRIDE) + 1
+        top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
+        xs = [x for p, x, t, b in rules if p == page and t <= bottom and b >= top]
+        left = [x for x in xs if x <= s.x0 + 1]
+        right = [x for x in xs if x >= s.x1 - 1]
+        cell = None
+        if left and right:
+            lo, hi = max(left), min(right)
+            prev_ok = i == 0 or lo >= specs[i - 1].x1 - 1
+            next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + 1
+            if prev_ok and next_ok:
+                cell = (lo, hi)
+        out.append(replace(s, cell=cell))
+    return out
+
+
 @dataclass(frozen=True)
 class Anchor:
     """Where a column's values sit: from a row that prints every column, or from the header."""
@@ -160,9 +188,12 @@ def cost(w: Word, i: int, specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) ->
     a = anc[i]
     if a.exact:  # same alignment as the full rows: left, centre or right edge agrees
         return min(abs(w.x0 - a.x0), abs(w.xc - a.xc), abs(w.x1 - a.x1))
-    # header only: the cell runs to the middle of the gaps to the neighbouring headers
-    lo = (specs[i - 1].x1 + specs[i].x0) / 2 if i > 0 else specs[i].x0 - (specs[i].x1 - specs[i].x0)
-    hi = (specs[i].x1 + specs[i + 1].x0) / 2 if i + 1 < len(specs) else specs[i].x1 + (specs[i].x1 - specs[i].x0)
+    # header only: the ruled cell, else up to the middle of the gaps to the neighbouring headers
+    if specs[i].cell is not None:
+        lo, hi = specs[i].cell  # type: ignore[misc]
+    else:
+        lo = (specs[i - 1].x1 + specs[i].x0) / 2 if i > 0 else specs[i].x0 - (specs[i].x1 - specs[i].x0)
+        hi = (specs[i].x1 + specs[i + 1].x0) / 2 if i + 1 < len(specs) else specs[i].x1 + (specs[i].x1 - specs[i].x0)
     outside = max(0.0, lo - w.xc, w.xc - hi)
     return outside * 10 + abs(w.xc - specs[i].xc) * 0.01
 

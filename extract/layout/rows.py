@@ -124,7 +124,7 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
     h = max(4.0, last.bottom - last.top)
     if w.page == last.page and abs(w.yc - last.yc) < 0.5 * h:  # same line, just to the right
         gap = w.x0 - last.x1
-        return gap if -1 <= gap <= 2.5 * h else None
+        return gap if -1 <= gap <= 4 * h else None  # distributed (分散对齐) labels
     dy = gy(w) - gy(last)
     if w.page == last.page and not (0.4 * h < dy < 4.5 * h):
         return None

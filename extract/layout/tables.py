@@ -14,7 +14,17 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from extract.layout.columns import OFF_COLUMN, ColumnSpec, anchors, assign, cost, find_header_columns, pick_one_per_key
+from extract.layout.columns import (
+    OFF_COLUMN,
+    ColumnSpec,
+    Rule,
+    anchors,
+    assign,
+    cost,
+    find_header_columns,
+    pick_one_per_key,
+    with_rules,
+)
 from extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
 from extract.layout.rows import LabelMatch, match_labels, targets_for
 from extract.model import Cell, Word
@@ -178,7 +188,7 @@ def _column_labels(columns: Sequence[Column]) -> list[tuple[str, Sequence[str]]]
 # --- table 三 -----------------------------------------------------------------------------
 
 
-def read_t3(words: Sequence[Word], tpl: Template, reading: Reading) -> None:
+def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Sequence[Rule] = ()) -> None:
     groups = [r.group for r in tpl.t3_rows if r.group]
     targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
@@ -201,6 +211,8 @@ def read_t3(words: Sequence[Word], tpl: Template, reading: Reading) -> None:
     specs = pick_one_per_key(
         find_header_columns(header_words, _column_labels(tpl.t3_columns)), [c.key for c in tpl.t3_columns]
     )
+    if specs is not None and rules:
+        specs = with_rules(specs, rules)
     used = {id(w) for m in matches for w in m.words}
     vals = [w for w in values if id(w) not in used and gyc(w) > first - 8]
     _place_lines([*rows, *prow.values()], _value_lines(vals), reading, "t3")
@@ -258,7 +270,7 @@ def _t4_region(lines: Sequence[Line]) -> list[Line]:
     return out
 
 
-def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading) -> None:
+def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Sequence[Rule] = ()) -> None:
     region = _t4_region(lines)
     words = [w for ln in region for w in ln.words]
     text_words, _ = _split(words)
@@ -266,6 +278,8 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading) -> None:
     keys = [c.key for c in tpl.t4_columns]
     # stacked layout: one row per block, labelled on the left, under one 5-column header
     five = pick_one_per_key(found, keys) if len(found) == len(keys) else None
+    if five is not None and rules:
+        five = with_rules(five, rules)
     if five is not None:
         blocks = targets_for([(b.key, b.label, b.variants) for b in tpl.t4_blocks])
         matches = match_labels(text_words, blocks)
@@ -291,6 +305,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading) -> None:
                 for b, ch in zip(tpl.t4_blocks, chunks, strict=True)
                 for c in ch
             ]
+            specs = with_rules(specs, rules) if rules else specs
     if specs is None and len(data) != n:
         if not header and not data:
             return
@@ -331,7 +346,9 @@ def _read_t4_stacked(
 # --- table 二 -----------------------------------------------------------------------------
 
 
-def read_t2(words: Sequence[Word], lines: Sequence[Line], tpl: Template, reading: Reading) -> None:
+def read_t2(
+    words: Sequence[Word], lines: Sequence[Line], tpl: Template, reading: Reading, rules: Sequence[Rule] = ()
+) -> None:
     rows_spec = [(f"{b.key}.{r.key}", r.label, r.variants) for b in tpl.t2_blocks for r in b.rows]
     targets = targets_for(rows_spec)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
@@ -355,6 +372,8 @@ def read_t2(words: Sequence[Word], lines: Sequence[Line], tpl: Template, reading
         top = min(r.span[0] for r in got)
         header = [w for w in text_words if prev_bottom < gy(w) < top - 1 and id(w) not in used]
         specs = pick_one_per_key(find_header_columns(header, _column_labels(b.columns)), [c.key for c in b.columns])
+        if specs is not None and rules:
+            specs = with_rules(specs, rules)
         if specs is None and len(b.columns) > 1:
             reading.doubt(None, f"t2: column headers of {b.label} not found")
         full = [sorted(r.tokens, key=lambda w: w.x0) for r in got if len(r.tokens) == len(b.columns)]
@@ -369,15 +388,16 @@ def read_t2(words: Sequence[Word], lines: Sequence[Line], tpl: Template, reading
 # --- whole document -----------------------------------------------------------------------
 
 
-def read_tables(words: Sequence[Word], tpl: Template) -> Reading:
-    """All three tables of one report; ``words`` is every page's words, furniture removed."""
+def read_tables(words: Sequence[Word], tpl: Template, rules: Sequence[Rule] = ()) -> Reading:
+    """All three tables of one report; ``words`` is every page's words, furniture removed;
+    ``rules`` the vertical ruling segments (page, x, top, bottom) where the PDF draws them."""
     lines = group_lines(words)
     reading = Reading()
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)
     t4 = find_title(lines, tpl.t4_title, t3.gtop if t3 else -1.0)
-    read_t2(_region(words, t2, t3), lines, tpl, reading)
-    read_t3(_region(words, t3 or t2, t4), tpl, reading)
+    read_t2(_region(words, t2, t3), lines, tpl, reading, rules)
+    read_t3(_region(words, t3 or t2, t4), tpl, reading, rules)
     if t4 is not None:
-        read_t4([ln for ln in lines if ln.gtop > t4.gbottom], tpl, reading)
+        read_t4([ln for ln in lines if ln.gtop > t4.gbottom], tpl, reading, rules)
     return reading

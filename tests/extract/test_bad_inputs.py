@@ -76,6 +76,6 @@ def test_image_only_without_ocr_needs_ocr(tmp_path: Path, monkeypatch: pytest.Mo
 def test_folder_input_yields_one_result_per_pdf(tmp_path: Path) -> None:
     (tmp_path / "x.pdf").write_bytes(b"")
     (tmp_path / "sub").mkdir()
-    (tmp_path / "sub" / "y.pdf").write_text("<html></html>")
+    (tmp_path / "sub" / "y.PDF").write_text("<html></html>")
     statuses = sorted(r.status for r in extract_paths([tmp_path]))
     assert statuses == ["empty", "not_pdf"]

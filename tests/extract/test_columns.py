@@ -92,3 +92,26 @@ def test_an_extra_unlabelled_column_is_left_out() -> None:
     cols, _ = assign(row, specs, anchors(specs, []))
     assert sorted(c for c in cols if c >= 0) == list(range(7))
     assert cols.count(-1) == 1
+
+
+def test_ruled_cells_beat_the_header_gap_estimate() -> None:
+    from extract.layout.columns import ColumnSpec, with_rules
+
+    # a wide column A (cell 50-200) with a short centred header, a narrow column B (200-260)
+    specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
+    value = Word("7", 185, 40, 195, 49, 1)  # right-aligned in A, right of the gap's middle (170)
+    cols, _ = assign([value], specs, anchors(specs, []))
+    assert cols == [1]  # the header-only estimate gets it wrong ...
+    rules = [(1, x, 0.0, 60.0) for x in (50.0, 200.0, 260.0)]
+    ruled = with_rules(specs, rules)
+    assert [s.cell for s in ruled] == [(50.0, 200.0), (200.0, 260.0)]
+    cols, _ = assign([value], ruled, anchors(ruled, []))
+    assert cols == [0]  # ... the drawn cell borders get it right
+
+
+def test_a_page_frame_is_not_a_cell_border() -> None:
+    from extract.layout.columns import ColumnSpec, with_rules
+
+    specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
+    frame = [(1, 30.0, 0.0, 800.0), (1, 560.0, 0.0, 800.0)]
+    assert [s.cell for s in with_rules(specs, frame)] == [None, None]

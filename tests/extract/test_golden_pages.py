@@ -50,3 +50,28 @@ def test_golden_engine_notices_a_dropped_line() -> None:
     reading = read_tables(words, tpl)
     values = {k: c.value for k, c in reading.cells.items()}
     assert reading.doubts or check(tpl, values)
+
+
+def test_a_row_that_cannot_be_anchored_makes_the_reading_uncertain() -> None:
+    from extract.api import _finish
+    from extract.model import ExtractionResult
+
+    g = json.loads((Path(__file__).parent / "golden" / "hongze-2023-p2-4.json").read_text(encoding="utf-8"))
+    pages = [
+        (
+            p["height"],
+            [
+                Word(t, x0, top, x1, bottom, p["number"])
+                for t, x0, top, x1, bottom in p["words"]
+                if not t.startswith("3.补正后")
+            ],
+        )
+        for p in g["pages"]
+    ]
+    tpl = TEMPLATES[g["template"]]
+    reading = read_tables([w for ws in strip_furniture(pages) for w in ws], tpl)
+    res = ExtractionResult("x.pdf", "", "ok", "")
+    _finish(res, reading, tpl)
+    assert (res.status, res.quality) == ("uncertain", "uncertain")
+    assert {f"t3.unavailable_unclear.{c.key}" for c in tpl.t3_columns} <= set(res.review)
+    assert "row label not found" in res.message

@@ -34,6 +34,8 @@ def keys(matches) -> list[str]:
         ("第二十条 第（一）项", "第二十条第（一）项"),
         ('3.危及"三安全一稳定"', "3.危及“三安全一稳定”"),
         ("商 业 企\n业", "商业企业"),
+        ("（1）属于国家秘密", "1.属于国家秘密"),
+        ("一．本年新收政府信息公开申请数量", "一、本年新收政府信息公开申请数量"),
     ],
 )
 def test_normalise_folds_drift(printed: str, canonical: str) -> None:
@@ -106,3 +108,10 @@ def test_value_glued_to_its_label_is_split_off() -> None:
     out = unglue([w("行政许可273", 60, 100), w("政府信息1136", 60, 120), w("1、属于国家秘密\u30000", 60, 140)], forms)
     assert [x.text for x in out] == ["行政许可", "273", "政府信息1136", "1、属于国家秘密", "0"]
     assert out[0].x1 == out[1].x0
+
+
+def test_distributed_label_words_on_one_line() -> None:
+    # 分散对齐: one label spread over a wide cell as separate words with wide gaps
+    words = [w("行", 60, 100), w("政", 90, 100), w("许", 120, 100), w("可", 150, 100)]
+    targets = targets_for([("admin_license", "行政许可", ())])
+    assert keys(match_labels(words, targets)) == ["admin_license"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from extract.model import Word
-from extract.ocr import is_image_only, ocr_page_text, ocr_page_words
+from extract.ocr import is_image_only, ocr_page_text, ocr_page_words, reread_cell
 from extract.ocr_tokens import is_value_text
 from gidar.templates import T2_TITLE, T4_COLUMNS
 
@@ -132,3 +132,10 @@ def test_generated_image_only_table(tmp_path: Path) -> None:
             col = next(i for i in range(len(headers)) if xs[i + 1] <= w.xc <= xs[i + 2])
             assert values[col] == w.text
     assert "第1行" in ocr_page_text(scan, 1).replace(" ", "")
+
+    # The re-read hook: a cell box in points gives its text again; a blank box gives "".
+    r = 0
+    cell = (xs[1] + 1, height - ys[r + 1] + 1, xs[2] - 1, height - ys[r + 2] - 1)
+    text, conf = reread_cell(scan, 1, cell)
+    assert text == rows[r][0] and 0.0 < conf <= 1.0
+    assert reread_cell(scan, 1, (2.0, 2.0, x0 - 2, top - 2)) == ("", 1.0)

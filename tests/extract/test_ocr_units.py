@@ -103,7 +103,9 @@ def test_reading_lines_join_cjk_and_order_left_to_right() -> None:
 
 
 def test_vote_prefers_values_and_lowers_confidence_on_dissent() -> None:
-    assert vote([Reading("T", 0.7), Reading("1", 0.99)]) == Reading("1", pytest.approx(0.99 * 0.99 / (0.99 + 0.7 * 0.25)))
+    one = vote([Reading("T", 0.7), Reading("1", 0.99)])
+    assert one is not None and one.text == "1"
+    assert one.conf == pytest.approx(0.99 * 0.99 / (0.99 + 0.7 * 0.25))
     agreed = vote([Reading("0", 0.9), Reading("0", 0.6)])
     assert agreed == Reading("0", 0.9)
     split = vote([Reading("6", 0.6), Reading("8", 0.5)])
@@ -113,11 +115,11 @@ def test_vote_prefers_values_and_lowers_confidence_on_dissent() -> None:
 
 def test_resolve_empty_cell_and_unreadable_ink() -> None:
     check = CellCheck(0, (10, 10, 20, 30), (), None)
-    assert [t.text for t in resolve(check, "0", 0.9, text_height=20)] == ["0"]
-    unread = resolve(check, "", 0.0, text_height=20)
+    assert [t.text for t in resolve(check, [("0", 0.9)], text_height=20)] == ["0"]
+    unread = resolve(check, [("", 0.0)], text_height=20)
     assert [(t.text, t.conf) for t in unread] == [("?", 0.0)]
     slash = CellCheck(0, (10, 10, 20, 30), (), SLASH)
-    assert [t.text for t in resolve(slash, "#", 0.3, text_height=20)] == ["/"]
+    assert [t.text for t in resolve(slash, [("#", 0.3), ("/", 0.4)], text_height=20)] == ["/"]
 
 
 def test_needs_check() -> None:
