@@ -11,7 +11,11 @@ DEMO_WH := demo/gidar.duckdb
 DEMO_QUERY := SELECT status, quality, count(*) AS reports FROM reports GROUP BY ALL ORDER BY reports DESC
 DEMO_DQ := SELECT file_name, rule, row_key, col_key, lhs, rhs, pages FROM dq_failures WHERE severity = 'critical'
 
-.PHONY: demo test lint install clean-demo
+.PHONY: demo test lint install sysdeps clean-demo
+
+# Debian packages the tests use: Chromium (the dashboard's browser test) and a CJK font
+# (rasterising generated PDFs for the OCR tests; readable dashboard screenshots).
+SYSDEPS := chromium fonts-wqy-microhei
 
 $(BIN)/python:
 	@test -n "$(PYTHON)" || { echo "Python 3.11+ not found (set PYTHON=/path/to/python3.11)"; exit 2; }
@@ -33,7 +37,16 @@ demo: $(STAMP)
 	@echo "# broken 勾稽关系 (critical DQ failures), from the dq_failures view:"
 	@$(BIN)/gidar query "$(DEMO_DQ)" --warehouse $(DEMO_WH)
 
-test: $(STAMP)
+sysdeps:
+	@missing=""; for p in $(SYSDEPS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "missing Debian packages:$$missing — install them (apt-get install$$missing) or the tests that need them skip"; fi; \
+	fi
+
+test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)

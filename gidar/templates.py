@@ -240,7 +240,14 @@ V2019 = Template(
     t4_title=T4_TITLE,
     t4_columns=T4_COLUMNS,
     t4_blocks=T4_BLOCKS,
-    markers=("本年新制作数量", "本年新公开数量", "对外公开总数量", "上一年项目数量", "第二十条第（九）项", "政府集中采购"),
+    markers=(
+        "本年新制作数量",
+        "本年新公开数量",
+        "对外公开总数量",
+        "上一年项目数量",
+        "第二十条第（九）项",
+        "政府集中采购",
+    ),
 )
 
 _DECISIONS_2021 = Column("decisions", "本年处理决定数量")
