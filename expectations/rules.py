@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from functools import cache
 from typing import Any, Literal
 
-from gidar.templates import INVARIANTS, TEMPLATES, Identity, TableKey, Template
+from gidar.templates import INVARIANTS, SOFT_RULE_KEYS, TEMPLATES, Identity, TableKey, Template
 
 Severity = Literal["critical", "warning"]
 
@@ -132,10 +132,10 @@ def _t2_block_row(t: Template, block: str, row: str) -> tuple[str, tuple[str, ..
     return r.label, tuple(f"t2.{b.key}.{r.key}.{c.key}" for c in b.columns)
 
 
-# Soft-rule anchors: registry keys, resolved against the registry (a rename fails loudly here).
-_T2A_ROW = ("art20_1", "regulations")
-_T2D_COLS = ("new_published", "total_published")
-_T2E_COL = "fee_amount"
+# Soft-rule anchors come from the registry and are resolved against it (a rename fails loudly here).
+_T2A_ROW = SOFT_RULE_KEYS["t2a_regulations_below_prefecture"]
+_T2D_COLS = SOFT_RULE_KEYS["t2d_new_published_le_total"]
+(_T2E_COL,) = SOFT_RULE_KEYS["t2e_fee_plausible_wan_yuan"]
 
 
 def _soft(

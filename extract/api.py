@@ -10,6 +10,7 @@ import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from extract.layout.checks import reading_doubts
@@ -27,13 +28,23 @@ OCR_REVIEW_CONF = 0.80  # OCR cells read with less confidence than this go to re
 _REPORT_WORDS = ("政府信息公开", "年度报告")
 
 
-def extract_paths(paths: Iterable[Path]) -> Iterator[ExtractionResult]:
+def pdf_files(paths: Iterable[Path]) -> list[Path]:
     """Every PDF under ``paths`` (files, or folders searched for ``*.pdf``/``*.PDF``), in name order."""
-    for p in paths:
-        p = Path(p)
-        files = sorted(f for f in p.rglob("*") if f.suffix.lower() == ".pdf" and f.is_file()) if p.is_dir() else [p]
-        for f in files:
-            yield extract_file(f)
+    out: list[Path] = []
+    for p in map(Path, paths):
+        out += sorted(f for f in p.rglob("*") if f.suffix.lower() == ".pdf" and f.is_file()) if p.is_dir() else [p]
+    return out
+
+
+def extract_paths(paths: Iterable[Path], workers: int = 1) -> Iterator[ExtractionResult]:
+    """Extract every PDF under ``paths``, in name order. ``workers`` > 1 reads that many files at
+    once in separate processes: pdfplumber and OCR are CPU-bound Python, so threads would not help."""
+    files = pdf_files(paths)
+    if workers <= 1 or len(files) <= 1:
+        yield from map(extract_file, files)
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(files))) as pool:
+        yield from pool.map(extract_file, files)
 
 
 def write_json(result: ExtractionResult, path: Path) -> None:

@@ -38,7 +38,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     n_ok = n = 0
-    for result in extract_paths([Path(p) for p in args.inputs]):
+    for result in extract_paths([Path(p) for p in args.inputs], workers=args.workers):
         n += 1
         n_ok += result.status == "ok"
         write_json(result, out / f"{Path(result.source).stem}.json")
@@ -119,10 +119,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
     from flows.stages import build_dashboard
 
     out = Path(args.out) if args.out else _settings(args).site
-    built = build_dashboard(_warehouse(args), out)
-    if built is None:
-        print("gidar dashboard: the dashboard builder (warehouse.dashboard) is not installed", file=sys.stderr)
-        return EXIT_FAILED
+    built = build_dashboard(_warehouse(args), out, _settings(args).cache)
     print(f"dashboard → {built}")
     return EXIT_OK
 
@@ -175,6 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("extract", help="read report PDFs and write one <stem>.json per PDF")
     e.add_argument("inputs", nargs="+", help="PDF files or folders of PDFs")
     e.add_argument("--out", required=True, help="output folder")
+    e.add_argument(
+        "--workers",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="files read at once, each in its own process (default: the number of CPUs)",
+    )
     e.set_defaults(func=_cmd_extract)
 
     i = sub.add_parser(

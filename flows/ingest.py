@@ -158,9 +158,8 @@ def load_warehouse(
 
 
 @task(name="build-dashboard", cache_policy=NO_CACHE)
-def build_dashboard(warehouse: str, site: str) -> str | None:
-    out = stages.build_dashboard(Path(warehouse), Path(site))
-    return str(out) if out else None
+def build_dashboard(warehouse: str, site: str, cache: str) -> str:
+    return str(stages.build_dashboard(Path(warehouse), Path(site), Path(cache)))
 
 
 def _quiet_gx() -> None:
@@ -300,7 +299,7 @@ def ingest(
     # 6. dashboard (reads the warehouse after the writer closed it)
     dashboard = None
     if processed:
-        got, err = _wait(build_dashboard.submit(warehouse, site))
+        got, err = _wait(build_dashboard.submit(warehouse, site, cache))
         if err is not None:
             step_errors.append(f"dashboard not built: {type(err).__name__}: {err}")
         dashboard = got

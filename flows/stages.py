@@ -2,13 +2,11 @@
 
 Each function is a thin call into a stage package, imported lazily so that the CLI's help and
 light commands do not pay for pdfplumber, GX or DuckDB. If a stage's API changes, this is the
-one file in flows/ to adapt. ``optional`` stages (Data Docs, cross-report checks, dashboard)
-return None when their module is not installed, so the core load still runs.
+one file in flows/ to adapt.
 """
 
 from __future__ import annotations
 
-import importlib
 import json
 import os
 from collections.abc import Mapping, Sequence
@@ -17,27 +15,14 @@ from typing import Any
 
 import pyarrow as pa
 
-
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name and module.startswith(e.name):  # the module itself is missing, not one of its imports
-            return None
-        raise
-
-
 # --- extract ---------------------------------------------------------------------------------
 
 
 def parser_version() -> str:
     """The extractor's version; a report is re-extracted when it changes."""
-    import extract.api as api
+    from extract.api import PARSER_VERSION
 
-    version = getattr(api, "PARSER_VERSION", None)
-    if version is None:
-        from extract import PARSER_VERSION as version  # type: ignore[attr-defined, no-redef]
-    return str(version)
+    return str(PARSER_VERSION)
 
 
 def extract_file(path: Path) -> Any:
@@ -93,11 +78,14 @@ def load_extracted(lake: Path, report_id: str) -> Any:
     return result_from_json(json.loads(extracted_path(lake, report_id).read_text(encoding="utf-8")))
 
 
-def validate(results: Sequence[Any], data_docs: Path | None) -> list[Any]:
-    """GX validation of a batch of extraction results; returns DQ results (rows for ``dq_results``)."""
+def validate(results: Sequence[Any], data_docs: Path | None) -> list[dict[str, Any]]:
+    """GX validation of a batch of extraction results, as ``dq_results`` rows (failing rows carry
+    their cells' pages and boxes)."""
     from expectations import build_frames, validate_reports
+    from expectations.adapters import dq_records
 
-    return list(validate_reports(build_frames(results), data_docs_dir=data_docs))
+    frames = build_frames(results)
+    return dq_records(validate_reports(frames, data_docs_dir=data_docs), frames)
 
 
 # --- warehouse -------------------------------------------------------------------------------
@@ -126,32 +114,11 @@ def loaded_fingerprints(warehouse: Path) -> set[tuple[str, str]]:
     return {(str(r), str(v)) for r, v in rows}
 
 
-def dq_rows(results: Sequence[Any], run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """`expectations.DQResult`s as ``dq_results`` rows, grouped by report_id."""
+def dq_rows(records: Sequence[Mapping[str, Any]], run_id: str) -> dict[str, list[dict[str, Any]]]:
+    """``dq_results`` rows (from `validate`) stamped with the run, grouped by report_id."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for r in results:
-        d = r.to_dict() if hasattr(r, "to_dict") else dict(r)
-        rid = d["report_id"]
-        out.setdefault(rid, []).append(
-            {
-                "report_id": rid,
-                "run_id": run_id,
-                "rule": d["rule"],
-                "invariant": d.get("invariant"),
-                "suite": d.get("suite"),
-                "table_name": d.get("table"),
-                "row_key": d.get("row"),
-                "col_key": d.get("col"),
-                "severity": d["severity"],
-                "passed": bool(d["passed"]),
-                "observed": None if d.get("observed") is None else str(d["observed"]),
-                "expected": None if d.get("expected") is None else str(d["expected"]),
-                "lhs": d.get("lhs"),
-                "rhs": d.get("rhs"),
-                "cells": [{"report_id": rid, "key": k} for k in d.get("cells") or ()],
-                "description": d.get("description"),
-            }
-        )
+    for rec in records:
+        out.setdefault(str(rec["report_id"]), []).append({**rec, "run_id": run_id})
     return out
 
 
@@ -169,22 +136,21 @@ def record_run(con: Any, run: Mapping[str, Any]) -> None:
     _record(con, run)
 
 
-def cross_checks(con: Any, run_id: str) -> list[Any] | None:
-    """Cross-report SQL checks, replacing their previous rows in ``dq_results``; None if absent."""
-    mod = _optional("warehouse.crosschecks")
-    if mod is None:
-        return None
-    return list(mod.run_crosschecks(con, run_id=run_id))
+def cross_checks(con: Any, run_id: str) -> list[Any]:
+    """Cross-report SQL checks, replacing their previous rows in ``dq_results``."""
+    from warehouse.crosschecks import run_crosschecks
+
+    return list(run_crosschecks(con, run_id=run_id))
 
 
-def build_dashboard(warehouse: Path, out: Path) -> Path | None:
-    """The static DQ dashboard (``warehouse.dashboard``), None when that module is absent."""
-    mod = _optional("warehouse.dashboard")
-    if mod is None:
-        return None
+def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Path:
+    """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
+    for the cropped evidence images (their ``reports.source`` is a URL)."""
+    from warehouse.dashboard import build_dashboard as _build
+
     con = connect(warehouse, read_only=True)
     try:
-        return Path(mod.build_dashboard(con, out))
+        return Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
     finally:
         con.close()
 

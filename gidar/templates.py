@@ -384,3 +384,11 @@ T2_CONTENT_HEADER = "信息内容"
 T3_APPLICANT_HEADER = "申请人情况"
 T3_LEGAL_PERSON_HEADER = "法人或其他组织"
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
+
+# --- soft rules on table 二 (domain.md §3.2): the registry keys each one reads ----------------
+# T2-A: block and row of 规章; T2-D: 本年新公开数量 and 对外公开总数量 (2019); T2-E: the 万元 fee column (2021).
+SOFT_RULE_KEYS: dict[str, tuple[str, ...]] = {
+    "t2a_regulations_below_prefecture": ("art20_1", "regulations"),
+    "t2d_new_published_le_total": ("new_published", "total_published"),
+    "t2e_fee_plausible_wan_yuan": ("fee_amount",),
+}

@@ -35,6 +35,7 @@ def build_payload(
     units: Sequence[Unit] | None = None,
     unit_years: dict[str, list[int]] | None = None,
     base_dirs: Sequence[Path] = (),
+    cache_dirs: Sequence[Path] = (),
     max_crops: int = 3000,
 ) -> dict[str, Any]:
     reports = _reports(con)
@@ -46,7 +47,7 @@ def build_payload(
     sources = {r["id"]: r["source"] for r in reports}
     requests = {v.dq_id: crop_requests(v, sources) for v in violations}
     rendered = render_crops(
-        (req for reqs in requests.values() for req in reqs), out_dir / CROPS_DIR, base_dirs, max_crops
+        (req for reqs in requests.values() for req in reqs), out_dir / CROPS_DIR, base_dirs, max_crops, cache_dirs
     )
     prefectures: dict[str, dict[str, Any]] = {}
     for u in units:
@@ -95,13 +96,20 @@ def build_dashboard(
     province_code: str = "33",
     units: Sequence[Unit] | None = None,
     base_dirs: Sequence[Path] = (),
+    cache_dirs: Sequence[Path] = (),
     max_crops: int = 3000,
 ) -> Path:
     """Write `out_dir/dq_dashboard.html` (and `out_dir/crops/`) for the warehouse behind `con`; return the file."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = build_payload(
-        con, out_dir, province_code=province_code, units=units, base_dirs=base_dirs, max_crops=max_crops
+        con,
+        out_dir,
+        province_code=province_code,
+        units=units,
+        base_dirs=base_dirs,
+        max_crops=max_crops,
+        cache_dirs=cache_dirs,
     )
     html = (
         _asset("dashboard.html")

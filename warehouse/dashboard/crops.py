@@ -40,17 +40,27 @@ def crop_band(boxes: Iterable[BBox], page_height: float, context: float = CONTEX
     return max(0.0, top), min(page_height, bottom)
 
 
-def resolve_source(source: str | None, base_dirs: Iterable[Path] = ()) -> Path | None:
-    """The PDF on disk for a stored source path (absolute, or relative to one of `base_dirs`), if it exists."""
-    if not source:
-        return None
-    p = Path(source)
-    candidates = [p] if p.is_absolute() else [Path.cwd() / p, *(Path(b) / p for b in base_dirs)]
+def resolve_source(
+    source: str | None, base_dirs: Iterable[Path] = (), report_id: str = "", cache_dirs: Iterable[Path] = ()
+) -> Path | None:
+    """The PDF on disk for a report: its stored source path (absolute, or relative to one of
+    `base_dirs`), else its copy in a content-addressed download cache (``<cache>/<sha[:2]>/<sha>.pdf``,
+    report_id being the sha256) — a downloaded report's source is a URL."""
+    candidates: list[Path] = []
+    if source and "://" not in source:
+        p = Path(source)
+        candidates += [p] if p.is_absolute() else [Path.cwd() / p, *(Path(b) / p for b in base_dirs)]
+    if report_id:
+        candidates += [Path(c) / report_id[:2] / f"{report_id}.pdf" for c in cache_dirs]
     return next((c for c in candidates if c.is_file()), None)
 
 
 def render_crops(
-    requests: Iterable[CropRequest], out_dir: Path, base_dirs: Iterable[Path] = (), max_crops: int = 3000
+    requests: Iterable[CropRequest],
+    out_dir: Path,
+    base_dirs: Iterable[Path] = (),
+    max_crops: int = 3000,
+    cache_dirs: Iterable[Path] = (),
 ) -> dict[CropRequest, str]:
     """Render each request once into `out_dir`; return request -> file name (missing PDFs are left out).
 
@@ -60,10 +70,10 @@ def render_crops(
     from PIL import Image, ImageDraw
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    base_dirs = list(base_dirs)
+    base_dirs, cache_dirs = list(base_dirs), list(cache_dirs)
     by_pdf: dict[Path, list[CropRequest]] = {}
     for req in requests:
-        path = resolve_source(req.source, base_dirs)
+        path = resolve_source(req.source, base_dirs, req.report_id, cache_dirs)
         if path is not None and req.boxes and req.page >= 1:
             by_pdf.setdefault(path, []).append(req)
     done: dict[CropRequest, str] = {}
