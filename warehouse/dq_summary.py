@@ -134,7 +134,7 @@ def _summary(con: duckdb.DuckDBPyConnection) -> DQSummary:
         RuleStat(*r)
         for r in con.execute(
             """WITH a AS (SELECT * FROM _dq_att)
-                SELECT d.rule, d.severity, any_value(d.suite), count(*), count(*) FILTER (WHERE NOT d.passed),
+                SELECT d.rule, d.severity, string_agg(DISTINCT d.suite, ',' ORDER BY d.suite), count(*), count(*) FILTER (WHERE NOT d.passed),
                        (SELECT count(DISTINCT a.report_id) FROM a
                         WHERE a.rule = d.rule AND a.severity = d.severity AND NOT a.passed)
                 FROM dq_results AS d GROUP BY d.rule, d.severity
@@ -179,10 +179,10 @@ def format_dq(summary: DQSummary, max_reports: int = 50) -> str:
         f"Reports: {s.reports}   checked: {s.checked}   passing critical rules: {s.passing} ({_pct(rate).strip()})",
         "",
         "By rule",
-        f"  {'rule':<28} {'severity':<9} {'suite':<14} {'checked':>8} {'failed':>7} {'reports':>8}",
+        f"  {'rule':<34} {'severity':<9} {'suites':<18} {'checked':>8} {'failed':>7} {'reports':>8}",
     ]
     lines += [
-        f"  {r.rule:<28} {r.severity:<9} {(r.suite or ''):<14} {r.checked:>8} {r.failed:>7} {r.reports_failed:>8}"
+        f"  {r.rule:<34} {r.severity:<9} {(r.suite or ''):<18} {r.checked:>8} {r.failed:>7} {r.reports_failed:>8}"
         for r in s.by_rule
     ] or ["  (no DQ results)"]
     for title, groups, label in (("By county", s.by_county, "county"), ("By year", s.by_year, "year")):
