@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -21,9 +22,11 @@ from extract.narrative import section_one
 from extract.pdf import BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
 from gidar.labels import normalise
-from gidar.templates import TEMPLATES, Template, template_for_year
+from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year
 
 PARSER_VERSION = "layout-1"
+_T4_TITLE = normalise(T4_TITLE)
+_SECTION5 = re.compile(re.escape(normalise(SECTION5_TITLE[:2])) + ".{0,12}" + re.escape(SECTION5_CORE))
 OCR_REVIEW_CONF = 0.80  # OCR cells read with less confidence than this go to review
 _REPORT_WORDS = ("政府信息公开", "年度报告")
 
@@ -72,14 +75,21 @@ def extract_file(path: Path) -> ExtractionResult:
 
 
 def _ocr_words(doc: Document, res: ExtractionResult) -> None:
+    """OCR the pages without text, in order, up to the page where section 五 starts after table 四:
+    the pages after it are prose and signature (about 5 s of OCR each, nothing to read)."""
     try:
         from extract.ocr import ocr_page_words
     except ImportError as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR is not available ({e})") from e
+    read = ""
     try:
         for p in doc.pages:
             if not p.words:
                 p.words = ocr_page_words(doc.path, p.number)
+            read += normalise("".join(w.text for w in p.words))
+            t4 = read.find(_T4_TITLE)
+            if t4 >= 0 and _SECTION5.search(read, t4):
+                break
     except Exception as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR failed: {type(e).__name__}: {e}") from e
     if not doc.has_text:

@@ -185,6 +185,9 @@ T4_BLOCKS = (
 T2_TITLE = "二、主动公开政府信息情况"
 T3_TITLE = "三、收到和处理政府信息公开申请情况"
 T4_TITLE = "四、政府信息公开行政复议、行政诉讼情况"
+# Section 五 follows the last table; variants insert words ("五、政府信息公开工作存在的主要问题…").
+SECTION5_TITLE = "五、存在的主要问题及改进情况"
+SECTION5_CORE = "存在的主要问题"
 
 _PREV = Column("prev_count", "上一年项目数量")
 _CHANGE = Column("change", "本年增/减", value_type="signed", variants=("本年增减",))
