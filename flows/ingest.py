@@ -86,9 +86,9 @@ def fetch(item: SourceItem, cache_dir: str, timeout: float, user_agent: str) -> 
 
 
 @task(name="process-report", task_run_name="process {name}", cache_policy=NO_CACHE)
-def process_report(path: str, source: str, name: str, lake: str) -> Outcome:
+def process_report(path: str, source: str, name: str, lake: str, processes: int = 1) -> Outcome:
     """Extract → Arrow tables → Parquet. Returns lake paths and a few facts, never frames."""
-    result = stages.extract_file(Path(path))
+    result = stages.extract_file(Path(path), processes)
     result.source = source  # lineage: the URL or path the user gave, not the cache file
     files = stages.write_lake(Path(lake), stages.report_tables(result))
     stages.save_extracted(result, Path(lake))  # for GX, which validates extraction results
@@ -256,7 +256,9 @@ def ingest(
     outcomes.update(unchanged)
 
     # 3. one task per report
-    proc = {it.ref: process_report.submit(fetched[it.ref].path, it.ref, it.name, lake) for it in todo}
+    proc = {
+        it.ref: process_report.submit(fetched[it.ref].path, it.ref, it.name, lake, settings.processes) for it in todo
+    }
     processed: list[Outcome] = []
     progress: Any = create_progress_artifact(0.0, key="gidar-ingest-progress", description="reports processed (%)")
     for n, it in enumerate(todo, 1):

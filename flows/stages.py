@@ -7,9 +7,12 @@ one file in flows/ to adapt.
 
 from __future__ import annotations
 
+import atexit
 import json
+import multiprocessing
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +28,27 @@ def parser_version() -> str:
     return str(PARSER_VERSION)
 
 
-def extract_file(path: Path) -> Any:
+_POOL: ProcessPoolExecutor | None = None
+
+
+def _extract_pool(processes: int) -> ProcessPoolExecutor:
+    global _POOL
+    if _POOL is None:
+        # spawn, not fork: the flow's process already runs Prefect's threads and event loop
+        _POOL = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
+        atexit.register(_POOL.shutdown, cancel_futures=True)
+    return _POOL
+
+
+def extract_file(path: Path, processes: int = 1) -> Any:
+    """Read one report. With ``processes`` > 1 the reading runs in a shared pool of worker
+    processes, so concurrent report tasks (threads) really run in parallel: pdfplumber and OCR
+    are CPU-bound Python and hold the GIL."""
     from extract.api import extract_file as _extract
 
-    return _extract(path)
+    if processes <= 1:
+        return _extract(path)
+    return _extract_pool(processes).submit(_extract, path).result()
 
 
 # --- transform -------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +26,7 @@ class Settings:
     data_docs: Path = Path("data/data_docs")  # Great Expectations Data Docs
     prefect_home: Path = Path("data/prefect")  # used only when PREFECT_HOME is not set
     workers: int = 4  # concurrent downloads / report tasks
+    processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # extraction processes
     retries: int = 3  # download retries on transient errors
     retry_delay: float = 2.0  # seconds before the first retry; doubles each time
     timeout: float = 60.0  # seconds per HTTP request
