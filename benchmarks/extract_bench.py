@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from extract.api import extract_file
+from gidar.extract.api import extract_file
 from gidar.synth.corpus import write_corpus
 
 

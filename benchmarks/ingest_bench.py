@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(source: str, data: Path) -> tuple[float, dict]:
-    cmd = [sys.executable, "-m", "flows.cli", "ingest", source, "--data-dir", str(data), "--json"]
+    cmd = [sys.executable, "-m", "gidar.flows.cli", "ingest", source, "--data-dir", str(data), "--json"]
     env = {**os.environ, "PREFECT_HOME": str(data / "prefect")}
     t0 = time.perf_counter()
     p = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from extract import ocr
+from gidar.extract import ocr
 
 
 def _generated(tmp: Path) -> list[tuple[Path, int]]:

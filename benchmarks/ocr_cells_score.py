@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
-from extract.model import Word
-from extract.ocr import ocr_page_words
-from extract.ocr_tokens import is_value_text, normalise_token
+from gidar.extract.model import Word
+from gidar.extract.ocr import ocr_page_words
+from gidar.extract.ocr_tokens import is_value_text, normalise_token
 
 ROW_OVERLAP_PT = 1.5
 
@@ -81,7 +81,7 @@ def _disk_memo(cache_dir: Path) -> None:
     import hashlib
     import pickle
 
-    from extract import ocr
+    from gidar.extract import ocr
 
     inner = ocr.detect_and_read
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from extract.model import Cell, ExtractionResult, Metadata
+from gidar.extract.model import Cell, ExtractionResult, Metadata
 
 from .frames import Frames, locate
 from .validate import DQResult

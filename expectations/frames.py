@@ -35,7 +35,7 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from extract.model import Cell, Metadata
+from gidar.extract.model import Cell, Metadata
 from gidar.invariants import evaluate
 from gidar.templates import TEMPLATES, Template, template_for_year
 

@@ -14,12 +14,12 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from extract.layout.checks import reading_doubts
-from extract.layout.lines import group_lines, strip_furniture
-from extract.layout.tables import Reading, read_tables
-from extract.model import ExtractionResult, Metadata, Word
-from extract.narrative import section_one
-from extract.pdf import BadInput, Document, read_pdf, sniff
+from gidar.extract.layout.checks import reading_doubts
+from gidar.extract.layout.lines import group_lines, strip_furniture
+from gidar.extract.layout.tables import Reading, read_tables
+from gidar.extract.model import ExtractionResult, Metadata, Word
+from gidar.extract.narrative import section_one
+from gidar.extract.pdf import BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
 from gidar.labels import normalise
 from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year
@@ -78,7 +78,7 @@ def _ocr_words(doc: Document, res: ExtractionResult) -> None:
     """OCR the pages without text, in order, up to the page where section 五 starts after table 四:
     the pages after it are prose and signature (about 5 s of OCR each, nothing to read)."""
     try:
-        from extract.ocr import ocr_page_words
+        from gidar.extract.ocr import ocr_page_words
     except ImportError as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR is not available ({e})") from e
     read = ""
@@ -109,7 +109,7 @@ def detect_template(text: str, year: int | None) -> Template:
 
 def _read_metadata(pages_text: list[str], file_name: str) -> Metadata:
     try:
-        from extract.metadata import read_metadata
+        from gidar.extract.metadata import read_metadata
     except ImportError:
         return Metadata()
     try:

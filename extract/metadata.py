@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from extract.model import Metadata
+from gidar.extract.model import Metadata
 from gidar import regions
 from gidar.regions import Region
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from extract.model import BBox, Word
-from extract.ocr_cells import review_cells
-from extract.ocr_grid import Grid, find_grid, ink_box, text_crop
-from extract.ocr_tokens import OcrBox, Token, box_chars, reading_lines, split_box
+from gidar.extract.model import BBox, Word
+from gidar.extract.ocr_cells import review_cells
+from gidar.extract.ocr_grid import Grid, find_grid, ink_box, text_crop
+from gidar.extract.ocr_tokens import OcrBox, Token, box_chars, reading_lines, split_box
 
 MIN_TEXT_CHARS = 20  # fewer extractable characters than this on a page: treat it as an image
 RULE_MIN_PT = 20.0  # a ruling line is at least this long; longer than any stroke of table text

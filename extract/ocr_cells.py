@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from extract.ocr_glyph import stroke_glyph
-from extract.ocr_grid import Grid, PixBox, dark_mask, ink_box, text_crop
-from extract.ocr_tokens import DASH, Token, has_cjk, is_value_text, normalise_token
+from gidar.extract.ocr_glyph import stroke_glyph
+from gidar.extract.ocr_grid import Grid, PixBox, dark_mask, ink_box, text_crop
+from gidar.extract.ocr_tokens import DASH, Token, has_cjk, is_value_text, normalise_token
 
 Recognise = Callable[[list[np.ndarray]], list[tuple[str, float]]]
 

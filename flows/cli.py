@@ -33,7 +33,7 @@ def _warehouse(args: argparse.Namespace) -> Path:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
-    from extract.api import extract_paths, write_json
+    from gidar.extract.api import extract_paths, write_json
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -50,8 +50,8 @@ def _cmd_extract(args: argparse.Namespace) -> int:
 def _cmd_ingest(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
-    from flows.prefect_env import configure_prefect
-    from flows.sources import resolve_source
+    from gidar.flows.prefect_env import configure_prefect
+    from gidar.flows.sources import resolve_source
 
     s = _settings(args)
     if args.verbose:
@@ -62,7 +62,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         print(f"gidar ingest: {e}", file=sys.stderr)
         return EXIT_USAGE
     configure_prefect(s)  # must precede the first `import prefect`
-    from flows.ingest import ingest
+    from gidar.flows.ingest import ingest
 
     summary = ingest(
         source=args.source,
@@ -87,7 +87,7 @@ def _open_read_only(path: Path) -> Any:
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from flows.tables import format_table, rows_to_json
+    from gidar.flows.tables import format_table, rows_to_json
 
     con = _open_read_only(_warehouse(args))
     try:
@@ -101,7 +101,7 @@ def _cmd_query(args: argparse.Namespace) -> int:
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
-    from extract.evaluate import format_report, run_eval
+    from gidar.extract.evaluate import format_report, run_eval
 
     report = run_eval(Path(args.truth_dir), out_dir=Path(args.out) if args.out else None)
     print(format_report(report))
@@ -109,14 +109,14 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_dq(args: argparse.Namespace) -> int:
-    from flows.stages import dq_report
+    from gidar.flows.stages import dq_report
 
     print(dq_report(_warehouse(args)))
     return EXIT_OK
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
-    from flows.stages import build_dashboard
+    from gidar.flows.stages import build_dashboard
 
     out = Path(args.out) if args.out else _settings(args).site
     built = build_dashboard(_warehouse(args), out, _settings(args).cache)
@@ -125,7 +125,7 @@ def _cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from flows.prefect_env import configure_prefect
+    from gidar.flows.prefect_env import configure_prefect
 
     s = _settings(args)
     if not os.environ.get("PREFECT_API_URL"):
@@ -135,8 +135,8 @@ def _cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     configure_prefect(s)
-    from flows.serve import build_deployment, serve
-    from flows.sources import is_url
+    from gidar.flows.serve import build_deployment, serve
+    from gidar.flows.sources import is_url
 
     # Absolute paths: scheduled runs must not depend on the working directory of a later restart.
     source = args.source if is_url(args.source) else str(Path(args.source).resolve())

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
 
-from flows.download import Fetched
-from flows.sources import SourceItem
-from flows.summary import DUPLICATE, SKIPPED, Outcome
+from gidar.flows.download import Fetched
+from gidar.flows.sources import SourceItem
+from gidar.flows.summary import DUPLICATE, SKIPPED, Outcome
 
 
 def plan_work(

@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flows.prefect_env import configure_prefect
+from gidar.flows.prefect_env import configure_prefect
 from gidar.settings import Settings
 
 # Incremental runs are decided by sha256 + parser version against the warehouse (flows/incremental.py),
@@ -43,11 +43,11 @@ from prefect.context import get_run_context  # noqa: E402
 from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
-from flows import stages  # noqa: E402
-from flows.download import DownloadError, Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
-from flows.incremental import plan_work  # noqa: E402
-from flows.sources import SourceItem, resolve_source  # noqa: E402
-from flows.summary import (  # noqa: E402
+from gidar.flows import stages  # noqa: E402
+from gidar.flows.download import DownloadError, Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
+from gidar.flows.incremental import plan_work  # noqa: E402
+from gidar.flows.sources import SourceItem, resolve_source  # noqa: E402
+from gidar.flows.summary import (  # noqa: E402
     DOWNLOAD_FAILED,
     ERROR,
     LOAD_FAILED,

@@ -21,7 +21,7 @@ def build_deployment(
     name: str = "gidar-ingest",
 ) -> Any:
     """A `RunnerDeployment` of `flows.ingest.ingest` with a cron or interval schedule."""
-    from flows.ingest import ingest
+    from gidar.flows.ingest import ingest
 
     return ingest.to_deployment(
         name=name,

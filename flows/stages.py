@@ -23,7 +23,7 @@ import pyarrow as pa
 
 def parser_version() -> str:
     """The extractor's version; a report is re-extracted when it changes."""
-    from extract.api import PARSER_VERSION
+    from gidar.extract.api import PARSER_VERSION
 
     return str(PARSER_VERSION)
 
@@ -44,7 +44,7 @@ def extract_file(path: Path, processes: int = 1) -> Any:
     """Read one report. With ``processes`` > 1 the reading runs in a shared pool of worker
     processes, so concurrent report tasks (threads) really run in parallel: pdfplumber and OCR
     are CPU-bound Python and hold the GIL."""
-    from extract.api import extract_file as _extract
+    from gidar.extract.api import extract_file as _extract
 
     if processes <= 1:
         return _extract(path)
@@ -56,21 +56,21 @@ def extract_file(path: Path, processes: int = 1) -> Any:
 
 def report_tables(result: Any) -> dict[str, pa.Table]:
     """Arrow tables of one report: reports, cells, t2_<version>, t3, t4 (see transform.schema)."""
-    from transform.build import build_tables
+    from gidar.transform.build import build_tables
 
     return build_tables(result)
 
 
 def write_lake(lake: Path, tables: Mapping[str, pa.Table]) -> list[str]:
     """Write one report's tables to the Parquet lake (idempotent per report); returns the files."""
-    from transform.lake import write_report
+    from gidar.transform.lake import write_report
 
     return [str(p) for p in write_report(lake, tables)]
 
 
 def read_report(lake: Path, report_id: str) -> dict[str, pa.Table]:
     """Every table of one report, read back from the lake."""
-    from transform.lake import read_report as _read
+    from gidar.transform.lake import read_report as _read
 
     return _read(lake, report_id)
 
@@ -93,7 +93,7 @@ def save_extracted(result: Any, lake: Path) -> Path:
 
 
 def load_extracted(lake: Path, report_id: str) -> Any:
-    from transform.result import result_from_json
+    from gidar.transform.result import result_from_json
 
     return result_from_json(json.loads(extracted_path(lake, report_id).read_text(encoding="utf-8")))
 
@@ -101,8 +101,8 @@ def load_extracted(lake: Path, report_id: str) -> Any:
 def validate(results: Sequence[Any], data_docs: Path | None) -> list[dict[str, Any]]:
     """GX validation of a batch of extraction results, as ``dq_results`` rows (failing rows carry
     their cells' pages and boxes)."""
-    from expectations import build_frames, validate_reports
-    from expectations.adapters import dq_records
+    from gidar.expectations import build_frames, validate_reports
+    from gidar.expectations.adapters import dq_records
 
     frames = build_frames(results)
     return dq_records(validate_reports(frames, data_docs_dir=data_docs), frames)
@@ -112,7 +112,7 @@ def validate(results: Sequence[Any], data_docs: Path | None) -> list[dict[str, A
 
 
 def connect(warehouse: Path, *, read_only: bool = False) -> Any:
-    from warehouse import connect as _connect
+    from gidar.warehouse import connect as _connect
 
     return _connect(warehouse, read_only=read_only)
 
@@ -144,21 +144,21 @@ def dq_rows(records: Sequence[Mapping[str, Any]], run_id: str) -> dict[str, list
 
 def load_report(con: Any, tables: Mapping[str, pa.Table], dq: Sequence[Mapping[str, Any]]) -> None:
     """Replace one report's rows in every report table and its DQ rows, in one transaction."""
-    from warehouse import load_report as _load
+    from gidar.warehouse import load_report as _load
 
     _load(con, tables, list(dq))
 
 
 def record_run(con: Any, run: Mapping[str, Any]) -> None:
     """One ``runs`` row (run_id, started_at, finished_at, source, counts JSON)."""
-    from warehouse import record_run as _record
+    from gidar.warehouse import record_run as _record
 
     _record(con, run)
 
 
 def cross_checks(con: Any, run_id: str) -> list[Any]:
     """Cross-report SQL checks, replacing their previous rows in ``dq_results``."""
-    from warehouse.crosschecks import run_crosschecks
+    from gidar.warehouse.crosschecks import run_crosschecks
 
     return list(run_crosschecks(con, run_id=run_id))
 
@@ -166,7 +166,7 @@ def cross_checks(con: Any, run_id: str) -> list[Any]:
 def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Path:
     """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
     for the cropped evidence images (their ``reports.source`` is a URL)."""
-    from warehouse.dashboard import build_dashboard as _build
+    from gidar.warehouse.dashboard import build_dashboard as _build
 
     con = connect(warehouse, read_only=True)
     try:
@@ -177,7 +177,7 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
 
 def dq_report(warehouse: Path) -> str:
     """The warehouse's DQ summary as text (``warehouse.dq_summary``)."""
-    from warehouse.dq_summary import dq_summary, format_dq
+    from gidar.warehouse.dq_summary import dq_summary, format_dq
 
     con = connect(warehouse, read_only=True)
     try:

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from flows.cli import EXIT_USAGE, build_parser, main
+from gidar.flows.cli import EXIT_USAGE, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
 SUBCOMMANDS = ("extract", "ingest", "query", "eval", "dq", "dashboard", "serve")
@@ -25,7 +25,7 @@ def test_every_subcommand_is_listed() -> None:
 def test_help_of_every_command_works_without_heavy_imports() -> None:
     code = f"""
 import contextlib, io, sys
-from flows.cli import main
+from gidar.flows.cli import main
 for argv in [["--help"]] + [[c, "--help"] for c in {SUBCOMMANDS!r}]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from extract.model import Cell, ExtractionResult, Metadata
+from gidar.extract.model import Cell, ExtractionResult, Metadata
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Template
 
 from .result import as_result

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import fields
 from typing import Any
 
-from extract.model import Cell, ExtractionResult, Metadata
+from gidar.extract.model import Cell, ExtractionResult, Metadata
 from gidar.invariants import Violation
 
 

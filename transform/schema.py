@@ -13,7 +13,7 @@ from dataclasses import fields
 
 import pyarrow as pa
 
-from extract.model import Metadata
+from gidar.extract.model import Metadata
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Column, Template
 
 DESCRIPTION = b"description"

@@ -31,7 +31,7 @@ import duckdb
 import pyarrow as pa
 
 from gidar.templates import T3_COLUMNS, TEMPLATES, template_for_year
-from warehouse.narrative import PHRASES, claim_keys, narrative_claims
+from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 SUITE = "crosscheck"
 SEVERITY = "warning"
@@ -420,7 +420,7 @@ def run_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -
 
 
 def _replace(con: duckdb.DuckDBPyConnection, records: Sequence[dict[str, Any]]) -> None:
-    from warehouse.load import replace_cross_report_dq
+    from gidar.warehouse.load import replace_cross_report_dq
 
     # Only our rules: other cross-report producers (if any) keep their rows.
     replace_cross_report_dq(con, list(records), rules=list(RULES))

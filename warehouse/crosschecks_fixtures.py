@@ -25,7 +25,7 @@ import pyarrow as pa
 
 from gidar.invariants import describe, evaluate
 from gidar.templates import INVARIANTS, T3_APPLICANT_COLUMNS, T3_COLUMNS, Template, template_for_year
-from warehouse.narrative import PHRASES
+from gidar.warehouse.narrative import PHRASES
 
 Values = dict[str, int | float]
 YEARS = tuple(range(2019, 2026))
@@ -545,8 +545,8 @@ def demo_warehouse(
     """The multi-year scenario plus publisher errors (every `error_every`-th report prints 予以公开 one too
     high, breaking two critical invariants), two unread reports, per-report invariant rows and the
     cross-report checks — a small warehouse for the dashboard and `gidar dq`."""
-    from warehouse.crosschecks import run_crosschecks
-    from warehouse.load import dq_table
+    from gidar.warehouse.crosschecks import run_crosschecks
+    from gidar.warehouse.load import dq_table
 
     s = multi_year_scenario(seed)
     key = f"t3.granted.{T3_APPLICANT_COLUMNS[0]}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import duckdb
 
-from transform.schema import ALL_TABLES
+from gidar.transform.schema import ALL_TABLES
 
 from .migrations import migrate, schema_drift
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from transform.schema import describe, table_description
+from gidar.transform.schema import describe, table_description
 
 
 def ident(name: str) -> str:

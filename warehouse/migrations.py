@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from transform.schema import ALL_TABLES
+from gidar.transform.schema import ALL_TABLES
 
 from .ddl import comments, create_table, duck_type
 from .views import view_statements

@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from extract.model import Word
+from gidar.extract.model import Word
 from gidar.labels import normalise
 
 PAGE_STRIDE = 10_000.0  # larger than any page height in points

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from extract.layout.lines import PAGE_STRIDE, group_lines, gy
-from extract.model import Word
+from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
+from gidar.extract.model import Word
 from gidar.labels import normalise
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece

@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from extract.layout.columns import (
+from gidar.extract.layout.columns import (
     OFF_COLUMN,
     ColumnSpec,
     Rule,
@@ -25,10 +25,10 @@ from extract.layout.columns import (
     pick_one_per_key,
     with_rules,
 )
-from extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
-from extract.layout.rows import LabelMatch, match_labels, targets_for
-from extract.model import Cell, Word
-from extract.numbers import is_value_token, parse_cell
+from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
+from gidar.extract.layout.rows import LabelMatch, match_labels, targets_for
+from gidar.extract.model import Cell, Word
+from gidar.extract.numbers import is_value_token, parse_cell
 from gidar.labels import normalise
 from gidar.templates import Column, Template, ValueType
 

@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from expectations_cases import PLANTED_AT, consistent_values, fake_region_lookup, make_result, planted_cases
 
-from expectations import build_frames, locate, results_from_tables, suite_catalogue, suites
-from expectations.frames import observe
+from gidar.expectations import build_frames, locate, results_from_tables, suite_catalogue, suites
+from gidar.expectations.frames import observe
 from gidar.invariants import evaluate
 from gidar.templates import INVARIANTS, TEMPLATES
 
@@ -77,7 +77,7 @@ def test_region_rule_not_evaluated_without_a_lookup() -> None:
 
 
 def test_frames_from_normalised_tables_equal_frames_from_results() -> None:
-    build = pytest.importorskip("transform.build")
+    build = pytest.importorskip("gidar.transform.build")
     cases = planted_cases()
     tables = [build.build_tables(c.result) for c in cases]
     reports = pd.concat([t["reports"].to_pandas() for t in tables], ignore_index=True)

@@ -10,7 +10,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
-from extract.api import extract_file, extract_paths
+from gidar.extract.api import extract_file, extract_paths
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from extract.layout.columns import anchors, assign, find_header_columns, pick_one_per_key
-from extract.model import Word
+from gidar.extract.layout.columns import anchors, assign, find_header_columns, pick_one_per_key
+from gidar.extract.model import Word
 from gidar.templates import T3_COLUMNS, T4_COLUMNS
 
 
@@ -95,7 +95,7 @@ def test_an_extra_unlabelled_column_is_left_out() -> None:
 
 
 def test_ruled_cells_beat_the_header_gap_estimate() -> None:
-    from extract.layout.columns import ColumnSpec, with_rules
+    from gidar.extract.layout.columns import ColumnSpec, with_rules
 
     # a wide column A (cell 50-200) with a short centred header, a narrow column B (200-260)
     specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
@@ -110,7 +110,7 @@ def test_ruled_cells_beat_the_header_gap_estimate() -> None:
 
 
 def test_a_page_frame_is_not_a_cell_border() -> None:
-    from extract.layout.columns import ColumnSpec, with_rules
+    from gidar.extract.layout.columns import ColumnSpec, with_rules
 
     specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
     frame = [(1, 30.0, 0.0, 800.0), (1, 560.0, 0.0, 800.0)]

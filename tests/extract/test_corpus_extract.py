@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from extract.api import extract_file
-from extract.evaluate import EvalReport, format_report, score_one
-from extract.model import ExtractionResult
+from gidar.extract.api import extract_file
+from gidar.extract.evaluate import EvalReport, format_report, score_one
+from gidar.extract.model import ExtractionResult
 
 pytestmark = pytest.mark.corpus
 

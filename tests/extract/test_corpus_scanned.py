@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.api import extract_file
+from gidar.extract.api import extract_file
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]
 

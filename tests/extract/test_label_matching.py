@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from extract.layout.rows import match_labels, targets_for
-from extract.model import Word
+from gidar.extract.layout.rows import match_labels, targets_for
+from gidar.extract.model import Word
 from gidar.labels import normalise
 from gidar.templates import G3, RESULTS, V2019, V2021
 
@@ -102,7 +102,7 @@ def test_unrelated_text_matches_nothing() -> None:
 
 
 def test_value_glued_to_its_label_is_split_off() -> None:
-    from extract.layout.tables import unglue
+    from gidar.extract.layout.tables import unglue
 
     forms = {normalise("行政许可"), normalise("1.属于国家秘密")}
     out = unglue([w("行政许可273", 60, 100), w("政府信息1136", 60, 120), w("1、属于国家秘密\u30000", 60, 140)], forms)

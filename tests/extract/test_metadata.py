@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.metadata import find_title, parse_agency, read_metadata, report_year, split_title
+from gidar.extract.metadata import find_title, parse_agency, read_metadata, report_year, split_title
 
 PREAMBLE = (
     "根据《中华人民共和国政府信息公开条例》规定，特向社会公布{agency}{year}年政府信息公开工作年度报告。"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extract.narrative import section_one
+from gidar.extract.narrative import section_one
 
 
 def test_section_one_is_cut_at_table_two_and_unwrapped() -> None:

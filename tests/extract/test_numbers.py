@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from extract.numbers import is_value_token, parse_cell
+from gidar.extract.numbers import is_value_token, parse_cell
 
 
 @pytest.mark.parametrize(

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from extract.model import Word
-from extract.ocr import is_image_only, ocr_page_text, ocr_page_words, reread_cell
-from extract.ocr_tokens import is_value_text
+from gidar.extract.model import Word
+from gidar.extract.ocr import is_image_only, ocr_page_text, ocr_page_words, reread_cell
+from gidar.extract.ocr_tokens import is_value_text
 from gidar.templates import T2_TITLE, T4_COLUMNS
 
 pytestmark = pytest.mark.slow

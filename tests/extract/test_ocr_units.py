@@ -6,10 +6,10 @@ import cv2
 import numpy as np
 import pytest
 
-from extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
-from extract.ocr_glyph import DASH, SLASH, stroke_glyph
-from extract.ocr_grid import find_grid, ink_box
-from extract.ocr_tokens import OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
+from gidar.extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
+from gidar.extract.ocr_glyph import DASH, SLASH, stroke_glyph
+from gidar.extract.ocr_grid import find_grid, ink_box
+from gidar.extract.ocr_tokens import OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
 
 
 def _table(rows: list[int], cols: list[int]) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from extract.api import extract_file
+from gidar.extract.api import extract_file
 
 
 def test_hongze_2023_exact(real_dir: Path) -> None:

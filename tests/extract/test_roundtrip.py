@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from extract.api import extract_file
+from gidar.extract.api import extract_file
 from gidar.synth import ERROR_KINDS, SynthReport, make_report
 from gidar.synth.compare import truth_diff
 

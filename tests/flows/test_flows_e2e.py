@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pytest
 
-from flows.cli import main
+from gidar.flows.cli import main
 
 pytestmark = pytest.mark.slow
 

@@ -12,7 +12,7 @@ import duckdb
 import pytest
 from fake_site import FakeSite, Route
 
-from flows.cli import EXIT_FAILED, main
+from gidar.flows.cli import EXIT_FAILED, main
 
 pytestmark = pytest.mark.slow
 

@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from flows.download import Fetched
-from flows.incremental import plan_work
-from flows.sources import SourceItem
-from flows.summary import DUPLICATE, SKIPPED
+from gidar.flows.download import Fetched
+from gidar.flows.incremental import plan_work
+from gidar.flows.sources import SourceItem
+from gidar.flows.summary import DUPLICATE, SKIPPED
 
 
 def _setup() -> tuple[list[SourceItem], dict[str, Fetched]]:

@@ -8,10 +8,10 @@ from pathlib import Path
 import duckdb
 from prefect.logging import disable_run_logger
 
-from flows import stages
-from flows.ingest import load_warehouse
-from flows.summary import Outcome
-from transform.sample import sample_result
+from gidar.flows import stages
+from gidar.flows.ingest import load_warehouse
+from gidar.flows.summary import Outcome
+from gidar.transform.sample import sample_result
 
 
 def test_bad_report_is_reported_and_the_rest_loads(tmp_path: Path) -> None:

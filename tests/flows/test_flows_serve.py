@@ -6,7 +6,7 @@ from pathlib import Path
 
 
 def test_deployment_has_schedule_and_parameters(tmp_path: Path) -> None:
-    from flows.serve import build_deployment
+    from gidar.flows.serve import build_deployment
 
     wh = str(tmp_path / "w.duckdb")
     d = build_deployment("/srv/reports/manifest.csv", warehouse=wh, lake="/srv/lake", cron="0 2 * * *")
@@ -18,7 +18,7 @@ def test_deployment_has_schedule_and_parameters(tmp_path: Path) -> None:
 
 
 def test_interval_schedule() -> None:
-    from flows.serve import build_deployment
+    from gidar.flows.serve import build_deployment
 
     d = build_deployment("src", warehouse="w.duckdb", interval=3600, name="hourly")
     assert d.name == "hourly" and d.schedules[0].schedule.interval.total_seconds() == 3600

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.prefect_env import configure_prefect
+from gidar.flows.prefect_env import configure_prefect
 from gidar.settings import Settings
 
 

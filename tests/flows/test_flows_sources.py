@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from flows.sources import SourceItem, parse_manifest, resolve_source
+from gidar.flows.sources import SourceItem, parse_manifest, resolve_source
 
 
 def test_csv_manifest_url_column_ignores_other_columns(tmp_path: Path) -> None:

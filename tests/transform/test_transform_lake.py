@@ -7,10 +7,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from transform.build import build_tables
-from transform.lake import NULL_PARTITION, read_report, read_table, report_ids, scan_sql, write_report
-from transform.sample import sample_result
-from transform.schema import REPORT_TABLES
+from gidar.transform.build import build_tables
+from gidar.transform.lake import NULL_PARTITION, read_report, read_table, report_ids, scan_sql, write_report
+from gidar.transform.sample import sample_result
+from gidar.transform.schema import REPORT_TABLES
 
 
 def _files(lake: Path) -> list[str]:

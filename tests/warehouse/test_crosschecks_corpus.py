@@ -12,8 +12,8 @@ import pytest
 
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS, TEMPLATES
-from warehouse.crosschecks import failures, run_crosschecks
-from warehouse.db import connect
+from gidar.warehouse.crosschecks import failures, run_crosschecks
+from gidar.warehouse.db import connect
 
 pytestmark = pytest.mark.corpus
 

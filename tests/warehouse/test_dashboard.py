@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from warehouse.crosschecks_fixtures import demo_warehouse
-from warehouse.dashboard import build_dashboard
-from warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
-from warehouse.db import connect
+from gidar.warehouse.crosschecks_fixtures import demo_warehouse
+from gidar.warehouse.dashboard import build_dashboard
+from gidar.warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
+from gidar.warehouse.db import connect
 
 
 @pytest.fixture(scope="module")

@@ -18,10 +18,10 @@ from pathlib import Path
 import pytest
 
 from gidar.regions import units
-from warehouse.crosschecks_fixtures import demo_warehouse
-from warehouse.dashboard import build_dashboard
-from warehouse.db import connect
-from warehouse.dq_summary import dq_summary
+from gidar.warehouse.crosschecks_fixtures import demo_warehouse
+from gidar.warehouse.dashboard import build_dashboard
+from gidar.warehouse.db import connect
+from gidar.warehouse.dq_summary import dq_summary
 
 pytestmark = pytest.mark.slow
 

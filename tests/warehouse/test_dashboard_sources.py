@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from warehouse.dashboard.crops import resolve_source
+from gidar.warehouse.dashboard.crops import resolve_source
 
 
 def test_local_source_relative_to_a_base_dir(tmp_path: Path) -> None:

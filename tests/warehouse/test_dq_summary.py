@@ -6,10 +6,10 @@ from collections import Counter
 
 import pytest
 
-from warehouse.crosschecks import RULES, failures, run_crosschecks
-from warehouse.crosschecks_fixtures import insert_reports, multi_year_scenario
-from warehouse.db import connect
-from warehouse.dq_summary import dq_summary, format_dq, summary_json
+from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
+from gidar.warehouse.crosschecks_fixtures import insert_reports, multi_year_scenario
+from gidar.warehouse.db import connect
+from gidar.warehouse.dq_summary import dq_summary, format_dq, summary_json
 
 
 @pytest.fixture(scope="module")

@@ -13,8 +13,8 @@ import json
 import pytest
 
 from gidar.templates import T3_APPLICANT_COLUMNS, T3_COLUMNS, T4_COLUMNS, TEMPLATES
-from transform.build import build_tables
-from warehouse import connect, load_reports, table_counts
+from gidar.transform.build import build_tables
+from gidar.warehouse import connect, load_reports, table_counts
 
 pytestmark = pytest.mark.corpus
 

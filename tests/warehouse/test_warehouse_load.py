@@ -8,11 +8,11 @@ import duckdb
 import pyarrow as pa
 import pytest
 
-import warehouse.load as load_mod
-from transform.build import build_tables
-from transform.sample import sample_result
-from transform.schema import ALL_TABLES, REPORT_TABLES, describe
-from warehouse import (
+import gidar.warehouse.load as load_mod
+from gidar.transform.build import build_tables
+from gidar.transform.sample import sample_result
+from gidar.transform.schema import ALL_TABLES, REPORT_TABLES, describe
+from gidar.warehouse import (
     connect,
     delete_report,
     load_dq,
@@ -22,8 +22,8 @@ from warehouse import (
     replace_cross_report_dq,
     table_counts,
 )
-from warehouse.migrations import MIGRATIONS, migrate, schema_drift
-from warehouse.views import VIEW_DESCRIPTIONS
+from gidar.warehouse.migrations import MIGRATIONS, migrate, schema_drift
+from gidar.warehouse.views import VIEW_DESCRIPTIONS
 
 
 @pytest.fixture
@@ -236,8 +236,8 @@ def test_query_is_read_only(db):
 
 
 def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
-    from transform.lake import write_report
-    from warehouse import load_reports, rebuild_from_lake
+    from gidar.transform.lake import write_report
+    from gidar.warehouse import load_reports, rebuild_from_lake
 
     results = [sample_result(2019 + i, f"33092{i}", seed=20 + i) for i in range(4)]
     for r in results:
@@ -260,7 +260,7 @@ def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
 
 
 def test_dq_batch_groups_by_report_and_accepts_result_objects(con):
-    from warehouse import load_dq_batch
+    from gidar.warehouse import load_dq_batch
 
     a, b = sample_result(2024, seed=30), sample_result(2020, seed=31)
     load_reports_ = [load_report(con, build_tables(r)) for r in (a, b)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from gidar.templates import G3, G4, G5, TEMPLATES
-from warehouse.narrative import PHRASES, claim_keys, narrative_claims
+from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 
 def claims(text: str) -> list[tuple[tuple[str, ...], int]]:

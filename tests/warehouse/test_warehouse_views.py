@@ -5,12 +5,12 @@ from __future__ import annotations
 import pyarrow as pa
 import pytest
 
-from extract.model import ExtractionResult, Metadata
-from transform.build import build_tables
-from transform.sample import sample_result
-from transform.schema import T3, T3_NORMALISED
-from transform.t3norm import build_t3_normalised
-from warehouse import connect, load_dq, load_report, replace_cross_report_dq
+from gidar.extract.model import ExtractionResult, Metadata
+from gidar.transform.build import build_tables
+from gidar.transform.sample import sample_result
+from gidar.transform.schema import T3, T3_NORMALISED
+from gidar.transform.t3norm import build_t3_normalised
+from gidar.warehouse import connect, load_dq, load_report, replace_cross_report_dq
 
 
 def _dq(rule, passed, severity="critical", **kw):

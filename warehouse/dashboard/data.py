@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import duckdb
 import pyarrow as pa
 
-from warehouse.crosschecks import RULES as CROSS_RULES
-from warehouse.dq_summary import REPORT_DQ_SQL
+from gidar.warehouse.crosschecks import RULES as CROSS_RULES
+from gidar.warehouse.dq_summary import REPORT_DQ_SQL
 
 from .crops import BBox, CropRequest
 
