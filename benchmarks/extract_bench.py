@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 from gidar.extract.api import extract_file
+
 from gidar.synth.corpus import write_corpus
 
 

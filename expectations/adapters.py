@@ -18,7 +18,6 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-
 from gidar.extract.model import Cell, ExtractionResult, Metadata
 
 from .frames import Frames, locate

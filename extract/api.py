@@ -20,6 +20,7 @@ from gidar.extract.layout.tables import Reading, read_tables
 from gidar.extract.model import ExtractionResult, Metadata, Word
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import BadInput, Document, read_pdf, sniff
+
 from gidar.invariants import check
 from gidar.labels import normalise
 from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year

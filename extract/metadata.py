@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from gidar.extract.model import Metadata
+
 from gidar import regions
 from gidar.regions import Region
 

@@ -11,8 +11,8 @@ from pathlib import PurePath
 from typing import Any
 
 import pyarrow as pa
-
 from gidar.extract.model import Cell, ExtractionResult, Metadata
+
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Template
 
 from .result import as_result

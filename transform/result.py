@@ -11,6 +11,7 @@ from dataclasses import fields
 from typing import Any
 
 from gidar.extract.model import Cell, ExtractionResult, Metadata
+
 from gidar.invariants import Violation
 
 

@@ -11,6 +11,7 @@ import random
 from collections.abc import Sequence
 
 from gidar.extract.model import Cell, ExtractionResult, Metadata
+
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, template_for_year
 
 

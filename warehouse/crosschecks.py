@@ -29,9 +29,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 from gidar.templates import T3_COLUMNS, TEMPLATES, template_for_year
-from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 SUITE = "crosscheck"
 SEVERITY = "warning"

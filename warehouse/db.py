@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-
 from gidar.transform.schema import ALL_TABLES
 
 from .migrations import migrate, schema_drift

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pyarrow as pa
-
 from gidar.transform.schema import describe, table_description
 
 

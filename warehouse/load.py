@@ -18,7 +18,6 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-
 from gidar.transform.lake import read_report, report_ids
 from gidar.transform.schema import DQ_RESULTS, REPORT_TABLES, RUNS, SEVERITIES
 

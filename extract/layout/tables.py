@@ -29,6 +29,7 @@ from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
 from gidar.extract.layout.rows import LabelMatch, match_labels, targets_for
 from gidar.extract.model import Cell, Word
 from gidar.extract.numbers import is_value_token, parse_cell
+
 from gidar.labels import normalise
 from gidar.templates import Column, Template, ValueType
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pytest
 from expectations_cases import Case, fake_region_lookup, planted_cases, truth_results
-
 from gidar.expectations import DQResult, Frames, build_frames, validate_reports
 
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gidar.extract.model import Cell, ExtractionResult, Metadata
+
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template
 
 Values = dict[str, int | float]

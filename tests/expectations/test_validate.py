@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import pytest
 from expectations_cases import PLANTED_AT, make_result
-
 from gidar.expectations import build_frames, dq_records, failures, locate, suites, validate_reports
+
 from gidar.invariants import check
 from gidar.templates import TEMPLATES
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from gidar.extract.api import extract_file
 from gidar.extract.evaluate import EvalReport, format_report, score_one
 from gidar.extract.model import ExtractionResult

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
-
 from gidar.extract.layout.lines import strip_furniture
 from gidar.extract.layout.tables import read_tables
 from gidar.extract.model import Word
+
 from gidar.invariants import check
 from gidar.templates import TEMPLATES
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gidar.extract.metadata import find_title, parse_agency, read_metadata, report_year, split_title
 
 PREAMBLE = (

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from gidar.extract.numbers import is_value_token, parse_cell
 
 

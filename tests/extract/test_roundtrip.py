@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 
 import pytest
-
 from gidar.extract.api import extract_file
+
 from gidar.synth import ERROR_KINDS, SynthReport, make_report
 from gidar.synth.compare import truth_diff
 

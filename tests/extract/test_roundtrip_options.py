@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from gidar.extract.api import extract_file
+
 from gidar.synth import CHOICES, LayoutOptions, SynthReport, make_report
 from gidar.synth.compare import truth_diff
 

@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import json
 
-from gidar.flows.summary import DOWNLOAD_FAILED, LOAD_FAILED, SKIPPED, IngestSummary, Outcome, dq_failures, format_summary
+from gidar.flows.summary import (
+    DOWNLOAD_FAILED,
+    LOAD_FAILED,
+    SKIPPED,
+    IngestSummary,
+    Outcome,
+    dq_failures,
+    format_summary,
+)
 from gidar.flows.tables import display_width, format_table, rows_to_json
 
 

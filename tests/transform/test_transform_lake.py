@@ -6,7 +6,6 @@ from pathlib import Path
 
 import duckdb
 import pytest
-
 from gidar.transform.build import build_tables
 from gidar.transform.lake import NULL_PARTITION, read_report, read_table, report_ids, scan_sql, write_report
 from gidar.transform.sample import sample_result

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-
 from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
 from gidar.warehouse.crosschecks_fixtures import insert_reports, multi_year_scenario
 from gidar.warehouse.db import connect

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
+import gidar.warehouse.load as load_mod
 import pyarrow as pa
 import pytest
-
-import gidar.warehouse.load as load_mod
 from gidar.transform.build import build_tables
 from gidar.transform.sample import sample_result
 from gidar.transform.schema import ALL_TABLES, REPORT_TABLES, describe

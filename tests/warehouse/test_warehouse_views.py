@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-
 from gidar.extract.model import ExtractionResult, Metadata
 from gidar.transform.build import build_tables
 from gidar.transform.sample import sample_result
