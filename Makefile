@@ -22,8 +22,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 # Re-install only when the dependency pins change.
-$(STAMP): $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install -q -c constraints.txt -e ".[dev]"
+$(STAMP): $(BIN)/python pyproject.toml dev/pyproject.toml constraints.txt
+	$(BIN)/pip install -q -c constraints.txt -e ".[dev]" -e ./dev
 	@touch $@
 
 install: $(STAMP)

@@ -2,7 +2,7 @@
 
     python benchmarks/extract_bench.py [--n 40] [--seed 11] [DIR_OF_PDFS_WITH_TRUTH]
 
-Without a folder it writes ``--n`` random reports with `gidar.synth` (both templates, random
+Without a folder it writes ``--n`` random reports with `gidar_dev.synth` (both templates, random
 layouts, some planted publisher errors) to a temporary folder, extracts each one in this process
 and prints seconds per page (median, p95), peak RSS, and how many reports came back exact.
 """
@@ -18,8 +18,7 @@ import time
 from pathlib import Path
 
 from gidar.extract.api import extract_file
-
-from gidar.synth.corpus import write_corpus
+from gidar_dev.synth.corpus import write_corpus
 
 
 def main() -> None:

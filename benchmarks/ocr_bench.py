@@ -3,7 +3,7 @@
 usage: .venv/bin/python benchmarks/ocr_bench.py [CORPUS_DIR] [--pages N]
 
 Uses the corpus' scanned reports (manifest renderer=scanned); where the corpus is absent, a
-generated image-only report (gidar.synth is not needed: a reportlab table wrapped as an image).
+generated image-only report (gidar_dev.synth is not needed: a reportlab table wrapped as an image).
 Each page is OCR'd once, cold (no cache), with `extract.ocr.ocr_page_words` — first pass, grid and
 cell re-reads included. Peak RSS is the process high-water mark (``ru_maxrss``), models included.
 """

@@ -4,7 +4,7 @@
   ``cells`` tables (pandas, e.g. read back from the Parquet lake), so the same suites validate
   freshly extracted results and stored data.
 * `dq_records` flattens `DQResult` rows into the ``dq_results`` table layout of
-  transform/schema.py (``table_name``, ``row_key``, ``col_key``, observed as text, cells as a
+  gidar/schema.py (``table_name``, ``row_key``, ``col_key``, observed as text, cells as a
   JSON list of {report_id, key, page, bbox}).
 """
 
@@ -18,7 +18,8 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from gidar.extract.model import Cell, ExtractionResult, Metadata
+
+from gidar.contract import Cell, ExtractionResult, Metadata
 
 from .frames import Frames, locate
 from .validate import DQResult

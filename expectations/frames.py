@@ -34,8 +34,8 @@ from functools import cache
 from typing import Any, Protocol
 
 import pandas as pd
-from gidar.extract.model import Cell, Metadata
 
+from gidar.contract import Cell, Metadata
 from gidar.invariants import evaluate
 from gidar.templates import TEMPLATES, Template, template_for_year
 

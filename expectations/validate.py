@@ -17,6 +17,8 @@ from typing import Any
 
 import pandas as pd
 
+from gidar.keys import Key
+
 from .frames import Frames, ReportLike, build_frames
 from .rules import CELLS, REPORTS, Rule, Severity, suites
 
@@ -238,9 +240,10 @@ def _text(v: Any) -> str | None:
     return None if v is None or v is pd.NA else str(v)
 
 
-def _split_key(key: str) -> tuple[str | None, str | None]:
-    parts = key.split(".")
-    return parts[-2], parts[-1]  # t3.<row>.<col>, t4.<block>.<col>, t2.<block>.<row>.<col>
+def _row_col(key: str) -> tuple[str | None, str | None]:
+    """The row (or block) and column a failing cell is reported under."""
+    k = Key.parse(key)
+    return k.line, k.col
 
 
 def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQResult]:
@@ -255,7 +258,7 @@ def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) ->
     out = []
     for rid, table in groups:
         failing = failing_by.get((rid, table), [])
-        row, col = _split_key(failing[0][0]) if len(failing) == 1 else (None, None)
+        row, col = _row_col(failing[0][0]) if len(failing) == 1 else (None, None)
         out.append(
             DQResult(
                 report_id=rid,

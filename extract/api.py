@@ -7,6 +7,7 @@ and consumes `Word`s, so text-layer and OCR pages go through the same code.
 from __future__ import annotations
 
 import hashlib
+import logging
 import json
 import re
 import time
@@ -14,17 +15,18 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.layout.checks import reading_doubts
 from gidar.extract.layout.lines import group_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables
-from gidar.extract.model import ExtractionResult, Metadata, Word
+from gidar.extract.model import Word
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import BadInput, Document, read_pdf, sniff
-
 from gidar.invariants import check
 from gidar.labels import normalise
 from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year
 
+_log = logging.getLogger(__name__)
 PARSER_VERSION = "layout-1"
 _T4_TITLE = normalise(T4_TITLE)
 _SECTION5 = re.compile(re.escape(normalise(SECTION5_TITLE[:2])) + ".{0,12}" + re.escape(SECTION5_CORE))
@@ -69,8 +71,9 @@ def extract_file(path: Path) -> ExtractionResult:
         _extract_doc(doc, res)
     except BadInput as e:
         res.status, res.message = e.status, e.message  # type: ignore[assignment]
-    except Exception as e:  # a bug must not stop a batch: report it on this file
-        res.status, res.message = "unreadable", f"extraction failed: {type(e).__name__}: {e}"
+    except Exception as e:  # a bug must not stop a batch: report it on this file, traceback in the log
+        _log.exception("extraction of %s failed", path)
+        res.status, res.message = "error", f"extraction failed (a bug in gidar): {type(e).__name__}: {e}"
     res.seconds = time.perf_counter() - t0
     return res
 

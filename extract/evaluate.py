@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file, write_json
-from gidar.extract.model import ExtractionResult
 
 
 @dataclass

@@ -14,9 +14,8 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from gidar.extract.model import Metadata
-
 from gidar import regions
+from gidar.contract import Metadata
 from gidar.regions import Region
 
 __all__ = ["AgencyInfo", "find_title", "parse_agency", "read_metadata", "report_year", "split_title"]

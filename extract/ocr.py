@@ -20,7 +20,9 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from gidar.extract.model import BBox, Word
+
+from gidar.contract import BBox
+from gidar.extract.model import Word
 from gidar.extract.ocr_cells import review_cells
 from gidar.extract.ocr_grid import Grid, find_grid, ink_box, text_crop
 from gidar.extract.ocr_tokens import OcrBox, Token, box_chars, reading_lines, split_box

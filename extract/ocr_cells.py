@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from gidar.extract.ocr_glyph import stroke_glyph
 from gidar.extract.ocr_grid import Grid, PixBox, dark_mask, ink_box, text_crop
 from gidar.extract.ocr_tokens import DASH, Token, has_cjk, is_value_text, normalise_token

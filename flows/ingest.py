@@ -25,12 +25,23 @@ from pathlib import Path
 from typing import Any
 
 from gidar.flows.prefect_env import configure_prefect
-
 from gidar.settings import Settings
 
 # Incremental runs are decided by sha256 + parser version against the warehouse (flows/incremental.py),
 # not by Prefect's result cache: the warehouse is the truth and needs no result storage.
 configure_prefect(Settings.from_env())  # before importing prefect: it reads settings at import
+
+from prefect import flow, get_run_logger, task  # noqa: E402
+from prefect.artifacts import (  # noqa: E402
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+from prefect.cache_policies import NO_CACHE  # noqa: E402
+from prefect.context import get_run_context  # noqa: E402
+from prefect.futures import PrefectFuture  # noqa: E402
+from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from gidar.flows import stages  # noqa: E402
 from gidar.flows.download import DownloadError, Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
@@ -47,17 +58,6 @@ from gidar.flows.summary import (  # noqa: E402
     format_markdown,
     format_summary,
 )
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import (  # noqa: E402
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.context import get_run_context  # noqa: E402
-from prefect.futures import PrefectFuture  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 VALIDATE_BATCH = 50  # reports per GX validation call: bounds memory on large runs
 READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating

@@ -55,7 +55,7 @@ def extract_file(path: Path, processes: int = 1) -> Any:
 
 
 def report_tables(result: Any) -> dict[str, pa.Table]:
-    """Arrow tables of one report: reports, cells, t2_<version>, t3, t4 (see transform.schema)."""
+    """Arrow tables of one report: reports, cells, t2_<version>, t3, t4 (see gidar.schema)."""
     from gidar.transform.build import build_tables
 
     return build_tables(result)
@@ -93,7 +93,7 @@ def save_extracted(result: Any, lake: Path) -> Path:
 
 
 def load_extracted(lake: Path, report_id: str) -> Any:
-    from gidar.transform.result import result_from_json
+    from gidar.contract import result_from_json
 
     return result_from_json(json.loads(extracted_path(lake, report_id).read_text(encoding="utf-8")))
 

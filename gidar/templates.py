@@ -16,9 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from gidar.keys import Key, TableKey
+
 ValueType = Literal["count", "signed", "money"]
 RowKind = Literal["input", "leaf", "result_total", "carry"]
-TableKey = Literal["t2", "t3", "t4"]
 
 
 @dataclass(frozen=True)
@@ -99,15 +100,15 @@ class Template:
             for b in self.t2_blocks:
                 for r in b.rows:
                     for c in b.columns:
-                        yield f"t2.{b.key}.{r.key}.{c.key}", c.value_type
+                        yield str(Key.t2(b.key, r.key, c.key)), c.value_type
         if table in (None, "t3"):
             for r in self.t3_rows:
                 for c in self.t3_columns:
-                    yield f"t3.{r.key}.{c.key}", c.value_type
+                    yield str(Key.t3(r.key, c.key)), c.value_type
         if table in (None, "t4"):
             for b in self.t4_blocks:
                 for c in self.t4_columns:
-                    yield f"t4.{b.key}.{c.key}", c.value_type
+                    yield str(Key.t4(b.key, c.key)), c.value_type
 
     def t3_row(self, key: str) -> Row:
         return next(r for r in self.t3_rows if r.key == key)
@@ -350,8 +351,8 @@ def _identities(t: Template) -> Iterator[Identity]:
             "t3",
             r.key,
             "total",
-            (f"t3.{r.key}.total",),
-            tuple(f"t3.{r.key}.{c}" for c in T3_APPLICANT_COLUMNS),
+            (str(Key.t3(r.key, "total")),),
+            tuple(str(Key.t3(r.key, c)) for c in T3_APPLICANT_COLUMNS),
         )
     for c in T3_COLUMNS:
         yield Identity(
@@ -359,8 +360,8 @@ def _identities(t: Template) -> Iterator[Identity]:
             "t3",
             "result_total",
             c.key,
-            (f"t3.result_total.{c.key}",),
-            tuple(f"t3.{r}.{c.key}" for r in leaves),
+            (str(Key.t3("result_total", c.key)),),
+            tuple(str(Key.t3(r, c.key)) for r in leaves),
         )
     for c in T3_COLUMNS:
         yield Identity(
@@ -368,8 +369,8 @@ def _identities(t: Template) -> Iterator[Identity]:
             "t3",
             None,
             c.key,
-            (f"t3.new_received.{c.key}", f"t3.carried_over.{c.key}"),
-            (f"t3.result_total.{c.key}", f"t3.carried_forward.{c.key}"),
+            (str(Key.t3("new_received", c.key)), str(Key.t3("carried_over", c.key))),
+            (str(Key.t3("result_total", c.key)), str(Key.t3("carried_forward", c.key))),
         )
     for b in t.t4_blocks:
         yield Identity(
@@ -377,12 +378,12 @@ def _identities(t: Template) -> Iterator[Identity]:
             "t4",
             b.key,
             "total",
-            (f"t4.{b.key}.total",),
-            tuple(f"t4.{b.key}.{c.key}" for c in T4_COLUMNS if c.key != "total"),
+            (str(Key.t4(b.key, "total")),),
+            tuple(str(Key.t4(b.key, c.key)) for c in T4_COLUMNS if c.key != "total"),
         )
 
 
-# --- printed header text without a value key (used by gidar.synth to print the tables) -----
+# --- printed header text without a value key (used by gidar_dev.synth to print the tables) -----
 T2_CONTENT_HEADER = "信息内容"
 T3_APPLICANT_HEADER = "申请人情况"
 T3_LEGAL_PERSON_HEADER = "法人或其他组织"

@@ -1,6 +1,6 @@
 """Re-create the bundled demo samples: ``python samples/make_samples.py [OUT]`` (default: samples/).
 
-Deterministic (fixed seeds) and made only by the project's own generator (gidar.synth), so the
+Deterministic (fixed seeds) and made only by the project's own generator (gidar_dev.synth), so the
 set can be rebuilt after a generator change and committed again:
 
 * 3 single reports (county government, department, township; both templates; fully ruled,
@@ -20,8 +20,8 @@ from pathlib import Path
 
 from reportlab import rl_config
 
-from gidar.synth import LayoutOptions, draw_options, make_report
-from gidar.synth.series import make_series
+from gidar_dev.synth import LayoutOptions, draw_options, make_report
+from gidar_dev.synth.series import make_series
 
 rl_config.invariant = 1  # no creation date / random document id: same seeds, same bytes
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
 from gidar.flows.cli import EXIT_USAGE, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,4 +1,4 @@
-"""One `ExtractionResult` → the typed Arrow tables of `transform.schema` (pure, in memory)."""
+"""One `ExtractionResult` → the typed Arrow tables of `gidar.schema` (pure, in memory)."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from pathlib import PurePath
 from typing import Any
 
 import pyarrow as pa
-from gidar.extract.model import Cell, ExtractionResult, Metadata
 
+from gidar.contract import Cell, ExtractionResult, Metadata, as_result
+from gidar.keys import Key
+from gidar.schema import REPORT_TABLES, metadata_column, t2_table_name
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Template
-
-from .result import as_result
-from .schema import REPORT_TABLES, metadata_column, t2_table_name
 
 
 @dataclass(frozen=True)
@@ -46,28 +45,16 @@ def key_index(version: str) -> dict[str, KeyInfo]:
     for bi, b in enumerate(t.t2_blocks):
         for ri, r in enumerate(b.rows):
             for c in b.columns:
-                add(f"t2.{b.key}.{r.key}.{c.key}", "t2", b.key, r.key, c.key, bi, ri)
+                add(str(Key.t2(b.key, r.key, c.key)), "t2", b.key, r.key, c.key, bi, ri)
     for ri, r in enumerate(t.t3_rows):
         for c in t.t3_columns:
-            add(f"t3.{r.key}.{c.key}", "t3", None, r.key, c.key, None, ri)
+            add(str(Key.t3(r.key, c.key)), "t3", None, r.key, c.key, None, ri)
     for bi, b in enumerate(t.t4_blocks):
         for c in t.t4_columns:
-            add(f"t4.{b.key}.{c.key}", "t4", b.key, None, c.key, bi, None)
+            add(str(Key.t4(b.key, c.key)), "t4", b.key, None, c.key, bi, None)
     if set(out) != set(types):  # the walk above must mirror Template.cells()
         raise AssertionError(f"key index of {version} disagrees with the registry")
     return out
-
-
-def parse_key(key: str) -> tuple[str | None, str | None, str | None, str | None]:
-    """``(table, block, row, col)`` of a key the template does not know, from its shape."""
-    parts = key.split(".")
-    if parts[0] == "t2" and len(parts) == 4:
-        return parts[0], parts[1], parts[2], parts[3]
-    if parts[0] == "t3" and len(parts) == 3:
-        return parts[0], None, parts[1], parts[2]
-    if parts[0] == "t4" and len(parts) == 3:
-        return parts[0], parts[1], None, parts[2]
-    return (parts[0] or None), None, None, None
 
 
 def effective_template(r: ExtractionResult) -> Template | None:
@@ -123,7 +110,14 @@ def cell_rows(r: ExtractionResult, t: Template | None) -> Iterator[dict[str, Any
     keys = _keys(r, t)
     for c in r.cells:
         info = index.get(c.key)
-        table, block, row, col = (info.table, info.block, info.row, info.col) if info else parse_key(c.key)
+        parsed = Key.try_parse(c.key)
+        table, block, row, col = (
+            (info.table, info.block, info.row, info.col)
+            if info
+            else (parsed.table, parsed.block, parsed.row, parsed.col)
+            if parsed
+            else (c.key.split(".", 1)[0] or None, None, None, None)
+        )
         x0, top, x1, bottom = c.bbox if c.bbox else (None, None, None, None)
         yield {
             **keys,

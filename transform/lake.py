@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
-from .schema import REPORT_TABLES
+from gidar.schema import REPORT_TABLES
 
 PARTITION = "report_year"
 NULL_PARTITION = "__HIVE_DEFAULT_PARTITION__"

@@ -13,9 +13,8 @@ from functools import cache
 
 import pyarrow as pa
 
+from gidar.schema import T3_NORMALISED
 from gidar.templates import T3_COLUMNS, TEMPLATES
-
-from .schema import T3_NORMALISED
 
 
 @cache

@@ -1,4 +1,4 @@
-"""DuckDB warehouse: schema (from transform.schema), transactional loads, views.
+"""DuckDB warehouse: schema (from gidar.schema), transactional loads, views.
 
 Public API (see the modules for details): `connect`, `query`, `table_counts`, `load_report`, `load_reports`,
 `rebuild_from_lake`, `delete_report`, `load_dq`, `load_dq_batch`, `replace_cross_report_dq`, `dq_table`, `record_run`.

@@ -29,9 +29,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
+from gidar.keys import Key
 from gidar.templates import T3_COLUMNS, TEMPLATES, template_for_year
+from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 SUITE = "crosscheck"
 SEVERITY = "warning"
@@ -384,7 +385,7 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
                     claim.value,
                     table,
                     desc,
-                    keys[0].split(".")[0],
+                    Key.parse(keys[0]).table,
                     "+".join(claim.all_measures),
                     "total",
                     tuple(_located(rid, k, have[k]) for k in keys) if not ok else (),

@@ -9,13 +9,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-from gidar.transform.schema import ALL_TABLES
+
+from gidar.schema import ALL_TABLES
 
 from .migrations import migrate, schema_drift
 
 
 class SchemaDriftError(RuntimeError):
-    """The database tables no longer match `transform.schema`: a migration is missing."""
+    """The database tables no longer match `gidar.schema`: a migration is missing."""
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -1,9 +1,10 @@
-"""DuckDB DDL and comments generated from the Arrow schemas of `transform.schema`."""
+"""DuckDB DDL and comments generated from the Arrow schemas of `gidar.schema`."""
 
 from __future__ import annotations
 
 import pyarrow as pa
-from gidar.transform.schema import describe, table_description
+
+from gidar.schema import describe, table_description
 
 
 def ident(name: str) -> str:

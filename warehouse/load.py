@@ -18,8 +18,9 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+
+from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS, SEVERITIES
 from gidar.transform.lake import read_report, report_ids
-from gidar.transform.schema import DQ_RESULTS, REPORT_TABLES, RUNS, SEVERITIES
 
 from .ddl import ident
 

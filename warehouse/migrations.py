@@ -5,7 +5,7 @@ views, which are ``CREATE OR REPLACE``) run again whenever their SQL changes, de
 checksum. To change a table later, append a new ``once`` migration with
 ``ALTER TABLE ... ADD COLUMN IF NOT EXISTS`` (0001 always creates the current schema, so later
 steps must tolerate running on a fresh database); `schema_drift` reports a mismatch between the
-database and `transform.schema`.
+database and `gidar.schema`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gidar.transform.schema import ALL_TABLES
+from gidar.schema import ALL_TABLES
 
 from .ddl import comments, create_table, duck_type
 from .views import view_statements
@@ -74,7 +74,7 @@ def migrate(con: Any) -> list[str]:
 
 
 def schema_drift(con: Any) -> list[str]:
-    """Differences between the database tables and `transform.schema` (empty when in sync)."""
+    """Differences between the database tables and `gidar.schema` (empty when in sync)."""
     rows = con.execute(
         "SELECT table_name, column_name, data_type FROM information_schema.columns WHERE table_schema = 'main'"
     ).fetchall()

@@ -7,9 +7,8 @@ rules failed; unread reports therefore count against a county's pass rate. Cross
 
 from __future__ import annotations
 
-from gidar.transform.t3norm import normalised_rows, t3_row_map
-
 from gidar.templates import T3_COLUMNS, TEMPLATES
+from gidar.transform.t3norm import normalised_rows, t3_row_map
 
 from .ddl import ident, literal
 

@@ -15,8 +15,7 @@ import itertools
 from collections import defaultdict
 from collections.abc import Sequence
 
-from gidar.extract.model import Cell
-
+from gidar.contract import Cell
 from gidar.invariants import Violation
 
 DENSE = 0.9  # share of printed (non-blank) cells above which a blank cell is suspicious

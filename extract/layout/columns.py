@@ -16,7 +16,6 @@ from dataclasses import dataclass, replace
 
 from gidar.extract.layout.lines import PAGE_STRIDE, gy
 from gidar.extract.model import Word
-
 from gidar.labels import normalise
 
 _NOTE = re.compile(r"\([^()]{1,12}\)")  # a unit or remark after a header label, e.g. (元)

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from gidar.extract.model import Word
-
 from gidar.labels import normalise
 
 PAGE_STRIDE = 10_000.0  # larger than any page height in points

@@ -17,7 +17,6 @@ from difflib import SequenceMatcher
 
 from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
-
 from gidar.labels import normalise
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from gidar.contract import Cell
 from gidar.extract.layout.columns import (
     OFF_COLUMN,
     ColumnSpec,
@@ -27,9 +28,8 @@ from gidar.extract.layout.columns import (
 )
 from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
 from gidar.extract.layout.rows import LabelMatch, match_labels, targets_for
-from gidar.extract.model import Cell, Word
+from gidar.extract.model import Word
 from gidar.extract.numbers import is_value_token, parse_cell
-
 from gidar.labels import normalise
 from gidar.templates import Column, Template, ValueType
 

@@ -12,8 +12,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 from expectations_cases import consistent_values, make_result
-from gidar.expectations import build_frames, validate_reports
 
+from gidar.expectations import build_frames, validate_reports
 from gidar.templates import TEMPLATES
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from expectations_cases import Case, fake_region_lookup, planted_cases, truth_results
+
 from gidar.expectations import DQResult, Frames, build_frames, validate_reports
 
 

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gidar.extract.model import Cell, ExtractionResult, Metadata
-
+from gidar.contract import Cell, ExtractionResult, Metadata
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template
 
 Values = dict[str, int | float]

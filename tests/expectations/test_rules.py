@@ -7,9 +7,9 @@ from collections import Counter
 import pandas as pd
 import pytest
 from expectations_cases import PLANTED_AT, consistent_values, fake_region_lookup, make_result, planted_cases
+
 from gidar.expectations import build_frames, locate, results_from_tables, suite_catalogue, suites
 from gidar.expectations.frames import observe
-
 from gidar.invariants import evaluate
 from gidar.templates import INVARIANTS, TEMPLATES
 

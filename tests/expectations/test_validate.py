@@ -7,8 +7,8 @@ from collections import defaultdict
 
 import pytest
 from expectations_cases import PLANTED_AT, make_result
-from gidar.expectations import build_frames, dq_records, failures, locate, suites, validate_reports
 
+from gidar.expectations import build_frames, dq_records, failures, locate, suites, validate_reports
 from gidar.invariants import check
 from gidar.templates import TEMPLATES
 
@@ -102,7 +102,7 @@ def test_duplicate_report_ids_fail() -> None:
 
 
 def test_dq_records_fit_the_dq_results_table(planted_run) -> None:
-    schema = pytest.importorskip("gidar.transform.schema")
+    schema = pytest.importorskip("gidar.schema")
     rows = dq_records(planted_run.results, planted_run.frames, run_id="run-1")
     names = set(schema.DQ_RESULTS.names)
     assert all(set(r) == names for r in rows)

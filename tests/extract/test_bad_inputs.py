@@ -6,10 +6,11 @@ import sys
 from pathlib import Path
 
 import pytest
-from gidar.extract.api import extract_file, extract_paths
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
+
+from gidar.extract.api import extract_file, extract_paths
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 

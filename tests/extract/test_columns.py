@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from gidar.extract.layout.columns import anchors, assign, find_header_columns, pick_one_per_key
 from gidar.extract.model import Word
-
 from gidar.templates import T3_COLUMNS, T4_COLUMNS
 
 

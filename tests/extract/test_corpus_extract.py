@@ -12,9 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file
 from gidar.extract.evaluate import EvalReport, format_report, score_one
-from gidar.extract.model import ExtractionResult
 
 pytestmark = pytest.mark.corpus
 

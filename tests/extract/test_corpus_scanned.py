@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 import pytest
+
 from gidar.extract.api import extract_file
 
 pytestmark = [pytest.mark.corpus, pytest.mark.slow]

@@ -9,10 +9,10 @@ import json
 from pathlib import Path
 
 import pytest
+
 from gidar.extract.layout.lines import strip_furniture
 from gidar.extract.layout.tables import read_tables
 from gidar.extract.model import Word
-
 from gidar.invariants import check
 from gidar.templates import TEMPLATES
 
@@ -53,8 +53,8 @@ def test_golden_engine_notices_a_dropped_line() -> None:
 
 
 def test_a_row_that_cannot_be_anchored_makes_the_reading_uncertain() -> None:
+    from gidar.contract import ExtractionResult
     from gidar.extract.api import _finish
-    from gidar.extract.model import ExtractionResult
 
     g = json.loads((Path(__file__).parent / "golden" / "hongze-2023-p2-4.json").read_text(encoding="utf-8"))
     pages = [

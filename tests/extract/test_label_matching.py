@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from gidar.extract.layout.rows import match_labels, targets_for
 from gidar.extract.model import Word
-
 from gidar.labels import normalise
 from gidar.templates import G3, RESULTS, V2019, V2021
 

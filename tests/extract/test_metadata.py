@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from gidar.extract.metadata import find_title, parse_agency, read_metadata, report_year, split_title
 
 PREAMBLE = (

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pdfplumber
 import pytest
+
 from gidar.extract.metadata import read_metadata
 
 FIELDS = ("region_code", "region_name", "prefecture", "province", "report_year", "agency", "agency_type", "unit")

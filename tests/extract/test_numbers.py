@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from gidar.extract.numbers import is_value_token, parse_cell
 
 

@@ -8,10 +8,10 @@ import random
 from pathlib import Path
 
 import pytest
+
 from gidar.extract.model import Word
 from gidar.extract.ocr import is_image_only, ocr_page_text, ocr_page_words, reread_cell
 from gidar.extract.ocr_tokens import is_value_text
-
 from gidar.templates import T2_TITLE, T4_COLUMNS
 
 pytestmark = pytest.mark.slow

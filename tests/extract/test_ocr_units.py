@@ -5,6 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
+
 from gidar.extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
 from gidar.extract.ocr_glyph import DASH, SLASH, stroke_glyph
 from gidar.extract.ocr_grid import find_grid, ink_box

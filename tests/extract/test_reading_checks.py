@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
+from gidar.contract import Cell
 from gidar.extract.layout.checks import reading_doubts
-from gidar.extract.model import Cell
-
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS, V2021
 

@@ -8,10 +8,10 @@ import re
 from pathlib import Path
 
 import pytest
-from gidar.extract.api import extract_file
 
-from gidar.synth import ERROR_KINDS, SynthReport, make_report
-from gidar.synth.compare import truth_diff
+from gidar.extract.api import extract_file
+from gidar_dev.synth import ERROR_KINDS, SynthReport, make_report
+from gidar_dev.synth.compare import truth_diff
 
 
 def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gidar.extract.api import extract_file
 
-from gidar.synth import CHOICES, LayoutOptions, SynthReport, make_report
-from gidar.synth.compare import truth_diff
+from gidar.extract.api import extract_file
+from gidar_dev.synth import CHOICES, LayoutOptions, SynthReport, make_report
+from gidar_dev.synth.compare import truth_diff
 
 
 def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:

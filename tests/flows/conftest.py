@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 from fake_site import FakeSite, serve_site
-from gidar.flows.prefect_env import configure_prefect
 
+from gidar.flows.prefect_env import configure_prefect
 from gidar.settings import Settings
 
 if "prefect" not in sys.modules:  # Prefect reads its settings once, at import

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from fake_site import Route
+
 from gidar.flows.download import DownloadError, cache_path, fetch_url, is_transient
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"

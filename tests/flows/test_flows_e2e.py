@@ -16,6 +16,7 @@ from typing import Any
 
 import duckdb
 import pytest
+
 from gidar.flows.cli import main
 
 pytestmark = pytest.mark.slow

@@ -11,6 +11,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from fake_site import FakeSite, Route
+
 from gidar.flows.cli import EXIT_FAILED, main
 
 pytestmark = pytest.mark.slow

@@ -6,11 +6,12 @@ import json
 from pathlib import Path
 
 import duckdb
+from prefect.logging import disable_run_logger
+
 from gidar.flows import stages
 from gidar.flows.ingest import load_warehouse
 from gidar.flows.summary import Outcome
-from gidar.transform.sample import sample_result
-from prefect.logging import disable_run_logger
+from gidar_dev.sample import sample_result
 
 
 def test_bad_report_is_reported_and_the_rest_loads(tmp_path: Path) -> None:

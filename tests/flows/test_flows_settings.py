@@ -3,8 +3,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from gidar.flows.prefect_env import configure_prefect
 
+from gidar.flows.prefect_env import configure_prefect
 from gidar.settings import Settings
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from gidar.flows.sources import SourceItem, parse_manifest, resolve_source
 
 

@@ -10,10 +10,10 @@ import time
 import pdfplumber
 import pytest
 
-from gidar.synth import CHOICES, LayoutOptions, make_report
-from gidar.synth.options import draw_options
-from gidar.synth.verify import missing_text, printed_tokens
 from gidar.templates import TEMPLATES
+from gidar_dev.synth import CHOICES, LayoutOptions, make_report
+from gidar_dev.synth.options import draw_options
+from gidar_dev.synth.verify import missing_text, printed_tokens
 
 N_SETS = max(len(v) for v in CHOICES.values())
 

@@ -14,12 +14,12 @@ from pathlib import Path
 import pdfplumber
 import pytest
 
-from gidar.synth.__main__ import main
-from gidar.synth.corpus import MANIFEST_COLUMNS
-from gidar.synth.image import find_cjk_font, make_image_only
-from gidar.synth.report import make_report
-from gidar.synth.series import make_series
 from gidar.templates import template_for_year
+from gidar_dev.synth.__main__ import main
+from gidar_dev.synth.corpus import MANIFEST_COLUMNS
+from gidar_dev.synth.image import find_cjk_font, make_image_only
+from gidar_dev.synth.report import make_report
+from gidar_dev.synth.series import make_series
 
 YEARS = list(range(2019, 2026))
 

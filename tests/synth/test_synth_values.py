@@ -7,8 +7,8 @@ import random
 import pytest
 
 from gidar.invariants import check
-from gidar.synth.values import ERROR_KINDS, draw_values, plant_error, set_carried_over, violations_of
 from gidar.templates import T3_APPLICANT_COLUMNS, T4_COLUMNS, TEMPLATES, Template
+from gidar_dev.synth.values import ERROR_KINDS, draw_values, plant_error, set_carried_over, violations_of
 
 TEMPLATE_LIST = list(TEMPLATES.values())
 

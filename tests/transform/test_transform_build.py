@@ -8,14 +8,13 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 import pytest
-from gidar.extract.model import Cell, ExtractionResult, Metadata
-from gidar.transform.build import build_tables, key_index
-from gidar.transform.result import result_from_json
-from gidar.transform.sample import sample_result, sample_values
-from gidar.transform.schema import ALL_TABLES, REPORT_TABLES, T2, describe, metadata_column, t2_table_name
 
+from gidar.contract import Cell, ExtractionResult, Metadata, result_from_json
 from gidar.invariants import check
+from gidar.schema import ALL_TABLES, REPORT_TABLES, T2, describe, metadata_column, t2_table_name
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES
+from gidar.transform.build import build_tables, key_index
+from gidar_dev.sample import sample_result, sample_values
 
 AT = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 VERSIONS = list(TEMPLATES)

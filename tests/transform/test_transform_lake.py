@@ -6,10 +6,11 @@ from pathlib import Path
 
 import duckdb
 import pytest
+
+from gidar.schema import REPORT_TABLES
 from gidar.transform.build import build_tables
 from gidar.transform.lake import NULL_PARTITION, read_report, read_table, report_ids, scan_sql, write_report
-from gidar.transform.sample import sample_result
-from gidar.transform.schema import REPORT_TABLES
+from gidar_dev.sample import sample_result
 
 
 def _files(lake: Path) -> list[str]:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pyarrow as pa
-from gidar.transform.build import build_tables
-from gidar.transform.sample import sample_result
-from gidar.transform.schema import T3_NORMALISED
-from gidar.transform.t3norm import build_t3_normalised, normalised_rows, t3_row_map
 
+from gidar.schema import T3_NORMALISED
 from gidar.templates import G6, T3_COLUMNS, TEMPLATES
+from gidar.transform.build import build_tables
+from gidar.transform.t3norm import build_t3_normalised, normalised_rows, t3_row_map
+from gidar_dev.sample import sample_result
 
 
 def test_mapping_is_derived_from_the_group_label():

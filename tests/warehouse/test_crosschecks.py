@@ -11,12 +11,12 @@ from collections.abc import Iterator
 
 import duckdb
 import pytest
-from gidar.warehouse.crosschecks import RULES, DQRow, body_name, compute_crosschecks, failures, run_crosschecks
-from gidar.warehouse.crosschecks_fixtures import Scenario, insert_reports, multi_year_scenario
-from gidar.warehouse.db import connect
 
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS
+from gidar.warehouse.crosschecks import RULES, DQRow, body_name, compute_crosschecks, failures, run_crosschecks
+from gidar.warehouse.db import connect
+from gidar_dev.crosschecks_fixtures import Scenario, insert_reports, multi_year_scenario
 
 SEEDS = (4, 11, 2026)
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
-from gidar.warehouse.crosschecks import failures, run_crosschecks
-from gidar.warehouse.db import connect
 
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS, TEMPLATES
+from gidar.warehouse.crosschecks import failures, run_crosschecks
+from gidar.warehouse.db import connect
 
 pytestmark = pytest.mark.corpus
 

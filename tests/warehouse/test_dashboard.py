@@ -7,11 +7,12 @@ import re
 from pathlib import Path
 
 import pytest
-from gidar.warehouse.crosschecks_fixtures import demo_warehouse
+from PIL import Image
+
 from gidar.warehouse.dashboard import build_dashboard
 from gidar.warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
 from gidar.warehouse.db import connect
-from PIL import Image
+from gidar_dev.crosschecks_fixtures import demo_warehouse
 
 
 @pytest.fixture(scope="module")

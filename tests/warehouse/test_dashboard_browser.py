@@ -16,12 +16,12 @@ from collections import defaultdict
 from pathlib import Path
 
 import pytest
-from gidar.warehouse.crosschecks_fixtures import demo_warehouse
+
+from gidar.regions import units
 from gidar.warehouse.dashboard import build_dashboard
 from gidar.warehouse.db import connect
 from gidar.warehouse.dq_summary import dq_summary
-
-from gidar.regions import units
+from gidar_dev.crosschecks_fixtures import demo_warehouse
 
 pytestmark = pytest.mark.slow
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
+
 from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
-from gidar.warehouse.crosschecks_fixtures import insert_reports, multi_year_scenario
 from gidar.warehouse.db import connect
 from gidar.warehouse.dq_summary import dq_summary, format_dq, summary_json
+from gidar_dev.crosschecks_fixtures import insert_reports, multi_year_scenario
 
 
 @pytest.fixture(scope="module")

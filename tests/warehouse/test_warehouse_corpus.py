@@ -11,10 +11,10 @@ import csv
 import json
 
 import pytest
-from gidar.transform.build import build_tables
-from gidar.warehouse import connect, load_reports, table_counts
 
 from gidar.templates import T3_APPLICANT_COLUMNS, T3_COLUMNS, T4_COLUMNS, TEMPLATES
+from gidar.transform.build import build_tables
+from gidar.warehouse import connect, load_reports, table_counts
 
 pytestmark = pytest.mark.corpus
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import duckdb
-import gidar.warehouse.load as load_mod
 import pyarrow as pa
 import pytest
+
+import gidar.warehouse.load as load_mod
+from gidar.schema import ALL_TABLES, REPORT_TABLES, describe
 from gidar.transform.build import build_tables
-from gidar.transform.sample import sample_result
-from gidar.transform.schema import ALL_TABLES, REPORT_TABLES, describe
 from gidar.warehouse import (
     connect,
     delete_report,
@@ -23,6 +23,7 @@ from gidar.warehouse import (
 )
 from gidar.warehouse.migrations import MIGRATIONS, migrate, schema_drift
 from gidar.warehouse.views import VIEW_DESCRIPTIONS
+from gidar_dev.sample import sample_result
 
 
 @pytest.fixture

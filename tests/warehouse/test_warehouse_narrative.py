@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 from gidar.templates import G3, G4, G5, TEMPLATES
+from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 
 def claims(text: str) -> list[tuple[tuple[str, ...], int]]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import pyarrow as pa
 import pytest
-from gidar.extract.model import ExtractionResult, Metadata
+
+from gidar.contract import ExtractionResult, Metadata
+from gidar.schema import T3, T3_NORMALISED
 from gidar.transform.build import build_tables
-from gidar.transform.sample import sample_result
-from gidar.transform.schema import T3, T3_NORMALISED
 from gidar.transform.t3norm import build_t3_normalised
 from gidar.warehouse import connect, load_dq, load_report, replace_cross_report_dq
+from gidar_dev.sample import sample_result
 
 
 def _dq(rule, passed, severity="critical", **kw):

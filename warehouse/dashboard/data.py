@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 import duckdb
 import pyarrow as pa
+
 from gidar.warehouse.crosschecks import RULES as CROSS_RULES
 from gidar.warehouse.dq_summary import REPORT_DQ_SQL
 

@@ -12,8 +12,8 @@ import typing
 from dataclasses import fields
 
 import pyarrow as pa
-from gidar.extract.model import Metadata
 
+from gidar.contract import Metadata
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Column, Template
 
 DESCRIPTION = b"description"

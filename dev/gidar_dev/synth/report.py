@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gidar.synth.canvas import CID_FONT, Document, register_font
-from gidar.synth.metadata import draw_metadata
-from gidar.synth.narrative import SECTION_1, SECTION_5, SECTION_6, section1, section5, section6
-from gidar.synth.options import LayoutOptions, draw_options
-from gidar.synth.tables import Ctx, table2, table3, table4
-from gidar.synth.values import Values, draw_values, plant_error, violations_of
 from gidar.templates import T3_NOTE, TEMPLATES, Template, template_for_year
+from gidar_dev.synth.canvas import CID_FONT, Document, register_font
+from gidar_dev.synth.metadata import draw_metadata
+from gidar_dev.synth.narrative import SECTION_1, SECTION_5, SECTION_6, section1, section5, section6
+from gidar_dev.synth.options import LayoutOptions, draw_options
+from gidar_dev.synth.tables import Ctx, table2, table3, table4
+from gidar_dev.synth.values import Values, draw_values, plant_error, violations_of
 
 SCHEMA_VERSION = 1
 YEARS = tuple(range(2019, 2026))

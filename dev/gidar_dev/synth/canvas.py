@@ -121,7 +121,7 @@ class Document:
         self.buf = io.BytesIO()
         self.c = Canvas(self.buf, pagesize=A4, invariant=1)
         self.c.setTitle(title)
-        self.c.setCreator("gidar.synth")
+        self.c.setCreator("gidar_dev.synth")
         self.font = font
         ml, mt, mr, mb = (m * CM for m in margins_cm)
         self.left, self.right, self.top_margin, self.bottom = ml, PAGE_W - mr, mt, PAGE_H - mb

@@ -10,8 +10,7 @@ import hashlib
 import random
 from collections.abc import Sequence
 
-from gidar.extract.model import Cell, ExtractionResult, Metadata
-
+from gidar.contract import Cell, ExtractionResult, Metadata
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, template_for_year
 
 

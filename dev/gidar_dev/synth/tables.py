@@ -1,7 +1,7 @@
 """Tables 二, 三 and 四 as printable grids, plus their truth records (`tables` of the truth JSON).
 
 Labels, column order and grouping all come from the template; printed text goes through
-`gidar.synth.text` (drift and value formatting) and is recorded exactly as drawn.
+`gidar_dev.synth.text` (drift and value formatting) and is recorded exactly as drawn.
 """
 
 from __future__ import annotations
@@ -11,9 +11,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from gidar.synth.canvas import CID_FONT, Grid, GridCell, text_width
-from gidar.synth.options import LayoutOptions
-from gidar.synth.text import drift, format_value, money_unit, pick_label
 from gidar.templates import (
     RESULTS,
     T2_CONTENT_HEADER,
@@ -25,6 +22,9 @@ from gidar.templates import (
     Row,
     Template,
 )
+from gidar_dev.synth.canvas import CID_FONT, Grid, GridCell, text_width
+from gidar_dev.synth.options import LayoutOptions
+from gidar_dev.synth.text import drift, format_value, money_unit, pick_label
 
 Number = int | float
 

@@ -9,11 +9,11 @@ import random
 from collections.abc import Sequence
 from typing import Any
 
-from gidar.synth.metadata import draw_metadata, units_for
-from gidar.synth.options import LayoutOptions, draw_options
-from gidar.synth.report import SynthReport, make_report
-from gidar.synth.values import Values, draw_values, set_carried_over
 from gidar.templates import T3_APPLICANT_COLUMNS, Template, template_for_year
+from gidar_dev.synth.metadata import draw_metadata, units_for
+from gidar_dev.synth.options import LayoutOptions, draw_options
+from gidar_dev.synth.report import SynthReport, make_report
+from gidar_dev.synth.values import Values, draw_values, set_carried_over
 
 
 def _carry_rows(template: Template) -> tuple[str, str]:

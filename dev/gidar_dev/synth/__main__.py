@@ -1,4 +1,4 @@
-"""python -m gidar.synth OUT_DIR --n 20 --seed 1: write a synthetic corpus (PDFs, truth JSONs, manifest.csv)."""
+"""python -m gidar_dev.synth OUT_DIR --n 20 --seed 1: write a synthetic corpus (PDFs, truth JSONs, manifest.csv)."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import argparse
 import sys
 import time
 
-from gidar.synth.corpus import write_corpus
+from gidar_dev.synth.corpus import write_corpus
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(prog="python -m gidar.synth", description=__doc__)
+    ap = argparse.ArgumentParser(prog="python -m gidar_dev.synth", description=__doc__)
     ap.add_argument("out_dir")
     ap.add_argument("--n", type=int, default=20, help="number of reports")
     ap.add_argument("--seed", type=int, default=1)

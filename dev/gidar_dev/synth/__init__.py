@@ -4,9 +4,9 @@ Used for round-trip tests, demo samples and multi-year fixtures; the truth JSON 
 of ../shared/corpus/README.md so ``score_extraction.py`` and ``gidar eval`` can score it.
 """
 
-from gidar.synth.options import CHOICES, LayoutOptions, draw_options
-from gidar.synth.report import SynthReport, make_report, render_pdf
-from gidar.synth.values import ERROR_KINDS, draw_values, plant_error, violations_of
+from gidar_dev.synth.options import CHOICES, LayoutOptions, draw_options
+from gidar_dev.synth.report import SynthReport, make_report, render_pdf
+from gidar_dev.synth.values import ERROR_KINDS, draw_values, plant_error, violations_of
 
 __all__ = [
     "CHOICES",

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 import re
 
-from gidar.synth.options import LayoutOptions
 from gidar.templates import ValueType
+from gidar_dev.synth.options import LayoutOptions
 
 _FULLWIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
 _NUMBERED = re.compile(r"^(\d+)\.")

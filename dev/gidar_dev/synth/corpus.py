@@ -9,10 +9,10 @@ import random
 from pathlib import Path
 from typing import Any
 
-from gidar.synth.image import rasterise
-from gidar.synth.report import SynthReport, make_report
-from gidar.synth.series import make_series
-from gidar.synth.values import ERROR_KINDS
+from gidar_dev.synth.image import rasterise
+from gidar_dev.synth.report import SynthReport, make_report
+from gidar_dev.synth.series import make_series
+from gidar_dev.synth.values import ERROR_KINDS
 
 SERIES_YEARS = tuple(range(2019, 2026))
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from gidar.warehouse.narrative import PHRASES
 
 from gidar.invariants import describe, evaluate
 from gidar.templates import INVARIANTS, T3_APPLICANT_COLUMNS, T3_COLUMNS, Template, template_for_year
+from gidar.warehouse.narrative import PHRASES
 
 Values = dict[str, int | float]
 YEARS = tuple(range(2019, 2026))
