@@ -27,6 +27,8 @@ Status = Literal[
     "needs_ocr",  # image-only and OCR unavailable or failed
     "not_a_report",  # a PDF, but not a disclosure annual report
     "table_not_found",  # a report, but its tables could not be located
+    "too_large",  # over a resource budget (pages, page area, bytes): extract.budget.Budget
+    "timeout",  # over the wall-clock budget per file
     "error",  # the extractor raised: a gidar bug, not a property of the file (traceback in the log)
 ]
 # The reading verdict of issue 3: how far the numbers can be trusted.
