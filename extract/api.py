@@ -7,8 +7,8 @@ and consumes `Word`s, so text-layer and OCR pages go through the same code.
 from __future__ import annotations
 
 import hashlib
-import logging
 import json
+import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
