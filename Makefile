@@ -11,7 +11,7 @@ DEMO_WH := demo/gidar.duckdb
 DEMO_QUERY := SELECT status, quality, count(*) AS reports FROM reports GROUP BY ALL ORDER BY reports DESC
 DEMO_DQ := SELECT file_name, rule, row_key, col_key, lhs, rhs, pages FROM dq_failures WHERE severity = 'critical'
 
-.PHONY: demo test lint install sysdeps clean-demo
+.PHONY: demo test check lint typecheck fast install sysdeps clean-demo
 
 # Debian packages the tests use: Chromium (the dashboard's browser test) and a CJK font
 # (rasterising generated PDFs for the OCR tests; readable dashboard screenshots).
@@ -50,9 +50,26 @@ sysdeps:
 test: $(STAMP) sysdeps
 	$(BIN)/python -m pytest -q
 
+# The dev loop, enforced by CI before the full suite: lint, format, types, the fast tests.
+check: lint typecheck fast
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+# mypy does not follow setuptools' package-dir mapping (gidar.extract -> extract/), so it checks a
+# tree of links laid out as installed: build/typecheck/gidar/{*.py, extract -> ../../extract, ...}.
+TYPECHECK := build/typecheck
+typecheck: $(STAMP)
+	@rm -rf $(TYPECHECK) && mkdir -p $(TYPECHECK)/gidar
+	@for f in gidar/*; do ln -s "$(CURDIR)/$$f" $(TYPECHECK)/gidar/; done
+	@for p in extract transform expectations warehouse flows; do ln -s "$(CURDIR)/$$p" $(TYPECHECK)/gidar/$$p; done
+	@ln -s "$(CURDIR)/dev/gidar_dev" $(TYPECHECK)/gidar_dev
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p gidar -p gidar_dev
+
+# The fast tier: everything not marked slow (no Prefect flow, OCR, browser); under a minute.
+fast: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow"
 
 clean-demo:
 	rm -rf demo

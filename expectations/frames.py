@@ -1,14 +1,15 @@
-"""The input contract of expectations/: pandas frames built by a pure function from extraction results.
+"""The input of expectations/: pandas frames built by a pure function from the STORED tables.
 
-`build_frames(results)` turns `extract.model.ExtractionResult` objects (or anything with the same
-``sha256 / status / template / metadata / cells / values``) into a `Frames`:
+`build_frames(reports, cells)` takes the ``reports`` and long ``cells`` Arrow tables exactly as
+transform/ builds them, the Parquet lake holds them and the warehouse loads them (`gidar.schema`),
+and returns a `Frames`:
 
 ``reports``  one row per report (every report, whatever its status):
              report_id, source, status, template, report_year (Int64), region_code, agency_type,
              expected_template (= template_for_year(report_year)), region_valid (True/False, None when
              the code, the year or gidar.regions is missing).
 ``cells``    one row per registry cell of every table a report printed (a table counts as printed
-             when extraction returned at least one of its cells; missing cells have value NaN):
+             when at least one of its cells was stored; missing cells have value NaN):
              report_id, template, table, key, value_type, value, raw, page (Int64), x0, top, x1, bottom,
              and the value-type views the ``cells`` suite checks: count_value (count cells),
              money_value (money cells), fraction (|v − round(v)| of count and signed cells).
@@ -20,8 +21,7 @@
              rules' rows. An instance whose cells are missing (or that does not apply, e.g. T2-A for
              a prefecture government) has no row.
 
-Pure: no I/O, no GX. Stored data (transform/'s ``reports`` + long ``cells`` tables) comes in
-through `expectations.adapters.results_from_tables`.
+Pure: no I/O, no GX, and nothing of extract/: what is validated is what is stored.
 """
 
 from __future__ import annotations
@@ -31,12 +31,13 @@ import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Protocol
+from typing import Any, NamedTuple
 
 import pandas as pd
+import pyarrow as pa
 
-from gidar.contract import Cell, Metadata
 from gidar.invariants import evaluate
+from gidar.keys import Key
 from gidar.templates import TEMPLATES, Template, template_for_year
 
 from .rules import Rule, check_suites
@@ -45,16 +46,29 @@ Number = int | float
 TOLERANCE = 1e-9  # the same as gidar.invariants.check
 
 
-class ReportLike(Protocol):
-    sha256: str
-    source: str
+class StoredCell(NamedTuple):
+    value: float | None
+    raw: str | None
+    page: int | None
+    bbox: tuple[float, float, float, float] | None
+
+
+@dataclass(frozen=True)
+class StoredReport:
+    """One report as the stored tables describe it (a ``reports`` row and its ``cells`` rows)."""
+
+    report_id: str
+    source: str | None
     status: str
     template: str | None
-    metadata: Metadata
-    cells: list[Cell]
+    report_year: int | None
+    region_code: str | None
+    agency_type: str | None
+    cells: dict[str, StoredCell]
 
     @property
-    def values(self) -> dict[str, int | float]: ...
+    def values(self) -> dict[str, float]:
+        return {k: c.value for k, c in self.cells.items() if c.value is not None}
 
 
 @dataclass(frozen=True)
@@ -96,23 +110,36 @@ def default_region_lookup() -> RegionLookup | None:
 _NO_LOOKUP = object()
 
 
+def stored_reports(reports: pa.Table, cells: pa.Table) -> list[StoredReport]:
+    """The reports of a batch of stored tables, in the order of the ``reports`` table."""
+    by_report: dict[str, dict[str, StoredCell]] = {}
+    cols = cells.select(["report_id", "key", "value", "raw", "page", "x0", "top", "x1", "bottom"]).to_pydict()
+    for rid, key, value, raw, page, x0, top, x1, bottom in zip(*cols.values(), strict=True):
+        bbox = None if None in (x0, top, x1, bottom) else (x0, top, x1, bottom)
+        by_report.setdefault(rid, {})[key] = StoredCell(value, raw, page, bbox)
+    meta = reports.select(
+        ["report_id", "source", "status", "template", "report_year", "region_code", "agency_type"]
+    ).to_pylist()
+    return [StoredReport(**m, cells=by_report.get(m["report_id"], {})) for m in meta]
+
+
 def build_frames(
-    results: Iterable[ReportLike],
+    reports: pa.Table,
+    cells: pa.Table,
     *,
-    report_id: Callable[[ReportLike], str] = lambda r: r.sha256,
     region_lookup: RegionLookup | object | None = _NO_LOOKUP,
 ) -> Frames:
-    """Frames for a batch of extraction results (pure apart from the region table lookup)."""
+    """Frames for a batch of stored report tables (pure apart from the region table lookup)."""
     lookup = default_region_lookup() if region_lookup is _NO_LOOKUP else region_lookup
-    items = [(report_id(r), r) for r in results]
-    reports = pd.DataFrame(
-        [_report_row(rid, r, lookup) for rid, r in items],  # type: ignore[arg-type]
+    items = stored_reports(reports, cells)
+    report_frame = pd.DataFrame(
+        [_report_row(r, lookup) for r in items],  # type: ignore[arg-type]
         columns=list(_REPORT_COLUMNS),
     ).astype(_REPORT_COLUMNS)
-    cells = _cells_frame(items)
-    observed = [_observe_report(r) for _, r in items]  # by position: ids may repeat (report_meta flags it)
+    cell_frame = _cells_frame(items)
+    observed = [_observe_report(r) for r in items]  # by position: ids may repeat (report_meta flags it)
     checks = {name: _check_frame(rules, items, observed) for name, rules in check_suites().items()}
-    return Frames(reports=reports, cells=cells, checks=checks)
+    return Frames(reports=report_frame, cells=cell_frame, checks=checks)
 
 
 # --- reports ---------------------------------------------------------------------------------
@@ -132,20 +159,19 @@ _REPORT_COLUMNS: dict[str, Any] = {
 }
 
 
-def _report_row(rid: str, r: ReportLike, lookup: RegionLookup | None) -> dict[str, Any]:
-    m = r.metadata
-    year = m.report_year
+def _report_row(r: StoredReport, lookup: RegionLookup | None) -> dict[str, Any]:
+    year = r.report_year
     valid: bool | None = None
-    if lookup is not None and m.region_code and year is not None:
-        valid = lookup(m.region_code, year) is not None
+    if lookup is not None and r.region_code and year is not None:
+        valid = lookup(r.region_code, year) is not None
     return {
-        "report_id": rid,
+        "report_id": r.report_id,
         "source": r.source,
         "status": r.status,
-        "template": r.template or m.template,
+        "template": r.template,
         "report_year": year,
-        "region_code": m.region_code,
-        "agency_type": m.agency_type,
+        "region_code": r.region_code,
+        "agency_type": r.agency_type,
         "expected_template": template_for_year(year).version if year is not None else None,
         "region_valid": valid,
     }
@@ -172,28 +198,29 @@ _CELL_COLUMNS: dict[str, Any] = {
 }
 
 
-def _template_of(r: ReportLike) -> Template | None:
-    return TEMPLATES.get(r.template or r.metadata.template or "")
+def _template_of(r: StoredReport) -> Template | None:
+    return TEMPLATES.get(r.template or "")
 
 
 @cache
 def _layout(version: str, printed: frozenset[str]) -> tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...]]:
     """Keys, tables and value types of the template's cells in the printed tables, in order."""
-    cells = [(key, key.split(".", 1)[0], vtype) for key, vtype in TEMPLATES[version].cells()]
+    cells = [(key, Key.parse(key).table, vtype) for key, vtype in TEMPLATES[version].cells()]
     keys, tables, vtypes = zip(*(c for c in cells if c[1] in printed), strict=True) if printed else ((), (), ())
     return keys, tables, vtypes
 
 
-def _cells_frame(items: Sequence[tuple[str, ReportLike]]) -> pd.DataFrame:
+def _cells_frame(items: Sequence[StoredReport]) -> pd.DataFrame:
     cols: dict[str, list[Any]] = {c: [] for c in ("report_id", "template", "table", "key", "value_type")}
-    found: list[Cell | None] = []
-    for rid, r in items:
+    found: list[StoredCell | None] = []
+    for r in items:
         t = _template_of(r)
         if t is None:
             continue
-        by_key = {c.key: c for c in r.cells}
-        keys, tables, vtypes = _layout(t.version, frozenset(k.split(".", 1)[0] for k in by_key))
-        cols["report_id"] += [rid] * len(keys)
+        by_key = r.cells
+        printed = frozenset(k.table for k in map(Key.try_parse, by_key) if k is not None)
+        keys, tables, vtypes = _layout(t.version, printed)
+        cols["report_id"] += [r.report_id] * len(keys)
         cols["template"] += [t.version] * len(keys)
         cols["table"] += tables
         cols["key"] += keys
@@ -219,13 +246,13 @@ Observation = tuple[str, str | None, str | None, float, float | None, float | No
 
 
 def _check_frame(
-    rules: Sequence[Rule], items: Sequence[tuple[str, ReportLike]], observed: Sequence[list[Observation]]
+    rules: Sequence[Rule], items: Sequence[StoredReport], observed: Sequence[list[Observation]]
 ) -> pd.DataFrame:
     names = [r.rule for r in rules]
     templates = set(rules[0].templates) if rules else set()
     columns = ["report_id", "template", "rule", "row", "col", "lhs", "rhs", *names]
     rows = []
-    for (rid, r), obs in zip(items, observed, strict=True):
+    for r, obs in zip(items, observed, strict=True):
         t = _template_of(r)
         if t is None or t.version not in templates:
             continue
@@ -233,7 +260,7 @@ def _check_frame(
             if rule in names:
                 rows.append(
                     {
-                        "report_id": rid,
+                        "report_id": r.report_id,
                         "template": t.version,
                         "rule": rule,
                         "row": row,
@@ -247,16 +274,18 @@ def _check_frame(
     return frame.astype({c: "float64" for c in columns[5:]})
 
 
-def _observe_report(r: ReportLike) -> list[Observation]:
+def _observe_report(r: StoredReport) -> list[Observation]:
     t = _template_of(r)
-    return [] if t is None else observe(t, r.values, r.metadata)
+    return [] if t is None else observe(t, r.values, r.agency_type, r.region_code)
 
 
 def _resid(lhs: Number, rhs: Number) -> float:
     return 0.0 if abs(lhs - rhs) <= TOLERANCE else float(lhs - rhs)
 
 
-def observe(t: Template, values: Mapping[str, Number | None], meta: Metadata) -> list[Observation]:
+def observe(
+    t: Template, values: Mapping[str, Number | None], agency_type: str | None, region_code: str | None
+) -> list[Observation]:
     """Every evaluable rule instance of one report: (rule, row, col, value, lhs, rhs)."""
     out: list[Observation] = [
         (ident.invariant, ident.row, ident.col, _resid(lhs, rhs), float(lhs), float(rhs))
@@ -264,7 +293,7 @@ def observe(t: Template, values: Mapping[str, Number | None], meta: Metadata) ->
     ]
     for rule in _soft_rules(t.version):
         for inst in rule.instances:
-            v = _soft_value(rule.rule, inst.cells, values, meta)
+            v = _soft_value(rule.rule, inst.cells, values, agency_type, region_code)
             if v is not None:
                 out.append((rule.rule, inst.row, inst.col, v, None, None))
     return out
@@ -274,21 +303,27 @@ def _soft_rules(version: str) -> list[Rule]:
     return [r for rules in check_suites().values() for r in rules if not r.invariant and version in r.templates]
 
 
-def below_prefecture_government(meta: Metadata) -> bool | None:
+def below_prefecture_government(agency_type: str | None, region_code: str | None) -> bool | None:
     """True for bodies that cannot make 规章 (立法法): every department and township, and governments
     whose region code is county level; False for province / prefecture governments; None if unknown."""
-    if meta.agency_type in ("department", "township"):
+    if agency_type in ("department", "township"):
         return True
-    if meta.agency_type == "government" and meta.region_code and len(meta.region_code) == 6:
-        return not meta.region_code.endswith("00")
+    if agency_type == "government" and region_code and len(region_code) == 6:
+        return not region_code.endswith("00")
     return None
 
 
-def _soft_value(rule: str, cells: Sequence[str], values: Mapping[str, Number | None], meta: Metadata) -> float | None:
+def _soft_value(
+    rule: str,
+    cells: Sequence[str],
+    values: Mapping[str, Number | None],
+    agency_type: str | None,
+    region_code: str | None,
+) -> float | None:
     present = [values.get(k) for k in cells]
     if rule == "t2a_regulations_below_prefecture":
         nums = [abs(v) for v in present if v is not None]
-        if not nums or not below_prefecture_government(meta):
+        if not nums or not below_prefecture_government(agency_type, region_code):
             return None
         return float(sum(nums))
     if any(v is None for v in present):

@@ -21,11 +21,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
-from typing import Any, Literal
+from typing import Any
 
+from gidar.dq import Severity
 from gidar.templates import INVARIANTS, SOFT_RULE_KEYS, TEMPLATES, Identity, TableKey, Template
-
-Severity = Literal["critical", "warning"]
 
 # Frames the suites run on (see expectations.frames).
 REPORTS = "reports"
@@ -57,7 +56,7 @@ class Rule:
     expectation: str  # GX class name in great_expectations.expectations
     kwargs: Mapping[str, Any]  # GX kwargs (column / value_set / bounds ...)
     severity: Severity
-    description: str  # shown in Data Docs
+    description: str  # shown with each result (dashboard, gidar dq)
     expected: str  # human-readable bound, stored with each result
     table: str | None = None
     invariant: str | None = None  # a gidar.templates.INVARIANTS name for the hard identities

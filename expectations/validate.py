@@ -1,8 +1,9 @@
-"""Run the suites with Great Expectations and flatten the outcome into `DQResult` rows.
+"""Run the suites with Great Expectations and flatten the outcome into `DQRecord`s.
 
 One GX validation run per suite over the whole batch (never one per report); GX is imported
 lazily here because ``import great_expectations`` costs 3+ s. GX decides pass/fail; the
-frames supply what each row reports (observed value, lhs/rhs, cells).
+frames supply what each record reports (observed value, lhs/rhs, and for a failure the cells
+with their pages and boxes, so a person can open the evidence).
 """
 
 from __future__ import annotations
@@ -10,61 +11,31 @@ from __future__ import annotations
 import math
 import os
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
-from pathlib import Path
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 
+from gidar.dq import CellRef, DQRecord, as_text
 from gidar.keys import Key
 
-from .frames import Frames, ReportLike, build_frames
+from .frames import Frames, build_frames, locate
 from .rules import CELLS, REPORTS, Rule, Severity, suites
 
-DOCS_SITE = "gidar"
+
+def validate_tables(reports: pa.Table, cells: pa.Table) -> list[DQRecord]:
+    """Validate a batch of stored report tables (`gidar.schema` ``reports`` and ``cells``)."""
+    return validate_reports(build_frames(reports, cells))
 
 
-@dataclass(frozen=True)
-class DQResult:
-    """One rule instance for one report, passed or failed."""
-
-    report_id: str
-    suite: str
-    rule: str
-    invariant: str | None  # gidar.templates.INVARIANTS name for the hard identities
-    table: str | None
-    row: str | None
-    col: str | None
-    severity: Severity
-    passed: bool
-    observed: float | str | None  # residual / observed value / offending values
-    expected: str
-    lhs: float | None
-    rhs: float | None
-    cells: tuple[str, ...]  # flat keys involved (failing keys for the cell rules)
-    description: str
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["cells"] = list(self.cells)
-        return d
-
-
-def validate_results(results: Iterable[ReportLike], *, data_docs_dir: Path | None = None) -> list[DQResult]:
-    """`build_frames` + `validate_reports`."""
-    return validate_reports(build_frames(results), data_docs_dir=data_docs_dir)
-
-
-def validate_reports(frames: Frames, *, data_docs_dir: Path | None = None) -> list[DQResult]:
-    """Validate a batch; one result per report per evaluable rule instance, pass or fail.
-
-    With ``data_docs_dir`` the GX Data Docs static site is (re)built there (``index.html``).
-    """
+def validate_reports(frames: Frames) -> list[DQRecord]:
+    """Validate a batch; one record per report per evaluable rule instance, pass or fail."""
     if frames.reports.empty:
         return []
-    failed = run_gx(frames, data_docs_dir=data_docs_dir)
-    out: list[DQResult] = []
+    failed = run_gx(frames)
+    out: list[DQRecord] = []
     for name, rules in suites().items():
         frame = _frame_of(frames, rules[0])
         if frame.empty:
@@ -75,6 +46,7 @@ def validate_reports(frames: Frames, *, data_docs_dir: Path | None = None) -> li
                 out += _cell_results(rule, frame, bad)
             else:
                 out += _row_results(rule, frame, bad)
+    out = [_located(frames, r) for r in out]
     order = {rid: i for i, rid in enumerate(frames.reports["report_id"])}
     out.sort(key=lambda r: order.get(r.report_id, len(order)))  # stable: suite/rule order kept per report
     return out
@@ -91,7 +63,7 @@ def _frame_of(frames: Frames, rule: Rule) -> pd.DataFrame:
 # --- GX --------------------------------------------------------------------------------------
 
 
-def run_gx(frames: Frames, *, data_docs_dir: Path | None = None) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
+def run_gx(frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
     """Run every non-empty suite once; (suite, rule position) -> unexpected index tuples."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     import great_expectations as gx
@@ -100,18 +72,7 @@ def run_gx(frames: Frames, *, data_docs_dir: Path | None = None) -> dict[tuple[s
 
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    for site in list(ctx.get_site_names()):
-        ctx.delete_data_docs_site(site)  # drop the ephemeral default site in a temp dir
-    if data_docs_dir is not None:
-        data_docs_dir.mkdir(parents=True, exist_ok=True)
-        ctx.add_data_docs_site(
-            DOCS_SITE,
-            {
-                "class_name": "SiteBuilder",
-                "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": str(data_docs_dir)},
-                "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
-            },
-        )
+    # Data Docs are not built: the dashboard shows the warehouse's cumulative results instead.
     source = ctx.data_sources.add_pandas("gidar")
     failed: dict[tuple[str, int], set[tuple[Any, ...]]] = {}
     for name, rules in suites().items():
@@ -144,8 +105,6 @@ def run_gx(frames: Frames, *, data_docs_dir: Path | None = None) -> dict[tuple[s
             failed[(name, pos)] = {_index_key([u.get(c) for c in index]) for u in unexpected}
             if not r.success and not unexpected:
                 raise RuntimeError(f"{name}: {rules[pos].rule} failed without per-row details")
-    if data_docs_dir is not None:
-        ctx.build_data_docs(site_names=[DOCS_SITE])
     return failed
 
 
@@ -188,7 +147,7 @@ def _present(frame: pd.DataFrame, rule: Rule) -> pd.Series:
     return frame[_columns(rule)].notna().all(axis=1)
 
 
-def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQResult]:
+def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQRecord]:
     """Reports frame and check frames: one result per frame row the rule evaluates."""
     sub = frame.loc[_present(frame, rule)]
     n = len(sub)
@@ -206,21 +165,21 @@ def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> 
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
         key = (rid, row, col) if rule.frame not in (REPORTS,) else (rid,)
         out.append(
-            DQResult(
+            DQRecord(
                 report_id=rid,
                 suite=rule.suite,
                 rule=rule.rule,
                 invariant=rule.invariant,
-                table=rule.table,
-                row=row,
-                col=col,
+                table_name=rule.table,
+                row_key=row,
+                col_key=col,
                 severity=rule.severity,
                 passed=_index_key(key) not in bad,
-                observed=_num(value) if numeric else _text(value),
+                observed=as_text(_num(value) if numeric else _text(value)),
                 expected=rule.expected,
                 lhs=_num(lhs_v),
                 rhs=_num(rhs_v),
-                cells=inst.cells if inst else (),
+                cells=tuple(CellRef(rid, k) for k in (inst.cells if inst else ())),
                 description=inst.description if inst else rule.description,
             )
         )
@@ -246,7 +205,7 @@ def _row_col(key: str) -> tuple[str | None, str | None]:
     return k.line, k.col
 
 
-def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQResult]:
+def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> list[DQRecord]:
     """Cells frame: one row per report per table that has cells of the rule's kind."""
     sub = frame.loc[_present(frame, rule), ["report_id", "table", "key", rule.column]]
     groups = sub[["report_id", "table"]].drop_duplicates().itertuples(index=False, name=None)
@@ -260,21 +219,19 @@ def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) ->
         failing = failing_by.get((rid, table), [])
         row, col = _row_col(failing[0][0]) if len(failing) == 1 else (None, None)
         out.append(
-            DQResult(
+            DQRecord(
                 report_id=rid,
                 suite=rule.suite,
                 rule=rule.rule,
                 invariant=None,
-                table=table,
-                row=row,
-                col=col,
+                table_name=table,
+                row_key=row,
+                col_key=col,
                 severity=rule.severity,
                 passed=not failing,
                 observed="; ".join(f"{k}={_fmt(v)}" for k, v in failing) or None,
                 expected=rule.expected,
-                lhs=None,
-                rhs=None,
-                cells=tuple(k for k, _ in failing),
+                cells=tuple(CellRef(rid, k) for k, _ in failing),
                 description=rule.description,
             )
         )
@@ -286,6 +243,18 @@ def _fmt(v: Any) -> str:
     return "null" if f is None else (str(int(f)) if f.is_integer() else repr(f))
 
 
-def failures(results: Sequence[DQResult], severity: Severity | None = None) -> list[DQResult]:
+def _located(frames: Frames, r: DQRecord) -> DQRecord:
+    """A failure's cells with their page and box, read from the stored cells."""
+    if r.passed or not r.cells or r.report_id is None:
+        return r
+    found = {c["key"]: c for c in locate(frames, r.report_id, [c.key for c in r.cells if c.key])}
+    cells = tuple(
+        CellRef(c.report_id, c.key, found[c.key]["page"], found[c.key]["bbox"]) if c.key in found else c
+        for c in r.cells
+    )
+    return replace(r, cells=cells)
+
+
+def failures(results: Sequence[DQRecord], severity: Severity | None = None) -> list[DQRecord]:
     """The failed rows, optionally of one severity."""
     return [r for r in results if not r.passed and (severity is None or r.severity == severity)]

@@ -70,7 +70,6 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         lake=str(args.lake or s.lake),
         force=args.force,
         cache=str(s.cache),
-        data_docs=str(s.data_docs),
         site=str(s.site),
     )
     if args.json:

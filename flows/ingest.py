@@ -24,6 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from gidar.dq import DQRecord
 from gidar.flows.prefect_env import configure_prefect
 from gidar.settings import Settings
 
@@ -53,7 +54,6 @@ from gidar.flows.summary import (  # noqa: E402
     LOAD_FAILED,
     IngestSummary,
     Outcome,
-    dq_attr,
     dq_failures,
     format_markdown,
     format_summary,
@@ -91,7 +91,6 @@ def process_report(path: str, source: str, name: str, lake: str, processes: int 
     result = stages.extract_file(Path(path), processes)
     result.source = source  # lineage: the URL or path the user gave, not the cache file
     files = stages.write_lake(Path(lake), stages.report_tables(result))
-    stages.save_extracted(result, Path(lake))  # for GX, which validates extraction results
     md = result.metadata
     return Outcome(
         source=source,
@@ -112,15 +111,15 @@ def process_report(path: str, source: str, name: str, lake: str, processes: int 
 
 
 @task(name="validate-batch", cache_policy=NO_CACHE)
-def validate_batch(report_ids: list[str], lake: str, data_docs: str | None) -> list[Any]:
+def validate_batch(report_ids: list[str], lake: str) -> list[DQRecord]:
+    """GX on the batch's tables as stored in the lake: what the loader will load."""
     _quiet_gx()
-    results = [stages.load_extracted(Path(lake), r) for r in report_ids]
-    return stages.validate(results, Path(data_docs) if data_docs else None)
+    return stages.validate(Path(lake), report_ids)
 
 
 @task(name="load-warehouse", cache_policy=NO_CACHE)
 def load_warehouse(
-    reports: list[Outcome], lake: str, dq: list[Any], warehouse: str, run: dict[str, Any]
+    reports: list[Outcome], lake: str, dq: list[DQRecord], warehouse: str, run: dict[str, Any]
 ) -> tuple[dict[str, str], int | None, list[str]]:
     """The single writer: one transaction per report (its tables and DQ rows), then the
     cross-report checks and the run row. Returns load errors by report_id, the number of
@@ -129,7 +128,7 @@ def load_warehouse(
     logger = get_run_logger()
     errors: dict[str, str] = {}
     step_errors: list[str] = []
-    dq_by_report = stages.dq_rows(dq, run["run_id"])
+    dq_by_report = stages.dq_by_report(dq, run["run_id"])
     con = stages.connect(Path(warehouse))
     try:
         for o in reports:
@@ -142,7 +141,7 @@ def load_warehouse(
         # The reports are committed: a failing cross-check must not mark them as failed loads.
         try:
             cross = stages.cross_checks(con, run["run_id"])
-            cross_failed = None if cross is None else sum(not dq_attr(r, "passed") for r in cross)
+            cross_failed = None if cross is None else sum(not r.passed for r in cross)
         except Exception as e:
             step_errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
             cross_failed = None
@@ -191,10 +190,6 @@ def _abs(path: str | Path) -> str:
     return str(Path(path).expanduser().resolve())
 
 
-def _existing(path: Path) -> str | None:
-    return str(path) if path.exists() else None
-
-
 def _chunks(seq: Sequence[Any], n: int) -> list[Sequence[Any]]:
     return [seq[i : i + n] for i in range(0, len(seq), n)]
 
@@ -211,7 +206,6 @@ def ingest(
     lake: str | None = None,
     force: bool = False,
     cache: str | None = None,
-    data_docs: str | None = None,
     site: str | None = None,
 ) -> IngestSummary:
     """Ingest a folder of PDFs or a manifest of URLs/paths into the lake and the warehouse.
@@ -221,11 +215,10 @@ def ingest(
     """
     t0 = time.perf_counter()
     settings = Settings.from_env()
-    # Absolute paths: GX refuses relative Data Docs dirs, and task runs may not share a cwd.
+    # Absolute paths: task runs may not share a cwd.
     warehouse = _abs(warehouse)
     lake = _abs(lake or settings.lake)
     cache = _abs(cache or settings.cache)
-    docs = _abs(data_docs or settings.data_docs)
     site = _abs(site or settings.site)
     run_id = _run_id()
     started = datetime.now(UTC)
@@ -271,11 +264,11 @@ def ingest(
             processed.append(got)
 
     # 4. GX per batch (only reports whose tables were read)
-    dq: list[Any] = []
+    dq: list[DQRecord] = []
     to_check = [o for o in processed if o.status in READ_OK]
     if to_check:
         for batch in _chunks(to_check, VALIDATE_BATCH):
-            got, err = _wait(validate_batch.submit([str(o.report_id) for o in batch], lake, docs))
+            got, err = _wait(validate_batch.submit([str(o.report_id) for o in batch], lake))
             if err is not None:
                 step_errors.append(f"validation failed for {len(batch)} reports: {type(err).__name__}: {err}")
             else:
@@ -314,7 +307,6 @@ def ingest(
         dq_failed=dq_failures(dq),
         dq_checked=len(dq),
         cross_failed=cross_failed,
-        data_docs=_existing(Path(docs) / "index.html"),
         dashboard=dashboard,
         seconds=time.perf_counter() - t0,
         step_errors=tuple(step_errors),

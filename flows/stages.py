@@ -8,15 +8,16 @@ one file in flows/ to adapt.
 from __future__ import annotations
 
 import atexit
-import json
 import multiprocessing
-import os
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from gidar.dq import DQRecord
 
 # --- extract ---------------------------------------------------------------------------------
 
@@ -78,34 +79,14 @@ def read_report(lake: Path, report_id: str) -> dict[str, pa.Table]:
 # --- expectations ----------------------------------------------------------------------------
 
 
-def extracted_path(lake: Path, report_id: str) -> Path:
-    """Where the ``gidar extract`` JSON of a report is kept (``_`` dirs are not lake tables)."""
-    return Path(lake) / "_extracted" / f"{report_id}.json"
+def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
+    """GX validation of a batch of reports as STORED in the Parquet lake (the tables the warehouse
+    loads), as `DQRecord`s; failing records carry their cells' pages and boxes."""
+    from gidar.expectations import validate_tables
+    from gidar.transform.lake import read_table
 
-
-def save_extracted(result: Any, lake: Path) -> Path:
-    path = extracted_path(lake, result.sha256)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(result.to_json(), ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
-def load_extracted(lake: Path, report_id: str) -> Any:
-    from gidar.contract import result_from_json
-
-    return result_from_json(json.loads(extracted_path(lake, report_id).read_text(encoding="utf-8")))
-
-
-def validate(results: Sequence[Any], data_docs: Path | None) -> list[dict[str, Any]]:
-    """GX validation of a batch of extraction results, as ``dq_results`` rows (failing rows carry
-    their cells' pages and boxes)."""
-    from gidar.expectations import build_frames, validate_reports
-    from gidar.expectations.adapters import dq_records
-
-    frames = build_frames(results)
-    return dq_records(validate_reports(frames, data_docs_dir=data_docs), frames)
+    ids = list(report_ids)
+    return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
 # --- warehouse -------------------------------------------------------------------------------
@@ -134,15 +115,16 @@ def loaded_fingerprints(warehouse: Path) -> set[tuple[str, str]]:
     return {(str(r), str(v)) for r, v in rows}
 
 
-def dq_rows(records: Sequence[Mapping[str, Any]], run_id: str) -> dict[str, list[dict[str, Any]]]:
-    """``dq_results`` rows (from `validate`) stamped with the run, grouped by report_id."""
-    out: dict[str, list[dict[str, Any]]] = {}
+def dq_by_report(records: Sequence[DQRecord], run_id: str) -> dict[str, list[DQRecord]]:
+    """Records (from `validate`) stamped with the run, grouped by report_id."""
+    out: dict[str, list[DQRecord]] = {}
+    now = datetime.now(UTC)
     for rec in records:
-        out.setdefault(str(rec["report_id"]), []).append({**rec, "run_id": run_id})
+        out.setdefault(str(rec.report_id), []).append(rec.stamped(run_id, now))
     return out
 
 
-def load_report(con: Any, tables: Mapping[str, pa.Table], dq: Sequence[Mapping[str, Any]]) -> None:
+def load_report(con: Any, tables: Mapping[str, pa.Table], dq: Sequence[DQRecord]) -> None:
     """Replace one report's rows in every report table and its DQ rows, in one transaction."""
     from gidar.warehouse import load_report as _load
 
@@ -156,7 +138,7 @@ def record_run(con: Any, run: Mapping[str, Any]) -> None:
     _record(con, run)
 
 
-def cross_checks(con: Any, run_id: str) -> list[Any]:
+def cross_checks(con: Any, run_id: str) -> list[DQRecord]:
     """Cross-report SQL checks, replacing their previous rows in ``dq_results``."""
     from gidar.warehouse.crosschecks import run_crosschecks
 

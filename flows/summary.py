@@ -8,9 +8,11 @@ statuses below when it was not.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from gidar.dq import DQRecord
 
 # Statuses set by the flow itself (not by the extractor).
 DOWNLOAD_FAILED = "download_failed"  # the URL could not be fetched (HTTP error, timeout) after retries
@@ -55,7 +57,6 @@ class IngestSummary:
     dq_failed: dict[str, int] = field(default_factory=dict)  # severity -> failed rules
     dq_checked: int = 0
     cross_failed: int | None = None  # failed cross-report checks; None when not run
-    data_docs: str | None = None
     dashboard: str | None = None
     seconds: float = 0.0
     step_errors: tuple[str, ...] = ()  # a pipeline step that failed (validation, dashboard, ...)
@@ -82,13 +83,8 @@ class IngestSummary:
         return d
 
 
-def dq_attr(result: Any, name: str) -> Any:
-    """A field of a DQ result, whether it is a dataclass/object or a mapping."""
-    return result.get(name) if isinstance(result, Mapping) else getattr(result, name, None)
-
-
-def dq_failures(results: Iterable[Any]) -> dict[str, int]:
-    return dict(sorted(Counter(str(dq_attr(r, "severity")) for r in results if not dq_attr(r, "passed")).items()))
+def dq_failures(results: Iterable[DQRecord]) -> dict[str, int]:
+    return dict(sorted(Counter(r.severity for r in results if not r.passed).items()))
 
 
 def format_summary(s: IngestSummary, *, max_rows: int = 40) -> str:
@@ -100,7 +96,7 @@ def format_summary(s: IngestSummary, *, max_rows: int = 40) -> str:
     if s.cross_failed is not None:
         lines.append(f"cross-report checks failed: {s.cross_failed}")
     lines.append(f"warehouse: {s.warehouse}")
-    for label, value in (("data docs", s.data_docs), ("dashboard", s.dashboard)):
+    for label, value in (("dashboard", s.dashboard),):
         if value:
             lines.append(f"{label}: {value}")
     lines.extend(f"error: {e}" for e in s.step_errors)

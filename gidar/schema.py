@@ -14,6 +14,7 @@ from dataclasses import fields
 import pyarrow as pa
 
 from gidar.contract import Metadata
+from gidar.dq import SEVERITIES
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Column, Template
 
 DESCRIPTION = b"description"
@@ -102,8 +103,7 @@ REPORTS = _schema(
     field("n_cells", pa.int32(), "Number of cells read (including unreadable ones)"),
     field("n_values", pa.int32(), "Number of cells with a numeric value"),
     field("n_review", pa.int32(), "Number of cells flagged for review"),
-    field("n_violations", pa.int32(), "Number of invariant violations found by the extractor"),
-    field("violations", pa.string(), "Extractor's invariant violations as a JSON list"),
+    field("n_violations", pa.int32(), "Invariant violations found by the extractor (the findings are in dq_results)"),
 )
 
 # --- cells ---------------------------------------------------------------------------------
@@ -190,7 +190,6 @@ T4 = _schema(
 
 # --- data quality and runs (written by expectations/ and flows/, stored by warehouse/) ------
 
-SEVERITIES = ("critical", "warning", "info")
 DQ_RESULTS = _schema(
     "One row per evaluated data-quality rule instance (per report, or cross-report with null report_id)",
     field("report_id", pa.string(), "Report checked; null for a cross-report check"),

@@ -23,7 +23,6 @@ class Settings:
     lake: Path = Path("data/lake")
     cache: Path = Path("data/cache")  # content-addressed downloads: <sha256[:2]>/<sha256>.pdf
     site: Path = Path("data/site")  # dashboard
-    data_docs: Path = Path("data/data_docs")  # Great Expectations Data Docs
     prefect_home: Path = Path("data/prefect")  # used only when PREFECT_HOME is not set
     workers: int = 4  # concurrent downloads / report tasks
     processes: int = field(default_factory=lambda: os.cpu_count() or 1)  # extraction processes
@@ -57,7 +56,6 @@ class Settings:
             lake=d / "lake",
             cache=d / "cache",
             site=d / "site",
-            data_docs=d / "data_docs",
             prefect_home=d / "prefect",
         )
 

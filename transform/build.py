@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
@@ -100,7 +99,6 @@ def report_row(r: ExtractionResult, t: Template | None, extracted_at: datetime) 
         n_values=sum(c.value is not None for c in r.cells),
         n_review=len(r.review),
         n_violations=len(r.violations),
-        violations=json.dumps([v.to_dict() for v in r.violations], ensure_ascii=False),
     )
     return row
 

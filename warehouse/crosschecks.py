@@ -1,6 +1,6 @@
 """Cross-report data-quality checks as SQL over the warehouse (domain.md §3.3–3.4).
 
-Each check yields one `DQRow` per thing it checked (passed or not), attributed to one report, with the
+Each check yields one `DQRecord` per thing it checked (passed or not), attributed to one report, with the
 cells involved (report_id, key, page, bbox) so the dashboard can show them. All are *warnings*: every
 cross-report rule has legitimate exceptions, so none may block a load or count as a publisher error:
 
@@ -20,22 +20,21 @@ Body identity (X-2) = region code + the agency name without province/prefecture/
 
 from __future__ import annotations
 
-import json
 import unicodedata
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from gidar.dq import CellRef, DQRecord, Severity
 from gidar.keys import Key
 from gidar.templates import T3_COLUMNS, TEMPLATES, template_for_year
 from gidar.warehouse.narrative import PHRASES, claim_keys, narrative_claims
 
 SUITE = "crosscheck"
-SEVERITY = "warning"
+SEVERITY: Severity = "warning"
 
 # rule -> (domain id, short description) — used by dq_summary and the dashboard as well.
 RULES: dict[str, tuple[str, str]] = {
@@ -47,65 +46,39 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class CellRef:
-    report_id: str
-    key: str | None  # None: the report as a whole (e.g. a duplicate ingest)
-    page: int | None = None
-    bbox: tuple[float, float, float, float] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "report_id": self.report_id,
-            "key": self.key,
-            "page": self.page,
-            "bbox": list(self.bbox) if self.bbox else None,
-        }
-
-
-@dataclass(frozen=True)
-class DQRow:
-    report_id: str
-    rule: str
-    passed: bool
-    observed: float | None
-    expected: float | None
-    description: str
-    table_name: str
-    row_key: str | None = None
-    col_key: str | None = None
-    cells: tuple[CellRef, ...] = field(default=())
-    severity: str = SEVERITY
-
-    @property
-    def invariant(self) -> str:
-        return RULES[self.rule][0]
-
-    def to_record(self, run_id: str, checked_at: datetime) -> dict[str, Any]:
-        """The row as `dq_results` columns. Cross-report rows have a NULL report_id and are attributed to the
-        reports named in `cells` (warehouse convention); the subject report always comes first there."""
-        cells = self.cells
-        if not cells or cells[0].report_id != self.report_id:
-            cells = (CellRef(self.report_id, None), *cells)
-        return {
-            "report_id": None,
-            "run_id": run_id,
-            "rule": self.rule,
-            "invariant": self.invariant,
-            "suite": SUITE,
-            "table_name": self.table_name,
-            "row_key": self.row_key,
-            "col_key": self.col_key,
-            "severity": self.severity,
-            "passed": self.passed,
-            "observed": _n(self.observed),
-            "expected": _n(self.expected),
-            "lhs": self.observed,
-            "rhs": self.expected,
-            "cells": json.dumps([c.to_json() for c in cells], ensure_ascii=False),
-            "description": self.description,
-            "checked_at": checked_at,
-        }
+def finding(
+    subject: str,
+    rule: str,
+    passed: bool,
+    observed: float | None,
+    expected: float | None,
+    description: str,
+    table_name: str,
+    row_key: str | None = None,
+    col_key: str | None = None,
+    cells: tuple[CellRef, ...] = (),
+) -> DQRecord:
+    """A cross-report record. It has a NULL report_id and is attributed to the reports named in
+    `cells` (warehouse convention); the subject report always comes first there."""
+    if not cells or cells[0].report_id != subject:
+        cells = (CellRef(subject, None), *cells)
+    return DQRecord(
+        rule=rule,
+        severity=SEVERITY,
+        passed=passed,
+        report_id=None,
+        suite=SUITE,
+        invariant=RULES[rule][0],
+        table_name=table_name,
+        row_key=row_key,
+        col_key=col_key,
+        observed=_n(observed),
+        expected=_n(expected),
+        lhs=observed,
+        rhs=expected,
+        cells=cells,
+        description=description,
+    )
 
 
 # --- body identity -------------------------------------------------------------------------------
@@ -194,7 +167,7 @@ _PAIRS = """
 """
 
 
-def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """X-1 per table-三 column, for every pair of consecutive years of a body (across template versions:
     the carry rows are the same in both)."""
     cols = ", ".join(f"('{c.key}')" for c in T3_COLUMNS)
@@ -218,7 +191,7 @@ def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
             else (CellRef(nxt, f"t3.carried_over.{col}"), CellRef(prev, f"t3.carried_forward.{col}"))
         )
         out.append(
-            DQRow(
+            finding(
                 nxt,
                 "carry_over",
                 ok,
@@ -234,7 +207,7 @@ def check_carry_over(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     return out
 
 
-def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """X-5: all common table 三/四 cells equal in consecutive years; pairs whose tables are all zero are not
     checked (many small bodies truly receive nothing, year after year)."""
     sql = f"""
@@ -268,7 +241,7 @@ def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
             else f"{agency} {ny}年与{py}年表三、表四有{n_common - n_equal}格不同"
         )
         out.append(
-            DQRow(
+            finding(
                 nxt,
                 "copy_paste",
                 not same,
@@ -282,7 +255,7 @@ def check_copy_paste(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     return out
 
 
-def check_duplicate_ingest(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def check_duplicate_ingest(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """Every report is checked; it fails when an earlier-ordered report_id of the same body-year has identical
     values (so one duplicate pair gives one finding, on the copy, naming the first)."""
     sql = """
@@ -302,11 +275,11 @@ def check_duplicate_ingest(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
         else:
             desc = f"{agency} {year}年报告（{source}）不是已入库报告的副本"
         refs = (CellRef(rid, None), *(CellRef(o["id"], None) for o in firsts))
-        out.append(DQRow(rid, "duplicate_ingest", not firsts, len(firsts), 0, desc, "reports", cells=refs))
+        out.append(finding(rid, "duplicate_ingest", not firsts, len(firsts), 0, desc, "reports", cells=refs))
     return out
 
 
-def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """X-3: each county government report vs the other reports of its region and year."""
     sql = f"""
         WITH nr AS (
@@ -332,7 +305,7 @@ def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
             + f" {max_agency} 的 {_n(max_unit)} 件（{n_units}个单位合计 {_n(sum_unit)} 件）"
         )
         out.append(
-            DQRow(
+            finding(
                 rid,
                 "county_vs_units",
                 ok,
@@ -348,7 +321,7 @@ def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
     return out
 
 
-def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """§3.4: every figure `narrative_claims` reads from reports.narrative against the table cells it restates."""
     reports = con.execute(
         """SELECT r.report_id, r.agency, r.report_year, r.template, r.narrative FROM reports r
@@ -378,7 +351,7 @@ def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
             rel = "=" if ok else "≠"
             desc = f"{agency} {year}年 正文「{claim.text}」{words} {claim.value} 件 {rel} 表中 {_n(table)} 件"
             out.append(
-                DQRow(
+                finding(
                     rid,
                     "narrative_vs_table",
                     ok,
@@ -402,7 +375,7 @@ def _located(rid: str, key: str, row: tuple[Any, ...]) -> CellRef:
 CHECKS = (check_carry_over, check_copy_paste, check_duplicate_ingest, check_county_vs_units, check_narrative)
 
 
-def compute_crosschecks(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
+def compute_crosschecks(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
     """All cross-report checks over the current warehouse contents (read-only apart from a temp table)."""
     _register_bodies(con)
     try:
@@ -411,20 +384,15 @@ def compute_crosschecks(con: duckdb.DuckDBPyConnection) -> list[DQRow]:
         con.execute("DROP TABLE IF EXISTS _xc_bodies")
 
 
-def run_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[DQRow]:
+def run_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> list[DQRecord]:
     """Compute the cross-report checks and replace the previous cross-report rows of `dq_results`."""
-    rows = compute_crosschecks(con)
-    now = datetime.now(UTC)
-    records = [r.to_record(run_id or f"crosscheck-{now:%Y%m%dT%H%M%S}", now) for r in rows]
-    _replace(con, records)
-    return rows
-
-
-def _replace(con: duckdb.DuckDBPyConnection, records: Sequence[dict[str, Any]]) -> None:
     from gidar.warehouse.load import replace_cross_report_dq
 
+    now = datetime.now(UTC)
+    records = [r.stamped(run_id or f"crosscheck-{now:%Y%m%dT%H%M%S}", now) for r in compute_crosschecks(con)]
     # Only our rules: other cross-report producers (if any) keep their rows.
-    replace_cross_report_dq(con, list(records), rules=list(RULES))
+    replace_cross_report_dq(con, records, rules=list(RULES))
+    return records
 
 
 def _n(v: float | None) -> str | None:
@@ -433,5 +401,5 @@ def _n(v: float | None) -> str | None:
     return str(int(v)) if float(v).is_integer() else f"{v:g}"
 
 
-def failures(rows: Iterable[DQRow]) -> list[DQRow]:
+def failures(rows: Iterable[DQRecord]) -> list[DQRecord]:
     return [r for r in rows if not r.passed]

@@ -134,7 +134,8 @@ def _summary(con: duckdb.DuckDBPyConnection) -> DQSummary:
         RuleStat(*r)
         for r in con.execute(
             """WITH a AS (SELECT * FROM _dq_att)
-                SELECT d.rule, d.severity, string_agg(DISTINCT d.suite, ',' ORDER BY d.suite), count(*), count(*) FILTER (WHERE NOT d.passed),
+                SELECT d.rule, d.severity, string_agg(DISTINCT d.suite, ',' ORDER BY d.suite), count(*),
+                       count(*) FILTER (WHERE NOT d.passed),
                        (SELECT count(DISTINCT a.report_id) FROM a
                         WHERE a.rule = d.rule AND a.severity = d.severity AND NOT a.passed)
                 FROM dq_results AS d GROUP BY d.rule, d.severity

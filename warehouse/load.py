@@ -19,13 +19,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS, SEVERITIES
+from gidar.dq import DQRecord
+from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS
 from gidar.transform.lake import read_report, report_ids
 
 from .ddl import ident
 
 _names = itertools.count()
-DQRowLike = Mapping[str, Any] | Any  # a DQ row: a mapping, or an object with to_dict()
 
 
 @contextmanager
@@ -79,7 +79,7 @@ def _prepare(tables: Mapping[str, pa.Table]) -> tuple[str, dict[str, pa.Table]]:
 def load_report(
     con: duckdb.DuckDBPyConnection,
     tables: Mapping[str, pa.Table],
-    dq_rows: Iterable[DQRowLike] | pa.Table | None = None,
+    dq_rows: Iterable[DQRecord] | None = None,
 ) -> str:
     """Replace one report's rows in every report table (and, if given, its DQ rows); return its id.
 
@@ -135,78 +135,26 @@ def delete_report(con: duckdb.DuckDBPyConnection, report_id: str) -> None:
 # --- data-quality results ------------------------------------------------------------------
 
 
-def _cells_json(cells: Any) -> str | None:
-    """The ``cells`` column: a JSON list of {report_id, key, page, bbox} (text passes through)."""
-    if cells is None:
-        return None
-    if isinstance(cells, str):  # validated: malformed JSON would break every view that reads it
-        parsed = json.loads(cells)
-        if not isinstance(parsed, list):
-            raise ValueError(f"dq cells must be a JSON list, not {cells[:60]!r}")
-        return cells
-    out = []
-    for c in cells:
-        d = {"key": c} if isinstance(c, str) else dict(c)
-        bbox = d.get("bbox")
-        out.append(
-            {
-                "report_id": d.get("report_id"),
-                "key": d.get("key"),
-                "page": d.get("page"),
-                "bbox": list(bbox) if bbox is not None else None,
-            }
-        )
-    return json.dumps(out, ensure_ascii=False)
+def dq_table(
+    records: Iterable[DQRecord], *, report_id: str | None = None, cross: bool = False, run_id: str | None = None
+) -> pa.Table:
+    """The `DQ_RESULTS` Arrow table of some records (stamped with ``run_id`` and the time if unset).
 
-
-# Short names used by expectations.validate.DQResult.to_dict().
-_ALIASES = {"table": "table_name", "row": "row_key", "col": "col_key"}
-
-
-def _record(row: DQRowLike) -> dict[str, Any]:
-    d = dict(row) if isinstance(row, Mapping) else dict(row.to_dict())
-    for short, name in _ALIASES.items():
-        if short in d and name not in d:
-            d[name] = d.pop(short)
-    return d
-
-
-def dq_table(rows: Iterable[DQRowLike] | pa.Table, *, report_id: str | None = None, cross: bool = False) -> pa.Table:
-    """Validate DQ rows and build the `DQ_RESULTS` Arrow table.
-
-    Rows are mappings with `DQ_RESULTS` columns (``table``/``row``/``col`` are accepted for
-    ``table_name``/``row_key``/``col_key``) or objects with ``to_dict()`` returning one.
-    ``cells`` may be JSON text or a list of dicts/keys; ``checked_at`` defaults to now. With
-    ``report_id`` every row must belong to that report (missing ids are filled in); with
-    ``cross`` every row must have a NULL report_id.
+    With ``report_id`` every record must belong to that report; with ``cross`` every record must
+    be a cross-report one (NULL report_id, its reports named in ``cells``).
     """
-    records = rows.to_pylist() if isinstance(rows, pa.Table) else [_record(r) for r in rows]
     now = datetime.now(UTC)
-    unknown = {k for r in records for k in r} - set(DQ_RESULTS.names)
-    if unknown:
-        raise ValueError(f"dq_results has no columns {sorted(unknown)}")
+    rows = []
     for r in records:
-        if report_id is not None:
-            if r.get("report_id") is None:
-                r["report_id"] = report_id
-            if r["report_id"] != report_id:
-                raise ValueError(f"DQ row of report {r['report_id']} loaded as {report_id}")
-        if cross and r.get("report_id") is not None:
-            raise ValueError(f"cross-report DQ row has report_id {r['report_id']}")
-        if r.get("severity") not in SEVERITIES:
-            raise ValueError(f"severity must be one of {SEVERITIES}, not {r.get('severity')!r}")
-        if r.get("passed") is None or not r.get("rule"):
-            raise ValueError(f"DQ row needs rule and passed: {r}")
-        for k in ("observed", "expected"):
-            if r.get(k) is not None and not isinstance(r[k], str):
-                r[k] = json.dumps(r[k], ensure_ascii=False)
-        r["cells"] = _cells_json(r.get("cells"))
-        if r.get("checked_at") is None:
-            r["checked_at"] = now
-    return pa.Table.from_pylist(records, schema=DQ_RESULTS)
+        if report_id is not None and r.report_id != report_id:
+            raise ValueError(f"DQ record of report {r.report_id} loaded as {report_id}")
+        if cross and r.report_id is not None:
+            raise ValueError(f"cross-report DQ record has report_id {r.report_id}")
+        rows.append(r.stamped(run_id, now).row())
+    return pa.Table.from_pylist(rows, schema=DQ_RESULTS)
 
 
-def load_dq(con: duckdb.DuckDBPyConnection, report_id: str, rows: Iterable[DQRowLike] | pa.Table) -> int:
+def load_dq(con: duckdb.DuckDBPyConnection, report_id: str, rows: Iterable[DQRecord]) -> int:
     """Replace the per-report DQ rows of one report; return how many were stored."""
     table = dq_table(rows, report_id=report_id)
     with transaction(con):
@@ -215,9 +163,7 @@ def load_dq(con: duckdb.DuckDBPyConnection, report_id: str, rows: Iterable[DQRow
     return table.num_rows
 
 
-def load_dq_batch(
-    con: duckdb.DuckDBPyConnection, rows: Iterable[DQRowLike] | pa.Table, report_ids: Iterable[str] = ()
-) -> int:
+def load_dq_batch(con: duckdb.DuckDBPyConnection, rows: Iterable[DQRecord], report_ids: Iterable[str] = ()) -> int:
     """`load_dq` for many reports in one transaction: rows are grouped by their report_id.
 
     Reports in ``report_ids`` without any row are cleared too (all their rules were dropped).
@@ -234,7 +180,7 @@ def load_dq_batch(
 
 def replace_cross_report_dq(
     con: duckdb.DuckDBPyConnection,
-    rows: Iterable[DQRowLike] | pa.Table,
+    rows: Iterable[DQRecord],
     rules: Iterable[str] | None = None,
 ) -> int:
     """Replace the cross-report DQ rows (report_id NULL): all of them, or only those of ``rules``."""

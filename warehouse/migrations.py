@@ -40,6 +40,8 @@ def _tables() -> list[str]:
 
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_tables", _tables),
+    # The extractor's findings live in dq_results only (one stored form per report).
+    Migration("0002_reports_without_violations", lambda: ["ALTER TABLE reports DROP COLUMN IF EXISTS violations"]),
     Migration("R_views", view_statements, repeatable=True),
 )
 

@@ -13,7 +13,6 @@ bboxes, so the dashboard can crop real pages.
 from __future__ import annotations
 
 import hashlib
-import json
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -23,6 +22,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from gidar.dq import CellRef, DQRecord
 from gidar.invariants import describe, evaluate
 from gidar.templates import INVARIANTS, T3_APPLICANT_COLUMNS, T3_COLUMNS, Template, template_for_year
 from gidar.warehouse.narrative import PHRASES
@@ -507,34 +507,30 @@ def insert_reports(
 # --- a demo warehouse for the dashboard ----------------------------------------------------------
 
 
-def invariant_dq_rows(r: FixtureReport) -> list[dict[str, Any]]:
-    """Per-report DQ rows for the registry invariants, as the expectations stage stores them (with cells)."""
+def invariant_dq_rows(r: FixtureReport) -> list[DQRecord]:
+    """Per-report DQ records for the registry invariants, as the expectations stage stores them (with cells)."""
     boxes = cell_boxes(r.template)
     rows = []
     for ident, lhs, rhs in evaluate(r.template, r.values):
-        cells = [
-            {"report_id": r.report_id, "key": k, "page": boxes[k][0], "bbox": list(boxes[k][1])}
-            for k in ident.lhs + ident.rhs
-            if k in boxes
-        ]
+        cells = tuple(CellRef(r.report_id, k, *boxes[k]) for k in ident.lhs + ident.rhs if k in boxes)
         rows.append(
-            {
-                "report_id": r.report_id,
-                "rule": ident.invariant,
-                "invariant": ident.invariant,
-                "suite": "invariants",
-                "table_name": ident.table,
-                "row_key": ident.row,
-                "col_key": ident.col,
-                "severity": INVARIANTS[ident.invariant].severity,
-                "passed": abs(lhs - rhs) <= 1e-9,
-                "observed": f"{lhs:g}",
-                "expected": f"{rhs:g}",
-                "lhs": float(lhs),
-                "rhs": float(rhs),
-                "cells": json.dumps(cells, ensure_ascii=False),
-                "description": describe(ident, lhs, rhs),
-            }
+            DQRecord(
+                report_id=r.report_id,
+                rule=ident.invariant,
+                invariant=ident.invariant,
+                suite="invariants",
+                table_name=ident.table,
+                row_key=ident.row,
+                col_key=ident.col,
+                severity=INVARIANTS[ident.invariant].severity,
+                passed=abs(lhs - rhs) <= 1e-9,
+                observed=f"{lhs:g}",
+                expected=f"{rhs:g}",
+                lhs=float(lhs),
+                rhs=float(rhs),
+                cells=cells,
+                description=describe(ident, lhs, rhs),
+            )
         )
     return rows
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from expectations_cases import consistent_values, make_result
+from expectations_cases import consistent_values, make_result, stored
 
 from gidar.expectations import build_frames, validate_reports
 from gidar.templates import TEMPLATES
@@ -30,7 +30,7 @@ def main(n: int) -> None:
             v[next(iter(v))] += 1  # a few failures, so the failure paths are timed too
         batch.append(make_result(f"r{i:05d}", versions[i % 2], v))
     t0 = time.perf_counter()
-    frames = build_frames(batch)
+    frames = build_frames(*stored(batch))
     t1 = time.perf_counter()
     results = validate_reports(frames)
     t2 = time.perf_counter()

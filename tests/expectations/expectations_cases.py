@@ -8,8 +8,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+
 from gidar.contract import Cell, ExtractionResult, Metadata
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template
+from gidar.transform import build_tables
 
 Values = dict[str, int | float]
 PLANTED_AT = (2, (310.5, 402.0, 338.0, 414.5))  # page, bbox of the planted cell of "t3-row-total"
@@ -257,3 +260,16 @@ def truth_results(corpus_dir: Path) -> list[tuple[dict, ExtractionResult]]:
         )
         out.append((truth, result))
     return out
+
+
+def stored(results: list[ExtractionResult]) -> tuple[pa.Table, pa.Table]:
+    """The ``reports`` and ``cells`` tables of a batch as transform/ stores them (what GX validates).
+
+    transform/ stores a template it does not know as null; the reports table keeps the printed
+    version here, so that the rule checking it can fail (a newer parser's or a hand-edited row)."""
+    tables = [build_tables(r) for r in results]
+    reports = pa.concat_tables([t["reports"] for t in tables])
+    cells = pa.concat_tables([t["cells"] for t in tables])
+    i = reports.schema.get_field_index("template")
+    reports = reports.set_column(i, reports.schema.field(i), pa.array([r.template for r in results], pa.string()))
+    return reports, cells

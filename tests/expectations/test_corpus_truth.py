@@ -25,9 +25,9 @@ def test_critical_failures_equal_expected_violations(truth_run) -> None:
             _key(
                 {
                     "invariant": r.invariant or r.rule,
-                    "table": r.table,
-                    "row": r.row,
-                    "col": r.col,
+                    "table": r.table_name,
+                    "row": r.row_key,
+                    "col": r.col_key,
                     "lhs": r.lhs if r.lhs is not None else float("nan"),
                     "rhs": r.rhs if r.rhs is not None else float("nan"),
                 }

@@ -89,7 +89,7 @@ def test_first_run_loads_every_file(demo: dict[str, Any]) -> None:
     assert loaded[hashlib.sha256((demo["src"] / "not-a-pdf.pdf").read_bytes()).hexdigest()] == "not_pdf"
     assert demo["counts"][0]["cells"] > 0 and demo["counts"][0]["t3"] > 0 and demo["counts"][0]["dq_results"] > 0
     assert f"{len(pdfs)} files" in text
-    assert summary["ok"] and summary["data_docs"] and Path(summary["data_docs"]).is_file()
+    assert summary["ok"] and summary["dashboard"] and Path(summary["dashboard"]).is_file()
 
 
 def test_planted_publisher_error_is_a_critical_dq_failure(demo: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 
+from gidar.dq import DQRecord
 from gidar.flows.summary import (
     DOWNLOAD_FAILED,
     LOAD_FAILED,
@@ -39,12 +40,8 @@ def test_text_summary_lists_only_files_needing_attention() -> None:
     assert "a.pdf" not in text and "b.pdf" not in text
 
 
-def test_dq_failures_reads_objects_and_mappings() -> None:
-    class R:
-        def __init__(self, passed: bool, severity: str) -> None:
-            self.passed, self.severity = passed, severity
-
-    rows = [R(False, "critical"), {"passed": False, "severity": "warning"}, R(True, "critical")]
+def test_dq_failures_counts_failed_records_by_severity() -> None:
+    rows = [DQRecord("a", "critical", False), DQRecord("b", "warning", False), DQRecord("c", "critical", True)]
     assert dq_failures(rows) == {"critical": 1, "warning": 1}
 
 

@@ -12,9 +12,10 @@ from collections.abc import Iterator
 import duckdb
 import pytest
 
+from gidar.dq import DQRecord
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS
-from gidar.warehouse.crosschecks import RULES, DQRow, body_name, compute_crosschecks, failures, run_crosschecks
+from gidar.warehouse.crosschecks import RULES, body_name, compute_crosschecks, failures, run_crosschecks
 from gidar.warehouse.db import connect
 from gidar_dev.crosschecks_fixtures import Scenario, insert_reports, multi_year_scenario
 
@@ -36,12 +37,12 @@ def _expected(s: Scenario) -> set[tuple[str, str, str | None]]:
     return out
 
 
-def _found(rows: list[DQRow]) -> set[tuple[str, str, str | None]]:
-    return {(r.rule, r.report_id, r.col_key) for r in failures(rows)}
+def _found(rows: list[DQRecord]) -> set[tuple[str, str, str | None]]:
+    return {(r.rule, r.subject, r.col_key) for r in failures(rows)}
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def checked(request: pytest.FixtureRequest) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRow]]]:
+def checked(request: pytest.FixtureRequest) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
     con = connect(":memory:")
     s = multi_year_scenario(request.param)
     insert_reports(con, s.reports)
@@ -69,7 +70,7 @@ def test_planted_rows_name_both_reports_and_cells(checked) -> None:
     failed = failures(rows)
     for p in s.planted:
         subject = max(p.report_id, p.other_report_id or "") if p.rule == "duplicate_ingest" else p.report_id
-        mine = [r for r in failed if r.rule == p.rule and r.report_id == subject]
+        mine = [r for r in failed if r.rule == p.rule and r.subject == subject]
         assert mine, p
         ids = {c.report_id for r in mine for c in r.cells}
         if p.other_report_id:
@@ -89,15 +90,15 @@ def test_carry_over_is_checked_across_the_template_change_and_name_variants(chec
     _, s, rows = checked
     ids = {r.report_id: r for r in s.reports}
     # 嵊泗县交通运输局 prints prefixed names in 2020/2021; its chain must still be checked (and pass)
-    transport = [r for r in rows if r.rule == "carry_over" and ids[r.report_id].body.agency == "嵊泗县交通运输局"]
-    assert {ids[r.report_id].report_year for r in transport} == set(range(2020, 2026))
+    transport = [r for r in rows if r.rule == "carry_over" and ids[r.subject].body.agency == "嵊泗县交通运输局"]
+    assert {ids[r.subject].report_year for r in transport} == set(range(2020, 2026))
     assert all(r.passed for r in transport)
     assert len(transport) == 6 * len(T3_COLUMNS)
     # no carry-over across a missing year (嵊泗县财政局 has no 2023 report)
     finance = {
-        ids[r.report_id].report_year
+        ids[r.subject].report_year
         for r in rows
-        if r.rule == "carry_over" and ids[r.report_id].body.agency == "嵊泗县财政局"
+        if r.rule == "carry_over" and ids[r.subject].body.agency == "嵊泗县财政局"
     }
     assert finance == {2022, 2025}
 
@@ -105,7 +106,7 @@ def test_carry_over_is_checked_across_the_template_change_and_name_variants(chec
 def test_all_zero_bodies_are_not_copy_paste_candidates(checked) -> None:
     _, s, rows = checked
     zero = {r.report_id for r in s.reports if r.body.agency == "海宁市许村镇人民政府"}
-    assert zero and not [r for r in rows if r.rule == "copy_paste" and r.report_id in zero]
+    assert zero and not [r for r in rows if r.rule == "copy_paste" and r.subject in zero]
 
 
 def test_dq_results_rows(checked) -> None:

@@ -93,7 +93,7 @@ def test_corpus_gets_no_critical_cross_report_rows(corpus_dir: Path) -> None:
             for c in T3_COLUMNS:
                 if prev["values"][f"t3.carried_forward.{c.key}"] != t["values"][f"t3.carried_over.{c.key}"]:
                     breaks.add((t["id"], c.key))
-    found = {(r.report_id, r.col_key) for r in failures(rows) if r.rule == "carry_over"}
+    found = {(r.subject, r.col_key) for r in failures(rows) if r.rule == "carry_over"}
     assert found == breaks
     print(
         f"corpus: {len(truths)} reports, {len(rows)} cross-report rows, {len(failures(rows))} warnings: "

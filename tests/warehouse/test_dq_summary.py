@@ -76,7 +76,7 @@ def test_failing_reports_and_warnings_per_year(db) -> None:
     # a cross-report failure counts once per year it touches
     expected_warn = Counter()
     for r in failures(xrows):
-        for y in {year[c.report_id] for c in r.cells} | {year[r.report_id]}:
+        for y in {year[c.report_id] for c in r.cells} | {year[r.subject]}:
             expected_warn[y] += 1
     assert {int(g.key): g.warnings for g in summ.by_year} == {y: expected_warn[y] for y in range(2019, 2026)}
 

@@ -6,6 +6,7 @@ import pyarrow as pa
 import pytest
 
 from gidar.contract import ExtractionResult, Metadata
+from gidar.dq import CellRef, DQRecord
 from gidar.schema import T3, T3_NORMALISED
 from gidar.transform.build import build_tables
 from gidar.transform.t3norm import build_t3_normalised
@@ -13,8 +14,9 @@ from gidar.warehouse import connect, load_dq, load_report, replace_cross_report_
 from gidar_dev.sample import sample_result
 
 
-def _dq(rule, passed, severity="critical", **kw):
-    return {"rule": rule, "passed": passed, "severity": severity, "suite": "s", **kw}
+def _dq(rule, passed, severity="critical", report_id=None, cells=()):
+    refs = tuple(c if isinstance(c, CellRef) else CellRef(report_id, c) for c in cells)
+    return DQRecord(rule, severity, passed, report_id=report_id, suite="s", cells=refs)
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +34,12 @@ def wh(tmp_path_factory):
     )
     for r in (a, b, c, d):
         load_report(con, build_tables(r))
-    load_dq(con, a.sha256, [_dq("t3_row_total", True), _dq("t2_soft", False, "warning")])
-    load_dq(con, b.sha256, [_dq("t3_row_total", False, cells=["t3.granted.total", "t4.review.total"])])
-    load_dq(con, c.sha256, [_dq("t3_row_total", True), _dq("t4_block_total", True)])
-    cross = [{"report_id": a.sha256, "key": "t3.carried_forward.total", "page": 5}]
-    cross.append({"report_id": c.sha256, "key": "t3.carried_over.total", "page": 2})
+    load_dq(con, a.sha256, [_dq("t3_row_total", True, report_id=a.sha256), _dq("t2_soft", False, "warning", a.sha256)])
+    load_dq(con, b.sha256, [_dq("t3_row_total", False, "critical", b.sha256, ["t3.granted.total", "t4.review.total"])])
+    load_dq(
+        con, c.sha256, [_dq("t3_row_total", True, report_id=c.sha256), _dq("t4_block_total", True, report_id=c.sha256)]
+    )
+    cross = [CellRef(a.sha256, "t3.carried_forward.total", 5), CellRef(c.sha256, "t3.carried_over.total", 2)]
     replace_cross_report_dq(con, [_dq("carry_over", False, cells=cross)])
     yield con, {"a": a.sha256, "b": b.sha256, "c": c.sha256, "d": d.sha256}
     con.close()

@@ -1,0 +1,93 @@
+"""One data-quality finding, whoever produced it: `DQRecord` is a row of ``dq_results``.
+
+Great Expectations suites (expectations/) and the cross-report SQL checks (warehouse/crosschecks.py)
+both produce `DQRecord`s; the warehouse stores them as they are. Every rule writes one record per
+place it checked, passed or not, so pass rates are real rates.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, fields, replace
+from datetime import datetime
+from typing import Any, Literal
+
+Severity = Literal["critical", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+BBox = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class CellRef:
+    """A cell a finding is about, with where it is printed (page and box) when known."""
+
+    report_id: str | None
+    key: str | None  # flat cell key; None: the report as a whole
+    page: int | None = None
+    bbox: BBox | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "report_id": self.report_id,
+            "key": self.key,
+            "page": self.page,
+            "bbox": [round(float(v), 2) for v in self.bbox] if self.bbox else None,
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> CellRef:
+        box = d.get("bbox")
+        return cls(d.get("report_id"), d.get("key"), d.get("page"), tuple(box) if box else None)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True)
+class DQRecord:
+    """One evaluated rule instance. Field names are the ``dq_results`` column names."""
+
+    rule: str
+    severity: Severity
+    passed: bool
+    report_id: str | None = None  # None for a cross-report check (its reports are named in `cells`)
+    suite: str | None = None  # expectation suite or check group
+    invariant: str | None = None  # registry invariant (or domain id) the rule encodes
+    table_name: str | None = None
+    row_key: str | None = None
+    col_key: str | None = None
+    observed: str | None = None
+    expected: str | None = None
+    lhs: float | None = None
+    rhs: float | None = None
+    cells: tuple[CellRef, ...] = field(default=())
+    description: str | None = None
+    run_id: str | None = None
+    checked_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+        if not self.rule:
+            raise ValueError("a DQ record needs a rule")
+
+    @property
+    def subject(self) -> str | None:
+        """The report a record is about: its own, or a cross-report record's first named report."""
+        return self.report_id or next((c.report_id for c in self.cells), None)
+
+    def stamped(self, run_id: str | None, checked_at: datetime) -> DQRecord:
+        """The record as stored by one run (keeps a run or time it already has)."""
+        return replace(self, run_id=self.run_id or run_id, checked_at=self.checked_at or checked_at)
+
+    def row(self) -> dict[str, Any]:
+        """The ``dq_results`` row: `cells` as a JSON list of {report_id, key, page, bbox}."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
+        out["cells"] = json.dumps([c.to_json() for c in self.cells], ensure_ascii=False)
+        return out
+
+
+def as_text(v: object) -> str | None:
+    """An observed or expected value as stored: whole floats without ``.0``."""
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v)
