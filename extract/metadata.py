@@ -156,6 +156,7 @@ class AgencyInfo:
     region: Region | None
     prefecture: str | None
     province: str | None
+    level: str | None = None  # province | prefecture | county | township (gidar.regions.LEVELS)
 
 
 def _longest_prefix(s: str, pos: int, names: frozenset[str]) -> str | None:
@@ -269,7 +270,50 @@ def parse_agency(agency: str, year: int | None, context_text: str = "") -> Agenc
 
     if region:
         prefecture, province = region.prefecture, region.province
-    return AgencyInfo(s, agency_type, unit, region, prefecture, province)
+    return AgencyInfo(
+        s,
+        agency_type,
+        unit,
+        region,
+        prefecture,
+        province,
+        _level(agency_type, region, has_county, prefecture, province),
+    )
+
+
+def _level(
+    agency_type: str | None, region: Region | None, has_county: bool, prefecture: str | None, province: str | None
+) -> str | None:
+    """The body's level. A county printed in the name (even one ambiguous in this year) makes it a county body,
+    never a city one: its code stays unknown rather than falling back to the city's."""
+    if agency_type == "township":
+        return "township"
+    if region or has_county:
+        return "county"
+    if prefecture and prefecture != province:
+        return "prefecture"
+    if province:
+        return "province"
+    return None
+
+
+def level_region(info: AgencyInfo) -> tuple[str | None, str | None]:
+    """(region_code, region_name) at the body's level: the county for county and township bodies, the city for
+    prefecture-level bodies (淮安市人民政府 → 320800), the province for provincial ones (→ 330000). None where
+    the name does not single one out (a city name shared by two provinces)."""
+    if info.region:
+        return info.region.code, info.region.name
+    if info.level == "prefecture" and info.prefecture:
+        prefs = [
+            p for p in regions.find_prefectures(info.prefecture) if not info.province or p.province == info.province
+        ]
+        if len({p.code for p in prefs}) == 1:
+            return prefs[0].code, prefs[0].name
+    if info.level == "province" and info.province:
+        codes = [c for c, n in regions.province_names_by_code().items() if n == info.province]
+        if len(codes) == 1:
+            return regions.province_code6(codes[0]), info.province
+    return None, None
 
 
 def _place_from_body(
@@ -329,7 +373,6 @@ def read_metadata(pages_text: list[str], file_name: str = "") -> Metadata:
     if agency:
         info = parse_agency(agency, meta.report_year, text)
         meta.agency, meta.agency_type, meta.unit = info.agency, info.agency_type, info.unit
-        meta.prefecture, meta.province = info.prefecture, info.province
-        if info.region:
-            meta.region_code, meta.region_name = info.region.code, info.region.name
+        meta.prefecture, meta.province, meta.level = info.prefecture, info.province, info.level
+        meta.region_code, meta.region_name = level_region(info)
     return meta

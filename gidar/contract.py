@@ -60,13 +60,14 @@ class Metadata:
     agency: str | None = None  # as printed in the title
     agency_type: str | None = None  # government | department | township
     unit: str | None = None
-    region_code: str | None = None  # county-level code valid for the report year
+    region_code: str | None = None  # code at the body's level (county for county/township bodies), see `level`
     region_name: str | None = None
     prefecture: str | None = None
     province: str | None = None
     report_year: int | None = None  # statistics year, not publication year
     title: str | None = None
     template: str | None = None
+    level: str | None = None  # province | prefecture | county | township (None: unknown)
 
     def to_json(self) -> dict[str, Any]:
         return dict(self.__dict__)

@@ -21,8 +21,12 @@ from importlib import resources
 from typing import Any
 
 __all__ = [
+    "LEVELS",
+    "Division",
     "Prefecture",
     "Region",
+    "division",
+    "divisions",
     "county_names",
     "find_by_name",
     "find_prefectures",
@@ -31,7 +35,9 @@ __all__ = [
     "narrow_by_context",
     "prefecture_names",
     "prefectures",
+    "province_code6",
     "province_names",
+    "province_names_by_code",
     "provinces_in_text",
     "short_name",
     "units",
@@ -55,6 +61,30 @@ class Prefecture:
     name: str
     province: str
     province_code: str
+
+
+# Levels of a reporting body; a region code is always the code of the body's own level (a township body
+# carries its county's code: township codes are not shipped for every province).
+LEVELS = ("province", "prefecture", "county", "township")
+
+
+@dataclass(frozen=True)
+class Division:
+    """One row of the region dimension: a province, a prefecture-level city or a county-level unit."""
+
+    code: str  # 6-digit (province 330000, prefecture 330900, county 330922)
+    name: str
+    level: str  # province | prefecture | county
+    parent_code: str | None  # the prefecture of a county, the province of a prefecture
+    province_code: str  # 2-digit
+    kind: str  # 省/自治区/直辖市…, 地级市/盟/…, or the county-level kind of `Region`
+    valid_from: int | None  # first report year (None: before any recorded history)
+    valid_to: int | None  # last report year (None: still valid)
+
+
+def province_code6(code: str) -> str:
+    """ "33" or "330922" → "330000"."""
+    return str(code).strip()[:2] + "0000"
 
 
 @dataclass(frozen=True)
@@ -221,6 +251,11 @@ def prefecture_names() -> frozenset[str]:
     return frozenset(_tables()["pref_by_name"])
 
 
+def province_names_by_code() -> dict[str, str]:
+    """2-digit province code → name."""
+    return dict(_tables()["provinces"])
+
+
 def province_names() -> frozenset[str]:
     """Every province-level name (浙江省, 上海市, 广西壮族自治区, …)."""
     return frozenset(_tables()["provinces"].values())
@@ -302,3 +337,61 @@ def find_township(name: str, year: int | None, context_text: str = "") -> list[R
         named = [r for r in found if r.name in compact]
         found = named if len(named) == 1 else narrow_by_context(found, context_text)
     return found
+
+
+def _province_kind(name: str) -> str:
+    for suffix in ("特别行政区", "自治区", "省", "市"):
+        if name.endswith(suffix):
+            return {"市": "直辖市"}.get(suffix, suffix)
+    return "其他"
+
+
+def _prefecture_kind(name: str, municipality: bool) -> str:
+    if municipality:
+        return "直辖市辖区"
+    for suffix in ("自治州", "地区", "盟", "市"):
+        if name.endswith(suffix):
+            return {"市": "地级市"}.get(suffix, suffix)
+    return "其他"
+
+
+@cache
+def divisions() -> tuple[Division, ...]:
+    """Every province, prefecture-level and county-level unit with its parent and validity (report years).
+
+    A prefecture-level city without counties (东莞市 441900) is listed twice, as the prefecture and as its own
+    county-level unit, with the same code: codes are unique per level."""
+    t = _tables()
+    municipalities = {p.province_code for p in t["prefectures"].values() if p.name == p.province}
+    out = [
+        Division(c + "0000", n, "province", None, c, _province_kind(n), None, None) for c, n in t["provinces"].items()
+    ]
+    out += [
+        Division(
+            p.code,
+            p.name,
+            "prefecture",
+            province_code6(p.province_code),
+            p.province_code,
+            _prefecture_kind(p.name, p.province_code in municipalities),
+            None,
+            None,
+        )
+        for p in t["prefectures"].values()
+    ]
+    for e in t["entries"].values():
+        r = e.region
+        out.append(
+            Division(r.code, r.name, "county", r.prefecture_code, r.province_code, r.kind, e.first_year, e.last_year)
+        )
+    return tuple(sorted(out, key=lambda d: (d.code, LEVELS.index(d.level))))
+
+
+def division(code: str, level: str) -> Division | None:
+    """The unit with this code at this level (validity not checked)."""
+    return _by_code_level().get((code, level))
+
+
+@cache
+def _by_code_level() -> dict[tuple[str, str], Division]:
+    return {(d.code, d.level): d for d in divisions()}

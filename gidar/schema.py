@@ -44,7 +44,13 @@ def _schema(description: str, *fs: pa.Field) -> pa.Schema:
 
 REPORT_ID = field("report_id", pa.string(), "sha256 of the source file (hex); one report = one file", False)
 REPORT_YEAR = field("report_year", pa.int32(), "Statistics year of the report (not the publication year)")
-REGION_CODE = field("region_code", pa.string(), "County-level administrative code valid for the report year")
+REGION_CODE = field(
+    "region_code",
+    pa.string(),
+    "Administrative code (GB/T 2260) valid for the report year, at the body's level: the county's for county"
+    " and township bodies, the city's for prefecture-level bodies (320800), the province's (330000) for"
+    " provincial ones; null when the name does not single one out",
+)
 TEMPLATE = field("template", pa.string(), "Table template version the report follows: " + ", ".join(TEMPLATES))
 KEYS = (REPORT_ID, REPORT_YEAR, REGION_CODE, TEMPLATE)
 
@@ -55,7 +61,8 @@ _METADATA_DESCRIPTIONS = {
     "agency_type": "government | department | township",
     "unit": "Department or town name (null for a government report)",
     "region_code": REGION_CODE.metadata[DESCRIPTION].decode(),
-    "region_name": "County-level unit name",
+    "region_name": "Name of the unit of region_code (county, city or province)",
+    "level": "Level of the body: province | prefecture | county | township (null: unknown)",
     "prefecture": "Prefecture-level city",
     "province": "Province",
     "report_year": REPORT_YEAR.metadata[DESCRIPTION].decode(),

@@ -161,10 +161,38 @@ def test_bare_place_title_means_the_government() -> None:
     assert (m.agency, m.agency_type, m.unit, m.region_code) == ("平湖市人民政府", "government", None, "330482")
 
 
-def test_provincial_level_body_has_no_county() -> None:
+def test_provincial_level_body_gets_the_province_code() -> None:
     m = read_metadata(["2019年上海市人民政府办公厅政府信息公开工作年度报告\n发布日期：2020-01-31\n"])
     assert (m.agency, m.agency_type, m.unit) == ("上海市人民政府办公厅", "department", "人民政府办公厅")
-    assert (m.region_code, m.province, m.report_year) == (None, "上海市", 2019)
+    assert (m.region_code, m.region_name, m.province, m.report_year) == ("310000", "上海市", "上海市", 2019)
+    assert m.level == "province"
+
+
+@pytest.mark.parametrize(
+    ("agency", "code", "name", "level"),
+    [
+        ("淮安市人民政府", "320800", "淮安市", "prefecture"),
+        ("舟山市生态环境局", "330900", "舟山市", "prefecture"),
+        ("浙江省水利厅", "330000", "浙江省", "province"),
+        ("浙江省人民政府", "330000", "浙江省", "province"),
+        ("嵊泗县财政局", "330922", "嵊泗县", "county"),
+        ("温州市洞头区人民政府", "330305", "洞头区", "county"),
+        ("嵊泗县嵊山镇人民政府", "330922", "嵊泗县", "township"),
+    ],
+)
+def test_every_level_gets_its_own_region_code(agency: str, code: str, name: str, level: str) -> None:
+    m = read_metadata([page(f"{agency}\n2024年政府信息公开工作年度报告", agency, 2024)])
+    assert (m.region_code, m.region_name, m.level) == (code, name, level)
+
+
+def test_ambiguous_names_stay_unknown_at_every_level() -> None:
+    # a county printed in the name but ambiguous (or abolished) never falls back to the city's code
+    m = read_metadata([page("杭州市江干区人民政府\n2022年政府信息公开工作年度报告", "杭州市江干区人民政府", 2022)])
+    assert (m.region_code, m.level, m.prefecture) == (None, "county", "杭州市")
+    m = read_metadata([page("普陀区水利局\n2024年政府信息公开工作年度报告", "普陀区水利局", 2024)])
+    assert (m.region_code, m.level) == (None, "county")
+    m = read_metadata([page("城关镇人民政府\n2020年政府信息公开工作年度报告", "城关镇人民政府", 2020)])
+    assert (m.region_code, m.level) == (None, "township")
 
 
 def test_junk_above_title_and_fullwidth_digits() -> None:

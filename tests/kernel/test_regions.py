@@ -142,3 +142,24 @@ def test_find_township_refuses_outside_zhejiang() -> None:
     # only Zhejiang's townships are shipped: a text about another province gets no answer
     assert regions.find_township("鳌江镇", 2020, "江苏省淮安市") == []
     assert regions.find_township("虎门镇", 2020) == []
+
+
+def test_divisions_cover_every_level_with_parents() -> None:
+    ds = regions.divisions()
+    by = {(d.code, d.level): d for d in ds}
+    zj = by[("330000", "province")]
+    assert (zj.name, zj.parent_code) == ("浙江省", None)
+    assert by[("330900", "prefecture")].parent_code == "330000"
+    ss = by[("330922", "county")]
+    assert (ss.name, ss.parent_code, ss.valid_from, ss.valid_to) == ("嵊泗县", "330900", None, None)
+    assert (by[("330103", "county")].valid_to, by[("330113", "county")].valid_from) == (2020, 2021)
+    assert by[("330383", "county")].valid_from == 2019
+    # every county's parent is a listed prefecture, every prefecture's a listed province
+    for d in ds:
+        if d.level == "county":
+            assert (d.parent_code, "prefecture") in by, d
+        elif d.level == "prefecture":
+            assert (d.parent_code, "province") in by, d
+    # a city without counties is also its own county-level unit, under the same code
+    assert {("441900", "prefecture"), ("441900", "county")} <= set(by)
+    assert regions.division("320800", "prefecture").name == "淮安市"  # type: ignore[union-attr]
