@@ -3,7 +3,9 @@
 Heavy imports (Prefect, Great Expectations, pdfplumber, DuckDB) happen inside the commands
 that need them, so ``gidar --help`` and every subcommand's ``--help`` start fast.
 Exit codes: 0 ok, 1 an ingest had reports that did not reach the warehouse or a failed step
-(validation, dashboard), or a command failed; 2 usage error.
+(validation, dashboard), or a command failed; 2 usage error (bad arguments, bad or refused SQL, no
+warehouse yet, a correction that names no stored cell, the warehouse busy with another writer), printed
+as one line on stderr.
 """
 
 from __future__ import annotations
@@ -61,6 +63,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as e:
         print(f"gidar ingest: {e}", file=sys.stderr)
         return EXIT_USAGE
+    if args.corrections:
+        from gidar.warehouse.corrections import CorrectionError, read_csv
+
+        try:  # a malformed file is a usage error before any work
+            read_csv(Path(args.corrections), "check")
+        except (OSError, CorrectionError) as e:
+            print(f"gidar ingest: {e}", file=sys.stderr)
+            return EXIT_USAGE
     configure_prefect(s)  # must precede the first `import prefect`
     from gidar.flows.ingest import ingest
 
@@ -71,31 +81,92 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         force=args.force,
         cache=str(s.cache),
         site=str(s.site),
+        corrections=args.corrections,
     )
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
-def _open_read_only(path: Path) -> Any:
+class UsageError(Exception):
+    """A problem with what the user asked: printed as one line, exit code 2."""
+
+
+# DuckDB errors caused by the SQL a user typed (syntax, unknown names, types, refused statements).
+def _sql_error(e: Exception) -> UsageError:
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if "file system operations are disabled" in first or "external extensions is disabled" in first:
+        first += " (gidar query is read-only and reads only the warehouse; use `gidar export` to write files)"
+    elif "read-only mode" in first or "configuration has been locked" in first:
+        first += " (gidar query is read-only)"
+    return UsageError(first)
+
+
+def _reader(args: argparse.Namespace) -> Any:
+    """The locked read-only connection to the published warehouse (never blocks a running load)."""
+    from gidar.warehouse.store import NoWarehouseError, open_reader
+
+    try:
+        return open_reader(_warehouse(args))
+    except NoWarehouseError as e:
+        raise UsageError(f"{e} (run `gidar ingest` first or pass --warehouse)") from None
+
+
+def _run_sql(con: Any, sql: str) -> Any:
     import duckdb
 
-    if not path.exists():
-        raise SystemExit(f"gidar: no warehouse at {path} (run `gidar ingest` first or pass --warehouse)")
-    return duckdb.connect(str(path), read_only=True)
+    try:
+        return con.execute(sql)
+    except duckdb.Error as e:
+        raise _sql_error(e) from None
+
+
+DEFAULT_LIMIT = 100  # rows shown in table/vertical format unless --limit says otherwise
 
 
 def _cmd_query(args: argparse.Namespace) -> int:
-    from gidar.flows.tables import format_table, rows_to_json
+    from gidar.flows import tables
 
-    con = _open_read_only(_warehouse(args))
+    fmt = "json" if args.json else args.format
+    con = _reader(args)
     try:
-        cur = con.execute(args.sql)
+        cur = _run_sql(con, args.sql)
         columns = [d[0] for d in cur.description or []]
-        rows = cur.fetchall()
+        if fmt in ("csv", "json"):  # machine formats stream every row
+            first = True
+            if fmt == "csv":
+                tables.write_csv(sys.stdout, columns, [], header=True)
+            else:
+                sys.stdout.write("[")
+            while rows := cur.fetchmany(10_000):
+                if fmt == "csv":
+                    tables.write_csv(sys.stdout, columns, rows, header=False)
+                else:
+                    for r in rows:
+                        sys.stdout.write(("" if first else ",\n") + tables.json_row(columns, r))
+                        first = False
+            if fmt == "json":
+                sys.stdout.write("]\n")
+            return EXIT_OK
+        limit = args.limit if args.limit > 0 else None
+        shown = cur.fetchmany(limit) if limit else cur.fetchall()
+        total = len(shown)
+        if limit:
+            while more := cur.fetchmany(10_000):
+                total += len(more)
     finally:
         con.close()
-    print(rows_to_json(columns, rows) if args.json else format_table(columns, rows, max_width=args.max_width))
+    if fmt == "vertical":
+        print(tables.format_vertical(columns, shown))
+    else:
+        print(tables.format_table(columns, shown, max_width=args.max_width, count=False))
+    left = total - len(shown)
+    note = (
+        f"({total} row{'s' if total != 1 else ''})"
+        if not left
+        else (f"({len(shown)} of {total} rows shown, {left} left out: --limit 0 shows all, --format csv exports)")
+    )
+    print(note)
     return EXIT_OK
 
 
@@ -108,18 +179,117 @@ def _cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _cmd_dq(args: argparse.Namespace) -> int:
-    from gidar.flows.stages import dq_report
+    import duckdb
 
-    print(dq_report(_warehouse(args)))
+    from gidar.flows.tables import format_dq
+    from gidar.warehouse.dq_summary import dq_summary, summary_json
+
+    con = _reader(args)
+    try:
+        summary = dq_summary(con)
+    except duckdb.CatalogException as e:
+        raise UsageError(f"the warehouse has no DQ views yet ({str(e).splitlines()[0]})") from None
+    finally:
+        con.close()
+    print(summary_json(summary) if args.json else format_dq(summary))
     return EXIT_OK
 
 
 def _cmd_dashboard(args: argparse.Namespace) -> int:
     from gidar.flows.stages import build_dashboard
+    from gidar.warehouse.store import NoWarehouseError
 
     out = Path(args.out) if args.out else _settings(args).site
-    built = build_dashboard(_warehouse(args), out, _settings(args).cache)
+    try:
+        built = build_dashboard(_warehouse(args), out, _settings(args).cache)
+    except NoWarehouseError as e:
+        raise UsageError(f"{e} (run `gidar ingest` first or pass --warehouse)") from None
     print(f"dashboard → {built}")
+    return EXIT_OK
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from gidar.warehouse.export import export
+
+    fmt = args.format or Path(args.out).suffix.lstrip(".").lower()
+    con = _reader(args)
+    try:
+        n = export(con, args.name, fmt, Path(args.out), args.where)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    except duckdb.Error as e:
+        raise _sql_error(e) from None
+    finally:
+        con.close()
+    print(f"{n} rows of {args.name} → {args.out}")
+    return EXIT_OK
+
+
+def _who(args: argparse.Namespace) -> str:
+    import getpass
+
+    return args.by or os.environ.get("GIDAR_USER") or getpass.getuser()
+
+
+def apply_corrections(warehouse: Path, items: Sequence[Any]) -> list[str]:
+    """Record corrections through the warehouse's single writer and publish; lines describing each."""
+    from gidar.warehouse.corrections import CorrectionError, apply, describe
+    from gidar.warehouse.store import WarehouseBusyError, open_writer
+
+    try:
+        with open_writer(warehouse, min_interval=_settings_env().publish_interval) as w:
+            with w.transaction() as con:
+                applied = apply(con, items)
+    except CorrectionError as e:
+        raise UsageError(str(e)) from None
+    except WarehouseBusyError as e:
+        raise UsageError(str(e)) from None
+    return describe(applied)
+
+
+def _settings_env() -> Settings:
+    return Settings.from_env()
+
+
+def _cmd_correct(args: argparse.Namespace) -> int:
+    from gidar.warehouse.corrections import Correction, CorrectionError, parse_value
+
+    if not _warehouse(args).exists():
+        raise UsageError(f"no warehouse at {_warehouse(args)}")
+    try:
+        value = parse_value(args.value)
+    except CorrectionError as e:
+        raise UsageError(str(e)) from None
+    for line in apply_corrections(
+        _warehouse(args), [Correction(args.report_id, args.key, value, args.reason, _who(args))]
+    ):
+        print(line)
+    return EXIT_OK
+
+
+def _cmd_review(args: argparse.Namespace) -> int:
+    from gidar.flows.tables import format_table, write_csv
+
+    con = _reader(args)
+    try:
+        cur = _run_sql(
+            con,
+            """SELECT report_id, file_name, agency, report_year, key, raw, value, page, x0, top, x1, bottom
+               FROM review_queue ORDER BY report_year, agency, report_id, key""",
+        )
+        columns = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    finally:
+        con.close()
+    if args.format == "csv":
+        write_csv(sys.stdout, columns, rows)
+    else:
+        print(format_table(columns[:8], [r[:8] for r in rows], count=False))
+        print(
+            f"({len(rows)} cell{'s' if len(rows) != 1 else ''} need a person: gidar correct REPORT_ID KEY VALUE --reason …)"
+        )
     return EXIT_OK
 
 
@@ -164,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="gidar",
         description="ETL of Government Information Disclosure Annual Reports (政府信息公开工作年度报告): "
         "PDF → Parquet → Great Expectations → DuckDB.",
-        epilog="Exit codes: 0 ok, 1 reports failed to load (or a command failed), 2 usage error.",
+        epilog="Exit codes: 0 ok, 1 reports failed to load (or a command failed), 2 usage error (one line on "
+        "stderr: bad arguments or SQL, refused statement, no warehouse, warehouse busy).",
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -192,14 +363,64 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--force", action="store_true", help="re-extract and reload every file, even unchanged ones")
     i.add_argument("--json", action="store_true", help="also print the run summary as JSON")
     i.add_argument("-v", "--verbose", action="store_true", help="show Prefect's INFO logs")
+    i.add_argument(
+        "--corrections",
+        metavar="FILE",
+        help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load",
+    )
     i.set_defaults(func=_cmd_ingest)
 
-    q = sub.add_parser("query", help="run SQL on the warehouse (read-only) and print the result")
+    q = sub.add_parser(
+        "query",
+        help="run SQL on the warehouse (read-only) and print the result",
+        description="Run one SQL statement on the published warehouse, read-only: it never blocks a running "
+        "ingest, and cannot read or write files, ATTACH databases or load extensions (use `gidar export`).",
+    )
     q.add_argument("sql", help='e.g. "SELECT status, count(*) FROM reports GROUP BY ALL"')
     _add_warehouse(q)
-    q.add_argument("--json", action="store_true", help="print a JSON list of row objects")
-    q.add_argument("--max-width", type=int, default=40, help="truncate cells wider than this (table output)")
+    q.add_argument("--format", choices=("table", "csv", "json", "vertical"), default="table", help="output format")
+    q.add_argument("--json", action="store_true", help="same as --format json")
+    q.add_argument(
+        "--limit",
+        type=int,
+        default=DEFAULT_LIMIT,
+        help=f"rows shown in table/vertical format (default {DEFAULT_LIMIT}; 0: all); csv and json print all",
+    )
+    q.add_argument("--max-width", type=int, default=40, help="cut text cells wider than this (ids are never cut)")
     q.set_defaults(func=_cmd_query)
+
+    x = sub.add_parser(
+        "export",
+        help="write a table or view to CSV (UTF-8 with BOM), XLSX or Parquet",
+        description="Export one table or view. CSV is UTF-8 with a BOM so Excel on Chinese Windows opens it; "
+        "XLSX has a header row of Chinese labels from the template registry.",
+    )
+    x.add_argument("name", metavar="VIEW_OR_TABLE", help="e.g. applications_by_county_year")
+    x.add_argument("--format", choices=("csv", "xlsx", "parquet"), help="default: from the --out suffix")
+    x.add_argument("--out", required=True, metavar="FILE", help="file to write")
+    x.add_argument("--where", metavar="SQL", help="filter, e.g. \"report_year = 2023 AND prefecture_code = '330900'\"")
+    _add_warehouse(x)
+    x.set_defaults(func=_cmd_export)
+
+    c = sub.add_parser(
+        "correct",
+        help="settle a cell value by hand (kept with who, when and why)",
+        description="Record a human correction of one cell. The value read is kept; facts and rollups use the "
+        "correction; it survives re-ingest and re-extraction and is re-checked against the template invariants "
+        "(a correction that breaks one is kept and flagged).",
+    )
+    c.add_argument("report_id", metavar="REPORT_ID", help="report id (sha256) or a unique prefix of 8+ characters")
+    c.add_argument("key", metavar="KEY", help="cell key, e.g. t3.new_received.total (see `gidar review`)")
+    c.add_argument("value", metavar="VALUE", help="the number as printed in the report")
+    c.add_argument("--reason", required=True, help="why, e.g. 'p.3 prints 3,977; the number wraps in its cell'")
+    c.add_argument("--by", help="who (default: $GIDAR_USER or the login name)")
+    _add_warehouse(c)
+    c.set_defaults(func=_cmd_correct)
+
+    rv = sub.add_parser("review", help="list the cells that still need a person (report, key, raw text, page)")
+    rv.add_argument("--format", choices=("table", "csv"), default="table", help="csv adds the cell boxes")
+    _add_warehouse(rv)
+    rv.set_defaults(func=_cmd_review)
 
     ev = sub.add_parser("eval", help="score extraction against truth JSON files (<id>.json next to <id>.pdf)")
     ev.add_argument("truth_dir", metavar="TRUTH_DIR", help="folder with <id>.pdf and truth <id>.json")
@@ -208,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("dq", help="print the data-quality summary stored in the warehouse")
     _add_warehouse(d)
+    d.add_argument("--json", action="store_true", help="print the summary as JSON")
     d.set_defaults(func=_cmd_dq)
 
     db = sub.add_parser("dashboard", help="build the static HTML dashboard from the warehouse")
@@ -235,7 +457,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    return int(args.func(args))
+    try:
+        code = int(args.func(args))
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        # `gidar query … | head`: the reader has what it wanted; silence the rest instead of a traceback.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
+    except UsageError as e:
+        print(f"gidar {args.command}: {e}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 if __name__ == "__main__":

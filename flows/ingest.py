@@ -60,6 +60,7 @@ from gidar.flows.summary import (  # noqa: E402
 )
 
 VALIDATE_BATCH = 50  # reports per GX validation call: bounds memory on large runs
+LOAD_BATCH = 50  # reports per warehouse transaction: one commit (and at most one snapshot) per batch
 READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating
 
 
@@ -119,40 +120,58 @@ def validate_batch(report_ids: list[str], lake: str) -> list[DQRecord]:
 
 @task(name="load-warehouse", cache_policy=NO_CACHE)
 def load_warehouse(
-    reports: list[Outcome], lake: str, dq: list[DQRecord], warehouse: str, run: dict[str, Any]
+    reports: list[Outcome],
+    lake: str,
+    dq: list[DQRecord],
+    warehouse: str,
+    run: dict[str, Any],
+    corrections: str | None = None,
 ) -> tuple[dict[str, str], int | None, list[str]]:
-    """The single writer: one transaction per report (its tables and DQ rows), then the
-    cross-report checks and the run row. Returns load errors by report_id, the number of
-    failed cross-report checks (None when not run) and failed steps.
+    """The single writer (`warehouse.store`): loads batches into its private live file and publishes
+    snapshots to readers, so a reader holding the warehouse open never breaks the load. Then the
+    cross-report checks, the corrections CSV and the run row. Returns load errors by report_id, the
+    number of failed cross-report checks (None when not run) and failed steps.
     """
     logger = get_run_logger()
-    errors: dict[str, str] = {}
     step_errors: list[str] = []
     dq_by_report = stages.dq_by_report(dq, run["run_id"])
-    con = stages.connect(Path(warehouse))
-    try:
-        for o in reports:
-            rid = str(o.report_id)
-            try:
-                stages.load_report(con, stages.read_report(Path(lake), rid), dq_by_report.get(rid, []))
-            except Exception as e:  # one bad report must not stop the others
-                logger.warning("load of %s failed: %s", o.name, e)
-                errors[rid] = f"{type(e).__name__}: {e}"
+    settings = Settings.from_env()
+    errors: dict[str, str] = {}
+    with stages.open_writer(Path(warehouse), settings.publish_interval) as w:
+        for batch in _chunks(reports, LOAD_BATCH):
+            items = []
+            for o in batch:
+                rid = str(o.report_id)
+                try:
+                    items.append((stages.read_report(Path(lake), rid), dq_by_report.get(rid, [])))
+                except Exception as e:  # one unreadable lake entry must not stop the others
+                    errors[rid] = f"{type(e).__name__}: {e}"
+            for rid, msg in w.load_batch(items).items():
+                logger.warning("load of %s failed: %s", rid, msg)
+                errors[rid] = msg
+            w.publish()  # rate-limited: readers see each committed batch soon, at a small cost
         # The reports are committed: a failing cross-check must not mark them as failed loads.
         try:
-            cross = stages.cross_checks(con, run["run_id"])
+            cross = stages.cross_checks(w.connection(), run["run_id"])
             cross_failed = None if cross is None else sum(not r.passed for r in cross)
         except Exception as e:
             step_errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
             cross_failed = None
+        if corrections:
+            try:
+                with w.transaction() as con:
+                    for line in stages.apply_corrections_csv(con, Path(corrections)):
+                        logger.info("correction %s", line)
+            except Exception as e:
+                step_errors.append(f"corrections not applied: {type(e).__name__}: {e}")
         counts = Counter(json.loads(run["counts"]))
         for o in reports:
             if str(o.report_id) in errors:
                 counts[o.status] -= 1
                 counts[LOAD_FAILED] += 1
-        stages.record_run(con, {**run, "counts": json.dumps(dict(+counts)), "finished_at": datetime.now(UTC)})
-    finally:
-        con.close()
+        stages.record_run(
+            w.connection(), {**run, "counts": json.dumps(dict(+counts)), "finished_at": datetime.now(UTC)}
+        )
     return errors, cross_failed, step_errors
 
 
@@ -207,6 +226,7 @@ def ingest(
     force: bool = False,
     cache: str | None = None,
     site: str | None = None,
+    corrections: str | None = None,
 ) -> IngestSummary:
     """Ingest a folder of PDFs or a manifest of URLs/paths into the lake and the warehouse.
 
@@ -279,7 +299,8 @@ def ingest(
     statuses = Counter(o.status for o in outcomes.values()) + Counter(o.status for o in processed)
     run = {"run_id": run_id, "started_at": started, "source": source, "counts": json.dumps(dict(statuses))}
     # always load, so the run row is written even when every file was skipped
-    got, err = _wait(load_warehouse.submit(processed, lake, dq, warehouse, run))
+    corr = _abs(corrections) if corrections else None
+    got, err = _wait(load_warehouse.submit(processed, lake, dq, warehouse, run, corr))
     if err is not None:
         load_errors = {str(o.report_id): f"{type(err).__name__}: {err}" for o in processed}
         step_errors.append(f"warehouse load failed: {type(err).__name__}: {err}")
@@ -293,7 +314,7 @@ def ingest(
 
     # 6. dashboard (reads the warehouse after the writer closed it)
     dashboard = None
-    if processed:
+    if processed or corrections:
         got, err = _wait(build_dashboard.submit(warehouse, site, cache))
         if err is not None:
             step_errors.append(f"dashboard not built: {type(err).__name__}: {err}")

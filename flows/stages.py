@@ -98,13 +98,35 @@ def connect(warehouse: Path, *, read_only: bool = False) -> Any:
     return _connect(warehouse, read_only=read_only)
 
 
+def open_writer(warehouse: Path, publish_interval: float) -> Any:
+    """The warehouse's single writer: a private live file, snapshots published to readers (warehouse.store)."""
+    from gidar.warehouse.store import open_writer as _open
+
+    return _open(warehouse, min_interval=publish_interval)
+
+
+def open_reader(warehouse: Path) -> Any:
+    """A locked read-only connection to the published warehouse (never blocks the writer)."""
+    from gidar.warehouse.store import open_reader as _open
+
+    return _open(warehouse)
+
+
+def apply_corrections_csv(con: Any, path: Path) -> list[str]:
+    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction."""
+    import getpass
+
+    from gidar.warehouse.corrections import apply, describe, read_csv
+
+    by = os.environ.get("GIDAR_USER") or getpass.getuser()
+    return describe(apply(con, read_csv(path, by)))
+
+
 def loaded_fingerprints(warehouse: Path) -> set[tuple[str, str]]:
-    """(report_id = sha256, parser_version) of every report already in the warehouse."""
+    """(report_id = sha256, parser_version) of every report already in the (published) warehouse."""
     if not warehouse.exists():
         return set()
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_reader(warehouse)
     try:
         has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'reports'").fetchone()
         if not has or not has[0]:
@@ -150,19 +172,8 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     for the cropped evidence images (their ``reports.source`` is a URL)."""
     from gidar.warehouse.dashboard import build_dashboard as _build
 
-    con = connect(warehouse, read_only=True)
+    con = open_reader(warehouse)
     try:
         return Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
-    finally:
-        con.close()
-
-
-def dq_report(warehouse: Path) -> str:
-    """The warehouse's DQ summary as text (``warehouse.dq_summary``)."""
-    from gidar.warehouse.dq_summary import dq_summary, format_dq
-
-    con = connect(warehouse, read_only=True)
-    try:
-        return str(format_dq(dq_summary(con)))
     finally:
         con.close()

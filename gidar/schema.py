@@ -226,6 +226,125 @@ RUNS = _schema(
     field("counts", pa.string(), "JSON object of counts (reports by status, failures, ...)"),
 )
 
+# --- analyst tables: regions, bodies, harmonised facts, human corrections (warehouse/derived.py) ---------
+
+DIM_REGION = _schema(
+    "Administrative units (GB/T 2260): provinces, prefecture-level cities and county-level units with their parent"
+    " and validity in report years; a code is unique per level (东莞市 441900 is a city and its own county unit)",
+    field("code", pa.string(), "6-digit code (province 330000, city 330900, county 330922)", False),
+    field("name", pa.string(), "Name, e.g. 嵊泗县", False),
+    field("level", pa.string(), "province | prefecture | county", False),
+    field("parent_code", pa.string(), "Code of the city (for a county) or province (for a city); null for a province"),
+    field("prefecture_code", pa.string(), "Code of the prefecture-level city (a county's parent; a city itself)"),
+    field("province_code", pa.string(), "Code of the province, e.g. 330000", False),
+    field("kind", pa.string(), "省/直辖市/自治区, 地级市/自治州/…, 市辖区/县级市/县/自治县/…"),
+    field("valid_from", pa.int32(), "First report year the unit exists in (null: before the recorded history)"),
+    field("valid_to", pa.int32(), "Last report year the unit exists in (null: still exists)"),
+)
+REPORT_BODIES = _schema(
+    "One row per report: its reporting body (body_id), level and whether it counts in the rollups",
+    REPORT_ID,
+    field(
+        "body_id",
+        pa.string(),
+        "Stable body id: '<region_code>:<name without place prefixes>' after NFKC (full-width brackets → ASCII),"
+        " 办公厅 → 办公室 and 政府… → 人民政府…; '?:<name>' when the region is unknown",
+    ),
+    field("body_name", pa.string(), "The agency name as printed (latest report wins in dim_body)"),
+    field("agency_type", pa.string(), "government | department | township"),
+    field("level", pa.string(), "province | prefecture | county | township"),
+    REGION_CODE,
+    REPORT_YEAR,
+    field("status", pa.string(), "Reading status of the report"),
+    field("n_review", pa.int32(), "Cells the extractor put in review"),
+    field("n_review_open", pa.int32(), "Review cells without a correction"),
+    field("n_corrections", pa.int32(), "Cells with an active human correction"),
+    field(
+        "counted",
+        pa.bool_(),
+        "Counts in the rollup views: status ok, or status uncertain with every review cell corrected",
+    ),
+)
+
+
+def _fact(description: str, *fs: pa.Field) -> pa.Schema:
+    return _schema(
+        description + ". value = the human correction if there is one, else the value read",
+        REPORT_ID,
+        field("body_id", pa.string(), "Reporting body (dim_body)"),
+        REGION_CODE,
+        REPORT_YEAR,
+        TEMPLATE,
+        *fs,
+        field("value", VALUE_TYPE, "The value: corrected if corrected, else as read (null: unreadable)"),
+        field("extracted_value", VALUE_TYPE, "The value as read by the extractor"),
+        field("corrected", pa.bool_(), "Whether a human correction replaced the value read"),
+        field("counted", pa.bool_(), "Whether the report counts in the rollups (report_bodies.counted)"),
+        field("key", pa.string(), "Flat cell key: joins cells (page, box) and corrections", False),
+        field("page", pa.int32(), "1-based page of the printed cell"),
+        field("raw", pa.string(), "Printed cell text"),
+    )
+
+
+FACT_APPLICATIONS = _fact(
+    f"{_ANY.t3_title}, long and harmonised across templates: one row per printed cell; rows another template"
+    " prints as one (v2021 （六） sub-rows) share its row key, so sum value over row",
+    field("row", pa.string(), "Harmonised row key (v2019 names; v2021 other_* rows → other_handling)", False),
+    field("row_order", pa.int32(), "Order of the harmonised row"),
+    field("src_row", pa.string(), "Row key as printed in this template", False),
+    field(
+        "measure",
+        pa.string(),
+        "received | carried_over | granted | partially_granted | withheld | unavailable | not_processed | other"
+        " | result_total | carried_forward",
+    ),
+    field("applicant", pa.string(), "Applicant column: " + ", ".join(c.key for c in T3_COLUMNS), False),
+)
+FACT_REVIEW_LITIGATION = _fact(
+    f"{_ANY.t4_title}, long: one row per printed cell",
+    field("block", pa.string(), "review | litigation_direct | litigation_after_review", False),
+    field("outcome", pa.string(), "Outcome column: " + ", ".join(c.key for c in T4_COLUMNS), False),
+)
+
+
+def _proactive(t: Template) -> pa.Schema:
+    return _fact(
+        f"{t.t2_title} ({t.version}), long: one row per printed cell; not comparable with the other template",
+        field("block", pa.string(), "Block key (第二十条 item)", False),
+        field("row", pa.string(), "Row key", False),
+        field("col", pa.string(), "Column key", False),
+        field("value_type", pa.string(), "count | signed | money"),
+    )
+
+
+FACT_PROACTIVE: dict[str, pa.Schema] = {f"fact_proactive_{t.version}": _proactive(t) for t in TEMPLATES.values()}
+CORRECTIONS = _schema(
+    "Human corrections of cell values, never deleted (the latest per report and key is the active one)",
+    field("correction_id", pa.string(), "Unique id of the correction", False),
+    field("report_id", pa.string(), "Report corrected", False),
+    field("key", pa.string(), "Flat cell key corrected, e.g. t3.granted.total", False),
+    field("old_value", VALUE_TYPE, "Value read by the extractor when the correction was made"),
+    field("old_raw", pa.string(), "Printed text read when the correction was made"),
+    field("new_value", VALUE_TYPE, "Value the person settled on", False),
+    field("reason", pa.string(), "Why (e.g. 'page 3 reads 3,977; wrapped in the cell')", False),
+    field("corrected_by", pa.string(), "Who made the correction", False),
+    field("corrected_at", pa.timestamp("us", tz="UTC"), "When", False),
+    field("origin", pa.string(), "cli, or the corrections CSV it came from"),
+    field("active", pa.bool_(), "Whether this is the latest correction of its report and key"),
+    field("flagged", pa.bool_(), "The corrected values break a template invariant (kept, but flagged)"),
+    field("flag_reason", pa.string(), "The invariants broken, in words"),
+    field("validated_at", pa.timestamp("us", tz="UTC"), "When the correction was last re-validated"),
+)
+
+ANALYST_TABLES: dict[str, pa.Schema] = {
+    "dim_region": DIM_REGION,
+    "report_bodies": REPORT_BODIES,
+    "fact_applications": FACT_APPLICATIONS,
+    "fact_review_litigation": FACT_REVIEW_LITIGATION,
+    **FACT_PROACTIVE,
+    "corrections": CORRECTIONS,
+}
+
 # Tables holding rows of exactly one report each: replaced together by report_id.
 REPORT_TABLES: dict[str, pa.Schema] = {"reports": REPORTS, "cells": CELLS, **T2, "t3": T3, "t4": T4}
-ALL_TABLES: dict[str, pa.Schema] = {**REPORT_TABLES, "dq_results": DQ_RESULTS, "runs": RUNS}
+ALL_TABLES: dict[str, pa.Schema] = {**REPORT_TABLES, "dq_results": DQ_RESULTS, "runs": RUNS, **ANALYST_TABLES}

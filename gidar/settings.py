@@ -31,6 +31,7 @@ class Settings:
     timeout: float = 60.0  # seconds per HTTP request
     user_agent: str = "gidar/0.1 (+https://github.com/gidar; government report archiver)"
     verbose: bool = False  # Prefect INFO logs instead of warnings only
+    publish_interval: float = 30.0  # seconds between warehouse snapshots published to readers during a load
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

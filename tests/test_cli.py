@@ -13,7 +13,7 @@ import pytest
 from gidar.flows.cli import EXIT_USAGE, build_parser, main
 
 ROOT = Path(__file__).resolve().parent.parent
-SUBCOMMANDS = ("extract", "ingest", "query", "eval", "dq", "dashboard", "serve")
+SUBCOMMANDS = ("extract", "ingest", "query", "export", "correct", "review", "eval", "dq", "dashboard", "serve")
 HEAVY = ("prefect", "great_expectations", "pdfplumber", "duckdb", "pyarrow", "pandas")
 
 
@@ -83,15 +83,17 @@ def test_query_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     ]
 
 
-def test_query_is_read_only(tmp_path: Path) -> None:
+def test_query_is_read_only(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     wh = _warehouse(tmp_path)
-    with pytest.raises(duckdb.Error):
-        main(["query", "DELETE FROM reports", "--warehouse", str(wh)])
+    assert main(["query", "DELETE FROM reports", "--warehouse", str(wh)]) == EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("gidar query:") and "read-only" in line
 
 
-def test_query_without_warehouse_says_so(tmp_path: Path) -> None:
-    with pytest.raises(SystemExit, match="no warehouse"):
-        main(["query", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb")])
+def test_query_without_warehouse_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["query", "SELECT 1", "--warehouse", str(tmp_path / "none.duckdb")]) == EXIT_USAGE
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "no warehouse" in line
 
 
 SAMPLES = ROOT / "samples"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -24,6 +24,7 @@ from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS
 from gidar.transform.lake import read_report, report_ids
 
 from .ddl import ident
+from .derived import FACT_TABLES, refresh
 
 _names = itertools.count()
 
@@ -76,45 +77,55 @@ def _prepare(tables: Mapping[str, pa.Table]) -> tuple[str, dict[str, pa.Table]]:
     return report_id, conformed
 
 
+ReportLoad = tuple[Mapping[str, pa.Table], "Iterable[DQRecord] | None"]
+
+
+def replace_reports(con: duckdb.DuckDBPyConnection, batch: Sequence[ReportLoad]) -> list[str]:
+    """Replace the rows of several reports (and, where given, their per-report DQ rows) WITHOUT opening a
+    transaction: the caller's transaction makes the batch atomic. Returns the report ids in order.
+
+    Each item is what `transform.build_tables` (or `transform.lake.read_report`) returns, with the report's DQ
+    rows or None to keep its stored ones. Tables left out are emptied for the report, so a report that lost
+    its table-二 rows loses them here too."""
+    prepared = [(*_prepare(tables), dq) for tables, dq in batch]
+    ids = [rid for rid, _, _ in prepared]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a batch holds the same report twice")
+    if not ids:
+        return []
+    dq_tables = [dq_table(dq, report_id=rid) for rid, _, dq in prepared if dq is not None]
+    dq_ids = [rid for rid, _, dq in prepared if dq is not None]
+    for name in REPORT_TABLES:
+        con.execute(f"DELETE FROM {ident(name)} WHERE list_contains(?, report_id)", [ids])
+    for name, schema in REPORT_TABLES.items():
+        parts = [t[name] for _, t, _ in prepared if name in t]
+        if parts:
+            _insert(con, name, pa.concat_tables(parts).cast(schema))
+    if dq_ids:
+        con.execute("DELETE FROM dq_results WHERE list_contains(?, report_id)", [dq_ids])
+        _insert(con, "dq_results", pa.concat_tables(dq_tables))
+    refresh(con, ids)  # bodies and facts follow the load in the same transaction
+    return ids
+
+
 def load_report(
     con: duckdb.DuckDBPyConnection,
     tables: Mapping[str, pa.Table],
     dq_rows: Iterable[DQRecord] | None = None,
 ) -> str:
-    """Replace one report's rows in every report table (and, if given, its DQ rows); return its id.
-
-    ``tables`` is what `transform.build_tables` (or `transform.lake.read_report`) returns; tables
-    left out are emptied for this report, so a report that lost its table-二 rows loses them here too.
-    """
-    report_id, conformed = _prepare(tables)
-    dq = None if dq_rows is None else dq_table(dq_rows, report_id=report_id)
+    """Replace one report's rows in every report table (and, if given, its DQ rows) in one transaction;
+    return its id (see `replace_reports`)."""
     with transaction(con):
-        for name in REPORT_TABLES:
-            con.execute(f"DELETE FROM {ident(name)} WHERE report_id = ?", [report_id])
-        for name, t in conformed.items():
-            _insert(con, name, t)
-        if dq is not None:
-            con.execute("DELETE FROM dq_results WHERE report_id = ?", [report_id])
-            _insert(con, "dq_results", dq)
-    return report_id
+        return replace_reports(con, [(tables, dq_rows)])[0]
 
 
 def load_reports(con: duckdb.DuckDBPyConnection, many: Iterable[Mapping[str, pa.Table]]) -> list[str]:
     """`load_report` for a batch in ONE transaction (all or nothing); much faster for backfills."""
-    prepared = [_prepare(tables) for tables in many]
-    ids = [rid for rid, _ in prepared]
-    if len(set(ids)) != len(ids):
-        raise ValueError("a batch holds the same report twice")
-    if not ids:
+    batch: list[ReportLoad] = [(tables, None) for tables in many]
+    if not batch:
         return []
     with transaction(con):
-        for name in REPORT_TABLES:
-            con.execute(f"DELETE FROM {ident(name)} WHERE list_contains(?, report_id)", [ids])
-        for name, schema in REPORT_TABLES.items():
-            parts = [t[name] for _, t in prepared if name in t]
-            if parts:
-                _insert(con, name, pa.concat_tables(parts).cast(schema))
-    return ids
+        return replace_reports(con, batch)
 
 
 def rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Path, batch: int = 200) -> int:
@@ -128,7 +139,7 @@ def rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Path, batch: int = 2
 def delete_report(con: duckdb.DuckDBPyConnection, report_id: str) -> None:
     """Remove a report and its per-report DQ rows everywhere."""
     with transaction(con):
-        for name in (*REPORT_TABLES, "dq_results"):
+        for name in (*REPORT_TABLES, "dq_results", "report_bodies", *FACT_TABLES):
             con.execute(f"DELETE FROM {ident(name)} WHERE report_id = ?", [report_id])
 
 

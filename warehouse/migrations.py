@@ -15,9 +15,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gidar.schema import ALL_TABLES
+from gidar.schema import ALL_TABLES, ANALYST_TABLES, REPORTS
 
-from .ddl import comments, create_table, duck_type
+from .ddl import comments, create_table, duck_type, ident
+from .derived import region_statements
 from .views import view_statements
 
 
@@ -38,10 +39,24 @@ def _tables() -> list[str]:
     return out
 
 
+def _analyst_tables() -> list[str]:
+    """Regions, bodies, harmonised facts and corrections; ``reports.level``. (The writer fills the derived
+    tables of existing reports when this has run: `warehouse.store.Writer`.)"""
+    level = REPORTS.field("level")
+    out = [f"ALTER TABLE reports ADD COLUMN IF NOT EXISTS level {duck_type(level.type)}"]
+    out += [c for c in comments("reports", REPORTS) if f".{ident('level')} " in c or "region_code" in c]
+    for name, schema in ANALYST_TABLES.items():
+        out += [create_table(name, schema), *comments(name, schema)]
+    return out
+
+
+ANALYST_MIGRATION = "0004_analyst_tables"
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_tables", _tables),
     # The extractor's findings live in dq_results only (one stored form per report).
     Migration("0002_reports_without_violations", lambda: ["ALTER TABLE reports DROP COLUMN IF EXISTS violations"]),
+    Migration(ANALYST_MIGRATION, _analyst_tables),
+    Migration("R_dim_region", region_statements, repeatable=True),
     Migration("R_views", view_statements, repeatable=True),
 )
 

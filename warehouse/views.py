@@ -7,33 +7,35 @@ rules failed; unread reports therefore count against a county's pass rate. Cross
 
 from __future__ import annotations
 
-from gidar.templates import T3_COLUMNS, TEMPLATES
-from gidar.transform.t3norm import normalised_rows, t3_row_map
+from gidar.templates import T3_COLUMNS
 
 from .ddl import ident, literal
+from .harmonise import MEASURE_LABELS
+from .rollups import rollup_views
 
 
 def _t3_normalised() -> str:
-    order = {k: i for i, k in enumerate(normalised_rows())}
-    mapping = ",\n    ".join(
-        f"({literal(v)}, {literal(r)}, {literal(n)}, {order[n]}, {literal(TEMPLATES[v].t3_row(r).kind)})"
-        for (v, r), n in t3_row_map().items()
-    )
     # A sum is only meaningful when every part was read: NULL if any part is NULL.
     sums = ",\n  ".join(
-        f"CASE WHEN count(t.{ident(c.key)}) = count(*) THEN sum(t.{ident(c.key)}) END AS {ident(c.key)}"
+        f"CASE WHEN count(*) FILTER (WHERE applicant = {literal(c.key)} AND value IS NULL) = 0"
+        f" THEN sum(value) FILTER (WHERE applicant = {literal(c.key)}) END AS {ident(c.key)}"
         for c in T3_COLUMNS
     )
+    kinds = {"received": "input", "carried_over": "input", "result_total": "result_total", "carried_forward": "carry"}
+    kind = (
+        "CASE measure "
+        + " ".join(f"WHEN {literal(m)} THEN {literal(k)}" for m, k in kinds.items())
+        + " ELSE 'leaf' END"
+    )
+    assert set(kinds) <= set(MEASURE_LABELS)
     return f"""CREATE OR REPLACE VIEW t3_normalised AS
-WITH m(template, src_row, norm_row, norm_order, norm_kind) AS (VALUES
-    {mapping}
-)
-SELECT t.report_id, any_value(t.report_year) AS report_year, any_value(t.region_code) AS region_code,
-  t.template, m.norm_row AS "row", CAST(m.norm_order AS INTEGER) AS row_order, any_value(m.norm_kind) AS row_kind,
+SELECT report_id, any_value(report_year) AS report_year, any_value(region_code) AS region_code, template,
+  "row", any_value(row_order) AS row_order, any_value({kind}) AS row_kind,
   {sums},
-  CAST(count(*) AS INTEGER) AS n_source_rows
-FROM t3 AS t JOIN m ON m.template = t.template AND m.src_row = t."row"
-GROUP BY t.report_id, t.template, m.norm_row, m.norm_order"""
+  CAST(count(DISTINCT src_row) AS INTEGER) AS n_source_rows
+FROM fact_applications
+GROUP BY report_id, template, "row"
+"""
 
 
 # Involved (report_id, key, page) per DQ row; page falls back to the stored cell's page.
@@ -63,51 +65,67 @@ SELECT f.* EXCLUDE (dq_rowid), r.file_name, r.source, r.agency, r.unit, r.region
   r.report_year, r.template, r.status, r.quality, agg.pages, agg.report_ids
 FROM f LEFT JOIN reports AS r USING (report_id) LEFT JOIN agg USING (dq_rowid)"""
 
-_DQ_SUMMARY_BY_RULE = """CREATE OR REPLACE VIEW dq_summary_by_rule AS
-SELECT rule, invariant, suite, table_name, severity,
-  count(*) AS n_checks,
-  count(*) FILTER (WHERE passed) AS n_passed,
-  count(*) FILTER (WHERE NOT passed) AS n_failed,
-  count(DISTINCT report_id) AS n_reports,
-  count(DISTINCT report_id) FILTER (WHERE NOT passed) AS n_reports_failed,
-  count(*) FILTER (WHERE passed) / count(*) AS pass_rate,
-  max(checked_at) AS last_checked_at
-FROM dq_results
-GROUP BY ALL"""
+# One row per (DQ row, report it is attributed to): its own report, or for a cross-report row (report_id
+# NULL) every report named in its cells.
+_DQ_ATTRIBUTED = """CREATE OR REPLACE VIEW dq_attributed AS
+SELECT d.rowid AS dq_id, d.report_id, d.rule, d.severity, d.passed, true AS own
+FROM dq_results AS d WHERE d.report_id IS NOT NULL
+UNION
+SELECT d.rowid, u.j->>'report_id', d.rule, d.severity, d.passed, false
+FROM dq_results AS d, (SELECT unnest(CAST(json_extract(d.cells, '$[*]') AS JSON[])) AS j) AS u
+WHERE d.report_id IS NULL AND u.j->>'report_id' IS NOT NULL"""
 
+# THE definition of "a report passes" (gidar dq, the dashboard and the summaries read it): the report has at
+# least one DQ row of its own, and no failing critical DQ row is attributed to it. Unread reports are never
+# checked, so they count against a county's pass rate.
 _DQ_BY_REPORT = """CREATE OR REPLACE VIEW dq_by_report AS
-WITH own AS (
-  SELECT report_id, count(*) AS n_checks,
-    count(*) FILTER (WHERE NOT passed) AS n_failed,
-    count(*) FILTER (WHERE NOT passed AND severity = 'critical') AS n_critical_failed
-  FROM dq_results WHERE report_id IS NOT NULL GROUP BY report_id
-), cross_ AS (
-  SELECT x.rid AS report_id, count(DISTINCT x.dq_rowid) AS n_cross_failed
-  FROM (
-    SELECT d.rowid AS dq_rowid, unnest(json_extract_string(d.cells, '$[*].report_id')) AS rid
-    FROM dq_results AS d WHERE d.report_id IS NULL AND NOT d.passed
-  ) AS x
-  WHERE x.rid IS NOT NULL GROUP BY x.rid
-)
-SELECT r.report_id, r.region_code, r.report_year, r.status,
-  coalesce(o.n_checks, 0) AS n_checks, coalesce(o.n_failed, 0) AS n_failed,
-  coalesce(o.n_critical_failed, 0) AS n_critical_failed, coalesce(c.n_cross_failed, 0) AS n_cross_failed,
-  coalesce(o.n_checks, 0) > 0 AND coalesce(o.n_critical_failed, 0) = 0 AS passes_critical
-FROM reports AS r LEFT JOIN own AS o USING (report_id) LEFT JOIN cross_ AS c USING (report_id)"""
-
-
-def _summary(name: str, keys: str) -> str:
-    return f"""CREATE OR REPLACE VIEW {name} AS
-SELECT {keys},
-  count(*) AS reports,
-  count(*) FILTER (WHERE n_checks > 0) AS reports_checked,
-  count(*) FILTER (WHERE passes_critical) AS reports_passing_critical,
-  count(*) FILTER (WHERE passes_critical) / count(*) AS pass_rate,
-  sum(n_failed) AS n_failed_checks,
-  sum(n_critical_failed) AS n_critical_failed,
-  sum(n_cross_failed) AS n_cross_failed
-FROM dq_by_report
+SELECT r.report_id, r.region_code, r.region_name, r.prefecture, r.report_year, r.agency, r.agency_type,
+  r.status, r.quality, r.source, r.file_name, r.template,
+  count(a.dq_id) FILTER (WHERE a.own) AS n_checks,
+  count(a.dq_id) FILTER (WHERE a.own AND NOT a.passed) AS n_failed,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') AS n_critical_failed,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity <> 'critical') AS n_warning_failed,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND NOT a.own) AS n_cross_failed,
+  count(a.dq_id) FILTER (WHERE a.own) > 0
+    AND count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') = 0 AS passes_critical
+FROM reports AS r LEFT JOIN dq_attributed AS a ON a.report_id = r.report_id
 GROUP BY ALL"""
+
+_DQ_SUMMARY_BY_RULE = """CREATE OR REPLACE VIEW dq_summary_by_rule AS
+WITH att AS (
+  SELECT rule, severity, count(DISTINCT report_id) FILTER (WHERE NOT passed) AS n_reports_failed
+  FROM dq_attributed GROUP BY ALL
+)
+SELECT d.rule, d.severity, string_agg(DISTINCT d.suite, ',' ORDER BY d.suite) AS suites,
+  any_value(d.invariant) AS invariant, string_agg(DISTINCT d.table_name, ',' ORDER BY d.table_name) AS tables,
+  count(*) AS n_checks,
+  count(*) FILTER (WHERE d.passed) AS n_passed,
+  count(*) FILTER (WHERE NOT d.passed) AS n_failed,
+  count(DISTINCT d.report_id) AS n_reports,
+  coalesce(any_value(att.n_reports_failed), 0) AS n_reports_failed,
+  count(*) FILTER (WHERE d.passed) / count(*) AS pass_rate,
+  max(d.checked_at) AS last_checked_at
+FROM dq_results AS d LEFT JOIN att USING (rule, severity)
+GROUP BY d.rule, d.severity"""
+
+
+def _summary(name: str, keys: list[str], extra: str = "") -> str:
+    group = ", ".join(f"rep.{k}" for k in keys)
+    return f"""CREATE OR REPLACE VIEW {name} AS
+SELECT {group}{extra},
+  count(DISTINCT rep.report_id) AS reports,
+  count(DISTINCT rep.report_id) FILTER (WHERE rep.n_checks > 0) AS reports_checked,
+  count(DISTINCT rep.report_id) FILTER (WHERE rep.passes_critical) AS reports_passing_critical,
+  count(DISTINCT rep.report_id) FILTER (WHERE rep.passes_critical) / count(DISTINCT rep.report_id) AS pass_rate,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.own) AS n_failed_checks,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') AS n_critical_failed,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity <> 'critical') AS n_warning_failed,
+  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND NOT a.own) AS n_cross_failed
+FROM dq_by_report AS rep LEFT JOIN dq_attributed AS a ON a.report_id = rep.report_id
+GROUP BY {group}"""
+
+
+_REGION_NAMES = ", any_value(rep.region_name) AS region_name, any_value(rep.prefecture) AS prefecture"
 
 
 _REPORT_STATUS_SUMMARY = """CREATE OR REPLACE VIEW report_status_summary AS
@@ -118,16 +136,43 @@ FROM reports
 GROUP BY ALL"""
 
 
+_DIM_BODY = """CREATE OR REPLACE VIEW dim_body AS
+SELECT b.body_id, arg_max(b.body_name, b.report_year) AS body_name, arg_max(b.agency_type, b.report_year) AS agency_type,
+  arg_max(b.level, b.report_year) AS level, arg_max(b.region_code, b.report_year) AS region_code,
+  list(DISTINCT b.body_name ORDER BY b.body_name) AS names_seen,
+  min(b.report_year) AS first_year, max(b.report_year) AS last_year, count(*) AS n_reports
+FROM report_bodies AS b WHERE b.body_id IS NOT NULL
+GROUP BY b.body_id"""
+
+# What still needs a person: review cells of a report without an active correction.
+_REVIEW_QUEUE = """CREATE OR REPLACE VIEW review_queue AS
+SELECT r.report_id, r.file_name, r.source, r.agency, r.report_year, r.status, k.key, c.value, c.raw, c.page,
+  c.x0, c.top, c.x1, c.bottom
+FROM reports AS r, unnest(r.review) AS k(key)
+LEFT JOIN cells AS c ON c.report_id = r.report_id AND c.key = k.key
+WHERE NOT EXISTS (SELECT 1 FROM corrections AS x WHERE x.active AND x.report_id = r.report_id AND x.key = k.key)"""
+
 VIEW_DESCRIPTIONS = {
-    "t3_normalised": "Table 三 comparable across templates (v2021 （六） sub-rows summed into other_handling)",
+    "t3_normalised": "Table 三 wide and comparable across templates (v2021 （六） sub-rows summed into"
+    " other_handling), from fact_applications: corrected values where a person settled one",
     "dq_cells": "Cells involved in each DQ row (one row per cell; page falls back to the stored cell)",
     "dq_failures": "Failed DQ rows with report metadata, the involved pages and report ids",
-    "dq_summary_by_rule": "Checks, failures and pass rate per rule",
-    "dq_by_report": "Per report: checks, failures, cross-report failures, whether all critical rules passed",
+    "dq_attributed": "One row per DQ row and report it is attributed to (cross-report rows: every report named)",
+    "dq_by_report": "Per report: checks, failures, cross-report failures; passes_critical is THE definition of a"
+    " passing report (checked, and no failing critical row attributed to it)",
+    "dq_summary_by_rule": "Per rule and severity: checks, failures, pass rate, the suites and tables checked",
     "dq_summary_by_county": "Per region_code × report_year: reports, reports passing all critical rules, pass rate",
+    "dq_summary_by_region": "Per region_code, all years: reports, reports passing all critical rules, pass rate",
     "dq_summary_by_year": "Per report_year: reports, reports passing all critical rules, pass rate",
     "report_status_summary": "Reports per year, template, reading status and quality",
+    "dim_body": "Reporting bodies (body_id from report_bodies): latest name, level, region, years seen",
+    "review_queue": "Cells the extractor put in review that no person has corrected yet, with page and box",
 }
+
+
+def view_descriptions() -> dict[str, str]:
+    """Every view's ``COMMENT``."""
+    return {**VIEW_DESCRIPTIONS, **{name: c["_view"] for name, (_, c) in rollup_views().items()}}
 
 
 def view_sql() -> dict[str, str]:
@@ -136,17 +181,30 @@ def view_sql() -> dict[str, str]:
         "t3_normalised": _t3_normalised(),
         "dq_cells": _DQ_CELLS,
         "dq_failures": _DQ_FAILURES,
-        "dq_summary_by_rule": _DQ_SUMMARY_BY_RULE,
+        "dq_attributed": _DQ_ATTRIBUTED,
         "dq_by_report": _DQ_BY_REPORT,
-        "dq_summary_by_county": _summary("dq_summary_by_county", "region_code, report_year"),
-        "dq_summary_by_year": _summary("dq_summary_by_year", "report_year"),
+        "dq_summary_by_rule": _DQ_SUMMARY_BY_RULE,
+        "dq_summary_by_county": _summary("dq_summary_by_county", ["region_code", "report_year"], _REGION_NAMES),
+        "dq_summary_by_region": _summary("dq_summary_by_region", ["region_code"], _REGION_NAMES),
+        "dq_summary_by_year": _summary("dq_summary_by_year", ["report_year"], ", any_value(rep.template) AS template"),
         "report_status_summary": _REPORT_STATUS_SUMMARY,
+        "dim_body": _DIM_BODY,
+        "review_queue": _REVIEW_QUEUE,
+        **{name: sql for name, (sql, _) in rollup_views().items()},
     }
 
 
 def view_statements() -> list[str]:
-    """Every view with its ``COMMENT ON VIEW``."""
+    """Every view with its ``COMMENT ON VIEW`` (and the rollups' ``COMMENT ON COLUMN``s)."""
     out = []
+    rollups = rollup_views()
     for name, sql in view_sql().items():
-        out += [sql, f"COMMENT ON VIEW {ident(name)} IS {literal(VIEW_DESCRIPTIONS[name])}"]
+        desc = rollups[name][1]["_view"] if name in rollups else VIEW_DESCRIPTIONS[name]
+        out += [sql, f"COMMENT ON VIEW {ident(name)} IS {literal(desc)}"]
+        if name in rollups:
+            out += [
+                f"COMMENT ON COLUMN {ident(name)}.{ident(col)} IS {literal(text)}"
+                for col, text in rollups[name][1].items()
+                if col != "_view"
+            ]
     return out

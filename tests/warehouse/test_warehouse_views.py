@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pyarrow as pa
 import pytest
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.dq import CellRef, DQRecord
-from gidar.schema import T3, T3_NORMALISED
+from gidar.schema import T3_NORMALISED
+from gidar.templates import T3_COLUMNS
 from gidar.transform.build import build_tables
-from gidar.transform.t3norm import build_t3_normalised
 from gidar.warehouse import connect, load_dq, load_report, replace_cross_report_dq
 from gidar_dev.sample import sample_result
 
@@ -40,7 +39,7 @@ def wh(tmp_path_factory):
         con, c.sha256, [_dq("t3_row_total", True, report_id=c.sha256), _dq("t4_block_total", True, report_id=c.sha256)]
     )
     cross = [CellRef(a.sha256, "t3.carried_forward.total", 5), CellRef(c.sha256, "t3.carried_over.total", 2)]
-    replace_cross_report_dq(con, [_dq("carry_over", False, cells=cross)])
+    replace_cross_report_dq(con, [_dq("carry_over", False, "warning", cells=cross)])
     yield con, {"a": a.sha256, "b": b.sha256, "c": c.sha256, "d": d.sha256}
     con.close()
 
@@ -101,12 +100,23 @@ def test_report_status_summary(wh):
     assert got == [(2020, "v2019", "ok", 2), (2024, "v2021", "ok", 1), (2024, None, "not_pdf", 1)]  # NULLS LAST
 
 
-def test_t3_normalised_view_equals_the_arrow_builder(wh):
+def test_t3_normalised_view_folds_the_v2021_subrows(wh):
+    """The view (from fact_applications, built from `cells`) against the wide t3 table (built by transform)."""
     con, _ = wh
     cur = con.execute("SELECT * FROM t3_normalised ORDER BY report_id, row_order")
     assert [x[0] for x in cur.description] == T3_NORMALISED.names
-    view = cur.fetchall()
-    t3 = pa.Table.from_pylist(_rows(con, "SELECT * FROM t3"), schema=T3)
-    built = build_t3_normalised(t3).to_pylist()
-    assert view == [tuple(r.values()) for r in built]
-    assert {r[3] for r in view} == {"v2019", "v2021"}
+    view = {(r["report_id"], r["row"]): r for r in _rows(con, "SELECT * FROM t3_normalised")}
+    wide = _rows(con, "SELECT * FROM t3")
+    expected: dict[tuple[str, str], dict] = {}
+    for r in wide:
+        row = "other_handling" if r["row"].startswith("other_") else r["row"]
+        e = expected.setdefault((r["report_id"], row), {c.key: 0.0 for c in T3_COLUMNS} | {"n": 0})
+        e["n"] += 1
+        for c in T3_COLUMNS:
+            e[c.key] += r[c.key]
+    assert set(view) == set(expected)
+    for k, e in expected.items():
+        assert {c.key: view[k][c.key] for c in T3_COLUMNS} == {c.key: e[c.key] for c in T3_COLUMNS}, k
+        assert view[k]["n_source_rows"] == e["n"]
+    assert {r["template"] for r in view.values()} == {"v2019", "v2021"}
+    assert {view[k]["n_source_rows"] for k in view if k[1] == "other_handling"} == {1, 3}

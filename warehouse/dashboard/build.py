@@ -22,9 +22,16 @@ def _asset(name: str) -> str:
     return resources.files(__package__).joinpath(name).read_text(encoding="utf-8")
 
 
+# Inside <script type="application/json"> "</script" ends the element early and "<!--" switches the HTML parser
+# into the script-data-escaped states (a file named `<!--<script>.pdf` swallowed the page's own script);
+# U+2028/U+2029 end lines in older JavaScript. JSON's \uXXXX escapes keep the data identical after JSON.parse.
+_SCRIPT_ESCAPES = str.maketrans(
+    {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+)
+
+
 def _json_for_script(data: Any) -> str:
-    # Inside <script type="application/json"> only "</" can end the element early.
-    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).replace("</", "<\\/")
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).translate(_SCRIPT_ESCAPES)
 
 
 def build_payload(

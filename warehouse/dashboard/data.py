@@ -1,7 +1,8 @@
 """The dashboard's embedded data: units, reports with their DQ status, failing DQ rows with cells.
 
-Counts follow `warehouse.dq_summary` (a report passes when checked and no critical row attributed to it
-failed; cross-report rows are attributed to the reports named in their cells). The page's JavaScript only
+Counts come from the views `gidar dq` reads too: ``dq_by_report.passes_critical`` is the one definition of a
+passing report (checked, and no failing critical row attributed to it; cross-report rows are attributed to
+the reports named in their cells), ``dq_summary_by_rule`` the per-rule figures. The page's JavaScript only
 aggregates these records per county/year, so what it shows can be compared with SQL.
 """
 
@@ -16,7 +17,6 @@ import duckdb
 import pyarrow as pa
 
 from gidar.warehouse.crosschecks import RULES as CROSS_RULES
-from gidar.warehouse.dq_summary import REPORT_DQ_SQL
 
 from .crops import BBox, CropRequest
 
@@ -68,7 +68,11 @@ def load_units(province_code: str, years: Sequence[int]) -> tuple[list[Unit], di
 
 
 def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
-    rows = con.execute(f"SELECT * FROM ({REPORT_DQ_SQL}) ORDER BY region_code, report_year, agency").fetchall()
+    rows = con.execute(
+        """SELECT report_id, region_code, region_name, prefecture, report_year, agency, agency_type, status, quality,
+                  source, file_name, template, n_checks, n_critical_failed, n_warning_failed, passes_critical
+           FROM dq_by_report ORDER BY region_code, report_year, agency"""
+    ).fetchall()
     out = []
     for (
         rid,
@@ -173,8 +177,8 @@ def rule_info(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
     """Per rule: severity, suite, invariant, how often checked and failed (all years), and a description."""
     out: dict[str, dict[str, Any]] = {}
     for rule, sev, suite, inv, checked, failed in con.execute(
-        """SELECT rule, severity, any_value(suite), any_value(invariant), count(*), count(*) FILTER (WHERE NOT passed)
-           FROM dq_results GROUP BY rule, severity ORDER BY severity = 'critical' DESC, rule"""
+        """SELECT rule, severity, suites, invariant, n_checks, n_failed
+           FROM dq_summary_by_rule ORDER BY severity = 'critical' DESC, rule"""
     ).fetchall():
         out[f"{rule}|{sev}"] = {
             "rule": rule,

@@ -1,0 +1,196 @@
+"""The rollup views analysts query: applications and review/litigation per county, prefecture and province
+and report year, with shares and year-over-year change.
+
+County rows sum the counted reports (``report_bodies.counted``: status ok, or uncertain with every review
+cell corrected) of every body whose region is that county-level unit: the county government, its
+departments and its townships, as each published them. Prefecture and province rows are sums of the county
+rows, so they add up by construction; reports of city- and province-level bodies themselves (region_code of
+a city or province) are in the fact tables but not in these county-based totals.
+"""
+
+from __future__ import annotations
+
+from gidar.templates import T4_BLOCKS, T4_COLUMNS
+
+from .ddl import ident, literal
+from .harmonise import MEASURE_LABELS, OUTCOMES
+
+COUNTED = (
+    "Only reports whose status is ok, or that have been corrected (status uncertain with every review cell"
+    " settled by a person), count"
+)
+
+_APP_MEASURES = {**{m: m for m in MEASURE_LABELS if m != "result_total"}, "processed": "result_total"}
+_T4_MEASURES = {f"{b.key}_{c.key}": (b.key, c.key) for b in T4_BLOCKS for c in T4_COLUMNS}
+_LEVEL_COLS = {
+    "county": ["prefecture_code", "province_code"],
+    "prefecture": ["province_code"],
+    "province": [],
+}
+
+
+def _measure_comments(kind: str) -> dict[str, str]:
+    if kind == "applications":
+        out = {
+            col: f"{MEASURE_LABELS[m]} (table 三, 总计 column; sum over counted reports)"
+            for col, m in _APP_MEASURES.items()
+        }
+        out.update({f"{o}_share": f"{o} / decided (the six outcomes of 三、本年度办理结果)" for o in OUTCOMES})
+        out["decided"] = "granted + partially_granted + withheld + unavailable + not_processed + other"
+        out["received_change"] = "received minus the same region's received in the previous report year"
+        out["received_change_pct"] = "received_change / previous year's received (null if 0 or missing)"
+        return out
+    labels = {b.key: (f"{b.group}/" if b.group else "") + b.label for b in T4_BLOCKS}
+    out = {col: f"{labels[b]} {dict((c.key, c.label) for c in T4_COLUMNS)[c]}" for col, (b, c) in _T4_MEASURES.items()}
+    out["litigation_total"] = "litigation_direct_total + litigation_after_review_total (行政诉讼 cases)"
+    for m in ("review_total", "litigation_total"):
+        out[f"{m}_change"] = f"{m} minus the previous report year's"
+    out["review_corrected_share"] = "review_corrected / review_total"
+    return out
+
+
+def _county_base(kind: str) -> str:
+    if kind == "applications":
+        sums = ",\n    ".join(
+            f"sum(f.value) FILTER (WHERE f.measure = {literal(m)}) AS {ident(col)}" for col, m in _APP_MEASURES.items()
+        )
+        return f"""SELECT f.region_code, f.report_year, count(DISTINCT f.report_id) AS n_reports,
+    {sums}
+  FROM fact_applications AS f
+  WHERE f.counted AND f.applicant = 'total'
+  GROUP BY f.region_code, f.report_year"""
+    sums = ",\n    ".join(
+        f"sum(f.value) FILTER (WHERE f.block = {literal(b)} AND f.outcome = {literal(c)}) AS {ident(col)}"
+        for col, (b, c) in _T4_MEASURES.items()
+    )
+    return f"""SELECT f.region_code, f.report_year, count(DISTINCT f.report_id) AS n_reports,
+    {sums}
+  FROM fact_review_litigation AS f
+  WHERE f.counted
+  GROUP BY f.region_code, f.report_year"""
+
+
+def _measures(kind: str) -> list[str]:
+    return list(_APP_MEASURES) if kind == "applications" else list(_T4_MEASURES)
+
+
+def _finish(kind: str, level: str) -> str:
+    """Shares and year-over-year change over a CTE ``agg`` (region_code, region_name, level columns, year)."""
+    keys = ["region_code", "region_name", *_LEVEL_COLS[level], "report_year", "n_reports"]
+    cols = [f"agg.{k}" for k in keys] + [f"agg.{ident(m)}" for m in _measures(kind)]
+    w = "OVER (PARTITION BY agg.region_code ORDER BY agg.report_year)"
+    prev_ok = f"lag(agg.report_year) {w} = agg.report_year - 1"
+    if kind == "applications":
+        decided = " + ".join(f"coalesce(agg.{o}, 0)" for o in OUTCOMES)
+        cols.append(f"{decided} AS decided")
+        cols += [f"agg.{o} / nullif({decided}, 0) AS {o}_share" for o in OUTCOMES]
+        yoy = ["received"]
+    else:
+        cols.append("agg.litigation_direct_total + agg.litigation_after_review_total AS litigation_total")
+        cols.append("agg.review_corrected / nullif(agg.review_total, 0) AS review_corrected_share")
+        yoy = ["review_total", "litigation_total"]
+    for m in yoy:
+        expr = (
+            f"agg.{m}"
+            if m != "litigation_total"
+            else "(agg.litigation_direct_total + agg.litigation_after_review_total)"
+        )
+        prev = f"lag({expr}) {w}"
+        cols.append(f"CASE WHEN {prev_ok} THEN {expr} - {prev} END AS {m}_change")
+        if kind == "applications":
+            cols.append(f"CASE WHEN {prev_ok} THEN ({expr} - {prev}) / nullif({prev}, 0) END AS {m}_change_pct")
+    return "SELECT " + ",\n  ".join(cols) + "\nFROM agg"
+
+
+def _view(kind: str, level: str) -> str:
+    prefix = "applications" if kind == "applications" else "review_litigation"
+    name = f"{prefix}_by_{level}_year"
+    sums = ", ".join(f"sum({ident(m)}) AS {ident(m)}" for m in _measures(kind))
+    if level == "county":
+        agg = f"""WITH base AS (
+  {_county_base(kind)}
+), agg AS (
+  SELECT d.code AS region_code, d.name AS region_name, d.prefecture_code, d.province_code, b.*
+    EXCLUDE (region_code)
+  FROM base AS b JOIN dim_region AS d ON d.code = b.region_code AND d.level = 'county'
+)"""
+    elif level == "prefecture":
+        agg = f"""WITH agg AS (
+  SELECT c.prefecture_code AS region_code, any_value(p.name) AS region_name, any_value(c.province_code) AS province_code,
+    c.report_year, sum(c.n_reports) AS n_reports, {sums}
+  FROM {prefix}_by_county_year AS c LEFT JOIN dim_region AS p ON p.code = c.prefecture_code AND p.level = 'prefecture'
+  GROUP BY c.prefecture_code, c.report_year
+)"""
+    else:
+        agg = f"""WITH agg AS (
+  SELECT c.province_code AS region_code, any_value(p.name) AS region_name, c.report_year,
+    sum(c.n_reports) AS n_reports, {sums}
+  FROM {prefix}_by_county_year AS c LEFT JOIN dim_region AS p ON p.code = c.province_code AND p.level = 'province'
+  GROUP BY c.province_code, c.report_year
+)"""
+    return f"CREATE OR REPLACE VIEW {name} AS\n{agg}\n{_finish(kind, level)}"
+
+
+def _comments(kind: str, level: str) -> dict[str, str]:
+    what = "Applications (table 三)" if kind == "applications" else "Administrative review and litigation (table 四)"
+    how = (
+        "summed over the counted reports of every body in the county-level unit"
+        if level == "county"
+        else f"summed from the county rows of the {level}"
+    )
+    out = {
+        "_view": f"{what} per {level} and report year, {how}. {COUNTED}.",
+        "region_code": f"Code of the {level} (dim_region)",
+        "region_name": f"Name of the {level}",
+        "report_year": "Report (statistics) year",
+        "n_reports": f"Counted reports summed. {COUNTED}",
+    }
+    for col in _LEVEL_COLS[level]:
+        out[col] = f"Code of the {col.removesuffix('_code')}"
+    out.update(_measure_comments(kind))
+    return out
+
+
+def rollup_views() -> dict[str, tuple[str, dict[str, str]]]:
+    """View name → (CREATE statement, column comments with the view's under ``_view``), dependency order."""
+    out = {}
+    for kind in ("applications", "review_litigation"):
+        for level in ("county", "prefecture", "province"):
+            name = f"{kind}_by_{level}_year"
+            out[name] = (_view(kind, level), _comments(kind, level))
+    out["missing_reports"] = (_MISSING, _MISSING_COMMENTS)
+    return out
+
+
+_MISSING = """CREATE OR REPLACE VIEW missing_reports AS
+WITH years AS (SELECT DISTINCT report_year FROM report_bodies WHERE report_year IS NOT NULL),
+seen AS (SELECT DISTINCT body_id, report_year FROM report_bodies WHERE body_id IS NOT NULL AND report_year IS NOT NULL),
+first AS (SELECT body_id, min(report_year) AS first_year, max(report_year) AS last_year FROM seen GROUP BY body_id),
+provinces AS (SELECT DISTINCT d.province_code FROM report_bodies AS b JOIN dim_region AS d ON d.code = b.region_code),
+gov AS (
+  SELECT DISTINCT region_code, report_year FROM report_bodies
+  WHERE agency_type = 'government' AND coalesce(level, 'county') = 'county'
+)
+SELECT 'body_without_report' AS kind, f.body_id, b.body_name, b.region_code, y.report_year, f.first_year, f.last_year
+FROM first AS f JOIN years AS y ON y.report_year > f.first_year
+JOIN dim_body AS b ON b.body_id = f.body_id
+WHERE NOT EXISTS (SELECT 1 FROM seen AS s WHERE s.body_id = f.body_id AND s.report_year = y.report_year)
+UNION ALL
+SELECT 'county_government_without_report', NULL, d.name || '人民政府', d.code, y.report_year, NULL, NULL
+FROM dim_region AS d JOIN provinces AS p ON p.province_code = d.province_code
+JOIN years AS y ON (d.valid_from IS NULL OR y.report_year >= d.valid_from) AND (d.valid_to IS NULL OR y.report_year <= d.valid_to)
+WHERE d.level = 'county'
+  AND NOT EXISTS (SELECT 1 FROM gov AS g WHERE g.region_code = d.code AND g.report_year = y.report_year)"""
+
+_MISSING_COMMENTS = {
+    "_view": "Reports we expected and do not have: bodies seen in an earlier report year without a report in a"
+    " later year of the warehouse, and county-level governments (units valid that year, in provinces with"
+    " reports) without a government report for a year. Any report counts here, whatever its status.",
+    "kind": "body_without_report | county_government_without_report",
+    "body_id": "The body (dim_body); null for a county government never seen",
+    "body_name": "Its name (latest seen), or <county>人民政府",
+    "region_code": "Region of the body, or the county-level unit",
+    "report_year": "The year without a report",
+    "first_year": "First report year the body was seen",
+    "last_year": "Last report year the body was seen",
+}

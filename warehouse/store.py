@@ -1,0 +1,239 @@
+"""One writer, many readers: the writer loads a private live file and publishes atomic snapshots.
+
+DuckDB lets one process hold a file read-write, and then no other process can open it even read-only;
+while any process holds it read-only, nobody can open it read-write. A user's DuckDB CLI or notebook may
+keep the warehouse open for hours, so the writer must never need a lock a reader can hold:
+
+* the writer (`open_writer`) works on ``.<name>.live`` next to the warehouse path, which readers never open;
+* after a committed batch it publishes: ``CHECKPOINT`` (the live file then holds every committed row and
+  no WAL), copy to a temporary file in the same folder, fsync, and ``os.replace`` onto the warehouse path.
+  A reader that opens the path gets either the old snapshot or the new one, both complete; a reader that
+  already has it open keeps its old snapshot (its lock is on the replaced file, which the writer never
+  needs) until it reconnects;
+* publishing is rate-limited (`Writer.publish`): at least ``min_interval`` seconds apart and at most
+  ``share`` of the writer's time, so a large warehouse is not copied after every small batch; closing the
+  writer always publishes;
+* ``.<name>.dirty`` exists from the first write until the next publish, so a writer killed in between
+  publishes on its next start: readers never stay behind the committed state for longer than one run.
+
+Readers (`open_reader`) open the published file read-only with external access disabled and the
+configuration locked. A second writer fails at once with `WarehouseBusyError`. The cost is disk space (two
+copies) and one file copy per publish; see README "Reading while loading".
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import duckdb
+
+from .db import SchemaDriftError
+from .load import ReportLoad, replace_reports, transaction
+from .migrations import ANALYST_MIGRATION, migrate, schema_drift
+
+# Seconds between two publishes during a run (GIDAR_PUBLISH_INTERVAL): readers lag the load by at most this.
+PUBLISH_INTERVAL = 30.0
+# Largest share of the writer's wall time spent copying snapshots: 10 % keeps publishing a small part of a run
+# even when the warehouse is large and batches are quick.
+PUBLISH_SHARE = 0.10
+# Read-only connections may not touch files, attach databases or load extensions (exports go through
+# `gidar export`, which writes only where the user asked).
+READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+
+
+class WarehouseBusyError(RuntimeError):
+    """Another process is writing the warehouse."""
+
+
+class NoWarehouseError(FileNotFoundError):
+    """Nothing has been published at this path yet."""
+
+
+def live_path(path: str | Path) -> Path:
+    p = Path(path)
+    return p.with_name(f".{p.name}.live")
+
+
+def _dirty_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.dirty")
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def open_reader(path: str | Path) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse: no file access, no ATTACH, no extensions."""
+    p = Path(path)
+    if not p.exists():
+        hint = " (a load is running or was interrupted; it publishes shortly)" if live_path(p).exists() else ""
+        raise NoWarehouseError(f"no warehouse at {p}{hint}")
+    return duckdb.connect(str(p), read_only=True, config=dict(READER_CONFIG))
+
+
+class Writer:
+    """The single writer of a warehouse. Use as a context manager; `close` publishes the final state."""
+
+    def __init__(
+        self, path: str | Path, *, min_interval: float = PUBLISH_INTERVAL, share: float = PUBLISH_SHARE
+    ) -> None:
+        self.path = Path(path).expanduser().resolve()
+        self.live = live_path(self.path)
+        self.min_interval = min_interval
+        self.share = share
+        self.publishes = 0
+        self.publish_seconds = 0.0
+        self._last_end = 0.0
+        self._last_cost = 0.0
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        if not self.live.exists() and self.path.exists():
+            self._adopt()
+        try:
+            self.con = duckdb.connect(str(self.live))
+        except duckdb.IOException as e:
+            if "lock" in str(e).lower():
+                raise WarehouseBusyError(
+                    f"another process is writing the warehouse {self.path} (a gidar ingest or correct); "
+                    "try again when it has finished"
+                ) from None
+            raise
+        try:
+            applied = migrate(self.con)
+            drift = schema_drift(self.con)
+            if drift:
+                raise SchemaDriftError("warehouse schema drifted; add a migration: " + "; ".join(drift))
+            self._hooks()
+            if ANALYST_MIGRATION in applied or "R_dim_region" in applied:
+                with self.transaction() as con:  # existing reports get their bodies and facts
+                    self._refresh(con, None)
+            if applied or _dirty_path(self.path).exists() or not self.path.exists():
+                self._mark_dirty()
+                self.publish(force=True)
+        except BaseException:
+            self.con.close()
+            raise
+
+    def _adopt(self) -> None:
+        """A warehouse written before snapshots (or copied in by a user) becomes the live file."""
+        tmp = self.live.with_name(self.live.name + ".tmp")
+        shutil.copyfile(self.path, tmp)
+        wal = self.path.with_name(self.path.name + ".wal")
+        if wal.exists():
+            shutil.copyfile(wal, tmp.with_name(tmp.name + ".wal"))
+            os.replace(tmp.with_name(tmp.name + ".wal"), self.live.with_name(self.live.name + ".wal"))
+        os.replace(tmp, self.live)
+
+    def _hooks(self) -> None:
+        """Derived tables (bodies, facts, correction checks) follow every load in the same transaction."""
+        from .derived import refresh
+
+        self._refresh = refresh
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def _mark_dirty(self) -> None:
+        _dirty_path(self.path).touch()
+
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The live connection, for APIs that run their own transactions (cross-report checks, run rows);
+        the next `publish` includes what they write."""
+        self._mark_dirty()
+        return self.con
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One write transaction on the live file (committed on success, rolled back on error)."""
+        self._mark_dirty()
+        with transaction(self.con):
+            yield self.con
+
+    def load_batch(self, batch: Sequence[ReportLoad]) -> dict[str, str]:
+        """Load a batch of reports (tables + DQ rows or None) in one transaction, with their derived rows.
+
+        If the batch fails as a whole, its reports are loaded one by one, so a bad report costs only
+        itself. Returns load errors by report id (empty when everything loaded)."""
+        if not batch:
+            return {}
+        try:
+            with self.transaction() as con:
+                replace_reports(con, batch)
+            return {}
+        except Exception:
+            pass
+        errors: dict[str, str] = {}
+        for item in batch:
+            rid = _report_id(item)
+            try:
+                with self.transaction() as con:
+                    replace_reports(con, [item])
+            except Exception as e:
+                errors[rid] = f"{type(e).__name__}: {e}"
+        return errors
+
+    # --- publishing --------------------------------------------------------------------------
+
+    def publish(self, force: bool = False) -> bool:
+        """Publish the committed state to readers; rate-limited unless ``force``. True if published."""
+        if not _dirty_path(self.path).exists():
+            return False
+        now = time.monotonic()
+        if not force and self._last_end:
+            wait = max(self.min_interval, self._last_cost * (1 - self.share) / self.share)
+            if now - self._last_end < wait:
+                return False
+        t0 = time.monotonic()
+        self.con.execute("CHECKPOINT")
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.publish")
+        try:
+            shutil.copyfile(self.live, tmp)
+            with open(tmp, "rb+") as f:
+                os.fsync(f.fileno())
+            os.replace(tmp, self.path)
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+        _fsync_dir(self.path.parent)
+        _dirty_path(self.path).unlink(missing_ok=True)
+        self._last_end = time.monotonic()
+        self._last_cost = self._last_end - t0
+        self.publishes += 1
+        self.publish_seconds += self._last_cost
+        return True
+
+    def close(self) -> None:
+        try:
+            self.publish(force=True)
+        finally:
+            self.con.close()
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+def _report_id(item: ReportLoad) -> str:
+    tables: Any = item[0]
+    try:
+        return str(tables["reports"].column("report_id")[0].as_py())
+    except Exception:
+        return "?"
+
+
+def open_writer(path: str | Path, **kw: Any) -> Writer:
+    """The warehouse's single writer (see `Writer`); raises `WarehouseBusyError` if another one is open."""
+    return Writer(path, **kw)
