@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -63,6 +65,18 @@ def live_path(path: str | Path) -> Path:
 
 def _dirty_path(path: Path) -> Path:
     return path.with_name(f".{path.name}.dirty")
+
+
+def _copy(src: Path, dst: Path) -> None:
+    """Copy a file in a child process. DuckDB's lock on the live file is a POSIX record lock, which the kernel
+    drops for the whole process as soon as the process closes ANY descriptor of that file: copying it here
+    (shutil.copyfile) would silently unlock it and let a second writer in."""
+    cp = shutil.which("cp")
+    cmd = [cp, "--reflink=auto", str(src), str(dst)] if cp and sys.platform.startswith("linux") else None
+    cmd = cmd or [sys.executable, "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])", str(src), str(dst)]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    if r.returncode != 0:
+        raise OSError(f"copying {src} to {dst} failed: {r.stderr.strip()}")
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -196,7 +210,7 @@ class Writer:
         self.con.execute("CHECKPOINT")
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.publish")
         try:
-            shutil.copyfile(self.live, tmp)
+            _copy(self.live, tmp)
             with open(tmp, "rb+") as f:
                 os.fsync(f.fileno())
             os.replace(tmp, self.path)
