@@ -115,7 +115,8 @@ def apply(con: duckdb.DuckDBPyConnection, items: Sequence[Correction]) -> list[A
     rows: list[dict[str, Any]] = []
     for c in items:
         rid = _resolve(con, c.report_id)
-        cell = con.execute("SELECT value, raw FROM cells WHERE report_id = ? AND key = ?", [rid, c.key]).fetchone()
+        found = con.execute("SELECT value, raw FROM cells WHERE report_id = ? AND key = ?", [rid, c.key]).fetchall()
+        cell = found[0] if found else None
         if cell is None:
             raise CorrectionError(f"report {rid[:12]} has no cell {c.key!r} (see `gidar review` for the keys)")
         if not c.reason.strip():

@@ -85,14 +85,18 @@ def test_county_rollups_equal_the_truth_sums(corpus_wh) -> None:
     con, truths = corpus_wh
     expected = _truth_measure_sums(truths)
     apps = {(r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM applications_by_county_year")}
-    lit = {(r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM review_litigation_by_county_year")}
+    lit = {
+        (r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM review_litigation_by_county_year")
+    }
     assert set(apps) == set(expected) == set(lit)
     t4 = [f"{b.key}_{c.key}" for b in T4_BLOCKS for c in T4_COLUMNS]
     for k, e in expected.items():
         assert apps[k]["n_reports"] == e["n_reports"], k
         assert {m: apps[k][m] for m in APP} == pytest.approx({m: e[m] for m in APP}), k
         assert {m: lit[k][m] for m in t4} == pytest.approx({m: e[m] for m in t4}), k
-        decided = sum(e[m] for m in ("granted", "partially_granted", "withheld", "unavailable", "not_processed", "other"))
+        decided = sum(
+            e[m] for m in ("granted", "partially_granted", "withheld", "unavailable", "not_processed", "other")
+        )
         if decided:
             assert apps[k]["withheld_share"] == pytest.approx(e["withheld"] / decided)
 
@@ -142,7 +146,9 @@ def test_facts_lead_back_to_page_and_raw_text(corpus_wh) -> None:
     n_t4 = sum(1 for d in truths.values() for k in d["values"] if k.startswith("t4."))
     assert con.execute("SELECT count(*) FROM fact_applications").fetchone()[0] == n_t3
     assert con.execute("SELECT count(*) FROM fact_review_litigation").fetchone()[0] == n_t4
-    n_t2 = con.execute("SELECT (SELECT count(*) FROM fact_proactive_v2019) + (SELECT count(*) FROM fact_proactive_v2021)")
+    n_t2 = con.execute(
+        "SELECT (SELECT count(*) FROM fact_proactive_v2019) + (SELECT count(*) FROM fact_proactive_v2021)"
+    )
     assert n_t2.fetchone()[0] == sum(1 for d in truths.values() for k in d["values"] if k.startswith("t2."))
     # every fact row is one stored cell: same key, value, page and raw text
     orphans = con.execute(
@@ -190,7 +196,9 @@ def test_body_ids_fold_spelling_variants() -> None:
     assert set(same) == {"330922:人民政府办公室"}
     brackets = {body_id(a, "330922", None, None, "嵊泗县") for a in ("嵊泗县（海洋）局", "嵊泗县(海洋)局")}
     assert brackets == {"330922:(海洋)局"}
-    assert body_id("嵊泗县财政局", "330922", region_name="嵊泗县") != body_id("嵊泗县司法局", "330922", region_name="嵊泗县")
+    assert body_id("嵊泗县财政局", "330922", region_name="嵊泗县") != body_id(
+        "嵊泗县司法局", "330922", region_name="嵊泗县"
+    )
     assert body_id("城关镇人民政府", None) == "?:城关镇人民政府"
     assert body_id(None, "330922") is None
 
