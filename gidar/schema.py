@@ -336,12 +336,39 @@ CORRECTIONS = _schema(
     field("validated_at", pa.timestamp("us", tz="UTC"), "When the correction was last re-validated"),
 )
 
+_ROLLUP_KEYS = (
+    REPORT_ID,
+    field("body_id", pa.string(), "Reporting body (dim_body)"),
+    REGION_CODE,
+    REPORT_YEAR,
+    field("counted", pa.bool_(), "Whether the report counts in the rollups (report_bodies.counted)", False),
+)
+# Measure columns of the per-report rollup bases; the names are those of the rollup views.
+APPLICATION_MEASURES = (
+    "received", "carried_over", "granted", "partially_granted", "withheld", "unavailable", "not_processed", "other",
+    "carried_forward", "processed",
+)  # fmt: skip
+REPORT_APPLICATIONS = _schema(
+    "Per report, table 三's 总计 column summed by measure (from fact_applications; corrected values): the base"
+    " of the applications_by_* views, so a province-wide rollup reads one row per report",
+    *_ROLLUP_KEYS,
+    *(field(m, VALUE_TYPE, f"Sum of the {m} rows, 总计 column") for m in APPLICATION_MEASURES),
+)
+REPORT_REVIEW_LITIGATION = _schema(
+    "Per report, table 四 as one row (from fact_review_litigation; corrected values): the base of the"
+    " review_litigation_by_* views",
+    *_ROLLUP_KEYS,
+    *(field(f"{b.key}_{c.key}", VALUE_TYPE, f"{b.label} {c.label}") for b in _ANY.t4_blocks for c in T4_COLUMNS),
+)
+
 ANALYST_TABLES: dict[str, pa.Schema] = {
     "dim_region": DIM_REGION,
     "report_bodies": REPORT_BODIES,
     "fact_applications": FACT_APPLICATIONS,
     "fact_review_litigation": FACT_REVIEW_LITIGATION,
     **FACT_PROACTIVE,
+    "report_applications": REPORT_APPLICATIONS,
+    "report_review_litigation": REPORT_REVIEW_LITIGATION,
     "corrections": CORRECTIONS,
 }
 

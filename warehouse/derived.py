@@ -26,13 +26,19 @@ import pyarrow as pa
 
 from gidar.invariants import check
 from gidar.regions import divisions
-from gidar.schema import DIM_REGION, REPORT_BODIES
-from gidar.templates import T4_COLUMNS, TEMPLATES
+from gidar.schema import APPLICATION_MEASURES, DIM_REGION, REPORT_BODIES
+from gidar.templates import T4_BLOCKS, T4_COLUMNS, TEMPLATES
 
 from .ddl import ident, literal
 from .harmonise import normalised_rows, t3_measures, t3_row_map
 
-FACT_TABLES = ("fact_applications", "fact_review_litigation", *(f"fact_proactive_{v}" for v in TEMPLATES))
+FACT_TABLES = (
+    "fact_applications",
+    "fact_review_litigation",
+    *(f"fact_proactive_{v}" for v in TEMPLATES),
+    "report_applications",
+    "report_review_litigation",
+)
 
 # --- regions -------------------------------------------------------------------------------------
 
@@ -193,8 +199,33 @@ LEFT JOIN corrections AS k ON k.active AND k.report_id = c.report_id AND k.key =
 LEFT JOIN report_bodies AS b ON b.report_id = c.report_id"""
 
 
+def _report_base_sql(name: str, where: str) -> str:
+    """The per-report rollup bases, pivoted from the fact tables (so corrections are already applied)."""
+    keys = "f.report_id, any_value(f.body_id) AS body_id, any_value(f.region_code) AS region_code, " + (
+        "any_value(f.report_year) AS report_year, bool_and(f.counted) AS counted"
+    )
+    if name == "report_applications":
+        sums = ", ".join(
+            f"sum(f.value) FILTER (WHERE f.measure = {literal('result_total' if m == 'processed' else m)}) AS {ident(m)}"
+            for m in APPLICATION_MEASURES
+        )
+        return f"""INSERT INTO report_applications BY NAME
+SELECT {keys}, {sums} FROM fact_applications AS f
+WHERE f.applicant = 'total' AND ({where.replace("c.", "f.")}) GROUP BY f.report_id"""
+    sums = ", ".join(
+        f"sum(f.value) FILTER (WHERE f.block = {literal(b.key)} AND f.outcome = {literal(c.key)}) AS {ident(b.key + '_' + c.key)}"
+        for b in T4_BLOCKS
+        for c in T4_COLUMNS
+    )
+    return f"""INSERT INTO report_review_litigation BY NAME
+SELECT {keys}, {sums} FROM fact_review_litigation AS f
+WHERE ({where.replace("c.", "f.")}) GROUP BY f.report_id"""
+
+
 def fact_sql(name: str, where: str) -> str:
     """``INSERT INTO <fact table> SELECT …`` for the cells matching ``where`` (an SQL condition on ``c``)."""
+    if name in ("report_applications", "report_review_litigation"):
+        return _report_base_sql(name, where)
     if name == "fact_applications":
         return f"""INSERT INTO fact_applications BY NAME
 WITH m(template, src_row, norm_row, norm_order, measure) AS (VALUES

@@ -50,22 +50,11 @@ def _measure_comments(kind: str) -> dict[str, str]:
 
 
 def _county_base(kind: str) -> str:
-    if kind == "applications":
-        sums = ",\n    ".join(
-            f"sum(f.value) FILTER (WHERE f.measure = {literal(m)}) AS {ident(col)}" for col, m in _APP_MEASURES.items()
-        )
-        return f"""SELECT f.region_code, f.report_year, count(DISTINCT f.report_id) AS n_reports,
+    base = "report_applications" if kind == "applications" else "report_review_litigation"
+    sums = ",\n    ".join(f"sum(f.{ident(m)}) AS {ident(m)}" for m in _measures(kind))
+    return f"""SELECT f.region_code, f.report_year, count(*) AS n_reports,
     {sums}
-  FROM fact_applications AS f
-  WHERE f.counted AND f.applicant = 'total'
-  GROUP BY f.region_code, f.report_year"""
-    sums = ",\n    ".join(
-        f"sum(f.value) FILTER (WHERE f.block = {literal(b)} AND f.outcome = {literal(c)}) AS {ident(col)}"
-        for col, (b, c) in _T4_MEASURES.items()
-    )
-    return f"""SELECT f.region_code, f.report_year, count(DISTINCT f.report_id) AS n_reports,
-    {sums}
-  FROM fact_review_litigation AS f
+  FROM {base} AS f
   WHERE f.counted
   GROUP BY f.region_code, f.report_year"""
 
