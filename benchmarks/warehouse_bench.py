@@ -95,8 +95,10 @@ def main() -> None:
     ).fetchone()
     print(f"reports {n_reports:,}  cells {n_cells:,}  fact_applications rows {n_facts:,}")
     print(f"generate + build_tables: {build_s:.1f} s (not part of the load)")
-    print(f"load (writer, batches of {args.batch}, facts derived in each transaction): {load_s:.1f} s"
-          f" = {1000 * load_s / args.n:.2f} ms/report; final publish {publish_s:.1f} s; wall {total:.1f} s")
+    print(
+        f"load (writer, batches of {args.batch}, facts derived in each transaction): {load_s:.1f} s"
+        f" = {1000 * load_s / args.n:.2f} ms/report; final publish {publish_s:.1f} s; wall {total:.1f} s"
+    )
     del p0
     print(f"file size: {wh.stat().st_size / 2**20:.0f} MiB (published snapshot; the writer's live copy is the same)")
 

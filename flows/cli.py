@@ -239,9 +239,8 @@ def apply_corrections(warehouse: Path, items: Sequence[Any]) -> list[str]:
     from gidar.warehouse.store import WarehouseBusyError, open_writer
 
     try:
-        with open_writer(warehouse, min_interval=_settings_env().publish_interval) as w:
-            with w.transaction() as con:
-                applied = apply(con, items)
+        with open_writer(warehouse, min_interval=_settings_env().publish_interval) as w, w.transaction() as con:
+            applied = apply(con, items)
     except CorrectionError as e:
         raise UsageError(str(e)) from None
     except WarehouseBusyError as e:
@@ -288,7 +287,8 @@ def _cmd_review(args: argparse.Namespace) -> int:
     else:
         print(format_table(columns[:8], [r[:8] for r in rows], count=False))
         print(
-            f"({len(rows)} cell{'s' if len(rows) != 1 else ''} need a person: gidar correct REPORT_ID KEY VALUE --reason …)"
+            f"({len(rows)} cell{'s' if len(rows) != 1 else ''} need a person:"
+            " gidar correct REPORT_ID KEY VALUE --reason …)"
         )
     return EXIT_OK
 

@@ -147,7 +147,7 @@ def format_dq(summary: Any, max_reports: int = 50) -> str:
             format_table([label, "reports", "checked", "pass", "critical", "warnings"], rows, count=False),
         ]
     out += ["", f"Failing reports ({len(s.failing_reports)})"]
-    rows = [
+    failing: list[tuple[Any, ...]] = [
         (
             fr.region_code or "—",
             fr.report_year or "—",
@@ -156,8 +156,8 @@ def format_dq(summary: Any, max_reports: int = 50) -> str:
         )
         for fr in s.failing_reports[:max_reports]
     ]
-    if rows:
-        out.append(format_table(["region", "year", "report", "failing rules"], rows, count=False, max_width=80))
+    if failing:
+        out.append(format_table(["region", "year", "report", "failing rules"], failing, count=False, max_width=80))
     if len(s.failing_reports) > max_reports:
         out.append(f"… and {len(s.failing_reports) - max_reports} more (see the dashboard or `gidar query`)")
     return "\n".join(out)

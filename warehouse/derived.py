@@ -99,7 +99,8 @@ def _report_bodies(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
         f"""WITH active AS (SELECT report_id, list(key) AS keys FROM corrections WHERE active GROUP BY report_id)
             SELECT r.report_id, r.agency, r.agency_type, r.level, r.region_code, r.region_name, r.prefecture,
                    r.province, r.report_year, r.status, coalesce(r.review, []), coalesce(a.keys, []),
-                   (SELECT list(d.level ORDER BY d.level = 'county' DESC) FROM dim_region d WHERE d.code = r.region_code)
+                   (SELECT list(d.level ORDER BY d.level = 'county' DESC) FROM dim_region d
+                    WHERE d.code = r.region_code)
             FROM reports r LEFT JOIN active a USING (report_id) {where}""",
         params,
     ).fetchall()
@@ -192,8 +193,8 @@ def _t3_map_sql() -> str:
 
 
 _FACT_COMMON = """c.report_id, b.body_id, c.region_code, c.report_year, c.template"""
-_FACT_VALUES = """coalesce(k.new_value, c.value) AS value, c.value AS extracted_value, k.report_id IS NOT NULL AS corrected,
-  coalesce(b.counted, false) AS counted, c.key, c.page, c.raw"""
+_FACT_VALUES = """coalesce(k.new_value, c.value) AS value, c.value AS extracted_value,
+  k.report_id IS NOT NULL AS corrected, coalesce(b.counted, false) AS counted, c.key, c.page, c.raw"""
 _FACT_FROM = """FROM cells AS c
 LEFT JOIN corrections AS k ON k.active AND k.report_id = c.report_id AND k.key = c.key
 LEFT JOIN report_bodies AS b ON b.report_id = c.report_id"""
@@ -205,15 +206,16 @@ def _report_base_sql(name: str, where: str) -> str:
         "any_value(f.report_year) AS report_year, bool_and(f.counted) AS counted"
     )
     if name == "report_applications":
+        measure = {m: "result_total" if m == "processed" else m for m in APPLICATION_MEASURES}
         sums = ", ".join(
-            f"sum(f.value) FILTER (WHERE f.measure = {literal('result_total' if m == 'processed' else m)}) AS {ident(m)}"
-            for m in APPLICATION_MEASURES
+            f"sum(f.value) FILTER (WHERE f.measure = {literal(measure[m])}) AS {ident(m)}" for m in APPLICATION_MEASURES
         )
         return f"""INSERT INTO report_applications BY NAME
 SELECT {keys}, {sums} FROM fact_applications AS f
 WHERE f.applicant = 'total' AND ({where.replace("c.", "f.")}) GROUP BY f.report_id"""
     sums = ", ".join(
-        f"sum(f.value) FILTER (WHERE f.block = {literal(b.key)} AND f.outcome = {literal(c.key)}) AS {ident(b.key + '_' + c.key)}"
+        f"sum(f.value) FILTER (WHERE f.block = {literal(b.key)} AND f.outcome = {literal(c.key)})"
+        f" AS {ident(b.key + '_' + c.key)}"
         for b in T4_BLOCKS
         for c in T4_COLUMNS
     )

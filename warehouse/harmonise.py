@@ -63,7 +63,7 @@ def normalised_rows() -> tuple[str, ...]:
 def t3_measures() -> dict[tuple[str, str], str]:
     """``(template version, printed row key) -> measure`` for every table-三 row (from the registry labels)."""
     by_label = {label: m for m, label in MEASURE_LABELS.items()}
-    out = {}
+    out: dict[tuple[str, str], str] = {}
     for t in TEMPLATES.values():
         for r in t.t3_rows:
             label = r.group if r.group and r.group != RESULTS else r.label

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from gidar.templates import T4_BLOCKS, T4_COLUMNS
 
-from .ddl import ident, literal
+from .ddl import ident
 from .harmonise import MEASURE_LABELS, OUTCOMES
 
 COUNTED = (
@@ -105,8 +105,8 @@ def _view(kind: str, level: str) -> str:
 )"""
     elif level == "prefecture":
         agg = f"""WITH agg AS (
-  SELECT c.prefecture_code AS region_code, any_value(p.name) AS region_name, any_value(c.province_code) AS province_code,
-    c.report_year, sum(c.n_reports) AS n_reports, {sums}
+  SELECT c.prefecture_code AS region_code, any_value(p.name) AS region_name,
+    any_value(c.province_code) AS province_code, c.report_year, sum(c.n_reports) AS n_reports, {sums}
   FROM {prefix}_by_county_year AS c LEFT JOIN dim_region AS p ON p.code = c.prefecture_code AND p.level = 'prefecture'
   GROUP BY c.prefecture_code, c.report_year
 )"""
@@ -167,7 +167,8 @@ WHERE NOT EXISTS (SELECT 1 FROM seen AS s WHERE s.body_id = f.body_id AND s.repo
 UNION ALL
 SELECT 'county_government_without_report', NULL, d.name || '人民政府', d.code, y.report_year, NULL, NULL
 FROM dim_region AS d JOIN provinces AS p ON p.province_code = d.province_code
-JOIN years AS y ON (d.valid_from IS NULL OR y.report_year >= d.valid_from) AND (d.valid_to IS NULL OR y.report_year <= d.valid_to)
+JOIN years AS y ON (d.valid_from IS NULL OR y.report_year >= d.valid_from)
+  AND (d.valid_to IS NULL OR y.report_year <= d.valid_to)
 WHERE d.level = 'county'
   AND NOT EXISTS (SELECT 1 FROM gov AS g WHERE g.region_code = d.code AND g.report_year = y.report_year)"""
 

@@ -73,7 +73,13 @@ def _copy(src: Path, dst: Path) -> None:
     (shutil.copyfile) would silently unlock it and let a second writer in."""
     cp = shutil.which("cp")
     cmd = [cp, "--reflink=auto", str(src), str(dst)] if cp and sys.platform.startswith("linux") else None
-    cmd = cmd or [sys.executable, "-c", "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])", str(src), str(dst)]
+    cmd = cmd or [
+        sys.executable,
+        "-c",
+        "import shutil, sys; shutil.copyfile(sys.argv[1], sys.argv[2])",
+        str(src),
+        str(dst),
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True)
     if r.returncode != 0:
         raise OSError(f"copying {src} to {dst} failed: {r.stderr.strip()}")

@@ -137,8 +137,9 @@ GROUP BY ALL"""
 
 
 _DIM_BODY = """CREATE OR REPLACE VIEW dim_body AS
-SELECT b.body_id, arg_max(b.body_name, b.report_year) AS body_name, arg_max(b.agency_type, b.report_year) AS agency_type,
-  arg_max(b.level, b.report_year) AS level, arg_max(b.region_code, b.report_year) AS region_code,
+SELECT b.body_id, arg_max(b.body_name, b.report_year) AS body_name,
+  arg_max(b.agency_type, b.report_year) AS agency_type, arg_max(b.level, b.report_year) AS level,
+  arg_max(b.region_code, b.report_year) AS region_code,
   list(DISTINCT b.body_name ORDER BY b.body_name) AS names_seen,
   min(b.report_year) AS first_year, max(b.report_year) AS last_year, count(*) AS n_reports
 FROM report_bodies AS b WHERE b.body_id IS NOT NULL

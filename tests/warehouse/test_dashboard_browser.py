@@ -1,6 +1,7 @@
 """The dashboard in headless Chromium: the figures its JavaScript renders equal what SQL gives.
 
-Chromium comes from Debian (`make sysdeps`); without it these tests skip with a message. Screenshots go to tests/output/ (git-ignored).
+Chromium comes from Debian (`make sysdeps`); without it these tests skip with a message. Screenshots go to
+tests/output/ (git-ignored).
 """
 
 from __future__ import annotations
@@ -209,7 +210,9 @@ def test_hostile_names_are_shown_as_text(chromium: str, tmp_path: Path) -> None:
     a.metadata.agency, a.metadata.title = HOSTILE_AGENCY, HOSTILE_TITLE
     b = sample_result(2022, "330922", seed=32, source=str(tmp_path / "a&b\u2029c.pdf"))
     b.metadata.agency = HOSTILE_AGENCY2
-    fail = [{"rule": "t3_balance", "passed": False, "severity": "critical", "suite": "gx", "description": HOSTILE_TITLE}]
+    fail = [
+        {"rule": "t3_balance", "passed": False, "severity": "critical", "suite": "gx", "description": HOSTILE_TITLE}
+    ]
     wh = tmp_path / "w.duckdb"
     with open_writer(wh) as w:
         assert w.load_batch([(build_tables(r), fail) for r in (a, b)]) == {}
@@ -240,3 +243,42 @@ def _template() -> str:
     from importlib import resources
 
     return resources.files("gidar.warehouse.dashboard").joinpath("dashboard.html").read_text(encoding="utf-8")
+
+
+def test_corrections_show_beside_the_crop(chromium: str, tmp_path: Path) -> None:
+    from gidar.transform.build import build_tables
+    from gidar.warehouse.corrections import Correction, apply
+    from gidar.warehouse.store import open_reader, open_writer
+    from gidar_dev.sample import sample_result
+
+    r = sample_result(2023, "330922", seed=41)
+    truth = r.values["t3.granted.total"]
+    for c in r.cells:
+        if c.key == "t3.granted.total":
+            c.value, c.raw = 77, "77"
+    r.status, r.review = "uncertain", ["t3.granted.total"]
+    fail = [
+        {
+            "rule": "t3_result_total",
+            "passed": False,
+            "severity": "critical",
+            "suite": "gx",
+            "cells": [{"key": "t3.granted.total", "page": 3}],
+        }
+    ]
+    wh = tmp_path / "w.duckdb"
+    with open_writer(wh) as w:
+        w.load_batch([(build_tables(r), fail)])
+        with w.transaction() as con:
+            apply(con, [Correction(r.sha256, "t3.granted.total", truth, "p.3 reads it wrapped", "tester")])
+    con = open_reader(wh)
+    try:
+        path = build_dashboard(con, tmp_path / "site")
+    finally:
+        con.close()
+    dom = _run(chromium, tmp_path, f"{path.as_uri()}#county=330922&report={r.sha256}", "--dump-dom")
+    corr = _elements(dom, "data-correction-key")
+    assert len(corr) == 2  # in the report's list and beside the failing cell's crop
+    assert {c["data-correction-value"] for c in corr} == {f"{truth:g}" if truth % 1 else str(int(truth))}
+    block = dom[dom.index('data-violation="') :]
+    assert 'class="crops"' in block and "data-correction-key" in block.split('class="crops"', 1)[1]

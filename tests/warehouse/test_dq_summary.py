@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
+from gidar.flows.tables import format_dq
 from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
 from gidar.warehouse.db import connect
-from gidar.flows.tables import format_dq
 from gidar.warehouse.dq_summary import dq_summary, summary_json
 from gidar_dev.crosschecks_fixtures import insert_reports, multi_year_scenario
 

@@ -74,7 +74,7 @@ def test_query_refuses_files_attach_extensions_and_writes(wh, sql, capsys) -> No
 
 @pytest.mark.parametrize("sql", ["SELEC 1", "SELECT nope FROM reports", "SELECT * FROM no_such_table"])
 def test_bad_sql_is_one_line(wh, sql, capsys) -> None:
-    code, out, err = _run(["query", sql, "--warehouse", str(wh)], capsys)
+    code, _, err = _run(["query", sql, "--warehouse", str(wh)], capsys)
     assert code == EXIT_USAGE and len(err) == 1 and "Error" in err[0]
 
 

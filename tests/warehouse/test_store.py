@@ -12,7 +12,7 @@ import pytest
 
 from gidar.transform.build import build_tables
 from gidar.warehouse.db import connect
-from gidar.warehouse.store import WarehouseBusyError, live_path, open_reader, open_writer
+from gidar.warehouse.store import live_path, open_reader, open_writer
 from gidar_dev.sample import sample_result
 
 

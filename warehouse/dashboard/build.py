@@ -70,7 +70,30 @@ def build_payload(
         "reports": reports,
         "violations": [_violation_json(v, requests[v.dq_id], rendered) for v in violations],
         "cropsMissing": sum(1 for reqs in requests.values() for r in reqs if r not in rendered),
+        "corrections": corrections(con),
     }
+
+
+def corrections(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
+    """Active human corrections per report, shown beside the crops of the cells they settle."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for rid, key, value, old, by, reason, at, flagged, flag_reason in con.execute(
+        """SELECT report_id, key, new_value, old_value, corrected_by, reason, corrected_at, flagged, flag_reason
+           FROM corrections WHERE active ORDER BY report_id, key"""
+    ).fetchall():
+        out.setdefault(rid, []).append(
+            {
+                "key": key,
+                "value": value,
+                "old": old,
+                "by": by,
+                "reason": reason,
+                "at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
+                "flagged": bool(flagged),
+                "flagReason": flag_reason,
+            }
+        )
+    return out
 
 
 def _violation_json(v: Violation, reqs: list, rendered: dict) -> dict[str, Any]:

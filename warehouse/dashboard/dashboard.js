@@ -264,6 +264,12 @@
       `<dl class="meta"><dt>状态</dt><dd>${statusBadge(r)} ${esc(r.status)} / ${esc(r.quality || "")}</dd>` +
       `<dt>模板</dt><dd>${esc(r.template || "—")}</dd><dt>report_id</dt><dd><code>${esc(r.id)}</code></dd>` +
       `<dt>源文件</dt><dd>${url ? `<a href="${esc(url)}">${esc(r.source)}</a>` : esc(r.source || "—")}</dd></dl>`;
+    const corrs = (D.corrections || {})[r.id] || [];
+    const corrByKey = new Map(corrs.map((c) => [c.key, c]));
+    const corrLine = (c) => `<div class="corr${c.flagged ? " flagged" : ""}" data-correction-key="${esc(c.key)}" data-correction-value="${esc(String(c.value))}">` +
+      `人工更正 <code>${esc(c.key)}</code>：${esc(String(c.old ?? "—"))} → <b>${esc(String(c.value))}</b>（${esc(c.by)}，${esc(c.at || "")}：${esc(c.reason)}）` +
+      (c.flagged ? ` <span class="badge critical">仍违反勾稽关系</span> ${esc(c.flagReason || "")}` : "") + `</div>`;
+    if (corrs.length) html += `<div class="corrs" data-corrections="${corrs.length}"><h4>人工更正</h4>${corrs.map(corrLine).join("")}</div>`;
     if (!vs.length) return html + `<p class="note">没有失败的规则。</p></div>`;
     html += vs.map((v) => {
       const others = v.reports.filter((id) => id !== r.id).map((id) => reportsById.get(id)).filter(Boolean);
@@ -281,7 +287,7 @@
         (v.observed != null || v.expected != null ? `<div class="oe">实际 <b>${esc(v.observed ?? "—")}</b> · 应为 <b>${esc(v.expected ?? "—")}</b></div>` : "") +
         (others.length ? `<div class="oe">涉及其他报告：${others.map((o) => `<a href="#${new URLSearchParams({ county: regionOf(o), report: o.id }).toString()}">${esc(o.agency)} ${o.year}</a>`).join("、")}</div>` : "") +
         (v.cells.length ? `<div class="keys">${v.cells.map((c) => `<code title="${esc(c.report)}">${esc(c.key)}${c.page ? ` p${c.page}` : ""}</code>`).join("")}</div>` : "") +
-        `<div class="crops">${crops}</div></div>`;
+        `<div class="crops">${crops}${v.cells.filter((c) => c.report === r.id && corrByKey.has(c.key)).map((c) => corrLine(corrByKey.get(c.key))).join("")}</div></div>`;
     }).join("");
     return html + `</div>`;
   }

@@ -128,7 +128,8 @@ def _violations(con: duckdb.DuckDBPyConnection, known: set[str]) -> list[Violati
             cells = []
         cells = [c for c in cells if isinstance(c, dict)]
         for c in cells:
-            c.setdefault("report_id", report_id)
+            if not c.get("report_id"):  # per-report rows store their cells with report_id null
+                c["report_id"] = report_id
             if c.get("key") and (c.get("page") is None or not c.get("bbox")):
                 need.add((c["report_id"], c["key"]))
         parsed.append((head, report_id, cells))
