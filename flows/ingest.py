@@ -139,14 +139,15 @@ def load_warehouse(
     errors: dict[str, str] = {}
     with stages.open_writer(Path(warehouse), settings.publish_interval) as w:
         for batch in _chunks(reports, LOAD_BATCH):
-            items = []
+            items, ids = [], []
             for o in batch:
                 rid = str(o.report_id)
                 try:
                     items.append((stages.read_report(Path(lake), rid), dq_by_report.get(rid, [])))
+                    ids.append(rid)
                 except Exception as e:  # one unreadable lake entry must not stop the others
                     errors[rid] = f"{type(e).__name__}: {e}"
-            for rid, msg in w.load_batch(items).items():
+            for rid, msg in w.load_batch(items, ids).items():
                 logger.warning("load of %s failed: %s", rid, msg)
                 errors[rid] = msg
             w.publish()  # rate-limited: readers see each committed batch soon, at a small cost

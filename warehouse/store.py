@@ -178,11 +178,12 @@ class Writer:
         with transaction(self.con):
             yield self.con
 
-    def load_batch(self, batch: Sequence[ReportLoad]) -> dict[str, str]:
+    def load_batch(self, batch: Sequence[ReportLoad], ids: Sequence[str] | None = None) -> dict[str, str]:
         """Load a batch of reports (tables + DQ rows or None) in one transaction, with their derived rows.
 
         If the batch fails as a whole, its reports are loaded one by one, so a bad report costs only
-        itself. Returns load errors by report id (empty when everything loaded)."""
+        itself. Returns load errors by report id (``ids``, the caller's ids of the items, when the tables
+        may be too broken to name their report), empty when everything loaded."""
         if not batch:
             return {}
         try:
@@ -192,8 +193,8 @@ class Writer:
         except Exception:
             pass
         errors: dict[str, str] = {}
-        for item in batch:
-            rid = _report_id(item)
+        for i, item in enumerate(batch):
+            rid = ids[i] if ids is not None else _report_id(item)
             try:
                 with self.transaction() as con:
                     replace_reports(con, [item])

@@ -210,12 +210,14 @@ def test_hostile_names_are_shown_as_text(chromium: str, tmp_path: Path) -> None:
     a.metadata.agency, a.metadata.title = HOSTILE_AGENCY, HOSTILE_TITLE
     b = sample_result(2022, "330922", seed=32, source=str(tmp_path / "a&b\u2029c.pdf"))
     b.metadata.agency = HOSTILE_AGENCY2
-    fail = [
-        {"rule": "t3_balance", "passed": False, "severity": "critical", "suite": "gx", "description": HOSTILE_TITLE}
-    ]
+    from gidar.dq import DQRecord
+
+    def fail(rid: str) -> list[DQRecord]:
+        return [DQRecord("t3_balance", "critical", False, report_id=rid, suite="gx", description=HOSTILE_TITLE)]
+
     wh = tmp_path / "w.duckdb"
     with open_writer(wh) as w:
-        assert w.load_batch([(build_tables(r), fail) for r in (a, b)]) == {}
+        assert w.load_batch([(build_tables(r), fail(r.sha256)) for r in (a, b)]) == {}
     con = open_reader(wh)  # the dashboard builds from the locked read-only connection
     try:
         path = build_dashboard(con, tmp_path / "site")
@@ -257,15 +259,10 @@ def test_corrections_show_beside_the_crop(chromium: str, tmp_path: Path) -> None
         if c.key == "t3.granted.total":
             c.value, c.raw = 77, "77"
     r.status, r.review = "uncertain", ["t3.granted.total"]
-    fail = [
-        {
-            "rule": "t3_result_total",
-            "passed": False,
-            "severity": "critical",
-            "suite": "gx",
-            "cells": [{"key": "t3.granted.total", "page": 3}],
-        }
-    ]
+    from gidar.dq import CellRef, DQRecord
+
+    cells = (CellRef(r.sha256, "t3.granted.total", 3),)
+    fail = [DQRecord("t3_result_total", "critical", False, report_id=r.sha256, suite="gx", cells=cells)]
     wh = tmp_path / "w.duckdb"
     with open_writer(wh) as w:
         w.load_batch([(build_tables(r), fail)])
