@@ -68,13 +68,19 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dir", type=Path, help="keep the warehouse here (default: a temporary folder)")
+    ap.add_argument("--query-only", action="store_true", help="reuse the warehouse in --dir: only the latencies")
     args = ap.parse_args()
     folder = args.dir or Path(tempfile.mkdtemp(prefix="gidar-wh-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
     wh = folder / "gidar.duckdb"
-    for p in folder.glob("*gidar.duckdb*"):
-        p.unlink()
+    if not args.query_only:
+        for p in folder.glob("*gidar.duckdb*"):
+            p.unlink()
+        load(wh, args)
+    queries(wh, folder, args)
 
+
+def load(wh: Path, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     build_s = load_s = 0.0
     with open_writer(wh, min_interval=3600) as w:
@@ -86,22 +92,23 @@ def main() -> None:
             assert not errors, errors
             load_s += time.perf_counter() - b1
             build_s += b1 - b0
-        p0 = time.perf_counter()
     publish_s = w.publish_seconds
     total = time.perf_counter() - t0
-    con = open_reader(wh)
-    n_reports, n_cells, n_facts = con.execute(
-        "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM cells), (SELECT count(*) FROM fact_applications)"
-    ).fetchone()
-    print(f"reports {n_reports:,}  cells {n_cells:,}  fact_applications rows {n_facts:,}")
     print(f"generate + build_tables: {build_s:.1f} s (not part of the load)")
     print(
         f"load (writer, batches of {args.batch}, facts derived in each transaction): {load_s:.1f} s"
         f" = {1000 * load_s / args.n:.2f} ms/report; final publish {publish_s:.1f} s; wall {total:.1f} s"
     )
-    del p0
     print(f"file size: {wh.stat().st_size / 2**20:.0f} MiB (published snapshot; the writer's live copy is the same)")
 
+
+def queries(wh: Path, folder: Path, args: argparse.Namespace) -> None:
+    con = open_reader(wh)
+    n_reports, n_cells, n_facts = con.execute(
+        "SELECT (SELECT count(*) FROM reports), (SELECT count(*) FROM cells), (SELECT count(*) FROM fact_applications)"
+    ).fetchone()
+
+    print(f"reports {n_reports:,}  cells {n_cells:,}  fact_applications rows {n_facts:,}")
     pref = "330900"
     filters = {
         "county": f"prefecture_code = '{pref}'",

@@ -93,7 +93,7 @@ def body_id(
 
 
 def _report_bodies(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) -> pa.Table:
-    where = "" if ids is None else "WHERE list_contains($ids, r.report_id)"
+    where = "" if ids is None else "WHERE r.report_id IN (SELECT unnest($ids))"
     params = {} if ids is None else {"ids": list(ids)}
     rows = con.execute(
         f"""WITH active AS (SELECT report_id, list(key) AS keys FROM corrections WHERE active GROUP BY report_id)
@@ -134,7 +134,7 @@ def _report_bodies(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) ->
 def _validate_corrections(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | None) -> None:
     """Re-check every active correction of these reports: with the corrected values in place, does any
     template invariant that involves the corrected cell fail? Flag it (the correction is kept)."""
-    where = "" if ids is None else "AND list_contains($ids, c.report_id)"
+    where = "" if ids is None else "AND c.report_id IN (SELECT unnest($ids))"
     params = {} if ids is None else {"ids": list(ids)}
     active = con.execute(
         f"SELECT c.correction_id, c.report_id, c.key FROM corrections c WHERE c.active {where}", params
@@ -146,13 +146,13 @@ def _validate_corrections(con: duckdb.DuckDBPyConnection, ids: Sequence[str] | N
     for rid, key, value in con.execute(
         """SELECT c.report_id, c.key, coalesce(k.new_value, c.value) FROM cells c
            LEFT JOIN corrections k ON k.active AND k.report_id = c.report_id AND k.key = c.key
-           WHERE list_contains($ids, c.report_id)""",
+           WHERE c.report_id IN (SELECT unnest($ids))""",
         {"ids": rids},
     ).fetchall():
         values[rid][key] = value
     templates = dict(
         con.execute(
-            "SELECT report_id, template FROM reports WHERE list_contains($ids, report_id)", {"ids": rids}
+            "SELECT report_id, template FROM reports WHERE report_id IN (SELECT unnest($ids))", {"ids": rids}
         ).fetchall()
     )
     now = datetime.now(UTC)
@@ -251,14 +251,22 @@ SELECT {_FACT_COMMON}, c.block, c."row", c.col, c.value_type, {_FACT_VALUES}
 WHERE c."table" = 't2' AND c.template = {literal(version)} AND ({where})"""
 
 
-def refresh(con: duckdb.DuckDBPyConnection, report_ids: Sequence[str] | None) -> None:
-    """Rebuild the derived rows of these reports (all reports if None), in the caller's transaction."""
+def refresh(
+    con: duckdb.DuckDBPyConnection, report_ids: Sequence[str] | None, stored: Sequence[str] | None = None
+) -> None:
+    """Rebuild the derived rows of these reports (all reports if None), in the caller's transaction.
+    ``stored``: those that may have derived rows already (default: all of them); others skip the deletes."""
     ids = None if report_ids is None else sorted(set(report_ids))
     if ids is not None and not ids:
         return
-    cond = "true" if ids is None else "list_contains($ids, report_id)"
+    cond = "true" if ids is None else "report_id IN (SELECT unnest($ids))"
     params: dict[str, Any] = {} if ids is None else {"ids": ids}
-    con.execute(f"DELETE FROM report_bodies WHERE {cond}", params)
+    old = ids if stored is None else sorted(set(stored))
+    if old is None or old:
+        del_params = {} if old is None else {"ids": old}
+        con.execute(f"DELETE FROM report_bodies WHERE {cond}", del_params)
+        for name in FACT_TABLES:
+            con.execute(f"DELETE FROM {ident(name)} WHERE {cond}", del_params)
     bodies = _report_bodies(con, ids)
     if bodies.num_rows:
         con.register("_bodies", bodies)
@@ -268,5 +276,4 @@ def refresh(con: duckdb.DuckDBPyConnection, report_ids: Sequence[str] | None) ->
             con.unregister("_bodies")
     _validate_corrections(con, ids)
     for name in FACT_TABLES:
-        con.execute(f"DELETE FROM {ident(name)} WHERE {cond}", params)
-        con.execute(fact_sql(name, "true" if ids is None else "list_contains($ids, c.report_id)"), params)
+        con.execute(fact_sql(name, "true" if ids is None else "c.report_id IN (SELECT unnest($ids))"), params)

@@ -95,16 +95,21 @@ def replace_reports(con: duckdb.DuckDBPyConnection, batch: Sequence[ReportLoad])
         return []
     dq_tables = [dq_table(dq, report_id=rid) for rid, _, dq in prepared if dq is not None]
     dq_ids = [rid for rid, _, dq in prepared if dq is not None]
-    for name in REPORT_TABLES:
-        con.execute(f"DELETE FROM {ident(name)} WHERE list_contains(?, report_id)", [ids])
+    # Only reports already stored need deleting: a fresh backfill skips scanning the growing tables.
+    stored = [
+        r
+        for (r,) in con.execute("SELECT report_id FROM reports WHERE report_id IN (SELECT unnest(?))", [ids]).fetchall()
+    ]
+    for name in REPORT_TABLES if stored else ():
+        con.execute(f"DELETE FROM {ident(name)} WHERE report_id IN (SELECT unnest(?))", [stored])
     for name, schema in REPORT_TABLES.items():
         parts = [t[name] for _, t, _ in prepared if name in t]
         if parts:
             _insert(con, name, pa.concat_tables(parts).cast(schema))
     if dq_ids:
-        con.execute("DELETE FROM dq_results WHERE list_contains(?, report_id)", [dq_ids])
+        con.execute("DELETE FROM dq_results WHERE report_id IN (SELECT unnest(?))", [dq_ids])
         _insert(con, "dq_results", pa.concat_tables(dq_tables))
-    refresh(con, ids)  # bodies and facts follow the load in the same transaction
+    refresh(con, ids, stored)  # bodies and facts follow the load in the same transaction
     return ids
 
 

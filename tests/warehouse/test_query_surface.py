@@ -126,6 +126,7 @@ def test_dq_table_lines_up_chinese_names(wh, capsys) -> None:
     assert len({display_width(line) for line in county}) == 1, county
 
 
+@pytest.mark.slow  # three CLI processes
 def test_piping_into_head_is_quiet(wh) -> None:
     for cmd in (
         ["query", "SELECT * FROM cells", "--limit", "0"],

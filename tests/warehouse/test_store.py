@@ -39,6 +39,7 @@ HOLDER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a second Python process
 def test_a_reader_in_another_process_never_blocks_the_writer(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
     with open_writer(wh) as w:
@@ -64,6 +65,7 @@ def test_a_reader_in_another_process_never_blocks_the_writer(tmp_path: Path) -> 
         holder.wait()
 
 
+@pytest.mark.slow  # a second Python process
 def test_a_second_writer_is_refused_at_once(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
     with open_writer(wh):
@@ -90,6 +92,7 @@ def test_publishing_is_rate_limited_and_closing_publishes(tmp_path: Path) -> Non
     assert not w2.publish_seconds > 60
 
 
+@pytest.mark.slow  # a second Python process
 def test_a_killed_writer_is_published_by_the_next_one(tmp_path: Path) -> None:
     wh = tmp_path / "w.duckdb"
     code = textwrap.dedent(
