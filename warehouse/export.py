@@ -45,7 +45,7 @@ _GENERIC = {
     "decided": "办理结果合计",
     "processed": MEASURE_LABELS["result_total"],
     "received_change": "新收申请数较上年变化",
-    "received_change_pct": "新收申请数较上年变化率",
+    "received_change_rate": "新收申请数较上年变化率",
     "litigation_total": "行政诉讼合计",
     "review_total_change": "行政复议总计较上年变化",
     "litigation_total_change": "行政诉讼合计较上年变化",

@@ -38,7 +38,7 @@ def _measure_comments(kind: str) -> dict[str, str]:
         out.update({f"{o}_share": f"{o} / decided (the six outcomes of 三、本年度办理结果)" for o in OUTCOMES})
         out["decided"] = "granted + partially_granted + withheld + unavailable + not_processed + other"
         out["received_change"] = "received minus the same region's received in the previous report year"
-        out["received_change_pct"] = "received_change / previous year's received (null if 0 or missing)"
+        out["received_change_rate"] = "received_change / previous year's received (null if 0 or missing)"
         return out
     labels = {b.key: (f"{b.group}/" if b.group else "") + b.label for b in T4_BLOCKS}
     out = {col: f"{labels[b]} {dict((c.key, c.label) for c in T4_COLUMNS)[c]}" for col, (b, c) in _T4_MEASURES.items()}
@@ -87,7 +87,7 @@ def _finish(kind: str, level: str) -> str:
         prev = f"lag({expr}) {w}"
         cols.append(f"CASE WHEN {prev_ok} THEN {expr} - {prev} END AS {m}_change")
         if kind == "applications":
-            cols.append(f"CASE WHEN {prev_ok} THEN ({expr} - {prev}) / nullif({prev}, 0) END AS {m}_change_pct")
+            cols.append(f"CASE WHEN {prev_ok} THEN ({expr} - {prev}) / nullif({prev}, 0) END AS {m}_change_rate")
     return "SELECT " + ",\n  ".join(cols) + "\nFROM agg"
 
 

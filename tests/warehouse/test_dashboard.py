@@ -12,6 +12,7 @@ from PIL import Image
 from gidar.warehouse.dashboard import build_dashboard
 from gidar.warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
 from gidar.warehouse.db import connect
+from gidar.warehouse.derived import refresh
 from gidar_dev.crosschecks_fixtures import demo_warehouse
 
 
@@ -20,6 +21,7 @@ def built(tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("dash")
     con = connect(":memory:")
     s = demo_warehouse(con, tmp / "pdfs")
+    refresh(con, None)  # the fixture inserts rows directly: derive bodies and facts as a load would
     # one report's PDF has gone away since ingestion: its crops must be skipped, not fail the build
     gone = next(r for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481")
     (src,) = con.execute("SELECT source FROM reports WHERE report_id = ?", [gone.report_id]).fetchone()
@@ -104,3 +106,13 @@ def test_empty_warehouse_builds(tmp_path: Path) -> None:
     con = connect(":memory:")
     path = build_dashboard(con, tmp_path)
     assert path.is_file() and '"reports":[]' in path.read_text(encoding="utf-8")
+
+
+def test_county_table_is_offered_as_csv(built) -> None:
+    con, _, path, html, _, _ = built
+    assert 'href="applications_by_county_year.csv"' in html
+    raw = (path.parent / "applications_by_county_year.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # BOM: Excel on Chinese Windows reads it as UTF-8
+    lines = raw.decode("utf-8-sig").splitlines()
+    (n,) = con.execute("SELECT count(*) FROM applications_by_county_year").fetchone()
+    assert lines[0].startswith('"region_code","region_name"') and len(lines) == n + 1 and n > 20

@@ -15,6 +15,7 @@ from .crops import render_crops
 from .data import Unit, Violation, _reports, _violations, crop_requests, load_units, rule_info
 
 HTML_NAME = "dq_dashboard.html"
+COUNTY_CSV = "applications_by_county_year.csv"  # the county rollup, offered as a download (UTF-8 with BOM)
 CROPS_DIR = "crops"
 
 
@@ -147,6 +148,9 @@ def build_dashboard(
         .replace("/*__JS__*/", _asset("dashboard.js"))
         .replace("__DATA__", _json_for_script(payload))
     )
+    from gidar.warehouse.export import export
+
+    export(con, "applications_by_county_year", "csv", out_dir / COUNTY_CSV)
     path = out_dir / HTML_NAME
     path.write_text(html, encoding="utf-8")
     return path
