@@ -7,6 +7,7 @@ and exits 0, and every query answers with committed data, never a partial report
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -67,12 +68,29 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):
             )
             answers.append((p.returncode, p.stdout, p.stderr))
 
+    # a corrections CSV applied by the same run: report ids are the files' sha256
+    county = json.loads((SAMPLES / "county-2023.json").read_text(encoding="utf-8"))
+    rid = hashlib.sha256((SAMPLES / "county-2023.pdf").read_bytes()).hexdigest()
+    wrong = county["values"]["t4.review.total"] + 1  # breaks 结果维持+…+尚未审结 = 总计: kept, flagged
+    (data / "corrections.csv").write_text(
+        f"report_id,key,value,reason,by\n{rid},t4.review.total,{wrong},test: a wrong correction,ci\n", encoding="utf-8"
+    )
+
     t = threading.Thread(target=loop, daemon=True)
     t.start()
     t0 = time.monotonic()
     try:
         run = subprocess.run(
-            [*GIDAR, "ingest", str(SAMPLES), "--data-dir", str(data), "--json"],
+            [
+                *GIDAR,
+                "ingest",
+                str(SAMPLES),
+                "--data-dir",
+                str(data),
+                "--json",
+                "--corrections",
+                str(data / "corrections.csv"),
+            ],
             capture_output=True,
             text=True,
             cwd=ROOT,
@@ -84,7 +102,7 @@ def ingested(tmp_path_factory: pytest.TempPathFactory):
         t.join(timeout=120)
         holder.kill()
         holder.wait()
-    yield {"wh": wh, "run": run, "answers": answers, "seconds": time.monotonic() - t0, "holder_rc": holder.returncode}
+    yield {"wh": wh, "run": run, "answers": answers, "seconds": time.monotonic() - t0, "rid": rid, "wrong": wrong}
 
 
 def test_a_held_reader_does_not_break_the_ingest(ingested) -> None:
@@ -113,3 +131,30 @@ def test_queries_in_a_loop_answer_with_committed_data(ingested) -> None:
         assert row["partial_cells"] == 0 and row["missing_facts"] == 0, row
         seen.add(row["reports"])
     assert 0 in seen  # before the load committed, readers saw the last published (empty) state
+
+
+def test_the_corrections_csv_is_applied_checked_and_flagged(ingested) -> None:
+    con = open_reader(ingested["wh"])
+    try:
+        rows = con.execute(
+            "SELECT report_id, key, new_value, corrected_by, active, flagged, flag_reason, origin FROM corrections"
+        ).fetchall()
+        assert len(rows) == 1
+        rid, key, value, by, active, flagged, reason, origin = rows[0]
+        assert (rid, key, value, by, active, flagged) == (
+            ingested["rid"],
+            "t4.review.total",
+            ingested["wrong"],
+            "ci",
+            True,
+            True,
+        )
+        assert "四表" in reason and origin == "csv:corrections.csv"
+        # the facts use the corrected value; the cells keep what was read
+        fact = con.execute(
+            "SELECT value, extracted_value, corrected FROM fact_review_litigation WHERE report_id = ? AND key = ?",
+            [rid, key],
+        ).fetchone()
+        assert fact == (ingested["wrong"], ingested["wrong"] - 1, True)
+    finally:
+        con.close()

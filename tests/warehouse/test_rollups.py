@@ -234,3 +234,20 @@ def _zj_units(year: int) -> list[str]:
     from gidar.regions import units
 
     return [u.code for u in units("33", year)]
+
+
+def test_rollup_views_say_what_counts_in_their_comments(corpus_wh) -> None:
+    con, _ = corpus_wh
+    views = dict(
+        con.execute(
+            "SELECT view_name, comment FROM duckdb_views() WHERE view_name LIKE '%\\_by\\_%' ESCAPE '\\'"
+        ).fetchall()
+    )
+    rollups = [v for v in views if v.startswith(("applications_by_", "review_litigation_by_"))]
+    assert len(rollups) == 6
+    for v in rollups:
+        assert "Only reports whose status is ok, or that have been corrected" in views[v], v
+        (n,) = con.execute(
+            "SELECT comment FROM duckdb_columns() WHERE table_name = ? AND column_name = 'n_reports'", [v]
+        ).fetchone()
+        assert "Only reports whose status is ok" in n
