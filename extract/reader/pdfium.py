@@ -1,0 +1,310 @@
+"""The PDFium backend (pypdfium2): glyph boxes from the text page, rules from path objects.
+
+PDFium parses a page in C in a few milliseconds where pdfminer's Python interpreter takes tens;
+the glyphs and paths it yields go through `glyphs.words` / `glyphs.rulings`, the same grouping
+the pdfplumber backend gets from pdfplumber itself, so the layout engine sees the same
+`Document`. Positions are mapped into pdfplumber's page space: the page as displayed (its
+``/Rotate`` applied), origin top-left, from the MediaBox.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from gidar.extract.model import Word
+from gidar.extract.reader.document import BadInput, Document, Page
+from gidar.extract.reader.fontmetrics import SUBSET_TAG, FontMetrics, font_metrics
+from gidar.extract.reader.glyphs import Glyph, dedupe, dedupe_needed, rulings, words
+
+Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
+
+_HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"
+_MAX_FORM_DEPTH = 8  # forms nested deeper than this are drawn by no producer we know; stop there
+
+
+class PdfiumOpenError(Exception):
+    """PDFium could not open the file; ``password`` tells a password problem from a broken file."""
+
+    def __init__(self, message: str, password: bool) -> None:
+        super().__init__(message)
+        self.password = password
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open from memory with the empty password, as a viewer does (owner-password-only files open)."""
+    try:
+        return pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        raise PdfiumOpenError(str(e), code == pdfium_c.FPDF_ERR_PASSWORD) from e
+
+
+def page_count(pdf: pdfium.PdfDocument) -> int:
+    return len(pdf)
+
+
+def _mul(m: Affine, n: Affine) -> Affine:
+    """``m`` then ``n`` (row-vector convention, as in the PDF specification)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+def _apply(m: Affine, x: float, y: float) -> tuple[float, float]:
+    a, b, c, d, e, f = m
+    return a * x + c * y + e, b * x + d * y + f
+
+
+class _View(NamedTuple):
+    turn: Affine  # user space → pdfminer's page space (y up): the page turned by /Rotate
+    to_page: Affine  # user space → pdfplumber's (x, top)
+    width: float
+    height: float
+
+
+def _display(rotation: int, box: tuple[float, float, float, float]) -> _View:
+    """How user space maps onto the page as displayed, in pdfplumber's coordinates.
+
+    pdfminer turns the page by ``/Rotate`` (its `process_page` matrices) and pdfplumber flips
+    the y axis against the MediaBox; both steps are reproduced so positions agree to the float.
+    """
+    x0, x1 = sorted((box[0], box[2]))
+    y0, y1 = sorted((box[1], box[3]))
+    turn: Affine
+    if rotation == 90:
+        turn = (0, -1, 1, 0, -y0, x1)
+        nb = (y0, x0, y1, x1)
+    elif rotation == 180:
+        turn = (-1, 0, 0, -1, x1, y1)
+        nb = (x0, y0, x1, y1)
+    elif rotation == 270:
+        turn = (0, 1, -1, 0, y1, -x0)
+        nb = (y0, x0, y1, x1)
+    else:
+        turn = (1, 0, 0, 1, -x0, -y0)
+        nb = (x0, y0, x1, y1)
+    height = nb[3] - nb[1]
+    # pdfplumber: x + mediabox x0, top = height - y + mediabox top (= height - nb[3])
+    flip: Affine = (1, 0, 0, -1, nb[0], 2 * height - nb[3])
+    return _View(turn, _mul(turn, flip), nb[2] - nb[0], height)
+
+
+def _mediabox(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
+    # FPDFPage_GetMediaBox reads the page's own entry only; the bounding box inherits from the page tree.
+    box = page.get_mediabox(fallback_ok=False)
+    return box if box is not None else page.get_bbox()
+
+
+class _Run(NamedTuple):
+    """What the glyphs of one text object share."""
+
+    upright: bool
+    axis: bool  # not rotated or skewed: the box can be built as pdfminer builds it
+    vertical: bool  # vertical writing mode: the box is the em square from the glyph origin
+    a: float  # the text object's matrix (user space), without the font size
+    d: float
+    descent: float  # below the baseline, in units of the font size (≤ 0)
+    size: float  # font size (Tf)
+
+
+class _Fonts:
+    """Per-font metrics: the descriptors' (`fontmetrics`), else PDFium's, looked up once per font."""
+
+    def __init__(self, known: dict[str, FontMetrics]) -> None:
+        self.known = known
+        self.cache: dict[int | None, FontMetrics] = {}
+        self.buf = ctypes.create_string_buffer(256)
+
+    def get(self, font: ctypes.c_void_p) -> FontMetrics:
+        key = ctypes.cast(font, ctypes.c_void_p).value
+        m = self.cache.get(key)
+        if m is None:
+            n = pdfium_c.FPDFFont_GetBaseFontName(font, self.buf, len(self.buf))
+            name = self.buf.raw[: max(n - 1, 0)].decode("utf-8", "replace") if 0 < n <= len(self.buf) else ""
+            m = self.known.get(SUBSET_TAG.sub("", name))
+            if m is None:
+                d = ctypes.c_float(0.0)
+                pdfium_c.FPDFFont_GetDescent(font, 1.0, d)
+                m = FontMetrics(-abs(d.value), vertical=None)
+            self.cache[key] = m
+        return m
+
+
+def _run(textpage: ctypes.c_void_p, i: int, obj: ctypes.c_void_p, view: _View, fonts: _Fonts) -> _Run:
+    mat = pdfium_c.FS_MATRIX()
+    pdfium_c.FPDFText_GetMatrix(textpage, i, mat)
+    ta, tb, tc, td = view.turn[:4]
+    a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
+    c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
+    metrics = fonts.get(pdfium_c.FPDFTextObj_GetFont(obj))
+    size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+    vertical = metrics.vertical
+    if vertical is None:
+        # PDFium's loose box of a vertically written glyph ignores the text matrix: exactly the
+        # unscaled font size wide while the glyph is drawn at another size, which no
+        # horizontally written glyph gives
+        rect = pdfium_c.FS_RECTF()
+        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect)
+        vertical = abs(rect.right - rect.left - size) < 0.01 and abs(abs(mat.a) * size - size) > 1.0
+    return _Run(
+        upright=a * d > 0 and b * c <= 0,  # pdfminer's test, on the glyph as the page is turned
+        axis=abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6,
+        vertical=vertical,
+        a=mat.a,
+        d=mat.d,
+        descent=metrics.descent,
+        size=size,
+    )
+
+
+def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int]:
+    """Every drawn glyph (PDFium's generated spaces and line breaks left out) and their count.
+
+    Boxes are pdfminer's: from the pen position, font descent and font size up (the height
+    of the em square), and across the advance width (PDFium's loose box, which also takes in
+    ink overflowing the advance: a fraction of a point on some digits).
+    """
+    out: list[Glyph] = []
+    runs: dict[int | None, _Run] = {}
+    rect = pdfium_c.FS_RECTF()
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    to_page = view.to_page
+    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
+    loose, origin = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetCharOrigin
+    map_error, text_object = pdfium_c.FPDFText_HasUnicodeMapError, pdfium_c.FPDFText_GetTextObject
+    address = ctypes.c_void_p
+    for i in range(pdfium_c.FPDFText_CountChars(textpage)):
+        code = get_unicode(textpage, i)
+        if code in (0x20, 0x0D, 0x0A) and is_generated(textpage, i):
+            continue
+        if map_error(textpage, i) == 1:
+            text = f"(cid:{code})"  # no Unicode for this glyph: pdfminer's notation, so both backends agree
+        elif code == _HYPHEN_MARK:
+            text = "-"
+        else:
+            text = chr(code) if code else "\ufffd"
+        obj = text_object(textpage, i)
+        key = ctypes.cast(obj, address).value
+        run = runs.get(key)
+        if run is None:
+            run = runs[key] = _run(textpage, i, obj, view, fonts)
+        loose(textpage, i, rect)
+        x_lo, x_hi = rect.left, rect.right
+        if run.axis and run.vertical:  # PDFium's origin is the em square's corner; its loose box is unscaled
+            origin(textpage, i, ox, oy)
+            x_lo, y_lo = ox.value, oy.value
+            x_hi, y_hi = x_lo + run.a * run.size, y_lo + run.d * run.size
+        elif run.axis and x_hi - x_lo > 1e-3:
+            origin(textpage, i, ox, oy)
+            y_lo = oy.value + run.d * run.descent * run.size
+            y_hi = y_lo + run.d * run.size
+        else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
+            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
+            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
+        pa = _apply(to_page, x_lo, y_lo)
+        pb = _apply(to_page, x_hi, y_hi)
+        # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
+        out.append(Glyph(text, min(pa[0], pb[0]), min(pa[1], pb[1]), max(pa[0], pb[0]), max(pa[1], pb[1]), run.upright))
+    return out, len(out)
+
+
+def _segments(obj: ctypes.c_void_p, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+    """The subpaths of one painted path object, as point lists in page space.
+
+    Like pdfminer, a Bézier piece counts by its end point only, and a closed subpath ends on
+    its start point.
+    """
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke):
+        return
+    if fill.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value:
+        return  # a clipping path: nothing is painted
+    x, y = ctypes.c_float(), ctypes.c_float()
+    pts: list[tuple[float, float]] = []
+    pending_bezier = 0
+    for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
+        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
+        kind = pdfium_c.FPDFPathSegment_GetType(seg)
+        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
+        p = _apply(ctm, x.value, y.value)
+        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+            if len(pts) > 1:
+                yield pts
+            pts = [p]
+            pending_bezier = 0
+            continue
+        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
+            pending_bezier += 1
+            if pending_bezier % 3:  # control points
+                continue
+        if pts:
+            pts.append(p)
+        if pdfium_c.FPDFPathSegment_GetClose(seg) and pts:
+            pts.append(pts[0])
+    if len(pts) > 1:
+        yield pts
+
+
+def _matrix(obj: ctypes.c_void_p) -> Affine:
+    m = pdfium_c.FS_MATRIX()
+    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
+        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    return (m.a, m.b, m.c, m.d, m.e, m.f)
+
+
+def _paths(objects: list[ctypes.c_void_p], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
+    """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
+    for obj in objects:
+        kind = pdfium_c.FPDFPageObj_GetType(obj)
+        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+            yield from _segments(obj, _mul(_matrix(obj), ctm))
+        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
+            inner = [pdfium_c.FPDFFormObj_GetObject(obj, k) for k in range(pdfium_c.FPDFFormObj_CountObjects(obj))]
+            yield from _paths(inner, _mul(_matrix(obj), ctm), depth + 1)
+
+
+def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, with_rulings: bool = True) -> Page:
+    page = pdf[index]
+    try:
+        rotation = page.get_rotation() % 360
+        view = _display(rotation, _mediabox(page))
+        textpage = pdfium_c.FPDFText_LoadPage(page.raw)
+        try:
+            glyphs, n_chars = _glyphs(textpage, view, fonts)
+        finally:
+            pdfium_c.FPDFText_ClosePage(textpage)
+        if dedupe_needed(glyphs):
+            glyphs = dedupe(glyphs)
+        number = index + 1
+        ws = [Word(t, x0, top, x1, bottom, number) for t, x0, top, x1, bottom in words(glyphs)]
+        h: list[tuple[float, float, float]] = []
+        v: list[tuple[float, float, float]] = []
+        if with_rulings and ws:
+            objs = [pdfium_c.FPDFPage_GetObject(page.raw, k) for k in range(pdfium_c.FPDFPage_CountObjects(page.raw))]
+            h, v = rulings(_paths(objs, view.to_page))
+        return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
+    finally:
+        page.close()
+
+
+def read(path: Path, pdf: pdfium.PdfDocument, data: bytes, with_rulings: bool = True) -> Document:
+    """Every page of a document opened from ``data``. Raises `BadInput` for a document without pages."""
+    n = len(pdf)
+    if n == 0:
+        raise BadInput("unreadable", "PDF has no pages")
+    fonts = _Fonts(font_metrics(data))
+    return Document(path, [read_page(pdf, i, fonts, with_rulings) for i in range(n)], backend="pdfium")
