@@ -28,6 +28,7 @@ DEFAULT_BACKEND: Backend = "pdfium"
 UNMAPPED_SHARE = 0.10
 _CID = re.compile(r"\(cid:\d+\)")
 
+_EOF_WINDOW = 2048  # bytes at the end searched for %%EOF (some writers add a little after it)
 _HTML_MARKERS = (b"<!doctype html", b"<html", b"<head", b"<body", b"<?xml")
 _log = logging.getLogger(__name__)
 
@@ -89,10 +90,18 @@ def _plumber(path: Path, budget: Budget, with_rulings: bool) -> Document:
     return plumber.read(path, pdf, with_rulings)
 
 
+def truncated(data: bytes) -> bool:
+    """A PDF ends with ``%%EOF``; without it the download or copy was cut short. PDFium rebuilds
+    such a file from whatever objects survive and would read a partial report as a whole one."""
+    return b"%%EOF" not in data[-_EOF_WINDOW:]
+
+
 def _pdfium(path: Path, data: bytes, budget: Budget, with_rulings: bool) -> Document:
-    """Raises `pdfium.PdfiumOpenError` when PDFium cannot open the file."""
+    """Raises `pdfium.PdfiumOpenError` when PDFium cannot open the file or one of its pages."""
     from gidar.extract.reader import pdfium
 
+    if truncated(data):
+        raise pdfium.PdfiumOpenError("no %%EOF at the end: the file is truncated", password=False)
     pdf = pdfium.open_pdf(data)
     try:
         _check_pages(len(pdf), budget)

@@ -1,4 +1,4 @@
-"""Font facts the PDFium backend needs and PDFium does not expose: descriptor descents, writing mode.
+"""The font descriptors' descents, which the PDFium backend needs and PDFium does not expose.
 
 A glyph's box, as pdfminer draws it, hangs from the baseline by the font descriptor's
 ``/Descent``. PDFium reports that value too, except when the descriptor says 0 (LibreOffice
@@ -13,20 +13,11 @@ from __future__ import annotations
 import io
 import logging
 import re
-from dataclasses import dataclass
 from typing import Any
 
 _log = logging.getLogger(__name__)
 _MAX_FONTS = 2000  # a report has a few dozen; stop scanning a file built to exhaust us
 SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")  # "ABCDEF+SimSun": PDFium names fonts without it
-
-
-@dataclass(frozen=True)
-class FontMetrics:
-    descent: float  # below the baseline, in units of the font size (≤ 0)
-    # a CID font with a vertical CMap (…-V): glyphs advance down the page; None when the same
-    # font is used both ways (WPS: Identity-H for text, Identity-V for a vertical table label)
-    vertical: bool | None
 
 
 def _descent(descriptor: dict[str, Any]) -> float:
@@ -36,9 +27,8 @@ def _descent(descriptor: dict[str, Any]) -> float:
     return -abs(d) / 1000  # pdfminer forces a positive Descent (PScript5) negative
 
 
-def _one(font: dict[str, Any]) -> tuple[str, FontMetrics] | None:
+def _one(font: dict[str, Any]) -> tuple[str, float] | None:
     from pdfminer.fontmetrics import FONT_METRICS
-    from pdfminer.pdffont import PDFCIDFont
     from pdfminer.pdftypes import resolve1
     from pdfminer.psparser import literal_name
 
@@ -47,32 +37,28 @@ def _one(font: dict[str, Any]) -> tuple[str, FontMetrics] | None:
         return None
     base = SUBSET_TAG.sub("", literal_name(resolve1(name)))
     descriptor = resolve1(font.get("FontDescriptor"))
-    vertical = False
     if literal_name(font.get("Subtype")) == "Type0":
         kids = resolve1(font.get("DescendantFonts")) or []
         kid = resolve1(kids[0]) if kids else {}
         descriptor = resolve1(kid.get("FontDescriptor")) if isinstance(kid, dict) else None
-        try:
-            vertical = PDFCIDFont._get_cmap_name(font, strict=False).endswith("-V")
-        except Exception:
-            vertical = False
     if not isinstance(descriptor, dict):
         known = FONT_METRICS.get(base)
         if known is None:
             return None
         descriptor = known[0]
-    return base, FontMetrics(_descent(descriptor), vertical)
+    return base, _descent(descriptor)
 
 
-def font_metrics(data: bytes) -> dict[str, FontMetrics]:
-    """Base font name (without a subset tag) → metrics, for the fonts of every page (and the forms they draw).
+def font_descents(data: bytes) -> dict[str, float]:
+    """Base font name (without a subset tag) → descent in units of the font size, for the fonts
+    of every page and of the forms they draw.
     Empty when the file's objects cannot be parsed: the caller keeps PDFium's own values."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfpage import PDFPage
     from pdfminer.pdfparser import PDFParser
     from pdfminer.pdftypes import PDFStream, resolve1
 
-    out: dict[str, FontMetrics] = {}
+    out: dict[str, float] = {}
     seen: set[int] = set()
 
     def visit(resources: Any, depth: int = 0) -> None:
@@ -86,10 +72,7 @@ def font_metrics(data: bytes) -> dict[str, FontMetrics]:
             if isinstance(font, dict) and len(out) < _MAX_FONTS:
                 item = _one(font)
                 if item is not None:
-                    name, m = item
-                    had = out.setdefault(name, m)
-                    if had.vertical != m.vertical:
-                        out[name] = FontMetrics(had.descent, None)
+                    out.setdefault(*item)
         xobjects = resolve1(resources.get("XObject"))
         for ref in (xobjects or {}).values() if isinstance(xobjects, dict) else ():
             xobj = resolve1(ref)

@@ -12,18 +12,19 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gidar.extract.model import Word
 from gidar.extract.reader.document import BadInput, Document, Page
-from gidar.extract.reader.fontmetrics import SUBSET_TAG, FontMetrics, font_metrics
+from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import Glyph, dedupe, dedupe_needed, rulings, words
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
 
+_BREAKS = frozenset((0x20, 0x0D, 0x0A))  # what PDFium generates between words and lines
 _HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"
 _MAX_FORM_DEPTH = 8  # forms nested deeper than this are drawn by no producer we know; stop there
 
@@ -43,10 +44,6 @@ def open_pdf(data: bytes) -> pdfium.PdfDocument:
     except pdfium.PdfiumError as e:
         code = getattr(e, "err_code", None)
         raise PdfiumOpenError(str(e), code == pdfium_c.FPDF_ERR_PASSWORD) from e
-
-
-def page_count(pdf: pdfium.PdfDocument) -> int:
-    return len(pdf)
 
 
 def _mul(m: Affine, n: Affine) -> Affine:
@@ -108,6 +105,29 @@ def _mediabox(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
     return box if box is not None else page.get_bbox()
 
 
+def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
+    """The same PDFium entry point with plain pointer types: no pointer objects or casts per call
+    (tens of thousands of calls per page, where ctypes' conversions cost more than PDFium)."""
+    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(func, ctypes.c_void_p).value)
+
+
+_vp, _int = ctypes.c_void_p, ctypes.c_int
+_text_object = _prototype(pdfium_c.FPDFText_GetTextObject, _vp, _vp, _int)
+_unicode = _prototype(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _vp, _int)
+_map_error = _prototype(pdfium_c.FPDFText_HasUnicodeMapError, _int, _vp, _int)
+_is_generated = _prototype(pdfium_c.FPDFText_IsGenerated, _int, _vp, _int)
+_loose_box = _prototype(pdfium_c.FPDFText_GetLooseCharBox, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_RECTF))
+_font_of = _prototype(pdfium_c.FPDFTextObj_GetFont, _vp, _vp)
+_font_name = _prototype(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
+_font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_float, ctypes.POINTER(ctypes.c_float))
+_glyph_width = _prototype(
+    pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
+)
+_origin = _prototype(
+    pdfium_c.FPDFText_GetCharOrigin, _int, _vp, _int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)
+)
+
+
 class _Run(NamedTuple):
     """What the glyphs of one text object share."""
 
@@ -120,54 +140,65 @@ class _Run(NamedTuple):
     size: float  # font size (Tf)
 
 
-class _Fonts:
-    """Per-font metrics: the descriptors' (`fontmetrics`), else PDFium's, looked up once per font."""
+class _Font(NamedTuple):
+    descent: float  # below the baseline, in units of the font size (≤ 0)
+    vertical: bool  # vertical writing mode (a CID font with a …-V CMap)
 
-    def __init__(self, known: dict[str, FontMetrics]) -> None:
-        self.known = known
-        self.cache: dict[int | None, FontMetrics] = {}
+
+class _Fonts:
+    """Per-font facts, looked up once per PDFium font: the descriptor's descent (`fontmetrics`,
+    else PDFium's own) and the writing mode."""
+
+    def __init__(self, descents: dict[str, float]) -> None:
+        self.descents = descents
+        self.cache: dict[int | None, _Font] = {}
         self.buf = ctypes.create_string_buffer(256)
 
-    def get(self, font: ctypes.c_void_p) -> FontMetrics:
-        key = ctypes.cast(font, ctypes.c_void_p).value
-        m = self.cache.get(key)
+    def get(self, font: int | None, code: int) -> _Font:
+        m = self.cache.get(font)
         if m is None:
-            n = pdfium_c.FPDFFont_GetBaseFontName(font, self.buf, len(self.buf))
-            name = self.buf.raw[: max(n - 1, 0)].decode("utf-8", "replace") if 0 < n <= len(self.buf) else ""
-            m = self.known.get(SUBSET_TAG.sub("", name))
-            if m is None:
-                d = ctypes.c_float(0.0)
-                pdfium_c.FPDFFont_GetDescent(font, 1.0, d)
-                m = FontMetrics(-abs(d.value), vertical=None)
-            self.cache[key] = m
+            m = self.cache[font] = self._look_up(font, code) if font else _Font(0.0, False)
         return m
 
+    def _look_up(self, font: int, code: int) -> _Font:
+        n = _font_name(font, self.buf, len(self.buf))
+        name = self.buf.raw[: max(n - 1, 0)].decode("utf-8", "replace") if 0 < n <= len(self.buf) else ""
+        descent = self.descents.get(SUBSET_TAG.sub("", name))
+        if descent is None:
+            d = ctypes.c_float(0.0)
+            _font_descent(font, 1.0, ctypes.byref(d))
+            descent = -abs(d.value)
+        # PDFium gives a vertical font's advance, downwards, as a negative width
+        width = ctypes.c_float(0.0)
+        vertical = bool(code) and bool(_glyph_width(font, code, 1.0, ctypes.byref(width))) and width.value < 0
+        return _Font(descent, vertical)
 
-def _run(textpage: ctypes.c_void_p, i: int, obj: ctypes.c_void_p, view: _View, fonts: _Fonts) -> _Run:
+
+def _run(textpage: ctypes.c_void_p, i: int, obj: int | None, view: _View, fonts: _Fonts) -> _Run:
     mat = pdfium_c.FS_MATRIX()
     pdfium_c.FPDFText_GetMatrix(textpage, i, mat)
     ta, tb, tc, td = view.turn[:4]
     a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
     c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
-    metrics = fonts.get(pdfium_c.FPDFTextObj_GetFont(obj))
-    size = pdfium_c.FPDFText_GetFontSize(textpage, i)
-    vertical = metrics.vertical
-    if vertical is None:
-        # PDFium's loose box of a vertically written glyph ignores the text matrix: exactly the
-        # unscaled font size wide while the glyph is drawn at another size, which no
-        # horizontally written glyph gives
-        rect = pdfium_c.FS_RECTF()
-        pdfium_c.FPDFText_GetLooseCharBox(textpage, i, rect)
-        vertical = abs(rect.right - rect.left - size) < 0.01 and abs(abs(mat.a) * size - size) > 1.0
+    font = fonts.get(_font_of(obj) if obj else None, pdfium_c.FPDFText_GetUnicode(textpage, i))
     return _Run(
         upright=a * d > 0 and b * c <= 0,  # pdfminer's test, on the glyph as the page is turned
         axis=abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6,
-        vertical=vertical,
+        vertical=font.vertical,
         a=mat.a,
         d=mat.d,
-        descent=metrics.descent,
-        size=size,
+        descent=font.descent,
+        size=pdfium_c.FPDFText_GetFontSize(textpage, i),
     )
+
+
+def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
+    """All of the text page's characters in one call, or None when PDFium's text does not line
+    up one character per glyph (it drops control characters; UTF-16 splits non-BMP ones)."""
+    buf = (ctypes.c_ushort * (n + 1))()
+    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buf)
+    text = bytes(buf)[: 2 * max(written - 1, 0)].decode("utf-16-le", "replace")
+    return text if len(text) == n else None
 
 
 def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int]:
@@ -177,48 +208,55 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     of the em square), and across the advance width (PDFium's loose box, which also takes in
     ink overflowing the advance: a fraction of a point on some digits).
     """
+    n = pdfium_c.FPDFText_CountChars(textpage)
+    text = _page_text(textpage, n)
+    tp = ctypes.cast(textpage, ctypes.c_void_p).value
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
     rect = pdfium_c.FS_RECTF()
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    rect_p = ctypes.pointer(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    to_page = view.to_page
-    get_unicode, is_generated = pdfium_c.FPDFText_GetUnicode, pdfium_c.FPDFText_IsGenerated
-    loose, origin = pdfium_c.FPDFText_GetLooseCharBox, pdfium_c.FPDFText_GetCharOrigin
-    map_error, text_object = pdfium_c.FPDFText_HasUnicodeMapError, pdfium_c.FPDFText_GetTextObject
-    address = ctypes.c_void_p
-    for i in range(pdfium_c.FPDFText_CountChars(textpage)):
-        code = get_unicode(textpage, i)
-        if code in (0x20, 0x0D, 0x0A) and is_generated(textpage, i):
+    ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    a, b, c, d, e, f = view.to_page
+    new = tuple.__new__
+    for i in range(n):
+        code = ord(text[i]) if text is not None else _unicode(tp, i)
+        if code in _BREAKS and _is_generated(tp, i):
             continue
-        if map_error(textpage, i) == 1:
-            text = f"(cid:{code})"  # no Unicode for this glyph: pdfminer's notation, so both backends agree
+        if _map_error(tp, i) == 1:
+            glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
         elif code == _HYPHEN_MARK:
-            text = "-"
+            glyph = "-"
         else:
-            text = chr(code) if code else "\ufffd"
-        obj = text_object(textpage, i)
-        key = ctypes.cast(obj, address).value
+            glyph = chr(code) if code else "\ufffd"
+        key = _text_object(tp, i)
         run = runs.get(key)
         if run is None:
-            run = runs[key] = _run(textpage, i, obj, view, fonts)
-        loose(textpage, i, rect)
+            run = runs[key] = _run(textpage, i, key, view, fonts)
+        _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
-        if run.axis and run.vertical:  # PDFium's origin is the em square's corner; its loose box is unscaled
-            origin(textpage, i, ox, oy)
-            x_lo, y_lo = ox.value, oy.value
+        if run.axis and run.vertical:
+            # pdfminer: the em square centred on the pen, its top 0.12 em above the pen. PDFium's
+            # origin is the em square's lower corner moved by half the glyph's own width (the
+            # PDF default), and its loose box puts the half-em back, without the text matrix.
+            _origin(tp, i, ox_p, oy_p)
+            x_lo, y_lo = ox.value + run.a * (x_lo - ox.value), oy.value
             x_hi, y_hi = x_lo + run.a * run.size, y_lo + run.d * run.size
         elif run.axis and x_hi - x_lo > 1e-3:
-            origin(textpage, i, ox, oy)
+            _origin(tp, i, ox_p, oy_p)
             y_lo = oy.value + run.d * run.descent * run.size
             y_hi = y_lo + run.d * run.size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
             pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
             x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
-        pa = _apply(to_page, x_lo, y_lo)
-        pb = _apply(to_page, x_hi, y_hi)
+        xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
+        xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
-        out.append(Glyph(text, min(pa[0], pb[0]), min(pa[1], pb[1]), max(pa[0], pb[0]), max(pa[1], pb[1]), run.upright))
+        g = (glyph, xa, ya, xb, yb) if xa <= xb else (glyph, xb, ya, xa, yb)
+        if ya > yb:
+            g = (g[0], g[1], yb, g[3], ya)
+        out.append(new(Glyph, (*g, run.upright, "", 0.0)))
     return out, len(out)
 
 
@@ -302,9 +340,14 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, with_rulings: 
 
 
 def read(path: Path, pdf: pdfium.PdfDocument, data: bytes, with_rulings: bool = True) -> Document:
-    """Every page of a document opened from ``data``. Raises `BadInput` for a document without pages."""
+    """Every page of a document opened from ``data``. Raises `BadInput` for a document without
+    pages and `PdfiumOpenError` when a page cannot be loaded (a damaged page tree)."""
     n = len(pdf)
     if n == 0:
         raise BadInput("unreadable", "PDF has no pages")
-    fonts = _Fonts(font_metrics(data))
-    return Document(path, [read_page(pdf, i, fonts, with_rulings) for i in range(n)], backend="pdfium")
+    fonts = _Fonts(font_descents(data))
+    try:
+        pages = [read_page(pdf, i, fonts, with_rulings) for i in range(n)]
+    except pdfium.PdfiumError as e:
+        raise PdfiumOpenError(f"page not loaded: {e}", password=False) from e
+    return Document(path, pages, backend="pdfium")
