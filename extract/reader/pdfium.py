@@ -108,7 +108,9 @@ def _mediabox(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
 def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
     """The same PDFium entry point with plain pointer types: no pointer objects or casts per call
     (tens of thousands of calls per page, where ctypes' conversions cost more than PDFium)."""
-    return ctypes.CFUNCTYPE(restype, *argtypes)(ctypes.cast(func, ctypes.c_void_p).value)
+    address = ctypes.cast(func, ctypes.c_void_p).value
+    assert address is not None
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
 _vp, _int = ctypes.c_void_p, ctypes.c_int
