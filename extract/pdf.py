@@ -87,7 +87,7 @@ def _plumber(path: Path, budget: Budget, with_rulings: bool) -> Document:
     except BadInput:
         pdf.close()
         raise
-    return plumber.read(path, pdf, with_rulings)
+    return plumber.read(path, pdf, budget, with_rulings)
 
 
 def truncated(data: bytes) -> bool:
@@ -105,7 +105,7 @@ def _pdfium(path: Path, data: bytes, budget: Budget, with_rulings: bool) -> Docu
     pdf = pdfium.open_pdf(data)
     try:
         _check_pages(len(pdf), budget)
-        return pdfium.read(path, pdf, data, with_rulings)
+        return pdfium.read(path, pdf, data, budget, with_rulings)
     finally:
         pdf.close()
 

@@ -68,7 +68,7 @@ def _budget(args: argparse.Namespace) -> Any:
     from gidar.extract.budget import Budget
 
     s = _settings(args)
-    return Budget(max_pages=s.max_pages, max_file_bytes=s.max_file_bytes)
+    return Budget(max_pages=s.max_pages, max_file_bytes=s.max_file_bytes, max_page_objects=s.max_page_objects)
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

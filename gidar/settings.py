@@ -35,6 +35,7 @@ class Settings:
     reader_backend: str = "pdfium"  # PDF reader tried first: pdfium | pdfplumber (GIDAR_BACKEND)
     max_pages: int = 500  # pages per file (extract.budget.Budget)
     max_file_bytes: int = 200 * 1024 * 1024  # bytes per file (extract.budget.Budget)
+    max_page_objects: int = 100_000  # glyphs and drawings per page (extract.budget.Budget)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:

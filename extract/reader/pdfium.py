@@ -17,10 +17,11 @@ from typing import Any, NamedTuple
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
+from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.model import Word
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
-from gidar.extract.reader.glyphs import Glyph, dedupe, dedupe_needed, rulings, words
+from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
 
@@ -58,11 +59,6 @@ def _mul(m: Affine, n: Affine) -> Affine:
         e * a2 + f * c2 + e2,
         e * b2 + f * d2 + f2,
     )
-
-
-def _apply(m: Affine, x: float, y: float) -> tuple[float, float]:
-    a, b, c, d, e, f = m
-    return a * x + c * y + e, b * x + d * y + f
 
 
 class _View(NamedTuple):
@@ -262,86 +258,128 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     return out, len(out)
 
 
-def _segments(obj: ctypes.c_void_p, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
-    """The subpaths of one painted path object, as point lists in page space.
+_float_p = ctypes.POINTER(ctypes.c_float)
+_obj_type = _prototype(pdfium_c.FPDFPageObj_GetType, _int, _vp)
+_obj_bounds = _prototype(pdfium_c.FPDFPageObj_GetBounds, _int, _vp, _float_p, _float_p, _float_p, _float_p)
+_obj_matrix = _prototype(pdfium_c.FPDFPageObj_GetMatrix, _int, _vp, ctypes.POINTER(pdfium_c.FS_MATRIX))
+_draw_mode = _prototype(pdfium_c.FPDFPath_GetDrawMode, _int, _vp, ctypes.POINTER(_int), ctypes.POINTER(_int))
+_count_segments = _prototype(pdfium_c.FPDFPath_CountSegments, _int, _vp)
+_segment = _prototype(pdfium_c.FPDFPath_GetPathSegment, _vp, _vp, _int)
+_segment_type = _prototype(pdfium_c.FPDFPathSegment_GetType, _int, _vp)
+_segment_point = _prototype(pdfium_c.FPDFPathSegment_GetPoint, _int, _vp, _float_p, _float_p)
+_segment_closes = _prototype(pdfium_c.FPDFPathSegment_GetClose, _int, _vp)
+_page_object = _prototype(pdfium_c.FPDFPage_GetObject, _vp, _vp, _int)
+_form_count = _prototype(pdfium_c.FPDFFormObj_CountObjects, _int, _vp)
+_form_object = _prototype(pdfium_c.FPDFFormObj_GetObject, _vp, _vp, ctypes.c_ulong)
+_PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+_MOVE, _BEZIER = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
 
-    Like pdfminer, a Bézier piece counts by its end point only, and a closed subpath ends on
-    its start point.
-    """
-    fill, stroke = ctypes.c_int(), ctypes.c_int()
-    if not pdfium_c.FPDFPath_GetDrawMode(obj, fill, stroke):
-        return
-    if fill.value == pdfium_c.FPDF_FILLMODE_NONE and not stroke.value:
-        return  # a clipping path: nothing is painted
-    x, y = ctypes.c_float(), ctypes.c_float()
-    pts: list[tuple[float, float]] = []
-    pending_bezier = 0
-    for k in range(pdfium_c.FPDFPath_CountSegments(obj)):
-        seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
-        kind = pdfium_c.FPDFPathSegment_GetType(seg)
-        pdfium_c.FPDFPathSegment_GetPoint(seg, x, y)
-        p = _apply(ctm, x.value, y.value)
-        if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
-            if len(pts) > 1:
-                yield pts
-            pts = [p]
-            pending_bezier = 0
-            continue
-        if kind == pdfium_c.FPDF_SEGMENT_BEZIERTO:
-            pending_bezier += 1
-            if pending_bezier % 3:  # control points
+
+class _PathReader:
+    """Painted subpaths of a page's path objects, in page space, with reused ctypes buffers."""
+
+    def __init__(self) -> None:
+        self.f = [ctypes.c_float() for _ in range(4)]
+        self.fp = [ctypes.pointer(v) for v in self.f]
+        self.fill, self.stroke = _int(), _int()
+        self.fill_p, self.stroke_p = ctypes.pointer(self.fill), ctypes.pointer(self.stroke)
+        self.m = pdfium_c.FS_MATRIX()
+        self.m_p = ctypes.pointer(self.m)
+
+    def _small(self, obj: int) -> bool:
+        """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count."""
+        left, bottom, right, top = self.f
+        if not _obj_bounds(obj, *self.fp):
+            return False
+        return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
+
+    def _matrix(self, obj: int) -> Affine:
+        m = self.m
+        return (m.a, m.b, m.c, m.d, m.e, m.f) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+    def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
+        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
+        for obj in objects:
+            kind = _obj_type(obj)
+            if kind == _PATH and not self._small(obj):
+                yield from self._segments(obj, _mul(self._matrix(obj), ctm))
+            elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
+                inner = [_form_object(obj, k) for k in range(_form_count(obj))]
+                yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
+
+    def _segments(self, obj: int, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+        """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
+        its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
+        if not _draw_mode(obj, self.fill_p, self.stroke_p):
+            return
+        if self.fill.value == pdfium_c.FPDF_FILLMODE_NONE and not self.stroke.value:
+            return
+        a, b, c, d, e, f = ctm
+        x, y = self.f[0], self.f[1]
+        xp, yp = self.fp[0], self.fp[1]
+        pts: list[tuple[float, float]] = []
+        beziers = 0
+        for k in range(_count_segments(obj)):
+            seg = _segment(obj, k)
+            kind = _segment_type(seg)
+            _segment_point(seg, xp, yp)
+            px, py = x.value, y.value
+            p = (a * px + c * py + e, b * px + d * py + f)
+            if kind == _MOVE:
+                if len(pts) > 1:
+                    yield pts
+                pts = [p]
+                beziers = 0
                 continue
-        if pts:
-            pts.append(p)
-        if pdfium_c.FPDFPathSegment_GetClose(seg) and pts:
-            pts.append(pts[0])
-    if len(pts) > 1:
-        yield pts
+            if kind == _BEZIER:
+                beziers += 1
+                if beziers % 3:  # control points
+                    continue
+            if pts:
+                pts.append(p)
+            if pts and _segment_closes(seg):
+                pts.append(pts[0])
+        if len(pts) > 1:
+            yield pts
 
 
-def _matrix(obj: ctypes.c_void_p) -> Affine:
-    m = pdfium_c.FS_MATRIX()
-    if not pdfium_c.FPDFPageObj_GetMatrix(obj, m):
-        return (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
-    return (m.a, m.b, m.c, m.d, m.e, m.f)
+def _check(budget: Budget, number: int, n: int) -> None:
+    message = budget.too_many_objects(number, n)
+    if message:
+        raise BadInput("too_large", message)
 
 
-def _paths(objects: list[ctypes.c_void_p], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
-    """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
-    for obj in objects:
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
-            yield from _segments(obj, _mul(_matrix(obj), ctm))
-        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _MAX_FORM_DEPTH:
-            inner = [pdfium_c.FPDFFormObj_GetObject(obj, k) for k in range(pdfium_c.FPDFFormObj_CountObjects(obj))]
-            yield from _paths(inner, _mul(_matrix(obj), ctm), depth + 1)
-
-
-def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, with_rulings: bool = True) -> Page:
+def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_rulings: bool = True) -> Page:
     page = pdf[index]
+    number = index + 1
     try:
+        n_objects = pdfium_c.FPDFPage_CountObjects(page.raw)
+        _check(budget, number, n_objects)
         rotation = page.get_rotation() % 360
         view = _display(rotation, _mediabox(page))
         textpage = pdfium_c.FPDFText_LoadPage(page.raw)
         try:
+            _check(budget, number, pdfium_c.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
             glyphs, n_chars = _glyphs(textpage, view, fonts)
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
             glyphs = dedupe(glyphs)
-        number = index + 1
         ws = [Word(t, x0, top, x1, bottom, number) for t, x0, top, x1, bottom in words(glyphs)]
         h: list[tuple[float, float, float]] = []
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
-            objs = [pdfium_c.FPDFPage_GetObject(page.raw, k) for k in range(pdfium_c.FPDFPage_CountObjects(page.raw))]
-            h, v = rulings(_paths(objs, view.to_page))
+            address = ctypes.cast(page.raw, ctypes.c_void_p).value
+            objs = [_page_object(address, k) for k in range(n_objects)]
+            h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:
         page.close()
 
 
-def read(path: Path, pdf: pdfium.PdfDocument, data: bytes, with_rulings: bool = True) -> Document:
+def read(
+    path: Path, pdf: pdfium.PdfDocument, data: bytes, budget: Budget = DEFAULT_BUDGET, with_rulings: bool = True
+) -> Document:
     """Every page of a document opened from ``data``. Raises `BadInput` for a document without
     pages and `PdfiumOpenError` when a page cannot be loaded (a damaged page tree)."""
     n = len(pdf)
@@ -349,7 +387,7 @@ def read(path: Path, pdf: pdfium.PdfDocument, data: bytes, with_rulings: bool = 
         raise BadInput("unreadable", "PDF has no pages")
     fonts = _Fonts(font_descents(data))
     try:
-        pages = [read_page(pdf, i, fonts, with_rulings) for i in range(n)]
+        pages = [read_page(pdf, i, fonts, budget, with_rulings) for i in range(n)]
     except pdfium.PdfiumError as e:
         raise PdfiumOpenError(f"page not loaded: {e}", password=False) from e
     return Document(path, pages, backend="pdfium")

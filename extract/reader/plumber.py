@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.model import Word
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.glyphs import MIN_RULE, X_TOLERANCE, Y_TOLERANCE, Glyph, dedupe_needed
@@ -62,7 +63,7 @@ def count_glyphs(path: Path, numbers: list[int]) -> int:
         return 0
 
 
-def read(path: Path, pdf: Any, with_rulings: bool = True) -> Document:
+def read(path: Path, pdf: Any, budget: Budget = DEFAULT_BUDGET, with_rulings: bool = True) -> Document:
     """Every page's words and ruling segments; `BadInput` for pdfminer failures while parsing."""
     pages: list[Page] = []
     try:
@@ -70,6 +71,10 @@ def read(path: Path, pdf: Any, with_rulings: bool = True) -> Document:
             for i, page in enumerate(pdf.pages, start=1):
                 try:
                     chars = page.chars
+                    drawn = sum(len(objs) for objs in page.objects.values())
+                    message = budget.too_many_objects(i, drawn)  # after pdfminer paid for them
+                    if message:
+                        raise BadInput("too_large", message)
                     glyphs = [Glyph(c["text"], c["x0"], c["top"], c["x1"], c["bottom"]) for c in chars]
                     fake_bold = dedupe_needed(glyphs)
                     p = page.dedupe_chars() if fake_bold else page
