@@ -126,16 +126,20 @@ _origin = _prototype(
 )
 
 
+_HORIZONTAL, _VERTICAL, _TURNED = 0, 1, 2  # how a text object's glyph boxes are built
+
+
 class _Run(NamedTuple):
     """What the glyphs of one text object share."""
 
-    upright: bool
-    axis: bool  # not rotated or skewed: the box can be built as pdfminer builds it
-    vertical: bool  # vertical writing mode: the box is the em square from the glyph origin
+    kind: int  # _HORIZONTAL, _VERTICAL, or _TURNED (rotated or skewed: PDFium's ink box)
+    upright: bool  # pdfminer's test, on the glyph as the page is turned
+    unmapped: bool  # its first glyph has no Unicode: look at every glyph
     a: float  # the text object's matrix (user space), without the font size
     d: float
-    descent: float  # below the baseline, in units of the font size (≤ 0)
     size: float  # font size (Tf)
+    y_lo: float  # horizontal writing: the em square's bottom and top in user space, from the
+    y_hi: float  # baseline (the same for every glyph of the object) and the font's descent
 
 
 class _Font(NamedTuple):
@@ -179,14 +183,23 @@ def _run(textpage: ctypes.c_void_p, i: int, obj: int | None, view: _View, fonts:
     a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
     c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
     font = fonts.get(_font_of(obj) if obj else None, pdfium_c.FPDFText_GetUnicode(textpage, i))
+    size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+    if abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6:
+        kind = _TURNED
+    else:
+        kind = _VERTICAL if font.vertical else _HORIZONTAL
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
+    y_lo = oy.value + mat.d * font.descent * size
     return _Run(
-        upright=a * d > 0 and b * c <= 0,  # pdfminer's test, on the glyph as the page is turned
-        axis=abs(mat.b) < 1e-6 and abs(mat.c) < 1e-6,
-        vertical=font.vertical,
+        kind=kind,
+        upright=a * d > 0 and b * c <= 0,
+        unmapped=pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1,
         a=mat.a,
         d=mat.d,
-        descent=font.descent,
-        size=pdfium_c.FPDFText_GetFontSize(textpage, i),
+        size=size,
+        y_lo=y_lo,
+        y_hi=y_lo + mat.d * size,
     )
 
 
@@ -211,6 +224,8 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     tp = ctypes.cast(textpage, ctypes.c_void_p).value
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
+    key: int | None = -1
+    run: _Run | None = None
     rect = pdfium_c.FS_RECTF()
     rect_p = ctypes.pointer(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
@@ -222,39 +237,41 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
         code = ord(text[i]) if text is not None else _unicode(tp, i)
         if code in _BREAKS and _is_generated(tp, i):
             continue
-        if _map_error(tp, i) == 1:
+        obj = _text_object(tp, i)
+        if obj != key or run is None:
+            key = obj
+            run = runs.get(obj)
+            if run is None:
+                run = runs[obj] = _run(textpage, i, obj, view, fonts)
+        if run.unmapped and _map_error(tp, i) == 1:
             glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
         elif code == _HYPHEN_MARK:
             glyph = "-"
         else:
             glyph = chr(code) if code else "\ufffd"
-        key = _text_object(tp, i)
-        run = runs.get(key)
-        if run is None:
-            run = runs[key] = _run(textpage, i, key, view, fonts)
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
-        if run.axis and run.vertical:
+        kind = run.kind
+        if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
+            y_lo, y_hi = run.y_lo, run.y_hi
+        elif kind == _VERTICAL:
             # pdfminer: the em square centred on the pen, its top 0.12 em above the pen. PDFium's
             # origin is the em square's lower corner moved by half the glyph's own width (the
             # PDF default), and its loose box puts the half-em back, without the text matrix.
             _origin(tp, i, ox_p, oy_p)
             x_lo, y_lo = ox.value + run.a * (x_lo - ox.value), oy.value
             x_hi, y_hi = x_lo + run.a * run.size, y_lo + run.d * run.size
-        elif run.axis and x_hi - x_lo > 1e-3:
-            _origin(tp, i, ox_p, oy_p)
-            y_lo = oy.value + run.d * run.descent * run.size
-            y_hi = y_lo + run.d * run.size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
             pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
             x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
         xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
         xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
-        # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
-        g = (glyph, xa, ya, xb, yb) if xa <= xb else (glyph, xb, ya, xa, yb)
+        if xa > xb:
+            xa, xb = xb, xa
         if ya > yb:
-            g = (g[0], g[1], yb, g[3], ya)
-        out.append(new(Glyph, (*g, run.upright, "", 0.0)))
+            ya, yb = yb, ya
+        # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
+        out.append(new(Glyph, (glyph, xa, ya, xb, yb, run.upright, "", 0.0)))
     return out, len(out)
 
 
