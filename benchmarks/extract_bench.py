@@ -118,6 +118,9 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=60, help="reports to generate as well (default 60)")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the all-cores runs")
+    ap.add_argument(
+        "--backend", action="append", choices=("pdfium", "pdfplumber"), help="only this backend (repeatable)"
+    )
     args = ap.parse_args()
     folders = args.folders or [p for p in (SHARED / "corpus", SHARED / "real", ROOT / "samples") if p.is_dir()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -142,7 +145,7 @@ def main() -> None:
         wall, cpu, rss = measure([sys.executable, __file__, "--naive-loop", str(listing)])
         runs.append(Run("naive pdfplumber loop", wall, cpu, rss))
         for workers in (1, args.workers):
-            for backend in ("pdfium", "pdfplumber"):
+            for backend in args.backend or ("pdfium", "pdfplumber"):
                 out = t / f"out-{backend}-{workers}"
                 cmd = [*GIDAR, "extract", *files, "--out", str(out), "--workers", str(workers), "--backend", backend]
                 wall, cpu, rss = measure(cmd)

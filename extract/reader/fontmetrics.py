@@ -13,10 +13,12 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Iterator
 from typing import Any
 
 _log = logging.getLogger(__name__)
 _MAX_FONTS = 2000  # a report has a few dozen; stop scanning a file built to exhaust us
+_DESCRIPTOR_REF = re.compile(rb"/FontDescriptor\s+(\d+)\s+\d+\s+R")
 SUBSET_TAG = re.compile(r"^[A-Z]{6}\+")  # "ABCDEF+SimSun": PDFium names fonts without it
 
 
@@ -27,7 +29,29 @@ def _descent(descriptor: dict[str, Any]) -> float:
     return -abs(d) / 1000  # pdfminer forces a positive Descent (PScript5) negative
 
 
-def _one(font: dict[str, Any]) -> tuple[str, float] | None:
+def _descendant_descriptor(doc: Any, data: bytes, ref: Any) -> Any:
+    """A CID font's /FontDescriptor, read without parsing the font's /W array (thousands of
+    numbers, most of the time pdfminer would spend here). None when the object is not plainly
+    in the file (in an object stream, or no reference found): the caller parses it then."""
+    from pdfminer.pdftypes import resolve1
+
+    objid = getattr(ref, "objid", None)
+    if objid is None:
+        return None
+    for xref in doc.xrefs:
+        try:
+            stream, pos, _ = xref.get_pos(objid)
+        except Exception:
+            continue
+        if stream is not None:
+            return None
+        end = data.find(b"endobj", pos)
+        m = _DESCRIPTOR_REF.search(data, pos, end if end >= 0 else len(data))
+        return resolve1(doc.getobj(int(m.group(1)))) if m else None
+    return None
+
+
+def _one(doc: Any, data: bytes, font: dict[str, Any]) -> tuple[str, float] | None:
     from pdfminer.fontmetrics import FONT_METRICS
     from pdfminer.pdftypes import resolve1
     from pdfminer.psparser import literal_name
@@ -39,8 +63,10 @@ def _one(font: dict[str, Any]) -> tuple[str, float] | None:
     descriptor = resolve1(font.get("FontDescriptor"))
     if literal_name(font.get("Subtype")) == "Type0":
         kids = resolve1(font.get("DescendantFonts")) or []
-        kid = resolve1(kids[0]) if kids else {}
-        descriptor = resolve1(kid.get("FontDescriptor")) if isinstance(kid, dict) else None
+        descriptor = _descendant_descriptor(doc, data, kids[0]) if kids else None
+        if descriptor is None and kids:
+            kid = resolve1(kids[0])
+            descriptor = resolve1(kid.get("FontDescriptor")) if isinstance(kid, dict) else None
     if not isinstance(descriptor, dict):
         known = FONT_METRICS.get(base)
         if known is None:
@@ -70,7 +96,7 @@ def font_descents(data: bytes) -> dict[str, float]:
         for ref in (fonts or {}).values() if isinstance(fonts, dict) else ():
             font = resolve1(ref)
             if isinstance(font, dict) and len(out) < _MAX_FONTS:
-                item = _one(font)
+                item = _one(doc, data, font)
                 if item is not None:
                     out.setdefault(*item)
         xobjects = resolve1(resources.get("XObject"))
@@ -79,10 +105,30 @@ def font_descents(data: bytes) -> dict[str, float]:
             if isinstance(xobj, PDFStream) and xobj.get("Resources") is not None:
                 visit(xobj.get("Resources"), depth + 1)
 
+    def page_resources(node: Any, inherited: Any, depth: int = 0) -> Iterator[Any]:
+        """The page tree walked for /Resources only (pdfminer's PDFPage also resolves contents)."""
+        node = resolve1(node)
+        if not isinstance(node, dict) or id(node) in walked or depth > 64:
+            return
+        walked.add(id(node))
+        resources = node.get("Resources", inherited)
+        kids = resolve1(node.get("Kids"))
+        if isinstance(kids, list):
+            for kid in kids:
+                yield from page_resources(kid, resources, depth + 1)
+        else:
+            yield resources
+
+    walked: set[int] = set()
     try:
         doc = PDFDocument(PDFParser(io.BytesIO(data)), password="")
-        for page in PDFPage.create_pages(doc):
-            visit(page.resources)
+        found = False
+        for resources in page_resources(doc.catalog.get("Pages"), None):
+            found = True
+            visit(resources)
+        if not found:  # a broken page tree: pdfminer's own search for page objects
+            for page in PDFPage.create_pages(doc):
+                visit(page.resources)
     except Exception as e:  # PDFium opened it; its own metrics will do
         _log.debug("font descriptors not read (%s: %s)", type(e).__name__, e)
     return out

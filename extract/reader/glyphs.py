@@ -86,36 +86,36 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
     return [g for i, g in enumerate(glyphs) if i in keep]
 
 
-def _begins_word(prev: Glyph, cur: Glyph, upright: bool) -> bool:
-    if upright:  # left to right; lines run down the page
-        return cur.x0 < prev.x0 or cur.x0 > prev.x1 + X_TOLERANCE or abs(cur.top - prev.top) > Y_TOLERANCE
-    # rotated text reads top to bottom; the tolerances swap axes
-    return cur.top < prev.top or cur.top > prev.bottom + Y_TOLERANCE or abs(cur.x0 - prev.x0) > X_TOLERANCE
-
-
 def _merge(chars: list[Glyph]) -> Box:
-    text = "".join(LIGATURES.get(c.text, c.text) for c in chars)
+    text = "".join([LIGATURES.get(c[0], c[0]) for c in chars])
     return (
         text,
-        min(c.x0 for c in chars),
-        min(c.top for c in chars),
-        max(c.x1 for c in chars),
-        max(c.bottom for c in chars),
+        min([c[1] for c in chars]),
+        min([c[2] for c in chars]),
+        max([c[3] for c in chars]),
+        max([c[4] for c in chars]),
     )
 
 
 def _words_of_line(line: list[Glyph], upright: bool) -> Iterator[Box]:
+    """Break a sorted line at blanks and where a glyph does not continue the previous one."""
     word: list[Glyph] = []
     for g in line:
-        if g.text.isspace():
+        if g[0].isspace():
             if word:
                 yield _merge(word)
             word = []
-        elif word and _begins_word(word[-1], g, upright):
-            yield _merge(word)
-            word = [g]
-        else:
-            word.append(g)
+            continue
+        if word:
+            p = word[-1]
+            if upright:  # left to right; lines run down the page
+                new = g[1] < p[1] or g[1] > p[3] + X_TOLERANCE or abs(g[2] - p[2]) > Y_TOLERANCE
+            else:  # rotated text reads top to bottom; the tolerances swap axes
+                new = g[2] < p[2] or g[2] > p[4] + Y_TOLERANCE or abs(g[1] - p[1]) > X_TOLERANCE
+            if new:
+                yield _merge(word)
+                word = []
+        word.append(g)
     if word:
         yield _merge(word)
 

@@ -121,6 +121,8 @@ _font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_flo
 _glyph_width = _prototype(
     pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
 )
+_matrix_of = _prototype(pdfium_c.FPDFText_GetMatrix, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_MATRIX))
+_font_size = _prototype(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _vp, _int)
 _origin = _prototype(
     pdfium_c.FPDFText_GetCharOrigin, _int, _vp, _int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)
 )
@@ -176,31 +178,33 @@ class _Fonts:
         return _Font(descent, vertical)
 
 
-def _run(textpage: ctypes.c_void_p, i: int, obj: int | None, view: _View, fonts: _Fonts) -> _Run:
-    mat = pdfium_c.FS_MATRIX()
-    pdfium_c.FPDFText_GetMatrix(textpage, i, mat)
+class _Scratch:
+    """ctypes buffers reused for every text object of a page."""
+
+    def __init__(self) -> None:
+        self.mat = pdfium_c.FS_MATRIX()
+        self.mat_p = ctypes.pointer(self.mat)
+        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
+
+
+def _run(tp: int, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+    mat = scratch.mat
+    _matrix_of(tp, i, scratch.mat_p)
     ta, tb, tc, td = view.turn[:4]
     a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
     c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
-    font = fonts.get(_font_of(obj) if obj else None, pdfium_c.FPDFText_GetUnicode(textpage, i))
-    size = pdfium_c.FPDFText_GetFontSize(textpage, i)
+    font = fonts.get(_font_of(obj) if obj else None, _unicode(tp, i))
+    size = _font_size(tp, i)
     if abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6:
         kind = _TURNED
     else:
         kind = _VERTICAL if font.vertical else _HORIZONTAL
-    ox, oy = ctypes.c_double(), ctypes.c_double()
-    pdfium_c.FPDFText_GetCharOrigin(textpage, i, ox, oy)
-    y_lo = oy.value + mat.d * font.descent * size
-    return _Run(
-        kind=kind,
-        upright=a * d > 0 and b * c <= 0,
-        unmapped=pdfium_c.FPDFText_HasUnicodeMapError(textpage, i) == 1,
-        a=mat.a,
-        d=mat.d,
-        size=size,
-        y_lo=y_lo,
-        y_hi=y_lo + mat.d * size,
-    )
+    _origin(tp, i, scratch.ox_p, scratch.oy_p)
+    y_lo = scratch.oy.value + mat.d * font.descent * size
+    upright = a * d > 0 and b * c <= 0
+    unmapped = _map_error(tp, i) == 1
+    return tuple.__new__(_Run, (kind, upright, unmapped, mat.a, mat.d, size, y_lo, y_lo + mat.d * size))
 
 
 def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
@@ -222,6 +226,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     n = pdfium_c.FPDFText_CountChars(textpage)
     text = _page_text(textpage, n)
     tp = ctypes.cast(textpage, ctypes.c_void_p).value
+    scratch = _Scratch()
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
     key: int | None = -1
@@ -242,7 +247,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             key = obj
             run = runs.get(obj)
             if run is None:
-                run = runs[obj] = _run(textpage, i, obj, view, fonts)
+                run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
         if run.unmapped and _map_error(tp, i) == 1:
             glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
         elif code == _HYPHEN_MARK:
@@ -304,7 +309,8 @@ class _PathReader:
         self.m_p = ctypes.pointer(self.m)
 
     def _small(self, obj: int) -> bool:
-        """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count."""
+        """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
+        (a form of small drawings, a logo, is skipped whole)."""
         left, bottom, right, top = self.f
         if not _obj_bounds(obj, *self.fp):
             return False
@@ -318,7 +324,7 @@ class _PathReader:
         """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
         for obj in objects:
             kind = _obj_type(obj)
-            if kind == _PATH and not self._small(obj):
+            if kind == _PATH:
                 yield from self._segments(obj, _mul(self._matrix(obj), ctm))
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
                 inner = [_form_object(obj, k) for k in range(_form_count(obj))]
