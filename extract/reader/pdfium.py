@@ -196,10 +196,8 @@ def _run(tp: int, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: 
     c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
     font = fonts.get(_font_of(obj) if obj else None, _unicode(tp, i))
     size = _font_size(tp, i)
-    if abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6:
-        kind = _TURNED
-    else:
-        kind = _VERTICAL if font.vertical else _HORIZONTAL
+    turned = abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6
+    kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
     _origin(tp, i, scratch.ox_p, scratch.oy_p)
     y_lo = scratch.oy.value + mat.d * font.descent * size
     upright = a * d > 0 and b * c <= 0
