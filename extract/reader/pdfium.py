@@ -188,7 +188,7 @@ class _Scratch:
         self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
 
 
-def _run(tp: int, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
     mat = scratch.mat
     _matrix_of(tp, i, scratch.mat_p)
     ta, tb, tc, td = view.turn[:4]
