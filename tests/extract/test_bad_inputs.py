@@ -102,7 +102,7 @@ def test_image_only_without_ocr_needs_ocr(tmp_path: Path, monkeypatch: pytest.Mo
     c = canvas.Canvas(str(tmp_path / "f.pdf"))
     c.drawImage(str(img), 72, 600, 200, 100)
     c.save()
-    monkeypatch.setitem(sys.modules, "extract.ocr", None)  # OCR not installed
+    monkeypatch.setitem(sys.modules, "gidar.extract.ocr", None)  # OCR not installed
     r = extract_file(tmp_path / "f.pdf")
     assert r.status == "needs_ocr" and r.text_layer is False and r.method == "ocr"
 
