@@ -102,12 +102,13 @@ def _pdfium(path: Path, data: bytes, budget: Budget, with_rulings: bool) -> Docu
 
     if truncated(data):
         raise pdfium.PdfiumOpenError("no %%EOF at the end: the file is truncated", password=False)
-    pdf = pdfium.open_pdf(data)
-    try:
-        _check_pages(len(pdf), budget)
-        return pdfium.read(path, pdf, data, budget, with_rulings)
-    finally:
-        pdf.close()
+    with pdfium.PDFIUM_LOCK:
+        pdf = pdfium.open_pdf(data)
+        try:
+            _check_pages(len(pdf), budget)
+            return pdfium.read(path, pdf, data, budget, with_rulings)
+        finally:
+            pdf.close()
 
 
 def _pdfium_first(path: Path, data: bytes | None, budget: Budget, with_rulings: bool) -> Document:

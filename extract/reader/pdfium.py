@@ -10,6 +10,7 @@ the pdfplumber backend gets from pdfplumber itself, so the layout engine sees th
 from __future__ import annotations
 
 import ctypes
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -24,6 +25,11 @@ from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
+
+# PDFium is not thread-safe, and ctypes releases the GIL during each call: report tasks that run
+# in threads (the ingest flow's task runner) must not use it at once. Anything in gidar calling
+# PDFium (reading here, rasterising for OCR) holds this lock; reading a report takes milliseconds.
+PDFIUM_LOCK = threading.RLock()
 
 _BREAKS = frozenset((0x20, 0x0D, 0x0A))  # what PDFium generates between words and lines
 _HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"

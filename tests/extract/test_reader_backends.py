@@ -201,3 +201,15 @@ def test_owner_password_only_pdf_is_read_by_either_backend(tmp_path: Path) -> No
 def test_unknown_backend_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="pdfium, pdfplumber"):
         read_pdf(_simple(tmp_path / "a.pdf"), "mupdf")
+
+
+def test_threads_share_pdfium_safely(tmp_path: Path) -> None:
+    """The ingest flow runs report tasks in threads; PDFium is not thread-safe (PDFIUM_LOCK)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    files = [_pdf(tmp_path / f"{name}.pdf", CASES[name]) for name in sorted(CASES)] * 3
+    alone = [read_pdf(f) for f in files]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        together = list(pool.map(read_pdf, files))
+    for a, b in zip(alone, together, strict=True):
+        assert [w for p in a.pages for w in p.words] == [w for p in b.pages for w in p.words]
