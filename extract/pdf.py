@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Literal
 
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
+from gidar.extract.model import Word
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.quiet import quiet_libraries, warnings_to_debug
 
@@ -26,6 +27,8 @@ DEFAULT_BACKEND: Backend = "pdfium"
 # pdfminer writes a glyph it has no Unicode for as "(cid:N)". Above this share of a page's glyphs
 # the text is unreadable (e.g. an owner-password file pdfminer decrypts wrongly): try PDFium.
 UNMAPPED_SHARE = 0.10
+# ...and from this share on, neither reader's text is of use: the page is treated as an image.
+UNREADABLE_SHARE = 0.5
 _CID = re.compile(r"\(cid:\d+\)")
 
 _EOF_WINDOW = 2048  # bytes at the end searched for %%EOF (some writers add a little after it)
@@ -74,8 +77,10 @@ def read_pdf(
     path = Path(path)
     with warnings_to_debug():
         if backend == "pdfplumber":
-            return _plumber_first(path, data, budget, with_rulings)
-        return _pdfium_first(path, data, budget, with_rulings)
+            doc = _plumber_first(path, data, budget, with_rulings)
+        else:
+            doc = _pdfium_first(path, data, budget, with_rulings)
+    return without_unreadable_text(doc)
 
 
 def _plumber(path: Path, budget: Budget, with_rulings: bool) -> Document:
@@ -128,15 +133,25 @@ def _pdfium_first(path: Path, data: bytes | None, budget: Budget, with_rulings: 
     return doc
 
 
+def _page_unmapped(words: list[Word]) -> float:
+    text = "".join(w.text for w in words)
+    folded, cids = _CID.subn("\ufffd", text)  # one glyph each
+    return cids / len(folded) if folded else 0.0
+
+
 def unmapped_share(doc: Document) -> float:
     """The largest share of glyphs without Unicode ("(cid:N)") on any page."""
-    worst = 0.0
+    return max((_page_unmapped(p.words) for p in doc.pages), default=0.0)
+
+
+def without_unreadable_text(doc: Document) -> Document:
+    """Pages whose text neither reader can map to Unicode have no usable text layer: their
+    words go, so the page is read as an image (OCR) rather than taken for a non-report."""
     for p in doc.pages:
-        text = "".join(w.text for w in p.words)
-        folded, cids = _CID.subn("\ufffd", text)  # one glyph each
-        if folded:
-            worst = max(worst, cids / len(folded))
-    return worst
+        if p.words and _page_unmapped(p.words) >= UNREADABLE_SHARE:
+            _log.info("%s: page %d has no Unicode for its glyphs; left to OCR", doc.path, p.number)
+            p.words = []
+    return doc
 
 
 def _plumber_first(path: Path, data: bytes | None, budget: Budget, with_rulings: bool) -> Document:

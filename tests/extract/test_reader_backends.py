@@ -213,3 +213,20 @@ def test_threads_share_pdfium_safely(tmp_path: Path) -> None:
         together = list(pool.map(read_pdf, files))
     for a, b in zip(alone, together, strict=True):
         assert [w for p in a.pages for w in p.words] == [w for p in b.pages for w in p.words]
+
+
+def test_a_page_of_unmapped_glyphs_is_left_to_ocr(tmp_path: Path) -> None:
+    from gidar.extract.model import Word
+    from gidar.extract.pdf import without_unreadable_text
+    from gidar.extract.reader.document import Page
+
+    def page(n: int, texts: list[str]) -> Page:
+        return Page(n, 595, 842, [Word(t, 72 + 20 * i, 100, 90 + 20 * i, 112, n) for i, t in enumerate(texts)])
+
+    doc = Document(
+        tmp_path / "x.pdf",
+        [page(1, ["(cid:12)(cid:40)(cid:7)", "年"]), page(2, ["年度报告", "(cid:3)"])],
+        backend="pdfium",
+    )
+    without_unreadable_text(doc)
+    assert doc.pages[0].words == [] and [w.text for w in doc.pages[1].words] == ["年度报告", "(cid:3)"]
