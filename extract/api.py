@@ -62,17 +62,21 @@ def extract_paths(
         yield from pool.map(read, files)
 
 
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
 def dumps(d: dict[str, Any]) -> str:
     """JSON with one top-level field per line and one list item (a cell, a violation) per line.
     Readable, and written by json's C encoder: ``indent`` would switch to the pure-Python one,
     which took longer than reading the PDF."""
+    enc = _JSON.encode
 
     def value(v: Any) -> str:
         if isinstance(v, list) and v:
-            return "[\n  " + ",\n  ".join(json.dumps(x, ensure_ascii=False) for x in v) + "\n ]"
-        return json.dumps(v, ensure_ascii=False)
+            return "[\n  " + ",\n  ".join(map(enc, v)) + "\n ]"
+        return enc(v)
 
-    return "{\n" + ",\n".join(f" {json.dumps(k, ensure_ascii=False)}: {value(v)}" for k, v in d.items()) + "\n}\n"
+    return "{\n" + ",\n".join(f" {enc(k)}: {value(v)}" for k, v in d.items()) + "\n}\n"
 
 
 def write_json(result: ExtractionResult, path: Path) -> None:
