@@ -1,59 +1,169 @@
-"""Text-layer extraction speed, memory and accuracy on reports the project generates itself.
+"""Text-layer extraction speed, memory and exactness: `gidar extract` against the naive loop.
 
-    python benchmarks/extract_bench.py [--n 40] [--seed 11] [DIR_OF_PDFS_WITH_TRUTH]
+    python benchmarks/extract_bench.py [--n 60] [--seed 11] [--workers N] [FOLDER ...]
 
-Without a folder it writes ``--n`` random reports with `gidar_dev.synth` (both templates, random
-layouts, some planted publisher errors) to a temporary folder, extracts each one in this process
-and prints seconds per page (median, p95), peak RSS, and how many reports came back exact.
+The files are the text-layer reports (truth JSON beside the PDF, ``has_text_layer`` true) of
+the FOLDERs, by default the shared corpus, the real PDFs and samples/, plus ``--n`` reports
+generated with `gidar_dev.synth` (``--n 0``: none). On the same files, one run each of:
+
+* the naive loop: one process opens each PDF with pdfplumber and calls ``extract_text()`` and
+  ``extract_tables()`` on every page (the standing baseline);
+* ``gidar extract --workers 1`` and ``--workers N`` (all cores), with each backend.
+
+Every run is a fresh process tree, timed whole (interpreter start and imports included, as a
+user sees it): wall seconds and CPU seconds (user + system, all processes), per report and per
+page, and the peak RSS of the largest single process. gidar's output is scored against the truth:
+exact cells and expected/false violations. The machine may be shared: run it twice.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
-import statistics
+import os
+import subprocess
+import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from gidar.extract.api import extract_file
-from gidar_dev.synth.corpus import write_corpus
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("GIDAR_SHARED", ROOT.parent / "shared"))
+GIDAR = [sys.executable, "-m", "gidar.flows.cli"]
+
+
+@dataclass
+class Run:
+    name: str
+    wall: float
+    cpu: float
+    rss_mb: float
+    exact: str = ""
+    violations: str = ""
+
+
+def naive_loop(files: list[str]) -> None:
+    """The baseline a user would write by hand (run in its own process by `measure`)."""
+    import pdfplumber
+
+    for f in files:
+        with pdfplumber.open(f) as pdf:
+            for page in pdf.pages:
+                page.extract_text()
+                page.extract_tables()
+                page.close()
+
+
+def measure(cmd: list[str]) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds and peak RSS (MB, largest process) of ``cmd`` and its children,
+    from a fresh intermediate process so that earlier runs do not count."""
+    probe = (
+        "import json, resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        f"subprocess.run({cmd!r}, check=True, stdout=subprocess.DEVNULL)\n"
+        "wall = time.perf_counter() - t\n"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+        "print(json.dumps([wall, u.ru_utime + u.ru_stime, u.ru_maxrss / 1024]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True).stdout
+    wall, cpu, rss = json.loads(out.strip().splitlines()[-1])
+    return wall, cpu, rss
+
+
+def text_reports(folders: list[Path]) -> list[tuple[Path, dict[str, Any]]]:
+    out = []
+    for folder in folders:
+        for tp in sorted(folder.glob("*.json")):
+            try:
+                truth = json.loads(tp.read_text(encoding="utf-8"))
+            except ValueError:
+                continue
+            if not isinstance(truth, dict) or truth.get("document_kind") != "disclosure_report":
+                continue
+            if not (truth.get("render") or {}).get("has_text_layer", True):
+                continue
+            pdf = tp.parent / (truth.get("file") or tp.with_suffix(".pdf").name)
+            if pdf.exists():
+                out.append((pdf, truth))
+    return out
+
+
+def score(out_dir: Path, cases: list[tuple[Path, dict[str, Any]]]) -> tuple[str, str]:
+    from gidar.flows.cli import output_names
+
+    names = output_names([pdf for pdf, _ in cases])
+    cells = exact = expected = found = false = 0
+    for pdf, truth in cases:
+        got = json.loads((out_dir / names[str(pdf)]).read_text(encoding="utf-8"))
+        values = got.get("values") or {}
+        want = truth["values"]
+        cells += len(want)
+        exact += sum(k in values and abs(float(values[k]) - float(v)) <= 1e-6 for k, v in want.items())
+        exp = {(v["invariant"], v["row"], v["col"]) for v in truth.get("expected_violations") or []}
+        have = {(v["invariant"], v["row"], v["col"]) for v in got.get("violations") or []}
+        expected += len(exp)
+        found += len(exp & have)
+        false += len(have - exp)
+    return f"{exact}/{cells} ({100 * exact / max(cells, 1):.2f}%)", f"{found}/{expected} found, {false} false"
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("folder", nargs="?", help="PDFs with <stem>.json truth beside them")
-    ap.add_argument("--n", type=int, default=40)
+    if len(sys.argv) > 2 and sys.argv[1] == "--naive-loop":
+        naive_loop(Path(sys.argv[2]).read_text(encoding="utf-8").splitlines())
+        return
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folders", nargs="*", type=Path, help="folders of PDFs with truth JSON beside them")
+    ap.add_argument("--n", type=int, default=60, help="reports to generate as well (default 60)")
     ap.add_argument("--seed", type=int, default=11)
-    args = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = Path(args.folder) if args.folder else Path(tmp)
-        if not args.folder:
-            write_corpus(folder, args.n, args.seed)
-        per_page, exact, n = [], 0, 0
-        t_all = time.perf_counter()
-        for pdf in sorted(folder.glob("*.pdf")):
-            truth_path = pdf.with_suffix(".json")
-            if not truth_path.exists():
-                continue
-            truth = json.loads(truth_path.read_text(encoding="utf-8"))
-            if truth.get("document_kind") != "disclosure_report" or not truth["render"].get("has_text_layer", True):
-                continue
-            t0 = time.perf_counter()
-            res = extract_file(pdf)
-            dt = time.perf_counter() - t0
-            n += 1
-            per_page.append(dt / max(res.n_pages or 1, 1))
-            exact += res.values == truth["values"]
-        wall = time.perf_counter() - t_all
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    per_page.sort()
-    print(f"reports {n}  exact {exact}/{n}  wall {wall:.1f} s")
-    print(
-        f"seconds/page median {statistics.median(per_page):.3f}  p95 {per_page[int(0.95 * (len(per_page) - 1))]:.3f}"
-        f"  peak RSS {peak_mb:.0f} MB"
+    ap.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="processes for the all-cores runs")
+    ap.add_argument(
+        "--backend", action="append", choices=("pdfium", "pdfplumber"), help="only this backend (repeatable)"
     )
+    args = ap.parse_args()
+    folders = args.folders or [p for p in (SHARED / "corpus", SHARED / "real", ROOT / "samples") if p.is_dir()]
+    with tempfile.TemporaryDirectory() as tmp:
+        t = Path(tmp)
+        if args.n:
+            from gidar_dev.synth.corpus import write_corpus
+
+            write_corpus(t / "generated", args.n, args.seed)
+            folders = [*folders, t / "generated"]
+        cases = text_reports(folders)
+        files = [str(pdf) for pdf, _ in cases]
+        pages = sum(int(truth.get("n_pages") or (truth.get("render") or {}).get("n_pages") or 0) for _, truth in cases)
+        if not pages:
+            import pypdfium2
+
+            pages = sum(len(pypdfium2.PdfDocument(f)) for f in files)
+        listing = t / "files.txt"
+        listing.write_text("\n".join(files), encoding="utf-8")
+        print(f"files: {len(files)} text-layer reports, {pages} pages, from {', '.join(str(f) for f in folders)}")
+        print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; all-cores runs: {args.workers}")
+        runs = []
+        wall, cpu, rss = measure([sys.executable, __file__, "--naive-loop", str(listing)])
+        runs.append(Run("naive pdfplumber loop", wall, cpu, rss))
+        for workers in (1, args.workers):
+            for backend in args.backend or ("pdfium", "pdfplumber"):
+                out = t / f"out-{backend}-{workers}"
+                cmd = [*GIDAR, "extract", *files, "--out", str(out), "--workers", str(workers), "--backend", backend]
+                wall, cpu, rss = measure(cmd)
+                runs.append(Run(f"gidar extract {backend} --workers {workers}", wall, cpu, rss, *score(out, cases)))
+    n = len(files)
+    print(
+        f"{'run':<38}{'wall s':>8}{'CPU s':>8}{'s/report':>10}{'s/page':>9}{'peak RSS MB':>13}  {'exact cells':<22}"
+        "violations"
+    )
+    for r in runs:
+        print(
+            f"{r.name:<38}{r.wall:>8.1f}{r.cpu:>8.1f}{r.wall / n:>10.3f}{r.wall / pages:>9.4f}{r.rss_mb:>13.0f}"
+            f"  {r.exact:<22}{r.violations}"
+        )
+    base = runs[0]
+    for r in runs[1:]:
+        print(f"speed-up over the naive loop, {r.name}: {base.wall / r.wall:.2f}× wall, {base.cpu / r.cpu:.2f}× CPU")
+    print(f"timestamp {time.strftime('%Y-%m-%d %H:%M:%S')}")
 
 
 if __name__ == "__main__":

@@ -13,15 +13,18 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from gidar.contract import ExtractionResult, Metadata
+from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.layout.checks import reading_doubts
 from gidar.extract.layout.lines import group_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables
 from gidar.extract.model import Word
 from gidar.extract.narrative import section_one
-from gidar.extract.pdf import BadInput, Document, read_pdf, sniff
+from gidar.extract.pdf import DEFAULT_BACKEND, BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
 from gidar.labels import normalise
 from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year
@@ -42,38 +45,82 @@ def pdf_files(paths: Iterable[Path]) -> list[Path]:
     return out
 
 
-def extract_paths(paths: Iterable[Path], workers: int = 1) -> Iterator[ExtractionResult]:
+def extract_paths(
+    paths: Iterable[Path],
+    workers: int = 1,
+    backend: str = DEFAULT_BACKEND,
+    budget: Budget = DEFAULT_BUDGET,
+) -> Iterator[ExtractionResult]:
     """Extract every PDF under ``paths``, in name order. ``workers`` > 1 reads that many files at
-    once in separate processes: pdfplumber and OCR are CPU-bound Python, so threads would not help."""
+    once in separate processes: PDF parsing and OCR are CPU-bound, so threads would not help."""
     files = pdf_files(paths)
+    read = partial(extract_file, backend=backend, budget=budget)
     if workers <= 1 or len(files) <= 1:
-        yield from map(extract_file, files)
+        yield from map(read, files)
         return
     with ProcessPoolExecutor(max_workers=min(workers, len(files))) as pool:
-        yield from pool.map(extract_file, files)
+        yield from pool.map(read, files)
+
+
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
+
+def dumps(d: dict[str, Any]) -> str:
+    """JSON with one top-level field per line and one list item (a cell, a violation) per line.
+    Readable, and written by json's C encoder: ``indent`` would switch to the pure-Python one,
+    which took longer than reading the PDF."""
+    enc = _JSON.encode
+
+    def value(v: Any) -> str:
+        if isinstance(v, list) and v:
+            return "[\n  " + ",\n  ".join(map(enc, v)) + "\n ]"
+        return enc(v)
+
+    return "{\n" + ",\n".join(f" {enc(k)}: {value(v)}" for k, v in d.items()) + "\n}\n"
 
 
 def write_json(result: ExtractionResult, path: Path) -> None:
-    Path(path).write_text(json.dumps(result.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+    Path(path).write_text(dumps(result.to_json()), encoding="utf-8")
 
 
-def extract_file(path: Path) -> ExtractionResult:
-    """Read one report. Bad inputs come back with a non-ok status and a message."""
+def _file_bytes(path: Path, budget: Budget) -> bytes:
+    """The file's bytes, after the checks that keep a bad path from hanging or flooding the reader."""
+    if not path.exists():
+        raise BadInput("unreadable", f"no such file: {path}")
+    if not path.is_file():  # a FIFO or /dev/zero would block or never end
+        raise BadInput("unreadable", f"not a regular file (a folder, device or pipe): {path}")
+    size = path.stat().st_size
+    if size > budget.max_file_bytes:
+        raise BadInput(
+            "too_large",
+            f"{size / 2**20:.0f} MiB, over the limit of {budget.max_file_bytes / 2**20:.0f} MiB per file"
+            f" (raise it with {budget.setting('max_file_bytes')})",
+        )
+    return path.read_bytes()
+
+
+def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DEFAULT_BUDGET) -> ExtractionResult:
+    """Read one report. Bad inputs come back with a non-ok status and a message.
+
+    ``backend`` is the PDF reader tried first (`extract.pdf.BACKENDS`); the result's ``backend``
+    names the one that read the file, after any fallback.
+    """
     t0 = time.perf_counter()
     path = Path(path)
-    data = path.read_bytes() if path.is_file() else b""
-    res = ExtractionResult(str(path), hashlib.sha256(data).hexdigest(), "ok", "", parser_version=PARSER_VERSION)
+    res = ExtractionResult(str(path), "", "ok", "", parser_version=PARSER_VERSION)
+    data = b""  # what was read: nothing when the path is refused before reading
     try:
-        if not path.is_file():
-            raise BadInput("unreadable", f"no such file: {path}")
+        data = _file_bytes(path, budget)
         sniff(data)
-        doc = read_pdf(path)
+        doc = read_pdf(path, backend, data=data, budget=budget)
+        res.backend = doc.backend
         _extract_doc(doc, res)
     except BadInput as e:
         res.status, res.message = e.status, e.message  # type: ignore[assignment]
     except Exception as e:  # a bug must not stop a batch: report it on this file, traceback in the log
         _log.exception("extraction of %s failed", path)
         res.status, res.message = "error", f"extraction failed (a bug in gidar): {type(e).__name__}: {e}"
+    res.sha256 = hashlib.sha256(data).hexdigest()
     res.seconds = time.perf_counter() - t0
     return res
 

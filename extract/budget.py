@@ -22,10 +22,22 @@ class Budget:
     max_ocr_pages: int = 16
     # Bytes of a file we agree to open at all.
     max_file_bytes: int = 200 * 1024 * 1024
+    # Objects one page may draw (glyphs, paths, images): a dense report page draws one or two
+    # thousand; a few kilobytes of compressed content can draw hundreds of thousands.
+    max_page_objects: int = 100_000
 
     def setting(self, field: str) -> str:
         """The environment variable that raises a limit (read by gidar.settings)."""
         return f"GIDAR_{field.upper()}"
+
+    def too_many_objects(self, page: int, n: int) -> str | None:
+        """The `too_large` message for a page drawing ``n`` objects, or None within the limit."""
+        if n <= self.max_page_objects:
+            return None
+        return (
+            f"page {page} draws {n} objects, over the limit of {self.max_page_objects} per page"
+            f" (raise it with {self.setting('max_page_objects')})"
+        )
 
 
 DEFAULT_BUDGET = Budget()

@@ -17,6 +17,8 @@ from typing import Any
 
 from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file, write_json
+from gidar.extract.budget import DEFAULT_BUDGET, Budget
+from gidar.extract.pdf import DEFAULT_BACKEND
 
 
 @dataclass
@@ -46,6 +48,7 @@ class EvalReport:
     wrong: list[str] = field(default_factory=list)  # first wrong cells, for a look
     statuses: dict[str, int] = field(default_factory=dict)  # status → count, reports only
     quality: dict[str, int] = field(default_factory=dict)  # quality verdict → count, reports only
+    backends: dict[str, int] = field(default_factory=dict)  # PDF reader that read each file → count
 
     @property
     def total(self) -> Tally:
@@ -84,6 +87,8 @@ META_FIELDS = ("region_code", "report_year", "template", "agency")
 def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) -> None:
     """Add one extraction to the report (pure: no I/O)."""
     kind = truth.get("document_kind")
+    if res.backend:
+        report.backends[res.backend] = report.backends.get(res.backend, 0) + 1
     if kind != "disclosure_report":
         report.bad_files.append((str(truth.get("id")), str(kind), res.status, res.message))
         return
@@ -121,23 +126,41 @@ def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) 
     report.pages[cls] = report.pages.get(cls, 0) + (res.n_pages or 0)
 
 
+def truths(truth_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
+    """(PDF, truth) for every truth JSON of a folder. Raises `FileNotFoundError` for a missing
+    folder and `ValueError` for a folder without truth files: a score of nothing is no score."""
+    folder = Path(truth_dir)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no such folder: {folder}")
+    out = []
+    for tp in sorted(folder.glob("*.json")):
+        try:
+            truth = json.loads(tp.read_text(encoding="utf-8"))
+        except (ValueError, UnicodeDecodeError):
+            continue  # not a truth file (extracted output, notes)
+        if isinstance(truth, dict) and "document_kind" in truth:
+            out.append((tp.parent / (truth.get("file") or tp.with_suffix(".pdf").name), truth))
+    if not out:
+        raise ValueError(f"no truth files in {folder} (<id>.json with a document_kind, next to <id>.pdf)")
+    return out
+
+
 def run_eval(
     truth_dir: Path,
     out_dir: Path | None = None,
     include: Callable[[dict[str, Any]], bool] | None = None,
+    backend: str = DEFAULT_BACKEND,
+    budget: Budget = DEFAULT_BUDGET,
 ) -> EvalReport:
     """Extract and score every truth file's PDF; ``include`` filters truths (e.g. skip scanned)."""
     report = EvalReport()
+    cases = truths(truth_dir)
     if out_dir is not None:
         out_dir.mkdir(parents=True, exist_ok=True)
-    for tp in sorted(Path(truth_dir).glob("*.json")):
-        truth = json.loads(tp.read_text(encoding="utf-8"))
-        if not isinstance(truth, dict) or "document_kind" not in truth:
-            continue
+    for pdf, truth in cases:
         if include is not None and not include(truth):
             continue
-        pdf = tp.parent / (truth.get("file") or tp.with_suffix(".pdf").name)
-        res = extract_file(pdf)
+        res = extract_file(pdf, backend=backend, budget=budget)
         if out_dir is not None:
             write_json(res, out_dir / f"{pdf.stem}.json")
         score_one(report, truth, res)
@@ -172,6 +195,8 @@ def format_report(report: EvalReport) -> str:
         for ident, kind, status, msg in report.bad_files:
             flag = "flagged" if status != "ok" else "MISSED"
             lines.append(f"  {ident:<12} {kind:<16} → {status:<14} {flag}  {msg}")
+    if report.backends:
+        lines.append("read by: " + ", ".join(f"{k} {v}" for k, v in sorted(report.backends.items())))
     for cls in ("text", "scanned"):
         if report.pages.get(cls):
             s, n = report.seconds[cls], report.pages[cls]

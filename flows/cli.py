@@ -11,9 +11,11 @@ as one line on stderr.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -34,17 +36,69 @@ def _warehouse(args: argparse.Namespace) -> Path:
     return Path(args.warehouse) if args.warehouse else _settings(args).warehouse
 
 
+def output_names(inputs: Sequence[Path]) -> dict[str, Path]:
+    """Where ``gidar extract`` writes each PDF's JSON, relative to ``--out``, keyed by source path.
+
+    A PDF found in a folder keeps its path below that folder (``sub/a.pdf`` → ``sub/a.json``); a
+    PDF named on the command line keeps its stem. Names that would still collide (``a.pdf`` and
+    ``a.PDF``, or two ``a.pdf`` from different folders) get a short id from the source path.
+    """
+    from gidar.extract.api import pdf_files
+
+    names: dict[str, Path] = {}
+    for root in inputs:
+        for f in pdf_files([root]):
+            rel = f.relative_to(root) if root.is_dir() else Path(f.name)
+            names.setdefault(str(f), rel.with_suffix(".json"))
+    taken = Counter(str(n).casefold() for n in names.values())
+    for src, n in names.items():
+        if taken[str(n).casefold()] > 1:
+            names[src] = n.with_name(f"{n.stem}-{hashlib.sha256(src.encode()).hexdigest()[:8]}.json")
+    return names
+
+
+def _backend(args: argparse.Namespace) -> str:
+    from gidar.extract.pdf import BACKENDS
+
+    backend = str(args.backend or _settings(args).reader_backend)
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown reading backend {backend!r} (GIDAR_BACKEND): choose one of {', '.join(BACKENDS)}")
+    return backend
+
+
+def _budget(args: argparse.Namespace) -> Any:
+    from gidar.extract.budget import Budget
+
+    s = _settings(args)
+    return Budget(max_pages=s.max_pages, max_file_bytes=s.max_file_bytes, max_page_objects=s.max_page_objects)
+
+
 def _cmd_extract(args: argparse.Namespace) -> int:
     from gidar.extract.api import extract_paths, write_json
 
+    inputs = [Path(p) for p in args.inputs]
+    missing = [str(p) for p in inputs if not p.exists()]
+    if missing:
+        print(f"gidar extract: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return EXIT_USAGE
+    names = output_names(inputs)
+    if not names:
+        print(f"gidar extract: no PDF files in {', '.join(map(str, inputs))}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        backend, budget = _backend(args), _budget(args)
+    except ValueError as e:
+        print(f"gidar extract: {e}", file=sys.stderr)
+        return EXIT_USAGE
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
     n_ok = n = 0
-    for result in extract_paths([Path(p) for p in args.inputs], workers=args.workers):
+    for result in extract_paths(inputs, workers=args.workers, backend=backend, budget=budget):
         n += 1
         n_ok += result.status == "ok"
-        write_json(result, out / f"{Path(result.source).stem}.json")
-        print(f"{result.status:<15} {Path(result.source).name}  {result.message}")
+        target = out / names[result.source]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        write_json(result, target)
+        print(f"{result.status:<15} {result.source}  {result.message}")
     print(f"{n_ok}/{n} reports ok → {out}")
     return EXIT_OK
 
@@ -173,7 +227,16 @@ def _cmd_query(args: argparse.Namespace) -> int:
 def _cmd_eval(args: argparse.Namespace) -> int:
     from gidar.extract.evaluate import format_report, run_eval
 
-    report = run_eval(Path(args.truth_dir), out_dir=Path(args.out) if args.out else None)
+    try:
+        report = run_eval(
+            Path(args.truth_dir),
+            out_dir=Path(args.out) if args.out else None,
+            backend=_backend(args),
+            budget=_budget(args),
+        )
+    except (FileNotFoundError, ValueError) as e:
+        print(f"gidar eval: {e}", file=sys.stderr)
+        return EXIT_USAGE
     print(format_report(report))
     return EXIT_OK
 
@@ -329,6 +392,17 @@ def _add_warehouse(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", metavar="DIR", help="base folder for all outputs (default: $GIDAR_DATA_DIR or data)")
 
 
+def _add_backend(p: argparse.ArgumentParser) -> None:
+    from gidar.extract.pdf import BACKENDS
+
+    p.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="PDF reader tried first (default: $GIDAR_BACKEND or pdfium; pdfplumber is the slower reference);"
+        " the other one reads a file the first cannot",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gidar",
@@ -339,9 +413,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    e = sub.add_parser("extract", help="read report PDFs and write one <stem>.json per PDF")
+    e = sub.add_parser(
+        "extract",
+        help="read report PDFs and write one JSON per PDF",
+        description="Read report PDFs and write one JSON per PDF under --out: <stem>.json for a PDF named "
+        "here, the PDF's path below the folder for a folder (sub/a.pdf → sub/a.json); names that would "
+        "collide get a short id (a-1f2e3d4c.json).",
+    )
     e.add_argument("inputs", nargs="+", help="PDF files or folders of PDFs")
     e.add_argument("--out", required=True, help="output folder")
+    _add_backend(e)
     e.add_argument(
         "--workers",
         type=int,
@@ -425,6 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
     ev = sub.add_parser("eval", help="score extraction against truth JSON files (<id>.json next to <id>.pdf)")
     ev.add_argument("truth_dir", metavar="TRUTH_DIR", help="folder with <id>.pdf and truth <id>.json")
     ev.add_argument("--out", metavar="DIR", help="also write the extracted JSON and the report here")
+    _add_backend(ev)
     ev.set_defaults(func=_cmd_eval)
 
     d = sub.add_parser("dq", help="print the data-quality summary stored in the warehouse")

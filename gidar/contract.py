@@ -91,6 +91,7 @@ class ExtractionResult:
     seconds: float = 0.0
     parser_version: str = ""
     narrative: str | None = None  # text of section 一 (总体情况), for narrative-vs-table checks
+    backend: str | None = None  # the PDF reader that read the file: pdfium | pdfplumber (None: never opened)
 
     @property
     def values(self) -> dict[str, int | float]:
@@ -115,6 +116,7 @@ class ExtractionResult:
             "seconds": round(self.seconds, 3),
             "parser_version": self.parser_version,
             "narrative": self.narrative,
+            "backend": self.backend,
         }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 _DROP = re.compile(r"[\s\u3000“”\"'‘’「」『』]+")
 _NUM_SEP = re.compile(r"^(\d+)[、．.,，]")
@@ -16,6 +17,7 @@ _NUM_PAREN = re.compile(r"^\(?(\d+)\)")  # (1) / 1) as a sub-row number
 _CN_SEP = re.compile(r"^([一二三四五六七八九十]+)[.．,，](?=\D)")  # 一. / 一， as a section number
 
 
+@lru_cache(maxsize=1 << 16)  # the layout engine asks again for the same words and lines, ~1,700 times a report
 def normalise(text: str) -> str:
     """NFKC, no white space or quotes, ASCII parentheses; leading ``1、``/``1．``/``(1)`` → ``1.``
     and ``一.``/``一，`` → ``一、``."""

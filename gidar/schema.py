@@ -103,6 +103,7 @@ REPORTS = _schema(
     field("n_pages", pa.int32(), "Number of pages of the PDF"),
     field("text_layer", pa.bool_(), "Whether the PDF has a usable text layer"),
     field("method", pa.string(), "How the tables were read: text | ocr"),
+    field("backend", pa.string(), "PDF reader that read the file: pdfium | pdfplumber (null: never opened)"),
     field("seconds", pa.float64(), "Extraction time in seconds"),
     field("parser_version", pa.string(), "Version of the extractor that produced the data"),
     field("narrative", pa.string(), "Text of section 一 (总体情况)"),

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 PREFIX = "GIDAR_"
+_ENV_NAMES = {"reader_backend": "BACKEND"}  # fields whose variable is not GIDAR_<FIELD>
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,10 @@ class Settings:
     user_agent: str = "gidar/0.1 (+https://github.com/gidar; government report archiver)"
     verbose: bool = False  # Prefect INFO logs instead of warnings only
     publish_interval: float = 30.0  # seconds between warehouse snapshots published to readers during a load
+    reader_backend: str = "pdfium"  # PDF reader tried first: pdfium | pdfplumber (GIDAR_BACKEND)
+    max_pages: int = 500  # pages per file (extract.budget.Budget)
+    max_file_bytes: int = 200 * 1024 * 1024  # bytes per file (extract.budget.Budget)
+    max_page_objects: int = 100_000  # glyphs and drawings per page (extract.budget.Budget)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -41,7 +46,7 @@ class Settings:
         base = cls().rebase(data_dir)
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get(PREFIX + f.name.upper())
+            raw = env.get(PREFIX + _ENV_NAMES.get(f.name, f.name.upper()))
             if raw is None or f.name == "data_dir":
                 continue
             values[f.name] = _coerce(getattr(base, f.name), raw, f.name)

@@ -91,6 +91,7 @@ def report_row(r: ExtractionResult, t: Template | None, extracted_at: datetime) 
         n_pages=r.n_pages,
         text_layer=r.text_layer,
         method=r.method,
+        backend=r.backend,
         seconds=r.seconds,
         parser_version=r.parser_version,
         narrative=r.narrative,

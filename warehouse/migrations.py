@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gidar.schema import ALL_TABLES, ANALYST_TABLES, REPORTS
+from gidar.schema import ALL_TABLES, ANALYST_TABLES, REPORTS, describe
 
-from .ddl import comments, create_table, duck_type, ident
+from .ddl import comments, create_table, duck_type, ident, literal
 from .derived import region_statements
 from .views import view_statements
 
@@ -51,10 +51,23 @@ def _analyst_tables() -> list[str]:
 
 
 ANALYST_MIGRATION = "0004_analyst_tables"
+
+
+def _add_column(table: str, name: str) -> list[str]:
+    """ADD COLUMN with its type and comment from `gidar.schema` (a no-op where 0001 made it)."""
+    f = ALL_TABLES[table].field(name)
+    return [
+        f"ALTER TABLE {ident(table)} ADD COLUMN IF NOT EXISTS {ident(name)} {duck_type(f.type)}",
+        f"COMMENT ON COLUMN {ident(table)}.{ident(name)} IS {literal(describe(f))}",
+    ]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_tables", _tables),
     # The extractor's findings live in dq_results only (one stored form per report).
     Migration("0002_reports_without_violations", lambda: ["ALTER TABLE reports DROP COLUMN IF EXISTS violations"]),
+    # Which PDF reader read each report (PDFium by default, pdfplumber as the reference).
+    Migration("0003_reader_backend", lambda: _add_column("reports", "backend")),
     Migration(ANALYST_MIGRATION, _analyst_tables),
     Migration("R_dim_region", region_statements, repeatable=True),
     Migration("R_views", view_statements, repeatable=True),

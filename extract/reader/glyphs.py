@@ -1,0 +1,155 @@
+"""Backend-neutral geometry: glyphs → words, path segments → ruling segments.
+
+The layout engine was built and tuned on pdfplumber's output (``extract_words`` with
+``x_tolerance=1.5, y_tolerance=2``, ``dedupe_chars`` for fake bold, ``page.edges`` for rules).
+A backend that reads glyphs and paths by other means (PDFium) turns them into words and rules
+here, with the same grouping rules, so both backends feed the engine the same `Document`.
+Coordinates are pdfplumber's: points, origin at the top-left of the page as displayed.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter
+from typing import NamedTuple
+
+# pdfplumber's extract_words settings the engine was tuned on.
+X_TOLERANCE = 1.5  # a gap wider than this between two glyphs of a line starts a new word
+Y_TOLERANCE = 2.0  # glyph tops within this are one line
+DEDUPE_TOLERANCE = 1.0  # fake bold redraws a glyph ≤ 1 pt away (pdfplumber's dedupe_chars default)
+MIN_RULE = 3.0  # shorter segments are tick marks or the ends of thin boxes, not rules
+AXIS_EPS = 0.01  # PDFium gives float32 points: within this a segment is horizontal/vertical
+LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+
+
+class Glyph(NamedTuple):
+    text: str
+    x0: float
+    top: float
+    x1: float
+    bottom: float
+    upright: bool = True  # the glyph reads left to right on the page as displayed
+    font: str = ""
+    size: float = 0.0
+
+
+_TOP: Callable[[Glyph], float] = attrgetter("top")
+_X0: Callable[[Glyph], float] = attrgetter("x0")
+Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
+Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
+
+
+def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
+    """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
+    seen = set()
+    dup = 0
+    for g in glyphs:
+        k = (g.text, round(g.x0), round(g.top))
+        dup += k in seen
+        seen.add(k)
+    return dup > 5 and dup > 0.02 * len(glyphs)
+
+
+def _cluster_ids(values: Iterable[float], tol: float) -> dict[float, int]:
+    """Chain clustering of sorted distinct values: a gap wider than ``tol`` starts a new cluster."""
+    out: dict[float, int] = {}
+    last: float | None = None
+    cid = -1
+    for v in sorted(set(values)):
+        if last is None or v > last + tol:
+            cid += 1
+        out[v] = cid
+        last = v
+    return out
+
+
+def _clusters(items: list[Glyph], key: Callable[[Glyph], float], tol: float) -> list[list[Glyph]]:
+    """Items grouped by chain clusters of ``key``; each group keeps the items' order."""
+    ids = _cluster_ids(map(key, items), tol)
+    ordered = sorted(items, key=lambda g: ids[key(g)])
+    return [list(grp) for _, grp in itertools.groupby(ordered, key=lambda g: ids[key(g)])]
+
+
+def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph]:
+    """Drop glyphs repeated (same text, font and size) within ``tol`` of another; keep reading order."""
+    keep: set[int] = set()
+    index = {id(g): i for i, g in enumerate(glyphs)}
+
+    def same(g: Glyph) -> tuple[bool, str, str, float]:
+        return (g.upright, g.text, g.font, g.size)
+
+    for _, grp in itertools.groupby(sorted(glyphs, key=same), key=same):
+        for row in _clusters(list(grp), _TOP, tol):
+            for cell in _clusters(row, _X0, tol):
+                keep.add(index[id(min(cell, key=lambda g: (g.top, g.x0)))])
+    return [g for i, g in enumerate(glyphs) if i in keep]
+
+
+def _merge(chars: list[Glyph]) -> Box:
+    text = "".join([LIGATURES.get(c[0], c[0]) for c in chars])
+    return (
+        text,
+        min([c[1] for c in chars]),
+        min([c[2] for c in chars]),
+        max([c[3] for c in chars]),
+        max([c[4] for c in chars]),
+    )
+
+
+def _words_of_line(line: list[Glyph], upright: bool) -> Iterator[Box]:
+    """Break a sorted line at blanks and where a glyph does not continue the previous one."""
+    word: list[Glyph] = []
+    for g in line:
+        if g[0].isspace():
+            if word:
+                yield _merge(word)
+            word = []
+            continue
+        if word:
+            p = word[-1]
+            if upright:  # left to right; lines run down the page
+                new = g[1] < p[1] or g[1] > p[3] + X_TOLERANCE or abs(g[2] - p[2]) > Y_TOLERANCE
+            else:  # rotated text reads top to bottom; the tolerances swap axes
+                new = g[2] < p[2] or g[2] > p[4] + Y_TOLERANCE or abs(g[1] - p[1]) > X_TOLERANCE
+            if new:
+                yield _merge(word)
+                word = []
+        word.append(g)
+    if word:
+        yield _merge(word)
+
+
+def words(glyphs: Sequence[Glyph]) -> list[Box]:
+    """pdfplumber's word grouping: runs of upright/rotated glyphs, split into lines by their tops
+    (left edges when rotated), sorted along the line, broken at blanks and at gaps."""
+    out: list[Box] = []
+    for upright, run in itertools.groupby(glyphs, key=lambda g: g.upright):
+        chars = list(run)
+        line_key, tol = (_TOP, Y_TOLERANCE) if upright else (_X0, X_TOLERANCE)
+        for line in _clusters(chars, line_key, tol):
+            line.sort(key=(lambda g: g.x0) if upright else (lambda g: (g.top, g.bottom)))
+            out.extend(_words_of_line(line, upright))
+    return out
+
+
+def rulings(paths: Iterable[Sequence[tuple[float, float]]]) -> tuple[list[Segment], list[Segment]]:
+    """Horizontal and vertical ruling segments from painted subpaths (their points in page order,
+    a closed subpath ending on its first point). Each straight piece along a path counts, as
+    pdfplumber counts the four edges of a rectangle and the pieces of a polyline; slanted pieces
+    and pieces of ``MIN_RULE`` or less do not."""
+    h: list[Segment] = []
+    v: list[Segment] = []
+    for pts in paths:
+        seen: set[tuple[float, float, float, float]] = set()
+        for (xa, ya), (xb, yb) in itertools.pairwise(pts):
+            key = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            if key in seen:  # a line closed back on itself ("m l h") is one segment
+                continue
+            seen.add(key)
+            x0, top, x1, bottom = key
+            if abs(ya - yb) <= AXIS_EPS and x1 - x0 > MIN_RULE:
+                h.append((top, x0, x1))
+            elif abs(xa - xb) <= AXIS_EPS and bottom - top > MIN_RULE:
+                v.append((x0, top, bottom))
+    return h, v

@@ -1,0 +1,420 @@
+"""The PDFium backend (pypdfium2): glyph boxes from the text page, rules from path objects.
+
+PDFium parses a page in C in a few milliseconds where pdfminer's Python interpreter takes tens;
+the glyphs and paths it yields go through `glyphs.words` / `glyphs.rulings`, the same grouping
+the pdfplumber backend gets from pdfplumber itself, so the layout engine sees the same
+`Document`. Positions are mapped into pdfplumber's page space: the page as displayed (its
+``/Rotate`` applied), origin top-left, from the MediaBox.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import pypdfium2 as pdfium
+import pypdfium2.raw as pdfium_c
+
+from gidar.extract.budget import DEFAULT_BUDGET, Budget
+from gidar.extract.model import Word
+from gidar.extract.reader.document import BadInput, Document, Page
+from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
+from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
+
+Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
+
+# PDFium is not thread-safe, and ctypes releases the GIL during each call: report tasks that run
+# in threads (the ingest flow's task runner) must not use it at once. Anything in gidar calling
+# PDFium (reading here, rasterising for OCR) holds this lock; reading a report takes milliseconds.
+PDFIUM_LOCK = threading.RLock()
+
+_BREAKS = frozenset((0x20, 0x0D, 0x0A))  # what PDFium generates between words and lines
+_HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"
+_MAX_FORM_DEPTH = 8  # forms nested deeper than this are drawn by no producer we know; stop there
+
+
+class PdfiumOpenError(Exception):
+    """PDFium could not open the file; ``password`` tells a password problem from a broken file."""
+
+    def __init__(self, message: str, password: bool) -> None:
+        super().__init__(message)
+        self.password = password
+
+
+def open_pdf(data: bytes) -> pdfium.PdfDocument:
+    """Open from memory with the empty password, as a viewer does (owner-password-only files open)."""
+    try:
+        return pdfium.PdfDocument(data, password="")
+    except pdfium.PdfiumError as e:
+        code = getattr(e, "err_code", None)
+        raise PdfiumOpenError(str(e), code == pdfium_c.FPDF_ERR_PASSWORD) from e
+
+
+def _mul(m: Affine, n: Affine) -> Affine:
+    """``m`` then ``n`` (row-vector convention, as in the PDF specification)."""
+    a, b, c, d, e, f = m
+    a2, b2, c2, d2, e2, f2 = n
+    return (
+        a * a2 + b * c2,
+        a * b2 + b * d2,
+        c * a2 + d * c2,
+        c * b2 + d * d2,
+        e * a2 + f * c2 + e2,
+        e * b2 + f * d2 + f2,
+    )
+
+
+class _View(NamedTuple):
+    turn: Affine  # user space → pdfminer's page space (y up): the page turned by /Rotate
+    to_page: Affine  # user space → pdfplumber's (x, top)
+    width: float
+    height: float
+
+
+def _display(rotation: int, box: tuple[float, float, float, float]) -> _View:
+    """How user space maps onto the page as displayed, in pdfplumber's coordinates.
+
+    pdfminer turns the page by ``/Rotate`` (its `process_page` matrices) and pdfplumber flips
+    the y axis against the MediaBox; both steps are reproduced so positions agree to the float.
+    """
+    x0, x1 = sorted((box[0], box[2]))
+    y0, y1 = sorted((box[1], box[3]))
+    turn: Affine
+    if rotation == 90:
+        turn = (0, -1, 1, 0, -y0, x1)
+        nb = (y0, x0, y1, x1)
+    elif rotation == 180:
+        turn = (-1, 0, 0, -1, x1, y1)
+        nb = (x0, y0, x1, y1)
+    elif rotation == 270:
+        turn = (0, 1, -1, 0, y1, -x0)
+        nb = (y0, x0, y1, x1)
+    else:
+        turn = (1, 0, 0, 1, -x0, -y0)
+        nb = (x0, y0, x1, y1)
+    height = nb[3] - nb[1]
+    # pdfplumber: x + mediabox x0, top = height - y + mediabox top (= height - nb[3])
+    flip: Affine = (1, 0, 0, -1, nb[0], 2 * height - nb[3])
+    return _View(turn, _mul(turn, flip), nb[2] - nb[0], height)
+
+
+def _mediabox(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
+    # FPDFPage_GetMediaBox reads the page's own entry only; the bounding box inherits from the page tree.
+    box = page.get_mediabox(fallback_ok=False)
+    return box if box is not None else page.get_bbox()
+
+
+def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
+    """The same PDFium entry point with plain pointer types: no pointer objects or casts per call
+    (tens of thousands of calls per page, where ctypes' conversions cost more than PDFium)."""
+    address = ctypes.cast(func, ctypes.c_void_p).value
+    assert address is not None
+    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+
+
+_vp, _int = ctypes.c_void_p, ctypes.c_int
+_text_object = _prototype(pdfium_c.FPDFText_GetTextObject, _vp, _vp, _int)
+_unicode = _prototype(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _vp, _int)
+_map_error = _prototype(pdfium_c.FPDFText_HasUnicodeMapError, _int, _vp, _int)
+_is_generated = _prototype(pdfium_c.FPDFText_IsGenerated, _int, _vp, _int)
+_loose_box = _prototype(pdfium_c.FPDFText_GetLooseCharBox, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_RECTF))
+_font_of = _prototype(pdfium_c.FPDFTextObj_GetFont, _vp, _vp)
+_font_name = _prototype(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
+_font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_float, ctypes.POINTER(ctypes.c_float))
+_glyph_width = _prototype(
+    pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
+)
+_matrix_of = _prototype(pdfium_c.FPDFText_GetMatrix, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_MATRIX))
+_font_size = _prototype(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _vp, _int)
+_origin = _prototype(
+    pdfium_c.FPDFText_GetCharOrigin, _int, _vp, _int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)
+)
+
+
+_HORIZONTAL, _VERTICAL, _TURNED = 0, 1, 2  # how a text object's glyph boxes are built
+
+
+class _Run(NamedTuple):
+    """What the glyphs of one text object share."""
+
+    kind: int  # _HORIZONTAL, _VERTICAL, or _TURNED (rotated or skewed: PDFium's ink box)
+    upright: bool  # pdfminer's test, on the glyph as the page is turned
+    unmapped: bool  # its first glyph has no Unicode: look at every glyph
+    a: float  # the text object's matrix (user space), without the font size
+    d: float
+    size: float  # font size (Tf)
+    y_lo: float  # horizontal writing: the em square's bottom and top in user space, from the
+    y_hi: float  # baseline (the same for every glyph of the object) and the font's descent
+
+
+class _Font(NamedTuple):
+    descent: float  # below the baseline, in units of the font size (≤ 0)
+    vertical: bool  # vertical writing mode (a CID font with a …-V CMap)
+
+
+class _Fonts:
+    """Per-font facts, looked up once per PDFium font: the descriptor's descent (`fontmetrics`,
+    else PDFium's own) and the writing mode."""
+
+    def __init__(self, descents: dict[str, float]) -> None:
+        self.descents = descents
+        self.cache: dict[int | None, _Font] = {}
+        self.buf = ctypes.create_string_buffer(256)
+
+    def get(self, font: int | None, code: int) -> _Font:
+        m = self.cache.get(font)
+        if m is None:
+            m = self.cache[font] = self._look_up(font, code) if font else _Font(0.0, False)
+        return m
+
+    def _look_up(self, font: int, code: int) -> _Font:
+        n = _font_name(font, self.buf, len(self.buf))
+        name = self.buf.raw[: max(n - 1, 0)].decode("utf-8", "replace") if 0 < n <= len(self.buf) else ""
+        descent = self.descents.get(SUBSET_TAG.sub("", name))
+        if descent is None:
+            d = ctypes.c_float(0.0)
+            _font_descent(font, 1.0, ctypes.byref(d))
+            descent = -abs(d.value)
+        # PDFium gives a vertical font's advance, downwards, as a negative width
+        width = ctypes.c_float(0.0)
+        vertical = bool(code) and bool(_glyph_width(font, code, 1.0, ctypes.byref(width))) and width.value < 0
+        return _Font(descent, vertical)
+
+
+class _Scratch:
+    """ctypes buffers reused for every text object of a page."""
+
+    def __init__(self) -> None:
+        self.mat = pdfium_c.FS_MATRIX()
+        self.mat_p = ctypes.pointer(self.mat)
+        self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
+        self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
+
+
+def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+    mat = scratch.mat
+    _matrix_of(tp, i, scratch.mat_p)
+    ta, tb, tc, td = view.turn[:4]
+    a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
+    c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
+    font = fonts.get(_font_of(obj) if obj else None, _unicode(tp, i))
+    size = _font_size(tp, i)
+    turned = abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6
+    kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
+    _origin(tp, i, scratch.ox_p, scratch.oy_p)
+    y_lo = scratch.oy.value + mat.d * font.descent * size
+    upright = a * d > 0 and b * c <= 0
+    unmapped = _map_error(tp, i) == 1
+    return tuple.__new__(_Run, (kind, upright, unmapped, mat.a, mat.d, size, y_lo, y_lo + mat.d * size))
+
+
+def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
+    """All of the text page's characters in one call, or None when PDFium's text does not line
+    up one character per glyph (it drops control characters; UTF-16 splits non-BMP ones)."""
+    buf = (ctypes.c_ushort * (n + 1))()
+    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buf)
+    text = bytes(buf)[: 2 * max(written - 1, 0)].decode("utf-16-le", "replace")
+    return text if len(text) == n else None
+
+
+def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int]:
+    """Every drawn glyph (PDFium's generated spaces and line breaks left out) and their count.
+
+    Boxes are pdfminer's: from the pen position, font descent and font size up (the height
+    of the em square), and across the advance width (PDFium's loose box, which also takes in
+    ink overflowing the advance: a fraction of a point on some digits).
+    """
+    n = pdfium_c.FPDFText_CountChars(textpage)
+    text = _page_text(textpage, n)
+    tp = ctypes.cast(textpage, ctypes.c_void_p).value
+    scratch = _Scratch()
+    out: list[Glyph] = []
+    runs: dict[int | None, _Run] = {}
+    key: int | None = -1
+    run: _Run | None = None
+    rect = pdfium_c.FS_RECTF()
+    rect_p = ctypes.pointer(rect)
+    ox, oy = ctypes.c_double(), ctypes.c_double()
+    ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
+    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    a, b, c, d, e, f = view.to_page
+    new = tuple.__new__
+    for i in range(n):
+        code = ord(text[i]) if text is not None else _unicode(tp, i)
+        if code in _BREAKS and _is_generated(tp, i):
+            continue
+        obj = _text_object(tp, i)
+        if obj != key or run is None:
+            key = obj
+            run = runs.get(obj)
+            if run is None:
+                run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
+        if run.unmapped and _map_error(tp, i) == 1:
+            glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
+        elif code == _HYPHEN_MARK:
+            glyph = "-"
+        else:
+            glyph = chr(code) if code else "\ufffd"
+        _loose_box(tp, i, rect_p)
+        x_lo, x_hi = rect.left, rect.right
+        kind = run.kind
+        if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
+            y_lo, y_hi = run.y_lo, run.y_hi
+        elif kind == _VERTICAL:
+            # pdfminer: the em square centred on the pen, its top 0.12 em above the pen. PDFium's
+            # origin is the em square's lower corner moved by half the glyph's own width (the
+            # PDF default), and its loose box puts the half-em back, without the text matrix.
+            _origin(tp, i, ox_p, oy_p)
+            x_lo, y_lo = ox.value + run.a * (x_lo - ox.value), oy.value
+            x_hi, y_hi = x_lo + run.a * run.size, y_lo + run.d * run.size
+        else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
+            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
+            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
+        xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
+        xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
+        if xa > xb:
+            xa, xb = xb, xa
+        if ya > yb:
+            ya, yb = yb, ya
+        # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
+        out.append(new(Glyph, (glyph, xa, ya, xb, yb, run.upright, "", 0.0)))
+    return out, len(out)
+
+
+_float_p = ctypes.POINTER(ctypes.c_float)
+_obj_type = _prototype(pdfium_c.FPDFPageObj_GetType, _int, _vp)
+_obj_bounds = _prototype(pdfium_c.FPDFPageObj_GetBounds, _int, _vp, _float_p, _float_p, _float_p, _float_p)
+_obj_matrix = _prototype(pdfium_c.FPDFPageObj_GetMatrix, _int, _vp, ctypes.POINTER(pdfium_c.FS_MATRIX))
+_draw_mode = _prototype(pdfium_c.FPDFPath_GetDrawMode, _int, _vp, ctypes.POINTER(_int), ctypes.POINTER(_int))
+_count_segments = _prototype(pdfium_c.FPDFPath_CountSegments, _int, _vp)
+_segment = _prototype(pdfium_c.FPDFPath_GetPathSegment, _vp, _vp, _int)
+_segment_type = _prototype(pdfium_c.FPDFPathSegment_GetType, _int, _vp)
+_segment_point = _prototype(pdfium_c.FPDFPathSegment_GetPoint, _int, _vp, _float_p, _float_p)
+_segment_closes = _prototype(pdfium_c.FPDFPathSegment_GetClose, _int, _vp)
+_page_object = _prototype(pdfium_c.FPDFPage_GetObject, _vp, _vp, _int)
+_form_count = _prototype(pdfium_c.FPDFFormObj_CountObjects, _int, _vp)
+_form_object = _prototype(pdfium_c.FPDFFormObj_GetObject, _vp, _vp, ctypes.c_ulong)
+_PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+_MOVE, _BEZIER = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
+
+
+class _PathReader:
+    """Painted subpaths of a page's path objects, in page space, with reused ctypes buffers."""
+
+    def __init__(self) -> None:
+        self.f = [ctypes.c_float() for _ in range(4)]
+        self.fp = [ctypes.pointer(v) for v in self.f]
+        self.fill, self.stroke = _int(), _int()
+        self.fill_p, self.stroke_p = ctypes.pointer(self.fill), ctypes.pointer(self.stroke)
+        self.m = pdfium_c.FS_MATRIX()
+        self.m_p = ctypes.pointer(self.m)
+
+    def _small(self, obj: int) -> bool:
+        """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
+        (a form of small drawings, a logo, is skipped whole)."""
+        left, bottom, right, top = self.f
+        if not _obj_bounds(obj, *self.fp):
+            return False
+        return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
+
+    def _matrix(self, obj: int) -> Affine:
+        m = self.m
+        return (m.a, m.b, m.c, m.d, m.e, m.f) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+
+    def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
+        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
+        for obj in objects:
+            kind = _obj_type(obj)
+            if kind == _PATH:
+                yield from self._segments(obj, _mul(self._matrix(obj), ctm))
+            elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
+                inner = [_form_object(obj, k) for k in range(_form_count(obj))]
+                yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
+
+    def _segments(self, obj: int, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+        """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
+        its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
+        if not _draw_mode(obj, self.fill_p, self.stroke_p):
+            return
+        if self.fill.value == pdfium_c.FPDF_FILLMODE_NONE and not self.stroke.value:
+            return
+        a, b, c, d, e, f = ctm
+        x, y = self.f[0], self.f[1]
+        xp, yp = self.fp[0], self.fp[1]
+        pts: list[tuple[float, float]] = []
+        beziers = 0
+        for k in range(_count_segments(obj)):
+            seg = _segment(obj, k)
+            kind = _segment_type(seg)
+            _segment_point(seg, xp, yp)
+            px, py = x.value, y.value
+            p = (a * px + c * py + e, b * px + d * py + f)
+            if kind == _MOVE:
+                if len(pts) > 1:
+                    yield pts
+                pts = [p]
+                beziers = 0
+                continue
+            if kind == _BEZIER:
+                beziers += 1
+                if beziers % 3:  # control points
+                    continue
+            if pts:
+                pts.append(p)
+            if pts and _segment_closes(seg):
+                pts.append(pts[0])
+        if len(pts) > 1:
+            yield pts
+
+
+def _check(budget: Budget, number: int, n: int) -> None:
+    message = budget.too_many_objects(number, n)
+    if message:
+        raise BadInput("too_large", message)
+
+
+def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_rulings: bool = True) -> Page:
+    page = pdf[index]
+    number = index + 1
+    try:
+        n_objects = pdfium_c.FPDFPage_CountObjects(page.raw)
+        _check(budget, number, n_objects)
+        rotation = page.get_rotation() % 360
+        view = _display(rotation, _mediabox(page))
+        textpage = pdfium_c.FPDFText_LoadPage(page.raw)
+        try:
+            _check(budget, number, pdfium_c.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
+            glyphs, n_chars = _glyphs(textpage, view, fonts)
+        finally:
+            pdfium_c.FPDFText_ClosePage(textpage)
+        if dedupe_needed(glyphs):
+            glyphs = dedupe(glyphs)
+        ws = [Word(t, x0, top, x1, bottom, number) for t, x0, top, x1, bottom in words(glyphs)]
+        h: list[tuple[float, float, float]] = []
+        v: list[tuple[float, float, float]] = []
+        if with_rulings and ws:
+            address = ctypes.cast(page.raw, ctypes.c_void_p).value
+            objs = [_page_object(address, k) for k in range(n_objects)]
+            h, v = rulings(_PathReader().subpaths(objs, view.to_page))
+        return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
+    finally:
+        page.close()
+
+
+def read(
+    path: Path, pdf: pdfium.PdfDocument, data: bytes, budget: Budget = DEFAULT_BUDGET, with_rulings: bool = True
+) -> Document:
+    """Every page of a document opened from ``data``. Raises `BadInput` for a document without
+    pages and `PdfiumOpenError` when a page cannot be loaded (a damaged page tree)."""
+    n = len(pdf)
+    if n == 0:
+        raise BadInput("unreadable", "PDF has no pages")
+    fonts = _Fonts(font_descents(data))
+    try:
+        pages = [read_page(pdf, i, fonts, budget, with_rulings) for i in range(n)]
+    except pdfium.PdfiumError as e:
+        raise PdfiumOpenError(f"page not loaded: {e}", password=False) from e
+    return Document(path, pages, backend="pdfium")
