@@ -39,7 +39,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -227,7 +227,7 @@ def _refuse_addresses(host: str, infos: list[tuple[Any, ...]]) -> None:
     for info in infos:
         if why := address_refusal(str(info[4][0])):
             named = "" if host.strip("[]") == str(info[4][0]) else f"{host} resolves to {info[4][0]}: "
-            raise _Refused(f"refused {named}{why}; {ALLOW_HINT}")
+            raise _Refused(f"{named}{why}; {ALLOW_HINT}")
 
 
 def url_refusal(url: str, policy: DownloadPolicy) -> str | None:
@@ -477,11 +477,15 @@ def _write_meta(cache_dir: Path, url: str, meta: dict[str, str]) -> None:
     os.replace(tmp, p)
 
 
-def fetch_url(url: str, cache_dir: Path, policy: DownloadPolicy | None = None) -> Fetched:
-    """Download ``url`` into the cache (or reuse it on 304); raises `DownloadError`."""
-    policy = policy or DownloadPolicy()
+def fetch_url(url: str, cache_dir: Path, policy: DownloadPolicy | None = None, **overrides: Any) -> Fetched:
+    """Download ``url`` into the cache (or reuse it on 304); raises `DownloadError`.
+
+    ``overrides`` replace fields of ``policy`` (default: `DownloadPolicy()`, public addresses
+    only), e.g. ``timeout=10, user_agent="..."``.
+    """
+    policy = replace(policy or DownloadPolicy(), **overrides)
     if why := url_refusal(url, policy):
-        raise DownloadError(url, why)
+        raise DownloadError(url, f"refused: {why}")
     _sweep_parts(cache_dir)
     meta = _read_meta(cache_dir, url)
     headers = {"User-Agent": policy.user_agent, "Accept": "application/pdf,*/*"}
@@ -507,8 +511,8 @@ def fetch_url(url: str, cache_dir: Path, policy: DownloadPolicy | None = None) -
             raise DownloadError(url, status, status=e.code, transient=is_transient(e)) from None
         except DownloadError:
             raise
-        except _Refused as e:
-            raise DownloadError(url, str(e)) from None
+        except _Refused as e:  # at the connection: the name resolved to a non-public address
+            raise DownloadError(url, f"refused: {e}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
             if deadline.expired:  # the watchdog closed the socket: that, not the symptom, is the cause
                 raise deadline.error(url) from None

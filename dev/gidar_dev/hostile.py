@@ -20,8 +20,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
+import signal
+import subprocess
+import tempfile
+import threading
+import time
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 HOSTILE_NAME = "<!--<script>.pdf"  # blanked the whole dashboard once (issue 12)
@@ -128,8 +135,9 @@ def etc_like(path: Path) -> Path:
     return Path(path)
 
 
-def truncated(path: Path, seed: int = 1) -> Path:
-    pdf = report_bytes(seed)
+def truncated(path: Path, report: Path | None = None) -> Path:
+    """The first half of ``report`` (default: a synthetic one)."""
+    pdf = Path(report).read_bytes() if report else report_bytes()
     Path(path).write_bytes(pdf[: len(pdf) // 2])
     return Path(path)
 
@@ -144,9 +152,10 @@ def fifo(path: Path) -> Path:
     return Path(path)
 
 
-def hostile_name(folder: Path, seed: int = 1) -> Path:
+def hostile_name(folder: Path, report: Path | None = None) -> Path:
+    """``report`` (default: a synthetic one) under the name ``<!--<script>.pdf``."""
     path = Path(folder) / HOSTILE_NAME
-    path.write_bytes(report_bytes(seed))
+    path.write_bytes(Path(report).read_bytes() if report else report_bytes())
     return path
 
 
@@ -161,3 +170,71 @@ FILE_CASES: dict[str, Callable[[Path], Path]] = {
     "truncated": truncated,
     "zero_bytes": zero_bytes,
 }
+
+
+@dataclass(frozen=True)
+class Measured:
+    returncode: int  # negative: killed by that signal (-9 after the time limit)
+    seconds: float
+    peak_rss_mb: float  # the largest resident set of the process and every descendant it waited for
+    stdout: str
+    stderr: str
+    timed_out: bool
+
+
+def measure(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    timeout: float = 600.0,
+    mem_cap_bytes: int | None = None,
+) -> Measured:
+    """Run ``argv`` in its own process group; wall seconds and peak RSS from ``wait4``.
+
+    ``timeout`` kills the whole group (the command and every worker it started);
+    ``mem_cap_bytes`` caps each process's address space (RLIMIT_AS), so a memory bomb fails
+    inside the measured command instead of taking the machine.
+    """
+
+    def limit() -> None:
+        if mem_cap_bytes:
+            resource.setrlimit(resource.RLIMIT_AS, (mem_cap_bytes, mem_cap_bytes))
+
+    timed_out = threading.Event()
+    with open(os.devnull, "rb") as stdin, tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        t0 = time.monotonic()
+        proc = subprocess.Popen(
+            list(argv),
+            stdin=stdin,
+            stdout=out,
+            stderr=err,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            preexec_fn=limit,
+        )
+
+        def kill() -> None:
+            timed_out.set()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, kill)
+        timer.start()
+        try:
+            _, status, usage = os.wait4(proc.pid, 0)
+        finally:
+            timer.cancel()
+        seconds = time.monotonic() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
+        with contextlib.suppress(ProcessLookupError):  # workers the command left behind
+            os.killpg(proc.pid, signal.SIGKILL)
+        out.seek(0)
+        err.seek(0)
+        return Measured(
+            proc.returncode,
+            seconds,
+            usage.ru_maxrss / 1024,  # KiB on Linux
+            out.read().decode("utf-8", "replace"),
+            err.read().decode("utf-8", "replace"),
+            timed_out.is_set(),
+        )
