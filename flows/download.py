@@ -514,7 +514,7 @@ def fetch_url(url: str, cache_dir: Path, policy: DownloadPolicy | None = None, *
         except _Refused as e:  # at the connection: the name resolved to a non-public address
             raise DownloadError(url, f"refused: {e}") from None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
-            if deadline.expired:  # the watchdog closed the socket: that, not the symptom, is the cause
+            if deadline.expired or deadline.remaining() <= 0:  # the cause, not its symptom (a closed socket)
                 raise deadline.error(url) from None
             raise DownloadError(url, _describe(e), transient=is_transient(e)) from None
     _write_meta(cache_dir, url, new_meta)

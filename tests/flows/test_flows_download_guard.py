@@ -8,6 +8,7 @@ import hashlib
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -180,11 +181,11 @@ def test_redirect_is_followed_when_allowed(site: FakeSite, internal: FakeSite, t
 
 @pytest.mark.parametrize("drip_headers", [False, True], ids=["body", "headers"])
 def test_a_server_dripping_bytes_is_cut_at_the_deadline(site: FakeSite, tmp_path: Path, drip_headers: bool) -> None:
-    # one byte every 0.3 s never trips the 2 s read timeout; the whole body would take 2 minutes
-    site.routes["/drip.pdf"] = Route(PDF, drip=0.3, drip_headers=drip_headers)
-    policy = replace(LOCAL, timeout=2, deadline=1.5)
+    # one byte every 0.2 s never trips the 2 s read timeout; the whole body would take 7 minutes
+    site.routes["/drip.pdf"] = Route(PDF, drip=0.2, drip_headers=drip_headers)
+    policy = replace(LOCAL, timeout=2, deadline=1.0)
     t0 = time.monotonic()
-    with pytest.raises(DownloadError, match=r"download deadline of 1\.5 s") as e:
+    with pytest.raises(DownloadError, match=r"download deadline of 1 s") as e:
         fetch_url(site.url("/drip.pdf"), tmp_path, policy)
     assert time.monotonic() - t0 < policy.deadline + SLACK
     assert not e.value.transient, "a retry would wait as long again"
@@ -200,7 +201,7 @@ def test_a_tls_handshake_dripping_bytes_is_cut_at_the_deadline(tmp_path: Path) -
         conn, _ = srv.accept()
         with conn:
             for byte in b"\x16\x03\x03\x40\x00" + b"\x00" * 16384:
-                if stop.wait(0.3):
+                if stop.wait(0.2):
                     return
                 try:
                     conn.sendall(bytes([byte]))
@@ -208,7 +209,7 @@ def test_a_tls_handshake_dripping_bytes_is_cut_at_the_deadline(tmp_path: Path) -
                     return
 
     threading.Thread(target=drip, daemon=True).start()
-    policy = replace(LOCAL, timeout=2, deadline=1.5)
+    policy = replace(LOCAL, timeout=2, deadline=1.0)
     t0 = time.monotonic()
     try:
         with pytest.raises(DownloadError, match="download deadline"):
@@ -279,18 +280,31 @@ def test_a_foreign_service_is_not_quoted(tmp_path: Path) -> None:
 # --- .part files -------------------------------------------------------------------------------------
 
 
-def test_part_files_of_dead_processes_are_swept(site: FakeSite, tmp_path: Path) -> None:
-    child = subprocess.Popen(["true"])  # its pid is free once it has exited and been reaped
-    child.wait()
-    dead_pid = child.pid
-    (tmp_path / "tmp").mkdir()
-    stale = tmp_path / "tmp" / f"{dead_pid}-x1.part"
-    mine = tmp_path / "tmp" / f"{os.getpid()}-x2.part"
-    stale.write_bytes(b"half a download")
-    mine.write_bytes(b"a download in progress in this process")
+_KILLED_DOWNLOAD = """
+import sys
+from pathlib import Path
+from gidar.flows.download import DownloadPolicy, fetch_url
+fetch_url(sys.argv[1], Path(sys.argv[2]), DownloadPolicy(allow_private=True))
+"""
+
+
+def test_part_file_of_a_killed_download_is_swept_by_the_next(site: FakeSite, tmp_path: Path) -> None:
+    site.routes["/drip.pdf"] = Route(PDF, drip=0.2)
     site.routes["/r.pdf"] = Route(PDF)
+    child = subprocess.Popen([sys.executable, "-c", _KILLED_DOWNLOAD, site.url("/drip.pdf"), str(tmp_path)])
+    try:
+        t0 = time.monotonic()
+        while not _parts(tmp_path) and time.monotonic() - t0 < 30:
+            time.sleep(0.05)
+        (part,) = _parts(tmp_path)
+    finally:
+        child.kill()  # kill -9: no finally, no atexit
+        child.wait()
+    assert part.exists(), "a kill skips every cleanup"
+    mine = tmp_path / "tmp" / f"{os.getpid()}-x.part"  # a download of this process, in progress
+    mine.write_bytes(b"...")
     fetch_url(site.url("/r.pdf"), tmp_path, LOCAL)
-    assert not stale.exists() and mine.exists()
+    assert not part.exists() and mine.exists()
 
 
 # --- local paths ---------------------------------------------------------------------------------
