@@ -223,11 +223,13 @@ def _resolve(host: str, port: int) -> list[tuple[Any, ...]]:
     return socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
 
 
-def _refuse_addresses(host: str, infos: list[tuple[Any, ...]]) -> None:
+def _addresses_refusal(host: str, infos: list[tuple[Any, ...]]) -> str | None:
+    """Why ``host`` may not be reached when it resolved to ``infos`` (every address must be public)."""
     for info in infos:
         if why := address_refusal(str(info[4][0])):
             named = "" if host.strip("[]") == str(info[4][0]) else f"{host} resolves to {info[4][0]}: "
-            raise _Refused(f"{named}{why}; {ALLOW_HINT}")
+            return f"{named}{why}; {ALLOW_HINT}"
+    return None
 
 
 def url_refusal(url: str, policy: DownloadPolicy) -> str | None:
@@ -250,12 +252,9 @@ def url_refusal(url: str, policy: DownloadPolicy) -> str | None:
     if policy.trusts(host, port):
         return None
     try:
-        _refuse_addresses(host, _resolve(host, port))
-    except _Refused as e:
-        return str(e)
+        return _addresses_refusal(host, _resolve(host, port))
     except (OSError, UnicodeError):
         return None
-    return None
 
 
 # --- the deadline --------------------------------------------------------------------------------
@@ -346,8 +345,8 @@ class _Guard:
         host, port = address
         timeout = timeout if isinstance(timeout, int | float) else self.policy.timeout
         infos = _resolve(host, port)
-        if check and not self.policy.trusts(host, port):
-            _refuse_addresses(host, infos)
+        if check and not self.policy.trusts(host, port) and (why := _addresses_refusal(host, infos)):
+            raise _Refused(f"refused: {why}")
         err: OSError = OSError(f"no address for {host}")
         for family, socktype, proto, _, sockaddr in infos:
             left = self.deadline.remaining()
@@ -511,8 +510,8 @@ def fetch_url(url: str, cache_dir: Path, policy: DownloadPolicy | None = None, *
             raise DownloadError(url, status, status=e.code, transient=is_transient(e)) from None
         except DownloadError:
             raise
-        except _Refused as e:  # at the connection: the name resolved to a non-public address
-            raise DownloadError(url, f"refused: {e}") from None
+        except _Refused as e:  # a redirect hop, or the address a connection resolved to
+            raise DownloadError(url, str(e)) from None
         except (urllib.error.URLError, OSError, http.client.HTTPException, ValueError) as e:
             if deadline.expired or deadline.remaining() <= 0:  # the cause, not its symptom (a closed socket)
                 raise deadline.error(url) from None

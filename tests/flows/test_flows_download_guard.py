@@ -22,6 +22,9 @@ from fake_site import FakeSite, Route, serve_site
 from gidar.flows.download import (
     DownloadError,
     DownloadPolicy,
+    _Deadline,
+    _Guard,
+    _Refused,
     abort_downloads,
     address_refusal,
     fetch_item,
@@ -124,6 +127,17 @@ def test_allowed_hosts_match_host_and_port_exactly() -> None:
     assert policy.trusts("[::1]", 81) and not policy.trusts("::1", 80)
     assert url_refusal("http://10.0.0.5:8081/x.pdf", policy) is not None
     assert url_refusal("http://10.0.0.5:8080/x.pdf", policy) is None
+
+
+def test_the_connection_checks_the_address_it_really_uses(site: FakeSite) -> None:
+    # The name check before a request lets pass what it cannot resolve (a proxy may); the
+    # connection is the last word, on the addresses DNS answered at that moment.
+    port = int(site.base.rsplit(":", 1)[1])
+    with _Deadline(5) as deadline:
+        with pytest.raises(_Refused, match=r"localhost resolves to .* is a loopback address"):
+            _Guard(DEFAULT, deadline).connect(("localhost", port), 5, check=True)
+        _Guard(LOCAL, deadline).connect(("localhost", port), 5, check=True).close()
+        _Guard(DEFAULT, deadline).connect(("127.0.0.1", port), 5, check=False).close()  # a proxy's peer
 
 
 # --- redirects -----------------------------------------------------------------------------------
