@@ -480,8 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest",
         help="download, extract, validate and load reports into the warehouse",
         description="Ingest a folder of PDFs, one PDF or URL, or a manifest (CSV with a url or path column, "
-        "or a text file with one URL/path per line). Files already loaded with the same sha256 and parser "
-        "version are skipped. Runs a Prefect flow (a temporary local server unless PREFECT_API_URL is set).",
+        "or a text file with one URL/path per line); a malformed manifest is a usage error (exit 2). Files "
+        "already loaded with the same sha256 and parser version are skipped. Runs a Prefect flow (a temporary "
+        "local server unless PREFECT_API_URL is set).",
     )
     i.add_argument("source", help="folder, PDF, URL or manifest")
     _add_warehouse(i)
