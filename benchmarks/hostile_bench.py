@@ -59,6 +59,7 @@ def _source_cases(work: Path, site: FakeSite, internal: FakeSite) -> dict[str, s
     internal.routes["/secret"] = Route(hostile.ETC_SHADOW)
     (work / "folder.pdf").mkdir()
     return {
+        "baseline_good_only": "",  # the two good samples alone: what every ingest row costs anyway
         "fifo": str(hostile.fifo(work / "pipe.pdf")),
         "dev_zero": "/dev/zero",
         "directory": str(work / "folder.pdf"),
@@ -98,14 +99,14 @@ def run_ingest(name: str, ref: str, work: Path, site: FakeSite | None, args: arg
         shutil.copy(SAMPLES / g, folder / g)
         goods.append(str(folder / g))
     manifest = folder / "manifest.txt"
-    manifest.write_text("\n".join([ref, *goods]) + "\n", encoding="utf-8")
+    manifest.write_text("\n".join([r for r in (ref, *goods) if r]) + "\n", encoding="utf-8")
     argv = [GIDAR, "ingest", str(manifest), "--data-dir", str(folder / "data"), "--json"]
     m = measure(argv, env=_env(folder, site), **_limits(args))
     text = m.stdout
     status, message, good = "?", (m.stderr.strip().splitlines() or [""])[-1], "?"
     if "\n{" in text:
         outcomes = {o["source"]: o for o in json.loads(text[text.index("\n{") + 1 :])["outcomes"]}
-        o = outcomes.get(ref) or outcomes.get(str(Path(ref).resolve()), {})
+        o = outcomes.get(ref) or outcomes.get(str(Path(ref).resolve()), {}) if ref else {"status": "-"}
         status, message = o.get("status", "?"), o.get("message") or ""
         ok = sum(outcomes[g]["status"] not in {"download_failed", "error", "load_failed"} for g in goods)
         good = f"{ok}/{len(goods)}"
