@@ -210,7 +210,7 @@ def measure(
             stderr=err,
             env=dict(env) if env is not None else None,
             start_new_session=True,
-            preexec_fn=limit,
+            preexec_fn=limit if mem_cap_bytes else None,
         )
 
         def kill() -> None:
