@@ -102,6 +102,7 @@ class DownloadPolicy:
             user_agent=s.user_agent,
             allow_private=s.allow_private_urls,
             allowed_hosts=parse_hosts(s.allow_url_hosts),
+            max_bytes=s.max_file_bytes,  # the reading budget's limit: a larger file would not be read
         )
 
     def trusts(self, host: str, port: int | None) -> bool:
