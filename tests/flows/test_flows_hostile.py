@@ -2,7 +2,8 @@
 
 One run, shared by the tests below, ingests a manifest that mixes good reports (a local file and
 a URL) with every hostile source: a FIFO, /dev/zero, a directory, a local secret, an HTML page,
-an empty and a truncated file, a report named ``<!--<script>.pdf``, a server dripping one byte at
+an empty and a truncated file, a report named ``<!--<script>.pdf``, an owner-password-only
+report, a page of 300k text operators, a server dripping one byte at
 a time, a redirect to a loopback service, and URLs of loopback and cloud-metadata addresses.
 Each must end with its own status and a message that names the problem, the run within its
 budget and bounded memory, and the good reports must be loaded.
@@ -38,6 +39,7 @@ DEADLINE = 3.0  # GIDAR_DOWNLOAD_DEADLINE of the run: the drip would take minute
 # Budgets of the whole run: Prefect's temporary server and two good reports take ~30 s alone on
 # a busy 2-core machine; without the guards the drip and /dev/zero never end.
 RUN_SECONDS = 240.0
+TEXT_BOMB_SECONDS = 15.0  # the object budget ends it in ~1 s; 36 s when the file was read whole
 PEAK_RSS_MB = 1500.0  # Prefect server + flow + one extraction process; a runaway read is GBs
 
 
@@ -69,6 +71,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         "zero_bytes": str(hostile.zero_bytes(files / "empty.pdf")),
         "truncated": str(hostile.truncated(files / "half.pdf", SAMPLES / GOOD[0])),
         "hostile_name": str(hostile.hostile_name(files, SAMPLES / "series-2022.pdf")),
+        "owner_password": str(hostile.owner_password(files / "owner.pdf")),
+        "text_operators": str(hostile.text_operators(files / "ops.pdf")),
     }
     with serve_site() as site, serve_site() as internal:
         internal.routes["/secret"] = Route(hostile.ETC_SHADOW)
@@ -183,6 +187,19 @@ def test_no_file_bytes_reach_a_message(run: Run) -> None:
 )
 def test_basic_bad_files_keep_their_status(run: Run, case: str, status: str) -> None:
     assert _outcome(run, case)["status"] == status and run.loaded[run.refs[case]] == status
+
+
+def test_owner_password_report_is_read_like_a_viewer_reads_it(run: Run) -> None:
+    o = _outcome(run, "owner_password")
+    assert o["status"] == "ok" and run.loaded[run.refs["owner_password"]] == "ok"
+
+
+def test_text_operator_bomb_ends_on_its_budget(run: Run) -> None:
+    o = _outcome(run, "text_operators")
+    assert o["status"] == "too_large" and "GIDAR_MAX_PAGE_OBJECTS" in o["message"]
+    # read whole, the 300k operators took 36 s; the budget stops it before the reading
+    assert o["seconds"] < TEXT_BOMB_SECONDS
+    assert run.loaded[run.refs["text_operators"]] == "too_large", "a file over a limit keeps its row"
 
 
 def test_no_part_files_are_left(run: Run) -> None:
