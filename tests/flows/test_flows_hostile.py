@@ -189,6 +189,12 @@ def test_basic_bad_files_keep_their_status(run: Run, case: str, status: str) -> 
     assert _outcome(run, case)["status"] == status and run.loaded[run.refs[case]] == status
 
 
+def test_hostile_name_is_escaped_in_the_dashboard(run: Run) -> None:
+    html = (run.data / "site" / "dq_dashboard.html").read_text(encoding="utf-8")
+    assert hostile.HOSTILE_NAME not in html, "a raw <!-- in the embedded JSON swallows the page's script"
+    assert "\\u003c!--\\u003cscript\\u003e.pdf" in html, "the name is there, escaped"
+
+
 def test_owner_password_report_is_read_like_a_viewer_reads_it(run: Run) -> None:
     o = _outcome(run, "owner_password")
     assert o["status"] == "ok" and run.loaded[run.refs["owner_password"]] == "ok"
