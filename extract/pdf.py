@@ -46,7 +46,10 @@ def sniff(data: bytes) -> None:
     low = head.lstrip().lower()
     if any(low.startswith(m) or m in low for m in _HTML_MARKERS):
         raise BadInput("not_pdf", "not a PDF: the file is an HTML/XML page saved with a .pdf name")
-    raise BadInput("not_pdf", f"not a PDF: no %PDF- header (starts with {head[:16]!r})")
+    from gidar.extract.filekind import describe
+
+    # Name the kind, never quote the bytes: they may be a local secret (/etc/shadow in a manifest).
+    raise BadInput("not_pdf", f"not a PDF: no %PDF- header; the file is {describe(head)}")
 
 
 def _check_pages(n: int, budget: Budget) -> None:

@@ -107,15 +107,12 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from gidar.flows.prefect_env import configure_prefect
-    from gidar.flows.sources import resolve_source
 
     s = _settings(args)
     if args.verbose:
         s = replace(s, verbose=True)
-    try:
-        resolve_source(args.source)  # fail fast with a usage error before Prefect starts
-    except (FileNotFoundError, ValueError) as e:
-        print(f"gidar ingest: {e}", file=sys.stderr)
+    if (problem := _source_problem(args.source)) is not None:  # before Prefect starts
+        print(f"gidar ingest: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if args.corrections:
         from gidar.warehouse.corrections import CorrectionError, read_csv
@@ -125,6 +122,7 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         except (OSError, CorrectionError) as e:
             print(f"gidar ingest: {e}", file=sys.stderr)
             return EXIT_USAGE
+    _allow_private_urls(args)
     configure_prefect(s)  # must precede the first `import prefect`
     from gidar.flows.ingest import ingest
 
@@ -140,6 +138,36 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
     return EXIT_OK if summary.ok else EXIT_FAILED
+
+
+def _source_problem(source: str) -> str | None:
+    """Why ``source`` cannot be ingested (missing, or a manifest that is not one), or None."""
+    from gidar.flows.sources import resolve_source
+
+    try:
+        resolve_source(source)
+    except (OSError, ValueError) as e:  # FileNotFoundError, ManifestError
+        return str(e)
+    return None
+
+
+def _allow_private_urls(args: argparse.Namespace) -> None:
+    """The flag becomes the setting, so the flow (and a served deployment's runs) read it."""
+    if args.allow_private_urls:
+        os.environ["GIDAR_ALLOW_PRIVATE_URLS"] = "1"
+
+
+def _schedule_problem(args: argparse.Namespace) -> str | None:
+    if args.interval is not None and not args.interval > 0:
+        return f"--interval must be a positive number of seconds, not {args.interval:g}"
+    if args.cron is not None:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        try:
+            CronSchedule(cron=args.cron)
+        except ValueError:  # pydantic's ValidationError: many lines; one is enough here
+            return f'--cron {args.cron!r} is not a valid cron schedule (five fields, e.g. "0 2 * * *")'
+    return None
 
 
 class UsageError(Exception):
@@ -360,13 +388,20 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     from gidar.flows.prefect_env import configure_prefect
 
     s = _settings(args)
+    if (problem := _source_problem(args.source)) is not None:
+        print(f"gidar serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     if not os.environ.get("PREFECT_API_URL"):
         print(
             "gidar serve: PREFECT_API_URL is not set, so a temporary server is used and the schedule and"
             " run history end with this process. See README (Scheduled runs).",
             file=sys.stderr,
         )
+    _allow_private_urls(args)
     configure_prefect(s)
+    if (problem := _schedule_problem(args)) is not None:
+        print(f"gidar serve: {problem}", file=sys.stderr)
+        return EXIT_USAGE
     from gidar.flows.serve import build_deployment, serve
     from gidar.flows.sources import is_url
 
@@ -403,6 +438,16 @@ def _add_backend(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _add_allow_private(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--allow-private-urls",
+        action="store_true",
+        help="also fetch URLs (and follow redirects) to loopback, private, link-local and cloud-metadata"
+        " addresses, refused by default (same as GIDAR_ALLOW_PRIVATE_URLS=1; GIDAR_ALLOW_URL_HOSTS allows"
+        " chosen hosts only)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="gidar",
@@ -435,8 +480,9 @@ def build_parser() -> argparse.ArgumentParser:
         "ingest",
         help="download, extract, validate and load reports into the warehouse",
         description="Ingest a folder of PDFs, one PDF or URL, or a manifest (CSV with a url or path column, "
-        "or a text file with one URL/path per line). Files already loaded with the same sha256 and parser "
-        "version are skipped. Runs a Prefect flow (a temporary local server unless PREFECT_API_URL is set).",
+        "or a text file with one URL/path per line); a malformed manifest is a usage error (exit 2). Files "
+        "already loaded with the same sha256 and parser version are skipped. Runs a Prefect flow (a temporary "
+        "local server unless PREFECT_API_URL is set).",
     )
     i.add_argument("source", help="folder, PDF, URL or manifest")
     _add_warehouse(i)
@@ -449,6 +495,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load",
     )
+    _add_allow_private(i)
     i.set_defaults(func=_cmd_ingest)
 
     q = sub.add_parser(
@@ -533,6 +580,7 @@ def build_parser() -> argparse.ArgumentParser:
     sv.add_argument("--lake", metavar="DIR", help="Parquet lake folder")
     sv.add_argument("--force", action="store_true", help="re-do every file on every run")
     sv.add_argument("--name", default="gidar-ingest", help="deployment name")
+    _add_allow_private(sv)
     sv.set_defaults(func=_cmd_serve)
     return p
 

@@ -45,7 +45,7 @@ from prefect.futures import PrefectFuture  # noqa: E402
 from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
 
 from gidar.flows import stages  # noqa: E402
-from gidar.flows.download import DownloadError, Fetched, fetch_url, is_transient, sha256_file  # noqa: E402
+from gidar.flows.download import DownloadError, DownloadPolicy, Fetched, fetch_item, is_transient  # noqa: E402
 from gidar.flows.incremental import plan_work  # noqa: E402
 from gidar.flows.sources import SourceItem, resolve_source  # noqa: E402
 from gidar.flows.summary import (  # noqa: E402
@@ -79,11 +79,8 @@ def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @task(name="fetch", task_run_name="fetch {item.name}", retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
-def fetch(item: SourceItem, cache_dir: str, timeout: float, user_agent: str) -> Fetched:
-    if item.kind == "path":
-        p = Path(item.ref)
-        return Fetched(str(p), sha256_file(p), p.stat().st_size, from_cache=False)
-    return fetch_url(item.ref, Path(cache_dir), timeout=timeout, user_agent=user_agent)
+def fetch(item: SourceItem, cache_dir: str, policy: DownloadPolicy) -> Fetched:
+    return fetch_item(item, Path(cache_dir), policy)
 
 
 @task(name="process-report", task_run_name="process {name}", cache_policy=NO_CACHE)
@@ -253,7 +250,7 @@ def ingest(
         retries=settings.retries,
         retry_delay_seconds=[settings.retry_delay * 2**i for i in range(max(settings.retries, 1))],
     )
-    futures = {it.ref: fetch_t.submit(it, cache, settings.timeout, settings.user_agent) for it in items}
+    futures = {it.ref: fetch_t.submit(it, cache, DownloadPolicy.from_settings(settings)) for it in items}
     fetched: dict[str, Fetched] = {}
     for it in items:
         got, err = _wait(futures[it.ref])

@@ -30,6 +30,9 @@ class Settings:
     retries: int = 3  # download retries on transient errors
     retry_delay: float = 2.0  # seconds before the first retry; doubles each time
     timeout: float = 60.0  # seconds per HTTP request
+    download_deadline: float = 300.0  # seconds for a whole download (flows.download.DEFAULT_DEADLINE)
+    allow_private_urls: bool = False  # fetch URLs at loopback/private/link-local/metadata addresses
+    allow_url_hosts: str = ""  # comma-separated hosts or host:port fetched even at private addresses
     user_agent: str = "gidar/0.1 (+https://github.com/gidar; government report archiver)"
     verbose: bool = False  # Prefect INFO logs instead of warnings only
     publish_interval: float = 30.0  # seconds between warehouse snapshots published to readers during a load

@@ -1,4 +1,5 @@
-"""A real HTTP server on 127.0.0.1 with scripted answers (status sequences, Last-Modified)."""
+"""A real HTTP server on 127.0.0.1 with scripted answers (status sequences, Last-Modified), and
+hostile ones: a redirect elsewhere, a body (or a whole response) sent one byte at a time."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ class Route:
     body: bytes = b""
     statuses: list[int] = field(default_factory=lambda: [200])  # consumed per request; the last one repeats
     last_modified: str = field(default_factory=lambda: formatdate(usegmt=True))
+    redirect: str | None = None  # answer 302 with this Location instead
+    drip: float | None = None  # seconds between single bytes of the body
+    drip_headers: bool = False  # with drip: send the status line and headers a byte at a time too
 
 
 @dataclass
@@ -36,6 +40,7 @@ def serve_site() -> Iterator[FakeSite]:
     hits: Counter[str] = Counter()
     conditional: Counter[str] = Counter()
     lock = threading.Lock()
+    stop = threading.Event()
 
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -47,7 +52,16 @@ def serve_site() -> Iterator[FakeSite]:
                     conditional[self.path] += 1
                     if status == 200:
                         status = 304
+            if route is not None and route.redirect is not None:
+                self.send_response(302)
+                self.send_header("Location", route.redirect)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             body = route.body if (route is not None and status == 200) else b""
+            if route is not None and route.drip is not None:
+                self._drip(status, body, route)
+                return
             self.send_response(status)
             if route is not None and status in (200, 304):
                 self.send_header("Last-Modified", route.last_modified)
@@ -55,6 +69,22 @@ def serve_site() -> Iterator[FakeSite]:
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
+
+        def _drip(self, status: int, body: bytes, route: Route) -> None:
+            head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/pdf\r\nContent-Length: {len(body)}\r\n\r\n"
+            if not route.drip_headers:
+                self.wfile.write(head.encode())
+                self.wfile.flush()
+                head = ""
+            for i, byte in enumerate(head.encode() + body):
+                if i and stop.wait(route.drip):  # the server is shutting down
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:  # the client gave up
+                    return
+            self.close_connection = True
 
         def log_message(self, *args: object) -> None:  # keep test output clean
             pass
@@ -65,5 +95,6 @@ def serve_site() -> Iterator[FakeSite]:
     try:
         yield FakeSite(f"http://127.0.0.1:{server.server_address[1]}", routes, hits, conditional)
     finally:
+        stop.set()
         server.shutdown()
         server.server_close()

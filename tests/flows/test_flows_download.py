@@ -1,5 +1,8 @@
 """flows.download against a real HTTP server on 127.0.0.1 (no Prefect here: retries are tested in
-test_flow_download.py; this checks what a single attempt does and how errors are classified)."""
+test_flows_fetch.py; this checks what a single attempt does and how errors are classified).
+
+The test server listens on loopback, which downloads refuse by default: these tests opt in with
+`LOCAL`. test_flows_download_guard.py checks the refusals themselves."""
 
 from __future__ import annotations
 
@@ -11,14 +14,15 @@ from pathlib import Path
 import pytest
 from fake_site import Route
 
-from gidar.flows.download import DownloadError, cache_path, fetch_url, is_transient
+from gidar.flows.download import DownloadError, DownloadPolicy, cache_path, fetch_url, is_transient
 
 PDF = b"%PDF-1.4\n" + bytes(range(256)) * 40 + b"\n%%EOF\n"
+LOCAL = DownloadPolicy(timeout=5, allow_private=True)  # the test server is on 127.0.0.1
 
 
 def test_download_lands_in_content_addressed_cache(site, tmp_path: Path) -> None:
     site.routes["/a/report.pdf"] = Route(PDF)
-    got = fetch_url(site.url("/a/report.pdf"), tmp_path)
+    got = fetch_url(site.url("/a/report.pdf"), tmp_path, LOCAL)
     sha = hashlib.sha256(PDF).hexdigest()
     assert got.sha256 == sha and got.size == len(PDF) and not got.from_cache
     assert Path(got.path) == cache_path(tmp_path, sha)
@@ -28,24 +32,24 @@ def test_download_lands_in_content_addressed_cache(site, tmp_path: Path) -> None
 
 def test_second_download_is_conditional_and_reuses_cache(site, tmp_path: Path) -> None:
     site.routes["/r.pdf"] = Route(PDF)
-    first = fetch_url(site.url("/r.pdf"), tmp_path)
-    second = fetch_url(site.url("/r.pdf"), tmp_path)
+    first = fetch_url(site.url("/r.pdf"), tmp_path, LOCAL)
+    second = fetch_url(site.url("/r.pdf"), tmp_path, LOCAL)
     assert site.conditional_hits["/r.pdf"] == 1, "the second request carries If-Modified-Since"
     assert second.from_cache and second.sha256 == first.sha256 and second.path == first.path
 
 
 def test_changed_file_is_downloaded_again(site, tmp_path: Path) -> None:
     site.routes["/r.pdf"] = Route(PDF, last_modified="Mon, 01 Jan 2024 00:00:00 GMT")
-    first = fetch_url(site.url("/r.pdf"), tmp_path)
+    first = fetch_url(site.url("/r.pdf"), tmp_path, LOCAL)
     site.routes["/r.pdf"] = Route(PDF + b"changed", last_modified="Tue, 02 Jan 2024 00:00:00 GMT")
-    second = fetch_url(site.url("/r.pdf"), tmp_path)
+    second = fetch_url(site.url("/r.pdf"), tmp_path, LOCAL)
     assert not second.from_cache and second.sha256 != first.sha256
     assert Path(first.path).exists() and Path(second.path).exists()
 
 
 def test_404_is_a_permanent_error(site, tmp_path: Path) -> None:
     with pytest.raises(DownloadError) as e:
-        fetch_url(site.url("/missing.pdf"), tmp_path)
+        fetch_url(site.url("/missing.pdf"), tmp_path, LOCAL)
     assert e.value.status == 404 and not e.value.transient and not is_transient(e.value)
     assert "HTTP 404" in str(e.value)
 
@@ -53,9 +57,9 @@ def test_404_is_a_permanent_error(site, tmp_path: Path) -> None:
 def test_503_is_transient(site, tmp_path: Path) -> None:
     site.routes["/busy.pdf"] = Route(PDF, statuses=[503, 200])
     with pytest.raises(DownloadError) as e:
-        fetch_url(site.url("/busy.pdf"), tmp_path)
+        fetch_url(site.url("/busy.pdf"), tmp_path, LOCAL)
     assert e.value.status == 503 and e.value.transient
-    assert fetch_url(site.url("/busy.pdf"), tmp_path).sha256 == hashlib.sha256(PDF).hexdigest()
+    assert fetch_url(site.url("/busy.pdf"), tmp_path, LOCAL).sha256 == hashlib.sha256(PDF).hexdigest()
 
 
 def test_connection_refused_is_transient(tmp_path: Path) -> None:
@@ -64,7 +68,7 @@ def test_connection_refused_is_transient(tmp_path: Path) -> None:
     port = s.getsockname()[1]
     s.close()  # nothing listens on this port now
     with pytest.raises(DownloadError) as e:
-        fetch_url(f"http://127.0.0.1:{port}/x.pdf", tmp_path, timeout=5)
+        fetch_url(f"http://127.0.0.1:{port}/x.pdf", tmp_path, LOCAL)
     assert e.value.transient
 
 

@@ -37,6 +37,8 @@ def _reports(wh: Path) -> dict[str, str]:
 
 def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GIDAR_RETRY_DELAY", "0.2")
+    # The site is on 127.0.0.1, refused by default: the flag below must win over this setting.
+    monkeypatch.setenv("GIDAR_ALLOW_PRIVATE_URLS", "0")
     good, busy = (SAMPLES / "township-2024.pdf").read_bytes(), (SAMPLES / "not-a-pdf.pdf").read_bytes()
     site.routes["/docs/2024/report.pdf"] = Route(good)
     site.routes["/busy/page.pdf"] = Route(busy, statuses=[503, 200])
@@ -46,6 +48,7 @@ def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, mon
     wh = tmp_path / "w.duckdb"
 
     argv = ["ingest", str(manifest), "--warehouse", str(wh), "--data-dir", str(tmp_path), "--json"]
+    argv.append("--allow-private-urls")
     code, summary = _ingest(argv)
     status = {o["source"]: o for o in summary["outcomes"]}
 
