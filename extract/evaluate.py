@@ -1,6 +1,6 @@
-"""``gidar eval TRUTH_DIR``: extract every PDF of a truth folder and score it (issue 3).
+"""``gidar eval TRUTH_DIR``: extract every PDF of a truth folder and score it.
 
-A truth folder holds ``<id>.json`` files in the corpus format (``../shared/corpus/README.md``)
+A truth folder holds ``<id>.json`` files in the truth format (docs/truth-format.md)
 next to the PDFs they name. Scores: exact cells per renderer/variant, reports fully exact,
 violation precision/recall, metadata accuracy, statuses of the bad files and seconds per page.
 """

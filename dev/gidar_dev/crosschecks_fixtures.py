@@ -1,4 +1,4 @@
-"""Multi-year warehouse fixtures for the cross-report checks and the dashboard (issue 4 item 6).
+"""Multi-year warehouse fixtures for the cross-report checks and the dashboard.
 
 Builds bodies over consecutive report years 2019–2025 (across the 2020→2021 template change) as warehouse
 rows — `reports` and long `cells` (what the cross-report checks read) — with planted cross-report

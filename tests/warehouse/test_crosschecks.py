@@ -1,4 +1,4 @@
-"""Cross-report checks on multi-year fixtures (issue 4 item 6): every planted problem found, nothing else.
+"""Cross-report checks on multi-year fixtures: every planted problem found, nothing else.
 
 The fixture builder records what it planted by construction; expected findings are derived from that
 record, never from running the checks.

@@ -128,7 +128,7 @@ def _draw_t2(template: Template, rng: random.Random) -> Values:
         elif vtype == "signed":
             prev = v[key.rsplit(".", 1)[0] + ".prev_count"]
             v[key] = rng.randint(-min(int(prev), 200), 900) if rng.random() < 0.7 else 0
-        elif row == "regulations":  # county-level bodies make no 规章 (domain.md §3.2 T2-A)
+        elif row == "regulations":  # county-level bodies make no 规章 (docs/domain.md §3.2 T2-A)
             v[key] = 0
         elif col in ("prev_count", "decisions", "in_force", "total_published"):
             v[key] = rng.choice([0, rng.randint(1, 60), rng.randint(50, 20000)])
