@@ -17,7 +17,7 @@ from gidar.invariants import check
 from gidar.templates import T3_COLUMNS
 from gidar.warehouse.crosschecks import RULES, body_name, compute_crosschecks, failures, run_crosschecks
 from gidar.warehouse.db import connect
-from gidar_dev.crosschecks_fixtures import Scenario, insert_reports, multi_year_scenario
+from gidar_dev.crosschecks_fixtures import Scenario, load_scenario, multi_year_scenario
 
 SEEDS = (4, 11, 2026)
 
@@ -45,7 +45,7 @@ def _found(rows: list[DQRecord]) -> set[tuple[str, str, str | None]]:
 def checked(request: pytest.FixtureRequest) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
     con = connect(":memory:")
     s = multi_year_scenario(request.param)
-    insert_reports(con, s.reports)
+    load_scenario(con, s.reports)
     rows = run_crosschecks(con, run_id="test")
     yield con, s, rows
     con.close()
@@ -139,7 +139,7 @@ def test_rerun_replaces_rows(checked) -> None:
 def test_other_dq_rows_are_kept() -> None:
     con = connect(":memory:")
     s = multi_year_scenario(4)
-    insert_reports(con, s.reports[:3])
+    load_scenario(con, s.reports[:3])
     con.execute(
         "INSERT INTO dq_results (report_id, rule, severity, passed) VALUES (?, 't3_balance', 'critical', false)",
         [s.reports[0].report_id],
@@ -154,7 +154,7 @@ def test_removing_a_plant_removes_its_finding() -> None:
     s = multi_year_scenario(4)
     dup = next(p for p in s.planted if p.rule == "duplicate_ingest")
     con = connect(":memory:")
-    insert_reports(con, [r for r in s.reports if r.report_id != dup.report_id])
+    load_scenario(con, [r for r in s.reports if r.report_id != dup.report_id])
     rows = compute_crosschecks(con)
     assert not [r for r in failures(rows) if r.rule == "duplicate_ingest"]
     assert [r for r in rows if r.rule == "duplicate_ingest"]

@@ -6,6 +6,7 @@ import json
 import re
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
@@ -77,8 +78,11 @@ def test_crop_marks_the_cells(tmp_path: Path, built) -> None:
     req = CropRequest(rid, src, 1, (box,))
     done = render_crops([req], tmp_path)
     img = Image.open(tmp_path / done[req]).convert("RGB")
-    top, bottom = crop_band([box], 842.0)
-    assert img.size == (round(595 * SCALE), round((bottom - top) * SCALE))
+    doc = pdfium.PdfDocument(src)
+    width, height = doc[0].get_size()
+    doc.close()
+    top, bottom = crop_band([box], height)
+    assert img.size == (round(width * SCALE), round((bottom - top) * SCALE))
     x = int((box[0] - 1.5) * SCALE) + 1
     y = int((box[1] + box[3]) / 2 - top) * int(SCALE)
     r, g, b = img.getpixel((x, y))

@@ -10,14 +10,14 @@ from gidar.flows.tables import format_dq
 from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
 from gidar.warehouse.db import connect
 from gidar.warehouse.dq_summary import dq_summary, summary_json
-from gidar_dev.crosschecks_fixtures import insert_reports, multi_year_scenario
+from gidar_dev.crosschecks_fixtures import load_scenario, multi_year_scenario
 
 
 @pytest.fixture(scope="module")
 def db():
     con = connect(":memory:")
     s = multi_year_scenario(11)
-    insert_reports(con, s.reports)
+    load_scenario(con, s.reports)
     # a per-report critical rule: fails for every 2020 report of 海宁市, passes elsewhere
     bad = {r.report_id for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481"}
     con.executemany(
