@@ -18,18 +18,18 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template, template_for_year
 from gidar.warehouse.narrative import PHRASES
+from gidar_dev.loading import load_results
 from gidar_dev.sample import Placement, result_from_values
 from gidar_dev.synth.canvas import Document, Grid, GridCell, register_font
 from gidar_dev.synth.values import Values, draw_values, set_t3_inputs
@@ -408,21 +408,6 @@ def fixture_result(report: FixtureReport, source: str | None = None) -> Extracti
         narrative=report.narrative,
         n_pages=max(page for page, _ in cell_placements(report.template.version).values()),
     )
-
-
-def load_results(con: duckdb.DuckDBPyConnection, results: Sequence[ExtractionResult], *, validate: bool) -> None:
-    """Load results as a batch of ingestion does: `build_tables`, the GX findings on those very tables
-    (with ``validate``), then `load_dq_batch` and `load_reports`, each in one transaction."""
-    from gidar.transform import build_tables
-    from gidar.warehouse import load_dq_batch, load_reports
-
-    tables = [build_tables(r) for r in results]
-    if validate:
-        from gidar.expectations import validate_tables
-
-        reports = pa.concat_tables([t["reports"] for t in tables])
-        load_dq_batch(con, validate_tables(reports, pa.concat_tables([t["cells"] for t in tables])))
-    load_reports(con, tables)
 
 
 def scenario_results(reports: Iterable[FixtureReport], pdf_dir: Path | None = None) -> list[ExtractionResult]:

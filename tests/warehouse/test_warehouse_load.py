@@ -1,4 +1,4 @@
-"""warehouse: migrations, transactional idempotent loads, crash consistency, query()."""
+"""warehouse: migrations, transactional idempotent loads, crash consistency."""
 
 from __future__ import annotations
 
@@ -17,13 +17,12 @@ from gidar.warehouse import (
     delete_report,
     load_dq,
     load_report,
-    query,
     record_run,
     replace_cross_report_dq,
-    table_counts,
 )
 from gidar.warehouse.migrations import MIGRATIONS, migrate, schema_drift
 from gidar.warehouse.views import view_descriptions
+from gidar_dev.loading import table_counts
 from gidar_dev.sample import sample_result
 
 
@@ -216,18 +215,6 @@ def test_record_run_upserts(con):
     assert con.execute("SELECT run_id, finished_at IS NOT NULL, counts FROM runs").fetchall() == [
         ("run-1", True, '{"ok": 3}')
     ]
-
-
-def test_query_is_read_only(db):
-    con = connect(db)
-    load_report(con, build_tables(sample_result(2024, seed=13)))
-    con.close()
-    cols, rows = query(db, "SELECT status, count(*) AS n FROM reports GROUP BY status")
-    assert cols == ["status", "n"] and rows == [("ok", 1)]
-    with pytest.raises(duckdb.Error):
-        query(db, "DELETE FROM reports")
-    with pytest.raises(FileNotFoundError):
-        query(db.parent / "absent.duckdb", "SELECT 1")
 
 
 def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
