@@ -26,7 +26,7 @@ from typing import Any
 
 import duckdb
 
-from gidar.contract import ExtractionResult, Metadata
+from gidar.contract import ExtractionResult, Metadata, Status
 from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template, template_for_year
 from gidar.warehouse.narrative import PHRASES
 from gidar_dev.loading import load_results
@@ -437,12 +437,15 @@ def load_scenario(
 # --- a demo warehouse for the dashboard ----------------------------------------------------------
 
 
-def _unread(report_id: str, status: str, message: str, region: tuple[str, str, str], year: int, agency: str | None):
+def _unread(
+    report_id: str, status: Status, message: str, region: tuple[str, str, str], year: int, agency: str | None
+) -> ExtractionResult:
+    """A report the extractor could not read: it is loaded, with its status, and has no cells."""
     code, name, prefecture = region
     meta = Metadata(
         agency=agency, region_code=code, region_name=name, prefecture=prefecture, province=PROVINCE, report_year=year
     )
-    return result_from_values({}, None, report_id=report_id, metadata=meta, status=status, message=message)  # type: ignore[arg-type]
+    return result_from_values({}, None, report_id=report_id, metadata=meta, status=status, message=message)
 
 
 def demo_warehouse(

@@ -11,7 +11,9 @@ from gidar.contract import ExtractionResult
 from gidar.schema import ALL_TABLES
 
 
-def load_results(con: duckdb.DuckDBPyConnection, results: Sequence[ExtractionResult], *, validate: bool) -> None:
+def load_results(
+    con: duckdb.DuckDBPyConnection, results: Sequence[ExtractionResult], *, validate: bool = False
+) -> None:
     """Load results as a batch of ingestion does: `build_tables`, the GX findings on those very tables
     (with ``validate``), then `load_dq_batch` and `load_reports`, each in one transaction."""
     from gidar.transform import build_tables
