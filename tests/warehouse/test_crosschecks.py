@@ -42,8 +42,10 @@ def _found(rows: list[DQRecord]) -> set[tuple[str, str, str | None]]:
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def checked(request: pytest.FixtureRequest) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
-    con = connect(":memory:")
+def checked(
+    request: pytest.FixtureRequest, new_warehouse
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
+    con = connect(new_warehouse())
     s = multi_year_scenario(request.param)
     load_scenario(con, s.reports)
     rows = run_crosschecks(con, run_id="test")
@@ -136,8 +138,8 @@ def test_rerun_replaces_rows(checked) -> None:
     assert n == len(rows)
 
 
-def test_other_dq_rows_are_kept() -> None:
-    con = connect(":memory:")
+def test_other_dq_rows_are_kept(new_warehouse) -> None:
+    con = connect(new_warehouse())
     s = multi_year_scenario(4)
     load_scenario(con, s.reports[:3])
     con.execute(
@@ -149,11 +151,11 @@ def test_other_dq_rows_are_kept() -> None:
     assert con.execute("SELECT count(*) FROM dq_results WHERE rule = 't3_balance'").fetchone() == (1,)
 
 
-def test_removing_a_plant_removes_its_finding() -> None:
+def test_removing_a_plant_removes_its_finding(new_warehouse) -> None:
     """Negative control: the same scenario minus the planted duplicate copy has no duplicate finding."""
     s = multi_year_scenario(4)
     dup = next(p for p in s.planted if p.rule == "duplicate_ingest")
-    con = connect(":memory:")
+    con = connect(new_warehouse())
     load_scenario(con, [r for r in s.reports if r.report_id != dup.report_id])
     rows = compute_crosschecks(con)
     assert not [r for r in failures(rows) if r.rule == "duplicate_ingest"]

@@ -26,8 +26,8 @@ def _load(con, corpus_dir: Path) -> list[dict]:
     return truths
 
 
-def test_corpus_gets_no_critical_cross_report_rows(corpus_dir: Path) -> None:
-    con = connect(":memory:")
+def test_corpus_gets_no_critical_cross_report_rows(corpus_dir: Path, new_warehouse) -> None:
+    con = connect(new_warehouse())
     truths = _load(con, corpus_dir)
     rows = run_crosschecks(con)
     assert rows and {r.severity for r in rows} == {"warning"}

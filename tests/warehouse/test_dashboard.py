@@ -13,16 +13,14 @@ from PIL import Image
 from gidar.warehouse.dashboard import build_dashboard
 from gidar.warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
 from gidar.warehouse.db import connect
-from gidar.warehouse.derived import refresh
 from gidar_dev.crosschecks_fixtures import demo_warehouse
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
+def built(tmp_path_factory: pytest.TempPathFactory, new_warehouse):
     tmp = tmp_path_factory.mktemp("dash")
-    con = connect(":memory:")
+    con = connect(new_warehouse())
     s = demo_warehouse(con, tmp / "pdfs")
-    refresh(con, None)  # the fixture inserts rows directly: derive bodies and facts as a load would
     # one report's PDF has gone away since ingestion: its crops must be skipped, not fail the build
     gone = next(r for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481")
     (src,) = con.execute("SELECT source FROM reports WHERE report_id = ?", [gone.report_id]).fetchone()
@@ -106,8 +104,8 @@ def test_missing_or_broken_pdf_gives_no_crop(tmp_path: Path) -> None:
     assert render_crops(reqs, tmp_path / "crops") == {}
 
 
-def test_empty_warehouse_builds(tmp_path: Path) -> None:
-    con = connect(":memory:")
+def test_empty_warehouse_builds(tmp_path: Path, new_warehouse) -> None:
+    con = connect(new_warehouse())
     path = build_dashboard(con, tmp_path)
     assert path.is_file() and '"reports":[]' in path.read_text(encoding="utf-8")
 

@@ -19,8 +19,8 @@ from gidar_dev.sample import result_from_values
 
 
 @pytest.fixture(scope="module")
-def db():
-    con = connect(":memory:")
+def db(new_warehouse):
+    con = connect(new_warehouse())
     s = multi_year_scenario(11)
     load_scenario(con, s.reports)
     # a per-report critical rule: fails for every 2020 report of 海宁市, passes elsewhere
@@ -96,8 +96,8 @@ def test_format_and_json(db) -> None:
     assert '"by_county"' in summary_json(summ)
 
 
-def test_empty_warehouse() -> None:
-    con = connect(":memory:")
+def test_empty_warehouse(new_warehouse) -> None:
+    con = connect(new_warehouse())
     summ = dq_summary(con)
     assert (summ.reports, summ.by_rule, summ.failing_reports) == (0, [], [])
     assert "no DQ results" in format_dq(summ)

@@ -31,8 +31,8 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def con(db):
-    c = connect(db)
+def con(new_warehouse):
+    c = connect(new_warehouse())
     yield c
     c.close()
 
@@ -209,7 +209,7 @@ def test_record_run_upserts(con):
     ]
 
 
-def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
+def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path, new_warehouse):
     from gidar.transform.lake import write_report
     from gidar.warehouse import load_reports, rebuild_from_lake
 
@@ -218,13 +218,13 @@ def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
         load_report(con, build_tables(r))
         write_report(tmp_path / "lake", build_tables(r))
     single = table_counts(con)
-    other = connect(tmp_path / "batch.duckdb")
+    other = connect(new_warehouse("batch.duckdb"))
     assert load_reports(other, [build_tables(r) for r in results]) == [r.sha256 for r in results]
     assert load_reports(other, [build_tables(r) for r in results[:2]]) == [r.sha256 for r in results[:2]]
     assert table_counts(other) == single
     with pytest.raises(ValueError, match="twice"):
         load_reports(other, [build_tables(results[0]), build_tables(results[0])])
-    lake_db = connect(tmp_path / "lake.duckdb")
+    lake_db = connect(new_warehouse("lake.duckdb"))
     assert rebuild_from_lake(lake_db, tmp_path / "lake", batch=3) == 4
     assert table_counts(lake_db) == single
     q = "SELECT report_id, key, value, page FROM cells ORDER BY ALL"
