@@ -1,4 +1,4 @@
-"""Hostile inputs (issue 12): status, seconds and peak RSS of each case, one process per case.
+"""Hostile inputs: status, seconds and peak RSS of each case, one process per case.
 
     .venv/bin/python benchmarks/hostile_bench.py                 # every case
     .venv/bin/python benchmarks/hostile_bench.py --cases fifo,slow_drip --ingest-all

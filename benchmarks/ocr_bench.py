@@ -3,7 +3,7 @@
 usage: .venv/bin/python benchmarks/ocr_bench.py [CORPUS_DIR] [--pages N]
 
 Uses the corpus' scanned reports (manifest renderer=scanned); where the corpus is absent, a
-generated image-only report (gidar_dev.synth is not needed: a reportlab table wrapped as an image).
+report generated and scanned by gidar_dev.synth.
 Each page is OCR'd once, cold (no cache), with `extract.ocr.ocr_page_words` — first pass, grid and
 cell re-reads included. Peak RSS is the process high-water mark (``ru_maxrss``), models included.
 """
@@ -11,7 +11,6 @@ cell re-reads included. Peak RSS is the process high-water mark (``ru_maxrss``),
 from __future__ import annotations
 
 import csv
-import io
 import resource
 import sys
 import tempfile
@@ -22,43 +21,12 @@ from gidar.extract import ocr
 
 
 def _generated(tmp: Path) -> list[tuple[Path, int]]:
-    import pypdfium2 as pdfium
-    from reportlab.lib.pagesizes import A4
-    from reportlab.lib.utils import ImageReader
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
+    """One synthetic report (gidar_dev.synth), scanned at 150 dpi by the synth scan maker."""
+    from gidar_dev.synth.corpus import to_image_only
+    from gidar_dev.synth.report import make_report
 
-    from gidar.templates import TEMPLATES
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    tpl = TEMPLATES["v2021"]
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4)
-    c.setFont("STSong-Light", 10)
-    w, h = A4
-    xs = [60, 250] + [250 + 40 * (i + 1) for i in range(len(tpl.t3_columns))]
-    y = h - 80
-    c.line(xs[0], y, xs[-1], y)
-    for r, row in enumerate(tpl.t3_rows):
-        c.drawString(xs[0] + 3, y - 14, row.label[:16])
-        for i in range(len(tpl.t3_columns)):
-            c.drawCentredString((xs[i + 1] + xs[i + 2]) / 2, y - 14, str((r * 7 + i * 3) % 11))
-        y -= 20
-        c.line(xs[0], y, xs[-1], y)
-    for x in xs:
-        c.line(x, h - 80, x, y)
-    c.showPage()
-    c.save()
-    page = pdfium.PdfDocument(buf.getvalue())[0]
-    png = io.BytesIO()
-    page.render(scale=150 / 72, grayscale=True).to_pil().save(png, format="PNG")
-    out = tmp / "generated-scan.pdf"
-    c = canvas.Canvas(str(out), pagesize=A4)
-    c.drawImage(ImageReader(io.BytesIO(png.getvalue())), 0, 0, w, h)
-    c.showPage()
-    c.save()
-    return [(out, 1)]
+    scan = to_image_only(make_report(1, report_id="generated-scan", template="v2021"), dpi=150)
+    return [(scan.write(tmp), int(scan.truth["render"]["n_pages"]))]
 
 
 def _corpus(corpus: Path) -> list[tuple[Path, int]]:

@@ -35,7 +35,7 @@ CHECK_INDEX = ("report_id", "row", "col")
 
 # Unit sanity bound for the 2021 fee column (万元). The corpus and real county reports stay below
 # ~10⁴ 万元; 10⁵ 万元 is 10 亿元, which a county-level body's fee income does not reach — a value
-# that large was almost certainly typed in 元 (domain.md §3.2, T2-E).
+# that large was almost certainly typed in 元 (docs/domain.md §3.2, T2-E).
 FEE_WAN_YUAN_MAX = 100_000
 
 
@@ -163,7 +163,7 @@ def _soft(
 
 
 def soft_rules(t: Template, suite: str) -> list[Rule]:
-    """The table-二 plausibility rules (domain.md §3.2) that apply to this template; all warnings."""
+    """The table-二 plausibility rules (docs/domain.md §3.2) that apply to this template; all warnings."""
     out: list[Rule] = []
     reg_label, reg_keys = _t2_block_row(t, *_T2A_ROW)
     t2a = (

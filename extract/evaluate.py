@@ -1,6 +1,6 @@
-"""``gidar eval TRUTH_DIR``: extract every PDF of a truth folder and score it (issue 3).
+"""``gidar eval TRUTH_DIR``: extract every PDF of a truth folder and score it.
 
-A truth folder holds ``<id>.json`` files in the corpus format (``../shared/corpus/README.md``)
+A truth folder holds ``<id>.json`` files in the truth format (docs/truth-format.md)
 next to the PDFs they name. Scores: exact cells per renderer/variant, reports fully exact,
 violation precision/recall, metadata accuracy, statuses of the bad files and seconds per page.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -204,15 +203,3 @@ def format_report(report: EvalReport) -> str:
     for w in report.wrong[:10]:
         lines.append(f"wrong: {w}")
     return "\n".join(lines)
-
-
-def by_renderer(report: EvalReport) -> dict[str, Tally]:
-    out: dict[str, Tally] = defaultdict(Tally)
-    for name, t in report.by_variant.items():
-        r = out[name.split("/")[0]]
-        r.reports += t.reports
-        r.exact_reports += t.exact_reports
-        r.cells += t.cells
-        r.exact_cells += t.exact_cells
-        r.extra_keys += t.extra_keys
-    return dict(out)

@@ -31,7 +31,8 @@ Status = Literal[
     "timeout",  # over the wall-clock budget per file
     "error",  # the extractor raised: a gidar bug, not a property of the file (traceback in the log)
 ]
-# The reading verdict of issue 3: how far the numbers can be trusted.
+# The reading verdict: how far the numbers can be trusted (docs/domain.md §3.5: a misreading must
+# never be reported as a publisher's error).
 Quality = Literal["consistent", "publisher_violations", "uncertain", "unread"]
 
 

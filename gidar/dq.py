@@ -34,11 +34,6 @@ class CellRef:
             "bbox": [round(float(v), 2) for v in self.bbox] if self.bbox else None,
         }
 
-    @classmethod
-    def from_json(cls, d: dict[str, Any]) -> CellRef:
-        box = d.get("bbox")
-        return cls(d.get("report_id"), d.get("key"), d.get("page"), tuple(box) if box else None)  # type: ignore[arg-type]
-
 
 @dataclass(frozen=True)
 class DQRecord:

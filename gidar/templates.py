@@ -3,7 +3,7 @@
 Everything downstream is derived from this module: the flat value keys of `gidar extract`
 (``t2.<block>.<row>.<col>``, ``t3.<row>.<col>``, ``t4.<block>.<col>``), label matching in
 extract/, Parquet schemas in transform/, the GX suites in expectations/ and the warehouse
-views. Keys and invariant names are the output contract of ``../shared/corpus/README.md``.
+views. Keys and invariant names are the output contract of the truth files (docs/truth-format.md).
 
 Labels are the canonical printed text (full-width parentheses, ``1.`` numbering); ``variants``
 lists drift seen in real reports. Matching normalises width and punctuation first
@@ -389,7 +389,7 @@ T3_APPLICANT_HEADER = "申请人情况"
 T3_LEGAL_PERSON_HEADER = "法人或其他组织"
 T3_NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
-# --- soft rules on table 二 (domain.md §3.2): the registry keys each one reads ----------------
+# --- soft rules on table 二 (docs/domain.md §3.2): the registry keys each one reads ----------------
 # T2-A: block and row of 规章; T2-D: 本年新公开数量 and 对外公开总数量 (2019); T2-E: the 万元 fee column (2021).
 SOFT_RULE_KEYS: dict[str, tuple[str, ...]] = {
     "t2a_regulations_below_prefecture": ("art20_1", "regulations"),

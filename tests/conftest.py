@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,3 +32,20 @@ def corpus_dir() -> Path:
 @pytest.fixture(scope="session")
 def real_dir() -> Path:
     return _need(SHARED / "real")
+
+
+@pytest.fixture(scope="session")
+def new_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """Empty warehouse files at the current schema, each a copy of one migrated once per session (a
+    fresh migration costs about half a second of CPU; opening an up-to-date file still runs its checks)."""
+    from gidar.warehouse import connect
+
+    template = tmp_path_factory.mktemp("warehouse-template") / "gidar.duckdb"
+    connect(template).close()
+
+    def make(name: str = "gidar.duckdb") -> Path:
+        path = tmp_path_factory.mktemp("warehouse") / name
+        shutil.copyfile(template, path)
+        return path
+
+    return make

@@ -104,10 +104,3 @@ def read_report(lake: Path, report_id: str) -> dict[str, pa.Table]:
 def report_ids(lake: Path) -> list[str]:
     """Ids of the reports stored in the lake."""
     return sorted({p.stem for p in (Path(lake) / "reports").glob(f"{PARTITION}=*/*.parquet")})
-
-
-def scan_sql(lake: Path, table: str) -> str:
-    """A DuckDB ``read_parquet(...)`` expression over one lake table (year typed as INTEGER)."""
-    pattern = str(Path(lake) / table / f"{PARTITION}=*" / "*.parquet").replace("'", "''")
-    options = f"hive_partitioning = true, hive_types = {{'{PARTITION}': INTEGER}}, union_by_name = true"
-    return f"read_parquet('{pattern}', {options})"

@@ -1,4 +1,4 @@
-"""Cross-report data-quality checks as SQL over the warehouse (domain.md §3.3–3.4).
+"""Cross-report data-quality checks as SQL over the warehouse (docs/domain.md §3.3–3.4).
 
 Each check yields one `DQRecord` per thing it checked (passed or not), attributed to one report, with the
 cells involved (report_id, key, page, bbox) so the dashboard can show them. All are *warnings*: every
@@ -12,7 +12,8 @@ cross-report rule has legitimate exceptions, so none may block a load or count a
   saved twice (different bytes, so a different sha256), but could be a re-publication.
 * ``county_vs_units`` (X-3) — a county government reporting fewer new applications than one of its own
   departments/townships: plausible only if its report covers the government office alone.
-* ``narrative_vs_table`` (§3.4) — section 一 restating a figure that differs from the table; wording varies.
+* ``narrative_vs_table`` (docs/domain.md §3.4) — section 一 restating a figure that differs from the table;
+  wording varies.
 
 Body identity (X-2) = region code + the agency name without province/prefecture/county prefixes (see
 `body_name`), so "温州市洞头区人民政府" and "洞头区人民政府" are one body.
@@ -322,7 +323,8 @@ def check_county_vs_units(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
 
 
 def check_narrative(con: duckdb.DuckDBPyConnection) -> list[DQRecord]:
-    """§3.4: every figure `narrative_claims` reads from reports.narrative against the table cells it restates."""
+    """Every figure `narrative_claims` reads from reports.narrative against the table cells it restates
+    (docs/domain.md §3.4)."""
     reports = con.execute(
         """SELECT r.report_id, r.agency, r.report_year, r.template, r.narrative FROM reports r
            WHERE r.narrative IS NOT NULL AND r.report_id IN (SELECT report_id FROM _xc_bodies)

@@ -1,4 +1,4 @@
-"""Opening the warehouse file and read-only querying (used by ``gidar query``).
+"""Opening the warehouse file (read-write, or read-only for readers such as the dashboard).
 
 DuckDB allows one read-write process per file; a read-write `connect` also brings the schema up
 to date, so every writer sees the current tables and views.
@@ -9,8 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
-
-from gidar.schema import ALL_TABLES
 
 from .migrations import migrate, schema_drift
 
@@ -37,20 +35,3 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
             con.close()
             raise
     return con
-
-
-def query(path: str | Path, sql: str) -> tuple[list[str], list[tuple]]:
-    """Run one SQL statement on a read-only connection; return (column names, rows)."""
-    con = connect(path, read_only=True)
-    try:
-        cur = con.execute(sql)
-        rows = cur.fetchall()
-        columns = [d[0] for d in cur.description] if cur.description else []
-        return columns, rows
-    finally:
-        con.close()
-
-
-def table_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Row count of every warehouse table (views excluded)."""
-    return {name: con.execute(f'SELECT count(*) FROM "{name}"').fetchall()[0][0] for name in ALL_TABLES}

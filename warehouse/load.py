@@ -24,7 +24,7 @@ from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS
 from gidar.transform.lake import read_report, report_ids
 
 from .ddl import ident
-from .derived import FACT_TABLES, refresh
+from .derived import refresh
 
 _names = itertools.count()
 
@@ -141,13 +141,6 @@ def rebuild_from_lake(con: duckdb.DuckDBPyConnection, lake: Path, batch: int = 2
     return len(ids)
 
 
-def delete_report(con: duckdb.DuckDBPyConnection, report_id: str) -> None:
-    """Remove a report and its per-report DQ rows everywhere."""
-    with transaction(con):
-        for name in (*REPORT_TABLES, "dq_results", "report_bodies", *FACT_TABLES):
-            con.execute(f"DELETE FROM {ident(name)} WHERE report_id = ?", [report_id])
-
-
 # --- data-quality results ------------------------------------------------------------------
 
 
@@ -170,20 +163,10 @@ def dq_table(
     return pa.Table.from_pylist(rows, schema=DQ_RESULTS)
 
 
-def load_dq(con: duckdb.DuckDBPyConnection, report_id: str, rows: Iterable[DQRecord]) -> int:
-    """Replace the per-report DQ rows of one report; return how many were stored."""
-    table = dq_table(rows, report_id=report_id)
-    with transaction(con):
-        con.execute("DELETE FROM dq_results WHERE report_id = ?", [report_id])
-        _insert(con, "dq_results", table)
-    return table.num_rows
-
-
 def load_dq_batch(con: duckdb.DuckDBPyConnection, rows: Iterable[DQRecord], report_ids: Iterable[str] = ()) -> int:
-    """`load_dq` for many reports in one transaction: rows are grouped by their report_id.
-
-    Reports in ``report_ids`` without any row are cleared too (all their rules were dropped).
-    """
+    """Replace the per-report DQ rows of every report the rows name, in one transaction; return how
+    many were stored. Reports in ``report_ids`` without any row are cleared too (all their rules were
+    dropped)."""
     table = dq_table(rows)
     ids = set(table.column("report_id").to_pylist()) | set(report_ids)
     if None in ids:

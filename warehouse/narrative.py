@@ -1,7 +1,7 @@
 """Numbers that section 一 (总体情况) of a report states in prose, and which table cells they restate.
 
 Section 一 often repeats table 三/四 figures ("共收到政府信息公开申请20件，其中6件予以公开，4件部分公开…",
-"行政复议351件"); domain.md §3.4. `narrative_claims` is a pure parser; `claim_keys` says which cells of a
+"行政复议351件"); docs/domain.md §3.4. `narrative_claims` is a pure parser; `claim_keys` says which cells of a
 template a claim sums, derived from the registry (category phrases are the registry's labels without their
 enumerators), so the cross-report check can compare the two.
 

@@ -1,3 +1,4 @@
-"""Development support for gidar, never shipped with it: the report generator (`gidar_dev.synth`),
-registry-consistent results without PDFs (`gidar_dev.sample`) and warehouse fixtures for the
-cross-report checks (`gidar_dev.crosschecks_fixtures`). Installed by ``make`` beside gidar."""
+"""Development support for gidar, never shipped with it: the report generator and its value generator,
+page layer and scan maker (`gidar_dev.synth`), results without PDFs (`gidar_dev.sample`), multi-year
+warehouse fixtures for the cross-report checks and the dashboard (`gidar_dev.crosschecks_fixtures`) and
+loading through the ingestion path (`gidar_dev.loading`). Installed by ``make`` beside gidar."""

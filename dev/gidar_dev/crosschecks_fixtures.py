@@ -1,13 +1,17 @@
-"""Multi-year warehouse fixtures for the cross-report checks and the dashboard (issue 4 item 6).
+"""Multi-year warehouse fixtures for the cross-report checks and the dashboard.
 
-Builds bodies over consecutive report years 2019–2025 (across the 2020→2021 template change) as warehouse
-rows — `reports` and long `cells` (what the cross-report checks read) — with planted cross-report
-problems and clean bodies. Every report satisfies all in-report invariants of the registry, so per-report
-checks stay quiet and only the planted cross-report problems should surface. `Scenario.planted` records
-what was planted *by construction*, so tests compare the checks against it instead of hard-coded answers.
+Bodies over consecutive report years 2019–2025 (across the 2020→2021 template change), each report's
+values drawn by `gidar_dev.synth.values.draw_values` and linked year to year by the carry-over identity,
+with planted cross-report problems and clean bodies. Every report satisfies all in-report invariants of
+the registry, so per-report checks stay quiet and only the planted cross-report problems should surface.
+`Scenario.planted` records what was planted *by construction*, so tests compare the checks against it
+instead of hard-coded answers.
 
-Optionally each report is rendered to a small PDF (reportlab) whose cell boxes are exactly the stored
-bboxes, so the dashboard can crop real pages.
+`load_scenario` loads reports as ingestion does: one `ExtractionResult` per report →
+`gidar.transform.build_tables` → `gidar.warehouse.load_report`, with the GX findings on those tables
+(`gidar.expectations.validate_tables`) when asked. Tables 三 and 四 are printed by the synth page layer
+(`gidar_dev.synth.canvas`); every cell is positioned where that layout draws it, and with ``pdf_dir``
+the PDFs are written too, so the dashboard crops real pages.
 """
 
 from __future__ import annotations
@@ -16,20 +20,22 @@ import hashlib
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 
-from gidar.dq import CellRef, DQRecord
-from gidar.invariants import describe, evaluate
-from gidar.templates import INVARIANTS, T3_APPLICANT_COLUMNS, T3_COLUMNS, Template, template_for_year
+from gidar.contract import ExtractionResult, Metadata, Status
+from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template, template_for_year
 from gidar.warehouse.narrative import PHRASES
+from gidar_dev.loading import load_results
+from gidar_dev.sample import Placement, result_from_values
+from gidar_dev.synth.canvas import Document, Grid, GridCell, register_font
+from gidar_dev.synth.values import Values, draw_values, set_t3_inputs
 
-Values = dict[str, int | float]
 YEARS = tuple(range(2019, 2026))
-PAGE_W, PAGE_H = 595.0, 842.0
+PROVINCE = "浙江省"
 
 
 @dataclass(frozen=True)
@@ -75,48 +81,28 @@ class Scenario:
 # --- consistent values -----------------------------------------------------------------------
 
 
-def consistent_values(
+def report_values(
     template: Template,
     rng: random.Random,
-    new_received: Mapping[str, int],
     carried_over: Mapping[str, int],
-    carried_forward: Mapping[str, int] | None = None,
-    litigation: bool = True,
+    new_received: Mapping[str, int] | None = None,
+    *,
+    hold: bool = False,
+    zero: bool = False,
 ) -> Values:
-    """One report's t2/t3/t4 values for which every registry invariant holds."""
-    leaves = [r.key for r in template.t3_rows if r.kind == "leaf"]
-    v: Values = {}
-    for c in T3_APPLICANT_COLUMNS:
-        pool = new_received.get(c, 0) + carried_over.get(c, 0)
-        cf = carried_forward.get(c, 0) if carried_forward is not None else rng.randint(0, pool // 5)
-        if cf > pool:
-            raise ValueError(f"carried_forward {cf} > new + carried_over {pool} in column {c}")
-        split = _split(pool - cf, len(leaves), rng)
-        v[f"t3.new_received.{c}"] = new_received.get(c, 0)
-        v[f"t3.carried_over.{c}"] = carried_over.get(c, 0)
-        for r, n in zip(leaves, split, strict=True):
-            v[f"t3.{r}.{c}"] = n
-        v[f"t3.result_total.{c}"] = pool - cf
-        v[f"t3.carried_forward.{c}"] = cf
-    for row in template.t3_rows:
-        v[f"t3.{row.key}.total"] = sum(int(v[f"t3.{row.key}.{c}"]) for c in T3_APPLICANT_COLUMNS)
-    for b in template.t4_blocks:
-        parts = [rng.randint(0, 3) if litigation else 0 for _ in template.t4_columns[:-1]]
-        for col, n in zip(template.t4_columns[:-1], parts, strict=True):
-            v[f"t4.{b.key}.{col.key}"] = n
-        v[f"t4.{b.key}.total"] = sum(parts)
-    for key, vtype in template.cells("t2"):
-        v[key] = round(rng.uniform(0, 500), 2) if vtype == "money" else rng.randint(-5 if vtype == "signed" else 0, 60)
-    return v
-
-
-def _split(n: int, k: int, rng: random.Random) -> list[int]:
-    """n into k non-negative parts, weighted towards the first rows (予以公开 dominates in practice)."""
-    weights = [1.0 / (i + 1) ** 1.5 for i in range(k)]
-    out = [0] * k
-    for _ in range(n):
-        out[rng.choices(range(k), weights)[0]] += 1
-    return out
+    """One report's values, drawn by the synth generator, with 二、上年结转 (and, if given, 一、本年新收) set
+    per column and every identity re-balanced. ``hold``: 四、结转下年度 = 二, so that a copy of these
+    tables next year keeps the carry-over chain. ``zero``: a body with no applications, reviews or suits."""
+    v = draw_values(template, rng)
+    if zero:
+        return {k: 0 if k.startswith(("t3.", "t4.")) else x for k, x in v.items()}
+    return set_t3_inputs(
+        template,
+        v,
+        new_received=new_received,
+        carried_over=carried_over,
+        carried_forward=carried_over if hold else None,
+    )
 
 
 def column_dict(values: Mapping[str, Any], row: str) -> dict[str, int]:
@@ -170,7 +156,6 @@ def _chain(
     rng: random.Random,
     years: Iterable[int] = YEARS,
     *,
-    volume: int = 12,
     breaks: Mapping[int, Mapping[str, int]] | None = None,
     copy_years: Iterable[int] = (),
     zero: bool = False,
@@ -182,6 +167,7 @@ def _chain(
 
     A year in `copy_years` repeats the previous year's tables; the year before it keeps carried_forward equal
     to carried_over so the copy does not also break the carry-over chain (a separate, independent plant).
+    `new_override` sets 一、本年新收 of the columns it names.
     """
     copy_years = set(copy_years)
     out: list[FixtureReport] = []
@@ -195,17 +181,8 @@ def _chain(
             over = column_dict(prev, "carried_forward") if prev else {c: 0 for c in T3_APPLICANT_COLUMNS}
             for c, d in ((breaks or {}).get(y) or {}).items():
                 over[c] += d
-            if zero:
-                new = {c: 0 for c in T3_APPLICANT_COLUMNS}
-            elif new_override and y in new_override:
-                new = dict(new_override[y])
-            else:
-                new = {
-                    c: rng.randint(0, volume) if i < 2 else rng.randint(0, 1)
-                    for i, c in enumerate(T3_APPLICANT_COLUMNS)
-                }
-            hold = over if (y + 1) in copy_years else None
-            values = consistent_values(t, rng, new, over, hold, litigation=not zero)
+            new = (new_override or {}).get(y)
+            values = report_values(t, rng, over, new, hold=(y + 1) in copy_years, zero=zero)
         out.append(
             FixtureReport(
                 report_id=_report_id(body, y),
@@ -259,11 +236,12 @@ def multi_year_scenario(seed: int = 4) -> Scenario:
 
     # 嵊泗县: X-3 implausible government year; narrative mismatch; duplicate ingest; a name printed two ways.
     ss = dict(region_code="330922", region_name="嵊泗县", prefecture="舟山市")
+    # a busy 2023 for the market regulator, so the county government's implausible 2023 total is below it
     market = _chain(
         Body(**ss, agency="嵊泗县市场监督管理局", agency_type="department", unit="市场监督管理局"),
         rng,
-        volume=20,
         breaks={2024: {"commercial": 1}},
+        new_override={2023: {"natural_person": rng.randint(5, 40)}},
     )
     # the planted narrative overstates 予以公开 by 3 against the table it was generated from
     m22 = _by_year(market, 2022)
@@ -283,8 +261,6 @@ def multi_year_scenario(seed: int = 4) -> Scenario:
     gov_new = {y: _county_new(units_ss, y, extra=2) for y in YEARS}
     gov_new[2023] = {c: 0 for c in T3_APPLICANT_COLUMNS} | {"natural_person": 1}
     gov_ss = _chain(Body(**ss, agency="嵊泗县人民政府", agency_type="government"), rng, new_override=gov_new)
-    if max(_new_total(_by_year(u, 2023)) for u in units_ss if any(r.report_year == 2023 for r in u)) <= 1:
-        raise AssertionError("seed gives no unit above the implausible government total; pick another seed")
     dup = _by_year(education, 2021)
     dup2 = replace(
         dup,
@@ -326,10 +302,6 @@ def multi_year_scenario(seed: int = 4) -> Scenario:
     return s
 
 
-def _new_total(r: FixtureReport) -> int:
-    return int(r.values["t3.new_received.total"])
-
-
 def _county_new(units: list[list[FixtureReport]], year: int, extra: int) -> dict[str, int]:
     """A government's new applications: the county-wide sum of its units' plus some of its own."""
     out = {c: 0 for c in T3_APPLICANT_COLUMNS}
@@ -342,207 +314,147 @@ def _county_new(units: list[list[FixtureReport]], year: int, extra: int) -> dict
     return out
 
 
-# --- layout, PDFs, warehouse rows --------------------------------------------------------------
+# --- printing: tables 三 and 四 through the synth page layer ----------------------------------------
 
-_ROW_H, _LABEL_X1, _COL_W, _TOP = 18.0, 250.0, 45.0, 90.0
-_T3_COLS = tuple(c.key for c in T3_COLUMNS)
+_SIZE = 7.0  # points: the seven value columns and the label fit the A4 text width
+_MARGINS_CM = (2.0, 2.0, 2.0, 2.0)
 
 
-def cell_boxes(template: Template) -> dict[str, tuple[int, tuple[float, float, float, float]]]:
-    """Where each t3/t4 cell is printed in a fixture PDF: key -> (page, (x0, top, x1, bottom))."""
-    out = {}
-    for i, r in enumerate(template.t3_rows):
-        top = _TOP + i * _ROW_H
-        for j, c in enumerate(_T3_COLS):
-            x0 = _LABEL_X1 + j * _COL_W
-            out[f"t3.{r.key}.{c}"] = (1, (x0, top, x0 + _COL_W, top + _ROW_H))
-    for i, b in enumerate(template.t4_blocks):
-        top = _TOP + i * _ROW_H
-        for j, col in enumerate(template.t4_columns):
-            x0 = _LABEL_X1 + j * _COL_W
-            out[f"t4.{b.key}.{col.key}"] = (2, (x0, top, x0 + _COL_W, top + _ROW_H))
+def _title(report: FixtureReport) -> str:
+    return f"{report.agency_printed}{report.report_year}年政府信息公开工作年度报告"
+
+
+def _grids(t: Template, values: Mapping[str, Any], width: float) -> list[tuple[str, Grid, dict[tuple[int, int], str]]]:
+    """(heading, grid, value cell -> key) for tables 三 and 四; `values` may be empty (layout only)."""
+    label_w = width * 0.4
+    out = []
+    for title, rows, cols, prefix in (
+        (t.t3_title, [(r.key, r.label) for r in t.t3_rows], t.t3_columns, "t3"),
+        (
+            t.t4_title,
+            [(b.key, b.label if not b.group else f"{b.group}（{b.label}）") for b in t.t4_blocks],
+            t.t4_columns,
+            "t4",
+        ),
+    ):
+        col_w = (width - label_w) / len(cols)
+        cells = [GridCell(0, 0, "")] + [GridCell(0, 1 + j, c.label) for j, c in enumerate(cols)]
+        keys = {}
+        for i, (row, label) in enumerate(rows, start=1):
+            cells.append(GridCell(i, 0, label, align="left"))
+            for j, c in enumerate(cols, start=1):
+                key = f"{prefix}.{row}.{c.key}"
+                keys[(i, j)] = key
+                cells.append(GridCell(i, j, str(values.get(key, "")), align="right"))
+        out.append((title, Grid([label_w] + [col_w] * len(cols), cells, 1 + len(rows), 1, _SIZE), keys))
     return out
 
 
+def _print(t: Template, title: str, values: Mapping[str, Any]) -> tuple[bytes, dict[str, Placement]]:
+    doc = Document(font=register_font(), margins_cm=_MARGINS_CM, title=title)
+    doc.line(title, 12.0, align="center", leading=2.0)
+    where: dict[str, Placement] = {}
+    for heading, grid, keys in _grids(t, values, doc.width):
+        doc.line(heading, 10.0, leading=2.0)
+        placed = doc.grid(grid, breaks="natural", repeat=True)
+        where |= {key: placed[at] for at, key in keys.items()}
+        doc.space(12.0)
+    pdf, _ = doc.finish()
+    return pdf, where
+
+
+@cache
+def cell_placements(version: str) -> dict[str, Placement]:
+    """Where the fixture PDF of a `version` report prints each t3/t4 cell: key -> (page, bbox).
+
+    Values are short enough never to wrap, so the layout does not depend on them (`render_pdf`
+    checks that it did not)."""
+    return _print(TEMPLATES[version], "", {})[1]
+
+
 def render_pdf(report: FixtureReport, path: Path) -> None:
-    """A two-page PDF printing tables 三 and 四 at exactly `cell_boxes` (for crop tests and demos)."""
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    t = report.template
-    boxes = cell_boxes(t)
+    """The report's PDF: its title and tables 三 and 四, every cell at `cell_placements`."""
+    pdf, where = _print(report.template, _title(report), report.values)
+    if where != cell_placements(report.template.version):
+        raise AssertionError(f"{report.report_id}: the printed layout moved; cells would point at the wrong boxes")
     path.parent.mkdir(parents=True, exist_ok=True)
-    c = canvas.Canvas(str(path), pagesize=(PAGE_W, PAGE_H))
-    labels = {1: [(r.label, f"t3.{r.key}") for r in t.t3_rows], 2: [(b.label, f"t4.{b.key}") for b in t.t4_blocks]}
-    for page in (1, 2):
-        c.setFont("STSong-Light", 12)
-        title = t.t3_title if page == 1 else t.t4_title
-        c.drawString(40, PAGE_H - 50, f"{report.agency_printed}{report.report_year}年 {title}")
-        c.setFont("STSong-Light", 7)
-        for label, prefix in labels[page]:
-            keys = [k for k in boxes if k.startswith(prefix + ".") and boxes[k][0] == page]
-            _, (x0, top, _, bottom) = boxes[keys[0]]
-            c.rect(30, PAGE_H - bottom, _LABEL_X1 - 30, bottom - top)
-            c.drawString(33, PAGE_H - bottom + 6, label[:34])
-            for k in keys:
-                _, (x0, top, x1, bottom) = boxes[k]
-                c.rect(x0, PAGE_H - bottom, x1 - x0, bottom - top)
-                c.drawRightString(x1 - 4, PAGE_H - bottom + 6, str(report.values.get(k, "")))
-        c.showPage()
-    c.save()
+    path.write_bytes(pdf)
 
 
-def _split_key(key: str) -> tuple[str, str | None, str | None, str]:
-    parts = key.split(".")
-    if parts[0] == "t2":
-        return parts[0], parts[1], parts[2], parts[3]
-    if parts[0] == "t3":
-        return parts[0], None, parts[1], parts[2]
-    return parts[0], parts[1], None, parts[2]
+# --- loading: the ingestion path ---------------------------------------------------------------
 
 
-def insert_reports(
-    con: duckdb.DuckDBPyConnection, reports: Iterable[FixtureReport], pdf_dir: Path | None = None
-) -> None:
-    """Write fixture reports as warehouse rows; with `pdf_dir`, also render their PDFs there as `source`."""
-    rep_rows, cell_rows = [], []
+def fixture_result(report: FixtureReport, source: str | None = None) -> ExtractionResult:
+    """The result a perfect reading of the report's PDF gives."""
+    b = report.body
+    meta = Metadata(
+        agency=report.agency_printed,
+        agency_type=b.agency_type,
+        unit=b.unit,
+        region_code=b.region_code,
+        region_name=b.region_name,
+        prefecture=b.prefecture,
+        province=PROVINCE,
+        report_year=report.report_year,
+        title=_title(report),
+    )
+    return result_from_values(
+        report.values,
+        report.template.version,
+        report_id=report.report_id,
+        metadata=meta,
+        source=source or report.source,
+        placements=cell_placements(report.template.version),
+        narrative=report.narrative,
+        n_pages=max(page for page, _ in cell_placements(report.template.version).values()),
+    )
+
+
+def scenario_results(reports: Iterable[FixtureReport], pdf_dir: Path | None = None) -> list[ExtractionResult]:
+    """The reports' results; with `pdf_dir`, their PDFs are written there and are the results' `source`."""
+    results = []
     for r in reports:
-        source = str(pdf_dir / f"{r.report_id[:16]}.pdf") if pdf_dir else r.source
+        source = None
         if pdf_dir:
-            render_pdf(r, Path(source))
-        b = r.body
-        rep_rows.append(
-            (
-                r.report_id,
-                source,
-                Path(source).name,
-                "ok",
-                "",
-                r.template.version,
-                "consistent",
-                r.agency_printed,
-                b.agency_type,
-                b.unit,
-                b.region_code,
-                b.region_name,
-                b.prefecture,
-                "浙江省",
-                r.report_year,
-                f"{r.agency_printed}{r.report_year}年政府信息公开工作年度报告",
-                r.narrative,
-                3,
-            )
-        )
-        boxes = cell_boxes(r.template)
-        for key, value in r.values.items():
-            table, block, row, col = _split_key(key)
-            page, bbox = boxes.get(key, (None, (None, None, None, None)))
-            cell_rows.append(
-                (
-                    r.report_id,
-                    r.report_year,
-                    b.region_code,
-                    r.template.version,
-                    table,
-                    block,
-                    row,
-                    col,
-                    key,
-                    float(value),
-                    str(value),
-                    page,
-                    *bbox,
-                )
-            )
-    rep_cols = [
-        "report_id",
-        "source",
-        "file_name",
-        "status",
-        "message",
-        "template",
-        "quality",
-        "agency",
-        "agency_type",
-        "unit",
-        "region_code",
-        "region_name",
-        "prefecture",
-        "province",
-        "report_year",
-        "title",
-        "narrative",
-        "n_pages",
-    ]
-    cell_cols = [
-        "report_id",
-        "report_year",
-        "region_code",
-        "template",
-        "table",
-        "block",
-        "row",
-        "col",
-        "key",
-        "value",
-        "raw",
-        "page",
-        "x0",
-        "top",
-        "x1",
-        "bottom",
-    ]
-    # Arrow + INSERT BY NAME: executemany is row-by-row and takes minutes for a few thousand cells.
-    for name, cols, rows in (("reports", rep_cols, rep_rows), ("cells", cell_cols, cell_rows)):
-        data = pa.table({c: [r[i] for r in rows] for i, c in enumerate(cols)})
-        con.register("_fixture_rows", data)
-        try:
-            con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _fixture_rows")
-        finally:
-            con.unregister("_fixture_rows")
+            path = pdf_dir / f"{r.report_id[:16]}.pdf"
+            render_pdf(r, path)
+            source = str(path)
+        results.append(fixture_result(r, source))
+    return results
+
+
+def load_scenario(
+    con: duckdb.DuckDBPyConnection,
+    reports: Iterable[FixtureReport],
+    pdf_dir: Path | None = None,
+    *,
+    validate: bool = False,
+) -> None:
+    """Load fixture reports into the warehouse (see `scenario_results` and `load_results`)."""
+    load_results(con, scenario_results(reports, pdf_dir), validate=validate)
 
 
 # --- a demo warehouse for the dashboard ----------------------------------------------------------
 
 
-def invariant_dq_rows(r: FixtureReport) -> list[DQRecord]:
-    """Per-report DQ records for the registry invariants, as the expectations stage stores them (with cells)."""
-    boxes = cell_boxes(r.template)
-    rows = []
-    for ident, lhs, rhs in evaluate(r.template, r.values):
-        cells = tuple(CellRef(r.report_id, k, *boxes[k]) for k in ident.lhs + ident.rhs if k in boxes)
-        rows.append(
-            DQRecord(
-                report_id=r.report_id,
-                rule=ident.invariant,
-                invariant=ident.invariant,
-                suite="invariants",
-                table_name=ident.table,
-                row_key=ident.row,
-                col_key=ident.col,
-                severity=INVARIANTS[ident.invariant].severity,
-                passed=abs(lhs - rhs) <= 1e-9,
-                observed=f"{lhs:g}",
-                expected=f"{rhs:g}",
-                lhs=float(lhs),
-                rhs=float(rhs),
-                cells=cells,
-                description=describe(ident, lhs, rhs),
-            )
-        )
-    return rows
+def _unread(
+    report_id: str, status: Status, message: str, region: tuple[str, str, str], year: int, agency: str | None
+) -> ExtractionResult:
+    """A report the extractor could not read: it is loaded, with its status, and has no cells."""
+    code, name, prefecture = region
+    meta = Metadata(
+        agency=agency, region_code=code, region_name=name, prefecture=prefecture, province=PROVINCE, report_year=year
+    )
+    return result_from_values({}, None, report_id=report_id, metadata=meta, status=status, message=message)
 
 
 def demo_warehouse(
     con: duckdb.DuckDBPyConnection, pdf_dir: Path | None = None, seed: int = 4, error_every: int = 9
 ) -> Scenario:
     """The multi-year scenario plus publisher errors (every `error_every`-th report prints 予以公开 one too
-    high, breaking two critical invariants), two unread reports, per-report invariant rows and the
+    high, breaking two critical invariants), two unread reports, the GX findings of every report and the
     cross-report checks — a small warehouse for the dashboard and `gidar dq`."""
     from gidar.warehouse.crosschecks import run_crosschecks
-    from gidar.warehouse.load import dq_table
 
     s = multi_year_scenario(seed)
     key = f"t3.granted.{T3_APPLICANT_COLUMNS[0]}"
@@ -550,21 +462,11 @@ def demo_warehouse(
         replace(r, values={**r.values, key: r.values[key] + 1}) if i % error_every == 0 else r
         for i, r in enumerate(s.reports)
     ]
-    insert_reports(con, s.reports, pdf_dir)
-    # validated like any per-report load, inserted in one go (one load_dq per report is ~10x slower)
-    dq = dq_table([row for r in s.reports for row in invariant_dq_rows(r)])
-    con.register("_fixture_dq", dq)
-    try:
-        con.execute("INSERT INTO dq_results BY NAME SELECT * FROM _fixture_dq")
-    finally:
-        con.unregister("_fixture_dq")
-    con.execute(
-        "INSERT INTO reports (report_id, source, file_name, status, message, region_code, region_name, prefecture,"
-        " province, report_year, agency) VALUES"
-        " ('unread-scan', 'scan.pdf', 'scan.pdf', 'needs_ocr', 'image-only', '330922', '嵊泗县', '舟山市', '浙江省',"
-        "  2023, '嵊泗县某镇人民政府'),"
-        " ('unread-html', 'page.pdf', 'page.pdf', 'not_pdf', 'HTML saved as .pdf', '330102', '上城区', '杭州市',"
-        "  '浙江省', 2024, NULL)"
+    results = scenario_results(s.reports, pdf_dir)
+    results.append(
+        _unread("unread-scan", "needs_ocr", "image-only", ("330922", "嵊泗县", "舟山市"), 2023, "嵊泗县某镇人民政府")
     )
+    results.append(_unread("unread-html", "not_pdf", "HTML saved as .pdf", ("330102", "上城区", "杭州市"), 2024, None))
+    load_results(con, results, validate=True)
     run_crosschecks(con, run_id="demo")
     return s

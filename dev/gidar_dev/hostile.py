@@ -31,7 +31,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-HOSTILE_NAME = "<!--<script>.pdf"  # blanked the whole dashboard once (issue 12)
+HOSTILE_NAME = "<!--<script>.pdf"  # blanked the whole dashboard once
 ETC_SHADOW = b"root:*:19000:0:99999:7:::\ndaemon:*:19000:0:99999:7:::\nbin:*:19000:0:99999:7:::\n"
 HTML_PAGE = b"<!DOCTYPE html>\n<html><head><title>404 Not Found</title></head><body>Not Found</body></html>\n"
 

@@ -1,57 +1,29 @@
-"""Synthetic reports for the expectations tests: a consistent report per template, derived
-from the registry, and named cases that plant exactly one kind of error into a copy of it."""
+"""Planted cases for the expectations tests: consistent reports drawn by the one value generator
+(`gidar_dev.synth.values.draw_values`) and named cases that plant exactly one kind of error into a
+copy of one."""
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
-from gidar.contract import Cell, ExtractionResult, Metadata
-from gidar.templates import T3_APPLICANT_COLUMNS, TEMPLATES, Template
+from gidar.contract import ExtractionResult, Metadata, Status
+from gidar.templates import TEMPLATES, Template
 from gidar.transform import build_tables
+from gidar_dev.sample import Placement, result_from_truth, result_from_values
+from gidar_dev.synth.values import Values, draw_values
 
-Values = dict[str, int | float]
-PLANTED_AT = (2, (310.5, 402.0, 338.0, 414.5))  # page, bbox of the planted cell of "t3-row-total"
+PLANTED_AT: Placement = (2, (310.5, 402.0, 338.0, 414.5))  # page, bbox of the planted cell of "t3-row-total"
 
 
 def consistent_values(t: Template, seed: int = 1) -> Values:
-    """Values that satisfy every identity of the template (built from the registry, not typed in)."""
-    v: Values = {}
-    n = seed
-    for key, vtype in t.cells("t2"):
-        n = (n * 7 + 3) % 11
-        v[key] = {"count": n, "signed": n - 5, "money": n + 0.25}[vtype]
-    for b in t.t2_blocks:  # keep the soft table-二 rules satisfied: no 规章, 新公开 ≤ 总数
-        for r in b.rows:
-            for c in b.columns:
-                key = f"t2.{b.key}.{r.key}.{c.key}"
-                if c.key == "total_published":
-                    v[key] = v[f"t2.{b.key}.{r.key}.new_published"] + 3
-                if r.key == "regulations":
-                    v[key] = 0
-    leaves = [r.key for r in t.t3_rows if r.kind == "leaf"]
-    for c in T3_APPLICANT_COLUMNS:
-        for r in leaves:
-            n = (n * 5 + 1) % 7
-            v[f"t3.{r}.{c}"] = n
-        done = sum(v[f"t3.{r}.{c}"] for r in leaves)
-        v[f"t3.result_total.{c}"] = done
-        v[f"t3.carried_forward.{c}"] = n % 3
-        v[f"t3.carried_over.{c}"] = min(n % 2, done + n % 3)
-        v[f"t3.new_received.{c}"] = done + n % 3 - v[f"t3.carried_over.{c}"]
-    for r in t.t3_rows:
-        v[f"t3.{r.key}.total"] = sum(v[f"t3.{r.key}.{c}"] for c in T3_APPLICANT_COLUMNS)
-    for b in t.t4_blocks:
-        parts = [c.key for c in t.t4_columns if c.key != "total"]
-        for c in parts:
-            n = (n * 3 + 2) % 5
-            v[f"t4.{b.key}.{c}"] = n
-        v[f"t4.{b.key}.total"] = sum(v[f"t4.{b.key}.{c}"] for c in parts)
-    return v
+    """Values that satisfy every identity and soft rule of the template."""
+    return draw_values(t, random.Random(seed))
 
 
 def make_result(
@@ -62,24 +34,14 @@ def make_result(
     year: int | None = None,
     agency_type: str = "department",
     region_code: str = "330922",
-    status: str = "ok",
-    locations: dict[str, tuple[int, tuple[float, float, float, float]]] | None = None,
+    status: Status = "ok",
+    locations: dict[str, Placement] | None = None,
 ) -> ExtractionResult:
     t = TEMPLATES.get(template or "")
     if year is None and t is not None:
         year = t.years[0] + 1
-    locations = locations or {}
-    cells = [Cell(k, x, str(x), *locations.get(k, (None, None))) for k, x in values.items()]
-    meta = Metadata(agency_type=agency_type, region_code=region_code, report_year=year, template=template)
-    return ExtractionResult(
-        source=f"{report_id}.pdf",
-        sha256=report_id,
-        status=status,  # type: ignore[arg-type]
-        message="",
-        template=template,
-        metadata=meta,
-        cells=cells,
-    )
+    meta = Metadata(agency_type=agency_type, region_code=region_code, report_year=year)
+    return result_from_values(values, template, report_id=report_id, metadata=meta, status=status, placements=locations)
 
 
 @dataclass
@@ -128,6 +90,15 @@ def _negative(key: str, other: str) -> Callable[[Values], None]:
     def f(v: Values) -> None:
         v[other] += v[key] + 2
         v[key] = -2
+
+    return f
+
+
+def _exceed(key: str, bound: str) -> Callable[[Values], None]:
+    """Make ``key`` one more than ``bound``."""
+
+    def f(v: Values) -> None:
+        v[key] = v[bound] + 1
 
     return f
 
@@ -203,7 +174,7 @@ def planted_cases() -> list[Case]:
         _case(
             "t2d-new-above-total",
             "v2019",
-            _set("t2.art20_1.normative_docs.new_published", 99),
+            _exceed("t2.art20_1.normative_docs.new_published", "t2.art20_1.normative_docs.total_published"),
             expect={("t2d_new_published_le_total", "normative_docs", "new_published")},
         ),
         _case(
@@ -230,35 +201,12 @@ def fake_region_lookup(code: str, year: int) -> object | None:
 
 
 def truth_results(corpus_dir: Path) -> list[tuple[dict, ExtractionResult]]:
-    """Every disclosure report of the shared corpus as an ExtractionResult built from its truth."""
+    """Every disclosure report of the shared corpus as the result a perfect reading gives."""
     out = []
     for path in sorted(corpus_dir.glob("*.json")):
         truth = json.loads(path.read_text(encoding="utf-8"))
-        if truth.get("document_kind") != "disclosure_report":
-            continue
-        m = truth["metadata"]
-        meta = Metadata(
-            agency=m.get("agency"),
-            agency_type=m.get("agency_type"),
-            region_code=m.get("region_code"),
-            region_name=m.get("region_name"),
-            prefecture=m.get("prefecture"),
-            province=m.get("province"),
-            report_year=m.get("report_year"),
-            title=m.get("title"),
-            template=truth["template"],
-        )
-        cells = [Cell(k, x, str(x), None, None) for k, x in truth["values"].items()]
-        result = ExtractionResult(
-            source=truth["file"],
-            sha256=truth["id"],
-            status="ok",
-            message="",
-            template=truth["template"],
-            metadata=meta,
-            cells=cells,
-        )
-        out.append((truth, result))
+        if truth.get("document_kind") == "disclosure_report":
+            out.append((truth, result_from_truth(truth)))
     return out
 
 

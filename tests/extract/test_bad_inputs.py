@@ -22,6 +22,8 @@ from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file, extract_paths
 from gidar.extract.budget import Budget
 from gidar.extract.pdf import BACKENDS
+from gidar_dev.synth.canvas import Document, register_font
+from gidar_dev.synth.image import rasterise
 
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 
@@ -95,16 +97,14 @@ def test_not_a_report(tmp_path: Path) -> None:
 
 
 def test_image_only_without_ocr_needs_ocr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from PIL import Image
-
-    img = tmp_path / "page.png"
-    Image.new("L", (200, 100), 255).save(img)
-    c = canvas.Canvas(str(tmp_path / "f.pdf"))
-    c.drawImage(str(img), 72, 600, 200, 100)
-    c.save()
+    doc = Document(font=register_font(), margins_cm=(2.0, 2.0, 2.0, 2.0))
+    doc.line("某县2022年政府信息公开工作年度报告", 16.0)
+    pdf, _ = doc.finish()
+    (tmp_path / "f.pdf").write_bytes(rasterise(pdf, dpi=100))
     monkeypatch.setitem(sys.modules, "gidar.extract.ocr", None)  # OCR not installed
     r = extract_file(tmp_path / "f.pdf")
-    assert r.status == "needs_ocr" and r.text_layer is False and r.method == "ocr"
+    assert r.status == "needs_ocr" and "OCR is not available" in r.message
+    assert r.text_layer is False and r.method == "ocr"
 
 
 def test_folder_input_yields_one_result_per_pdf(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file
 from gidar.extract.evaluate import EvalReport, format_report, score_one
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus, pytest.mark.slow]  # extracts every text-layer report of the corpus
 
 
 @pytest.fixture(scope="session")

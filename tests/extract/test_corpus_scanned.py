@@ -1,6 +1,6 @@
 """The shared corpus' scanned (image-only) reports through the whole pipeline, OCR included.
 
-Issue 3's bar: at least 99 % of their cells exact, violations exact, and no report claims
+The bar: at least 99 % of their cells exact, violations exact, and no report claims
 status ``ok`` while one of its readings is in doubt. About a minute of CPU (OCR at ~4 s/page).
 """
 

@@ -1,5 +1,5 @@
-"""A non-PDF is described by its kind, never by its bytes (issue 12: a manifest pointing at
-/etc/shadow put ``root:*:…`` into reports.message)."""
+"""A non-PDF is described by its kind, never by its bytes (a manifest pointing at
+/etc/shadow once put ``root:*:…`` into reports.message)."""
 
 from __future__ import annotations
 

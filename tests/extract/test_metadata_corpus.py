@@ -28,6 +28,7 @@ def _mismatches(meta: dict, truth: dict) -> dict:
 
 
 @pytest.mark.corpus
+@pytest.mark.slow  # pdfplumber reads two pages of every corpus report
 def test_text_layer_reports_match_truth(corpus_dir: Path, real_dir: Path) -> None:
     reports = [(p, t) for p, t in _reports(corpus_dir, real_dir) if t["render"].get("has_text_layer")]
     assert len(reports) >= 30

@@ -1,4 +1,4 @@
-"""What one hostile source cannot do to a download (issue 12, "Sources"), against real servers on
+"""What one hostile source cannot do to a download , against real servers on
 127.0.0.1: reach a non-public address (directly, by a name, or on a redirect hop), outlive its
 deadline by sending a byte now and then, read a device or a FIFO, or leave ``.part`` files."""
 

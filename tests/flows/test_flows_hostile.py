@@ -1,4 +1,4 @@
-"""Hostile sources in a real ``gidar ingest`` (issue 12, items 3 and 7).
+"""Hostile sources in a real ``gidar ingest``.
 
 One run, shared by the tests below, ingests a manifest that mixes good reports (a local file and
 a URL) with every hostile source: a FIFO, /dev/zero, a directory, a local secret, an HTML page,

@@ -57,7 +57,7 @@ def test_missing_source_raises(tmp_path: Path) -> None:
         resolve_source(str(tmp_path / "nope"))
 
 
-# --- malformed manifests: one line, never a traceback (issue 12) ---------------------------------
+# --- malformed manifests: one line, never a traceback ---------------------------------------------
 
 
 def test_csv_field_over_the_csv_limit_is_a_manifest_error(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from gidar import regions
 
-# domain.md §5.2: county-level units per prefecture (the same count before and after 2021-04).
+# docs/domain.md §5.2: county-level units per prefecture (the same count before and after 2021-04).
 PER_PREFECTURE = {
     "杭州市": 13,
     "宁波市": 10,
@@ -112,7 +112,7 @@ def test_short_name() -> None:
 
 
 def test_township_list_matches_domain_counts() -> None:
-    # domain.md §5.3: 1,365 township-level units, every unit but 龙港市 has some.
+    # docs/domain.md §5.3: 1,365 township-level units, every unit but 龙港市 has some.
     units = {u.code for u in regions.units("33", 2021)}
     towns = regions._tables()["towns"]
     codes = Counter(t.code for ts in towns.values() for t in ts)

@@ -7,8 +7,15 @@ import random
 import pytest
 
 from gidar.invariants import check
-from gidar.templates import T3_APPLICANT_COLUMNS, T4_COLUMNS, TEMPLATES, Template
-from gidar_dev.synth.values import ERROR_KINDS, draw_values, plant_error, set_carried_over, violations_of
+from gidar.templates import SOFT_RULE_KEYS, T3_APPLICANT_COLUMNS, T4_COLUMNS, TEMPLATES, Template
+from gidar_dev.synth.values import (
+    ERROR_KINDS,
+    draw_values,
+    plant_error,
+    set_carried_over,
+    set_t3_inputs,
+    violations_of,
+)
 
 TEMPLATE_LIST = list(TEMPLATES.values())
 
@@ -95,3 +102,39 @@ def test_set_carried_over_keeps_identities(template: Template) -> None:
         assert check(template, out) == [], seed
         assert {c: out[f"t3.carried_over.{c}"] for c in T3_APPLICANT_COLUMNS} == carried
         assert all(out[k] >= 0 for k, vt in template.cells("t3"))
+
+
+@pytest.mark.parametrize("template", TEMPLATE_LIST, ids=lambda t: t.version)
+def test_set_t3_inputs_sets_what_it_is_given_and_keeps_identities(template: Template) -> None:
+    for seed in range(100):
+        rng = random.Random(seed)
+        v = draw_values(template, rng)
+        new = {c: rng.choice([0, 2, 30]) for c in T3_APPLICANT_COLUMNS[:3]}
+        over = {c: rng.choice([0, 1, 5]) for c in T3_APPLICANT_COLUMNS}
+        out = set_t3_inputs(template, v, new_received=new, carried_over=over, carried_forward=over)
+        assert check(template, out) == [], seed
+        assert all(out[f"t3.new_received.{c}"] == n for c, n in new.items())
+        assert all(out[f"t3.carried_over.{c}"] == n == out[f"t3.carried_forward.{c}"] for c, n in over.items())
+        untouched = T3_APPLICANT_COLUMNS[3:]
+        assert all(out[f"t3.new_received.{c}"] == v[f"t3.new_received.{c}"] for c in untouched)
+        assert all(out[k] >= 0 for k, _ in template.cells("t3"))
+    with pytest.raises(ValueError):  # 四 cannot exceed 一 + 二
+        set_t3_inputs(
+            template,
+            v,
+            new_received={"natural_person": 0},
+            carried_over={"natural_person": 0},
+            carried_forward={"natural_person": 1},
+        )
+
+
+def test_drawn_values_keep_the_soft_table_2_rules() -> None:
+    """Clean reports raise no warning either: no 规章 below prefecture (T2-A), 新公开 ≤ 总数 (T2-D)."""
+    new, total = SOFT_RULE_KEYS["t2d_new_published_le_total"]
+    block, row = SOFT_RULE_KEYS["t2a_regulations_below_prefecture"]
+    for template in TEMPLATE_LIST:
+        for seed in range(200):
+            v = draw_values(template, random.Random(seed))
+            assert all(x == 0 for k, x in v.items() if k.startswith(f"t2.{block}.{row}.")), seed
+            for k in [k for k in v if k.endswith("." + total)]:
+                assert v[k[: -len(total)] + new] <= v[k], (template.version, seed, k)

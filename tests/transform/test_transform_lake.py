@@ -9,7 +9,7 @@ import pytest
 
 from gidar.schema import REPORT_TABLES
 from gidar.transform.build import build_tables
-from gidar.transform.lake import NULL_PARTITION, read_report, read_table, report_ids, scan_sql, write_report
+from gidar.transform.lake import NULL_PARTITION, PARTITION, read_report, read_table, report_ids, write_report
 from gidar_dev.sample import sample_result
 
 
@@ -47,6 +47,12 @@ def test_rewrite_is_idempotent_and_year_change_leaves_no_stale_file(tmp_path):
     assert read_table(tmp_path, "cells").num_rows == tables["cells"].num_rows
 
 
+def _scan(lake, table: str) -> str:
+    """How DuckDB reads one lake table, the year typed as INTEGER."""
+    pattern = str(lake / table / f"{PARTITION}=*" / "*.parquet")
+    return f"read_parquet('{pattern}', hive_partitioning = true, hive_types = {{'{PARTITION}': INTEGER}})"
+
+
 def test_unknown_year_goes_to_the_null_partition(tmp_path):
     r = sample_result(2023, seed=3)
     r.metadata.report_year = None
@@ -56,10 +62,10 @@ def test_unknown_year_goes_to_the_null_partition(tmp_path):
     assert (tmp_path / "reports" / f"report_year={NULL_PARTITION}" / f"{r.sha256}.parquet").exists()
     back = read_table(tmp_path, "reports").select(["report_id", "report_year"]).to_pylist()
     assert {rec["report_id"]: rec["report_year"] for rec in back} == {r.sha256: None, other.sha256: 2022}
-    years = duckdb.sql(f"SELECT report_id, report_year FROM {scan_sql(tmp_path, 'reports')}").fetchall()
+    years = duckdb.sql(f"SELECT report_id, report_year FROM {_scan(tmp_path, 'reports')}").fetchall()
     assert dict(years) == {r.sha256: None, other.sha256: 2022}
     # DuckDB sees the year as a typed INTEGER partition column
-    n = duckdb.sql(f"SELECT count(*) FROM {scan_sql(tmp_path, 'cells')} WHERE report_year = 2022").fetchall()
+    n = duckdb.sql(f"SELECT count(*) FROM {_scan(tmp_path, 'cells')} WHERE report_year = 2022").fetchall()
     assert n == [(len(other.cells),)]
 
 

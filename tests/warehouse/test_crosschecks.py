@@ -1,4 +1,4 @@
-"""Cross-report checks on multi-year fixtures (issue 4 item 6): every planted problem found, nothing else.
+"""Cross-report checks on multi-year fixtures: every planted problem found, nothing else.
 
 The fixture builder records what it planted by construction; expected findings are derived from that
 record, never from running the checks.
@@ -17,7 +17,7 @@ from gidar.invariants import check
 from gidar.templates import T3_COLUMNS
 from gidar.warehouse.crosschecks import RULES, body_name, compute_crosschecks, failures, run_crosschecks
 from gidar.warehouse.db import connect
-from gidar_dev.crosschecks_fixtures import Scenario, insert_reports, multi_year_scenario
+from gidar_dev.crosschecks_fixtures import Scenario, load_scenario, multi_year_scenario
 
 SEEDS = (4, 11, 2026)
 
@@ -42,10 +42,12 @@ def _found(rows: list[DQRecord]) -> set[tuple[str, str, str | None]]:
 
 
 @pytest.fixture(scope="module", params=SEEDS)
-def checked(request: pytest.FixtureRequest) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
-    con = connect(":memory:")
+def checked(
+    request: pytest.FixtureRequest, new_warehouse
+) -> Iterator[tuple[duckdb.DuckDBPyConnection, Scenario, list[DQRecord]]]:
+    con = connect(new_warehouse())
     s = multi_year_scenario(request.param)
-    insert_reports(con, s.reports)
+    load_scenario(con, s.reports)
     rows = run_crosschecks(con, run_id="test")
     yield con, s, rows
     con.close()
@@ -136,10 +138,10 @@ def test_rerun_replaces_rows(checked) -> None:
     assert n == len(rows)
 
 
-def test_other_dq_rows_are_kept() -> None:
-    con = connect(":memory:")
+def test_other_dq_rows_are_kept(new_warehouse) -> None:
+    con = connect(new_warehouse())
     s = multi_year_scenario(4)
-    insert_reports(con, s.reports[:3])
+    load_scenario(con, s.reports[:3])
     con.execute(
         "INSERT INTO dq_results (report_id, rule, severity, passed) VALUES (?, 't3_balance', 'critical', false)",
         [s.reports[0].report_id],
@@ -149,12 +151,12 @@ def test_other_dq_rows_are_kept() -> None:
     assert con.execute("SELECT count(*) FROM dq_results WHERE rule = 't3_balance'").fetchone() == (1,)
 
 
-def test_removing_a_plant_removes_its_finding() -> None:
+def test_removing_a_plant_removes_its_finding(new_warehouse) -> None:
     """Negative control: the same scenario minus the planted duplicate copy has no duplicate finding."""
     s = multi_year_scenario(4)
     dup = next(p for p in s.planted if p.rule == "duplicate_ingest")
-    con = connect(":memory:")
-    insert_reports(con, [r for r in s.reports if r.report_id != dup.report_id])
+    con = connect(new_warehouse())
+    load_scenario(con, [r for r in s.reports if r.report_id != dup.report_id])
     rows = compute_crosschecks(con)
     assert not [r for r in failures(rows) if r.rule == "duplicate_ingest"]
     assert [r for r in rows if r.rule == "duplicate_ingest"]

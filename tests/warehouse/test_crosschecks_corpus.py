@@ -1,77 +1,33 @@
-"""On the shared corpus (its ground-truth values as warehouse rows) the cross-report checks add no critical
-row, so the critical failures stay exactly the corpus' expected violations; the warnings they do add are
-the carry-over breaks a plain reading of the truth files gives."""
+"""On the shared corpus (its ground truth loaded as ingestion loads a perfect reading) the cross-report
+checks add no critical row, so the critical failures stay exactly the corpus' expected violations; the
+warnings they do add are the carry-over breaks a plain reading of the truth files gives."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
-from gidar.invariants import check
-from gidar.templates import T3_COLUMNS, TEMPLATES
+from gidar.templates import T3_COLUMNS
 from gidar.warehouse.crosschecks import failures, run_crosschecks
 from gidar.warehouse.db import connect
+from gidar_dev.loading import load_results
+from gidar_dev.sample import result_from_truth
 
 pytestmark = pytest.mark.corpus
 
 
 def _load(con, corpus_dir: Path) -> list[dict]:
+    """Every disclosure report's truth, loaded as a perfect reading would be ingested (GX findings included)."""
     truths = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(corpus_dir.glob("*.json"))]
     truths = [t for t in truths if t.get("document_kind") == "disclosure_report"]
-    reps, cells, dq = [], [], []
-    for t in truths:
-        m, rid = t["metadata"], t["id"]
-        reps.append(
-            {
-                "report_id": rid,
-                "source": str(corpus_dir / t["file"]),
-                "file_name": t["file"],
-                "status": "ok",
-                "template": t["template"],
-                "agency": m["agency"],
-                "agency_type": m["agency_type"],
-                "unit": m["unit"],
-                "region_code": m["region_code"],
-                "region_name": m["region_name"],
-                "prefecture": m["prefecture"],
-                "province": m["province"],
-                "report_year": m["report_year"],
-            }
-        )
-        for k, v in t["values"].items():
-            cells.append(
-                {
-                    "report_id": rid,
-                    "report_year": m["report_year"],
-                    "region_code": m["region_code"],
-                    "template": t["template"],
-                    "key": k,
-                    "value": float(v),
-                }
-            )
-        for v in check(TEMPLATES[t["template"]], t["values"]):
-            dq.append(
-                {
-                    "report_id": rid,
-                    "rule": v.invariant,
-                    "severity": "critical",
-                    "passed": False,
-                    "row_key": v.row,
-                    "col_key": v.col,
-                }
-            )
-    for name, rows in (("reports", reps), ("cells", cells), ("dq_results", dq)):
-        con.register("_rows", pa.Table.from_pylist(rows))
-        con.execute(f"INSERT INTO {name} BY NAME SELECT * FROM _rows")
-        con.unregister("_rows")
+    load_results(con, [result_from_truth(t, str(corpus_dir / t["file"])) for t in truths], validate=True)
     return truths
 
 
-def test_corpus_gets_no_critical_cross_report_rows(corpus_dir: Path) -> None:
-    con = connect(":memory:")
+def test_corpus_gets_no_critical_cross_report_rows(corpus_dir: Path, new_warehouse) -> None:
+    con = connect(new_warehouse())
     truths = _load(con, corpus_dir)
     rows = run_crosschecks(con)
     assert rows and {r.severity for r in rows} == {"warning"}

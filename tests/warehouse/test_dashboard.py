@@ -6,22 +6,21 @@ import json
 import re
 from pathlib import Path
 
+import pypdfium2 as pdfium
 import pytest
 from PIL import Image
 
 from gidar.warehouse.dashboard import build_dashboard
 from gidar.warehouse.dashboard.crops import SCALE, CropRequest, crop_band, render_crops
 from gidar.warehouse.db import connect
-from gidar.warehouse.derived import refresh
 from gidar_dev.crosschecks_fixtures import demo_warehouse
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory):
+def built(tmp_path_factory: pytest.TempPathFactory, new_warehouse):
     tmp = tmp_path_factory.mktemp("dash")
-    con = connect(":memory:")
+    con = connect(new_warehouse())
     s = demo_warehouse(con, tmp / "pdfs")
-    refresh(con, None)  # the fixture inserts rows directly: derive bodies and facts as a load would
     # one report's PDF has gone away since ingestion: its crops must be skipped, not fail the build
     gone = next(r for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481")
     (src,) = con.execute("SELECT source FROM reports WHERE report_id = ?", [gone.report_id]).fetchone()
@@ -77,8 +76,11 @@ def test_crop_marks_the_cells(tmp_path: Path, built) -> None:
     req = CropRequest(rid, src, 1, (box,))
     done = render_crops([req], tmp_path)
     img = Image.open(tmp_path / done[req]).convert("RGB")
-    top, bottom = crop_band([box], 842.0)
-    assert img.size == (round(595 * SCALE), round((bottom - top) * SCALE))
+    doc = pdfium.PdfDocument(src)
+    width, height = doc[0].get_size()
+    doc.close()
+    top, bottom = crop_band([box], height)
+    assert img.size == (round(width * SCALE), round((bottom - top) * SCALE))
     x = int((box[0] - 1.5) * SCALE) + 1
     y = int((box[1] + box[3]) / 2 - top) * int(SCALE)
     r, g, b = img.getpixel((x, y))
@@ -102,8 +104,8 @@ def test_missing_or_broken_pdf_gives_no_crop(tmp_path: Path) -> None:
     assert render_crops(reqs, tmp_path / "crops") == {}
 
 
-def test_empty_warehouse_builds(tmp_path: Path) -> None:
-    con = connect(":memory:")
+def test_empty_warehouse_builds(tmp_path: Path, new_warehouse) -> None:
+    con = connect(new_warehouse())
     path = build_dashboard(con, tmp_path)
     assert path.is_file() and '"reports":[]' in path.read_text(encoding="utf-8")
 

@@ -6,30 +6,34 @@ from collections import Counter
 
 import pytest
 
+from gidar.contract import Metadata
+from gidar.dq import DQRecord
 from gidar.flows.tables import format_dq
+from gidar.warehouse import load_dq_batch
 from gidar.warehouse.crosschecks import RULES, failures, run_crosschecks
 from gidar.warehouse.db import connect
 from gidar.warehouse.dq_summary import dq_summary, summary_json
-from gidar_dev.crosschecks_fixtures import insert_reports, multi_year_scenario
+from gidar_dev.crosschecks_fixtures import load_scenario, multi_year_scenario
+from gidar_dev.loading import load_results
+from gidar_dev.sample import result_from_values
 
 
 @pytest.fixture(scope="module")
-def db():
-    con = connect(":memory:")
+def db(new_warehouse):
+    con = connect(new_warehouse())
     s = multi_year_scenario(11)
-    insert_reports(con, s.reports)
+    load_scenario(con, s.reports)
     # a per-report critical rule: fails for every 2020 report of 海宁市, passes elsewhere
     bad = {r.report_id for r in s.reports if r.report_year == 2020 and r.body.region_code == "330481"}
-    con.executemany(
-        "INSERT INTO dq_results (report_id, rule, severity, passed, suite)"
-        " VALUES (?, 't3_balance', 'critical', ?, 'gx')",
-        [(r.report_id, r.report_id not in bad) for r in s.reports],
+    load_dq_batch(
+        con,
+        [DQRecord("t3_balance", "critical", r.report_id not in bad, r.report_id, suite="gx") for r in s.reports],
     )
     # an unread report: no DQ rows at all
-    con.execute(
-        "INSERT INTO reports (report_id, status, region_code, region_name, prefecture, report_year, agency)"
-        " VALUES ('unread-1', 'needs_ocr', '330305', '洞头区', '温州市', 2024, '洞头区某局')"
+    meta = Metadata(
+        agency="洞头区某局", region_code="330305", region_name="洞头区", prefecture="温州市", report_year=2024
     )
+    load_results(con, [result_from_values({}, None, report_id="unread-1", metadata=meta, status="needs_ocr")])
     xrows = run_crosschecks(con)
     yield con, s, bad, xrows
     con.close()
@@ -92,8 +96,8 @@ def test_format_and_json(db) -> None:
     assert '"by_county"' in summary_json(summ)
 
 
-def test_empty_warehouse() -> None:
-    con = connect(":memory:")
+def test_empty_warehouse(new_warehouse) -> None:
+    con = connect(new_warehouse())
     summ = dq_summary(con)
     assert (summ.reports, summ.by_rule, summ.failing_reports) == (0, [], [])
     assert "no DQ results" in format_dq(summ)

@@ -35,13 +35,22 @@ def _uncertain(year: int, seed: int) -> ExtractionResult:
     return r
 
 
-@pytest.fixture
-def wh(tmp_path: Path) -> Path:
-    path = tmp_path / "gidar.duckdb"
+def _warehouse(path: Path) -> Path:
     reports = [sample_result(2020, "330922", seed=1), sample_result(2021, "330903", seed=2), _uncertain(2022, 3)]
     with open_writer(path) as w:
         assert w.load_batch([(build_tables(r), None) for r in reports]) == {}
     return path
+
+
+@pytest.fixture
+def wh(tmp_path: Path) -> Path:
+    return _warehouse(tmp_path / "gidar.duckdb")
+
+
+@pytest.fixture(scope="module")
+def shared_wh(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One warehouse for the tests that only read (or must fail to write): building one is ~1 s of CPU."""
+    return _warehouse(tmp_path_factory.mktemp("shared") / "gidar.duckdb")
 
 
 def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, list[str]]:
@@ -65,16 +74,16 @@ def _run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str,
         "CREATE TABLE x AS SELECT 1",
     ],
 )
-def test_query_refuses_files_attach_extensions_and_writes(wh, sql, capsys) -> None:
-    code, out, err = _run(["query", sql, "--warehouse", str(wh)], capsys)
+def test_query_refuses_files_attach_extensions_and_writes(shared_wh, sql, capsys) -> None:
+    code, out, err = _run(["query", sql, "--warehouse", str(shared_wh)], capsys)
     assert code == EXIT_USAGE and out == ""
     assert len(err) == 1 and err[0].startswith("gidar query: ")
     assert not Path("/tmp/gidar-should-not-exist.csv").exists()
 
 
 @pytest.mark.parametrize("sql", ["SELEC 1", "SELECT nope FROM reports", "SELECT * FROM no_such_table"])
-def test_bad_sql_is_one_line(wh, sql, capsys) -> None:
-    code, _, err = _run(["query", sql, "--warehouse", str(wh)], capsys)
+def test_bad_sql_is_one_line(shared_wh, sql, capsys) -> None:
+    code, _, err = _run(["query", sql, "--warehouse", str(shared_wh)], capsys)
     assert code == EXIT_USAGE and len(err) == 1 and "Error" in err[0]
 
 

@@ -14,7 +14,8 @@ import pytest
 
 from gidar.templates import T3_APPLICANT_COLUMNS, T3_COLUMNS, T4_COLUMNS, TEMPLATES
 from gidar.transform.build import build_tables
-from gidar.warehouse import connect, load_reports, table_counts
+from gidar.warehouse import connect, load_reports
+from gidar_dev.loading import table_counts
 
 pytestmark = pytest.mark.corpus
 

@@ -1,4 +1,4 @@
-"""warehouse: migrations, transactional idempotent loads, crash consistency, query()."""
+"""warehouse: migrations, transactional idempotent loads, crash consistency."""
 
 from __future__ import annotations
 
@@ -14,16 +14,14 @@ from gidar.schema import ALL_TABLES, REPORT_TABLES, describe
 from gidar.transform.build import build_tables
 from gidar.warehouse import (
     connect,
-    delete_report,
-    load_dq,
+    load_dq_batch,
     load_report,
-    query,
     record_run,
     replace_cross_report_dq,
-    table_counts,
 )
 from gidar.warehouse.migrations import MIGRATIONS, migrate, schema_drift
 from gidar.warehouse.views import view_descriptions
+from gidar_dev.loading import table_counts
 from gidar_dev.sample import sample_result
 
 
@@ -33,8 +31,8 @@ def db(tmp_path):
 
 
 @pytest.fixture
-def con(db):
-    c = connect(db)
+def con(new_warehouse):
+    c = connect(new_warehouse())
     yield c
     c.close()
 
@@ -165,13 +163,6 @@ def test_invalid_input_never_reaches_the_database(con):
     assert table_counts(con)["reports"] == 0
 
 
-def test_delete_report(con):
-    r = sample_result(2024, seed=10)
-    load_report(con, build_tables(r), dq_rows=[_dq("t3_row_total", True, r.sha256)])
-    delete_report(con, r.sha256)
-    assert all(n == 0 for name, n in table_counts(con).items() if name != "dim_region")  # static data
-
-
 # --- data quality and runs ----------------------------------------------------------------
 
 
@@ -179,11 +170,11 @@ def test_dq_rows_are_replaced_per_report_and_cross_rows_separately(con):
     a, b = sample_result(2024, seed=11), sample_result(2024, seed=12)
     for r in (a, b):
         load_report(con, build_tables(r))
-    load_dq(con, a.sha256, [_dq("t3_row_total", True, a.sha256), _dq("t4_block_total", False, a.sha256)])
-    load_dq(con, b.sha256, [_dq("t3_row_total", True, b.sha256)])
+    load_dq_batch(con, [_dq("t3_row_total", True, a.sha256), _dq("t4_block_total", False, a.sha256)])
+    load_dq_batch(con, [_dq("t3_row_total", True, b.sha256)])
     cross = DQRecord("carry_over", "warning", False, cells=(CellRef(a.sha256, "t3.carried_over.total"),))
     replace_cross_report_dq(con, [cross])
-    assert load_dq(con, a.sha256, [_dq("t3_row_total", False, a.sha256, observed="3", lhs=3, rhs=4)]) == 1
+    assert load_dq_batch(con, [_dq("t3_row_total", False, a.sha256, observed="3", lhs=3, rhs=4)]) == 1
     rows = con.execute("SELECT report_id, rule, passed, observed FROM dq_results ORDER BY rule, report_id").fetchall()
     assert sorted(rows, key=str) == sorted(
         [
@@ -203,7 +194,7 @@ def test_dq_records_are_validated(con):
     with pytest.raises(ValueError, match="severity"):
         DQRecord("x", "fatal", True)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="loaded as"):
-        load_dq(con, "r1", [_dq("x", True, report_id="r2")])
+        load_report(con, build_tables(sample_result(2024, seed=14)), [_dq("x", True, report_id="r2")])
     with pytest.raises(ValueError, match="cross-report"):
         replace_cross_report_dq(con, [_dq("x", True, report_id="r2")])
     assert table_counts(con)["dq_results"] == 0
@@ -218,19 +209,7 @@ def test_record_run_upserts(con):
     ]
 
 
-def test_query_is_read_only(db):
-    con = connect(db)
-    load_report(con, build_tables(sample_result(2024, seed=13)))
-    con.close()
-    cols, rows = query(db, "SELECT status, count(*) AS n FROM reports GROUP BY status")
-    assert cols == ["status", "n"] and rows == [("ok", 1)]
-    with pytest.raises(duckdb.Error):
-        query(db, "DELETE FROM reports")
-    with pytest.raises(FileNotFoundError):
-        query(db.parent / "absent.duckdb", "SELECT 1")
-
-
-def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
+def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path, new_warehouse):
     from gidar.transform.lake import write_report
     from gidar.warehouse import load_reports, rebuild_from_lake
 
@@ -239,13 +218,13 @@ def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
         load_report(con, build_tables(r))
         write_report(tmp_path / "lake", build_tables(r))
     single = table_counts(con)
-    other = connect(tmp_path / "batch.duckdb")
+    other = connect(new_warehouse("batch.duckdb"))
     assert load_reports(other, [build_tables(r) for r in results]) == [r.sha256 for r in results]
     assert load_reports(other, [build_tables(r) for r in results[:2]]) == [r.sha256 for r in results[:2]]
     assert table_counts(other) == single
     with pytest.raises(ValueError, match="twice"):
         load_reports(other, [build_tables(results[0]), build_tables(results[0])])
-    lake_db = connect(tmp_path / "lake.duckdb")
+    lake_db = connect(new_warehouse("lake.duckdb"))
     assert rebuild_from_lake(lake_db, tmp_path / "lake", batch=3) == 4
     assert table_counts(lake_db) == single
     q = "SELECT report_id, key, value, page FROM cells ORDER BY ALL"
@@ -255,8 +234,6 @@ def test_batch_load_and_rebuild_from_lake_match_single_loads(con, tmp_path):
 
 
 def test_dq_batch_groups_by_report(con):
-    from gidar.warehouse import load_dq_batch
-
     a, b = sample_result(2024, seed=30), sample_result(2020, seed=31)
     load_reports_ = [load_report(con, build_tables(r)) for r in (a, b)]
     assert load_reports_ == [a.sha256, b.sha256]

@@ -1,4 +1,4 @@
-"""`narrative_claims` on real section-一 sentences (domain.md §3.4, ../shared/real-text) and edge cases."""
+"""`narrative_claims` on real section-一 sentences (docs/domain.md §3.4, ../shared/real-text) and edge cases."""
 
 from __future__ import annotations
 

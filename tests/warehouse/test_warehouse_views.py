@@ -9,7 +9,7 @@ from gidar.dq import CellRef, DQRecord
 from gidar.schema import T3_NORMALISED
 from gidar.templates import T3_COLUMNS
 from gidar.transform.build import build_tables
-from gidar.warehouse import connect, load_dq, load_report, replace_cross_report_dq
+from gidar.warehouse import connect, load_dq_batch, load_report, replace_cross_report_dq
 from gidar_dev.sample import sample_result
 
 
@@ -33,11 +33,9 @@ def wh(tmp_path_factory):
     )
     for r in (a, b, c, d):
         load_report(con, build_tables(r))
-    load_dq(con, a.sha256, [_dq("t3_row_total", True, report_id=a.sha256), _dq("t2_soft", False, "warning", a.sha256)])
-    load_dq(con, b.sha256, [_dq("t3_row_total", False, "critical", b.sha256, ["t3.granted.total", "t4.review.total"])])
-    load_dq(
-        con, c.sha256, [_dq("t3_row_total", True, report_id=c.sha256), _dq("t4_block_total", True, report_id=c.sha256)]
-    )
+    load_dq_batch(con, [_dq("t3_row_total", True, report_id=a.sha256), _dq("t2_soft", False, "warning", a.sha256)])
+    load_dq_batch(con, [_dq("t3_row_total", False, "critical", b.sha256, ["t3.granted.total", "t4.review.total"])])
+    load_dq_batch(con, [_dq("t3_row_total", True, report_id=c.sha256), _dq("t4_block_total", True, report_id=c.sha256)])
     cross = [CellRef(a.sha256, "t3.carried_forward.total", 5), CellRef(c.sha256, "t3.carried_over.total", 2)]
     replace_cross_report_dq(con, [_dq("carry_over", False, "warning", cells=cross)])
     yield con, {"a": a.sha256, "b": b.sha256, "c": c.sha256, "d": d.sha256}

@@ -1,7 +1,7 @@
 """Generator of realistic synthetic 政府信息公开工作年度报告 PDFs with ground truth.
 
 Used for round-trip tests, demo samples and multi-year fixtures; the truth JSON has the format
-of ../shared/corpus/README.md so ``score_extraction.py`` and ``gidar eval`` can score it.
+of docs/truth-format.md so ``score_extraction.py`` and ``gidar eval`` can score it.
 """
 
 from gidar_dev.synth.options import CHOICES, LayoutOptions, draw_options

@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 CID_FONT = "STSong-Light"
 CM = 28.3465
 PAGE_W, PAGE_H = A4
+Box = tuple[float, float, float, float]  # x0, top, x1, bottom in points, origin top-left (pdfplumber's)
 _ASCENT = 0.86
 _NO_LINE_START = set("，。；：、）》”！？")  # baseline offset from the top of a line box, as a fraction of the size
 
@@ -219,9 +220,14 @@ class Document:
             return sum(hs)
         return sum(hs[: g.n_header + 1])
 
-    def grid(self, g: Grid, *, breaks: str = "natural", break_before: int | None = None, repeat: bool = False) -> None:
+    def grid(
+        self, g: Grid, *, breaks: str = "natural", break_before: int | None = None, repeat: bool = False
+    ) -> dict[tuple[int, int], tuple[int, Box]]:
         """Draw a grid from the cursor. breaks: 'none' keeps it on one page if it fits on one,
-        'natural' breaks at the page end, 'forced' also breaks before body row `break_before`."""
+        'natural' breaks at the page end, 'forced' also breaks before body row `break_before`.
+
+        Returns where each cell was drawn, by its (r0, c0): (page, (x0, top, x1, bottom)) of its
+        first part (a cell split by a page break continues on the next page)."""
         hs = self._row_heights(g)
         head = list(range(g.n_header))
         head_h = sum(hs[r] for r in head)
@@ -247,15 +253,19 @@ class Document:
                         y += hs[h]
             segments[-1].append((r, y))
             y += hs[r]
+        placed: dict[tuple[int, int], tuple[int, Box]] = {}
         for i, seg in enumerate(segments):
             if i:
                 self.new_page()
-            self._draw_segment(g, hs, seg)
+            for at, box in self._draw_segment(g, hs, seg).items():
+                placed.setdefault(at, (self.page, box))
         last_row, last_top = segments[-1][-1]
         self.y = last_top + hs[last_row]
+        return placed
 
-    def _draw_segment(self, g: Grid, hs: list[float], seg: list[tuple[int, float]]) -> None:
+    def _draw_segment(self, g: Grid, hs: list[float], seg: list[tuple[int, float]]) -> dict[tuple[int, int], Box]:
         tops = dict(seg)
+        drawn: dict[tuple[int, int], Box] = {}
         xs = [self.left]
         for w in g.widths:
             xs.append(xs[-1] + w)
@@ -274,6 +284,7 @@ class Document:
                 b = round(len(lines) * (before + h) / full)
                 lines = lines[a:b]
             self._cell_box(xs[cell.c0], xs[cell.c1], top, top + h)
+            drawn[(cell.r0, cell.c0)] = (xs[cell.c0], top, xs[cell.c1], top + h)
             size = cell.size or g.size
             lead = size * 1.25
             y0 = top + (h - len(lines) * lead) / 2 + (lead - size) / 2
@@ -284,6 +295,7 @@ class Document:
                     "right": xs[cell.c1] - g.pad,
                 }[cell.align]
                 self.text(ln, x, y0 + i * lead, size, cell.align)
+        return drawn
 
     def _cell_box(self, x0: float, x1: float, top: float, bottom: float) -> None:
         if self.rules == "none":

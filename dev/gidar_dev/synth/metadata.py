@@ -1,4 +1,4 @@
-"""Realistic publishing bodies: Zhejiang county-level units and their agencies (domain.md §5–6).
+"""Realistic publishing bodies: Zhejiang county-level units and their agencies (docs/domain.md §5–6).
 
 Units come from `gidar.regions.units("33", year)` when that module is present; otherwise from a
 small built-in list of real units (codes as in GB/T 2260, with the 2021 Hangzhou re-districting).
@@ -66,7 +66,7 @@ _BUILTIN: tuple[Unit, ...] = (
     Unit("331127", "景宁畲族自治县", "丽水市"),
 )
 
-# Real 镇/乡 of some of the units above (towns publish reports too, domain.md §6.1).
+# Real 镇/乡 of some of the units above (towns publish reports too, docs/domain.md §6).
 _TOWNS: dict[str, tuple[str, ...]] = {
     "330122": ("富春江镇", "分水镇", "横村镇"),
     "330127": ("千岛湖镇", "汾口镇", "威坪镇"),

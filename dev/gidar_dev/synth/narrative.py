@@ -1,5 +1,5 @@
 """Body text of a synthetic report: section 一 with numbers taken from table 三/四 (optionally
-mismatched, domain.md §3.4), and filler for sections 五/六."""
+mismatched, docs/domain.md §3.4), and filler for sections 五/六."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Layout options of one synthetic report, drawn per report from a seeded RNG.
 
-Each field is one phenomenon of real reports (domain.md §4.2). `CHOICES` lists every value a
+Each field is one phenomenon of real reports (docs/domain.md §4.2). `CHOICES` lists every value a
 categorical option can take, so tests can force each one.
 """
 

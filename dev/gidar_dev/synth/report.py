@@ -1,5 +1,5 @@
 """One synthetic report: draw metadata, values and layout from a seed, render the PDF, and
-write its truth in the shared corpus format (../shared/corpus/README.md, schema_version 1)."""
+write its truth in the truth format (docs/truth-format.md, schema_version 1)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Multi-year series of one publishing body (2019–2025), linked by the carry-over identity:
-year Y's 四、结转下年度继续办理 = year Y+1's 二、上年结转 (domain.md §3.3 X-1), unless a break,
+year Y's 四、结转下年度继续办理 = year Y+1's 二、上年结转 (docs/domain.md §3.3 X-1), unless a break,
 a copy-pasted year or a narrative mismatch is planted on request."""
 
 from __future__ import annotations

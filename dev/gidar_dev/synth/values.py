@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from gidar.invariants import check
-from gidar.templates import T3_APPLICANT_COLUMNS, T4_COLUMNS, Template
+from gidar.templates import SOFT_RULE_KEYS, T3_APPLICANT_COLUMNS, T4_COLUMNS, Template
 
 Number = int | float
 Values = dict[str, Number]
@@ -52,21 +52,6 @@ def _spread(rng: random.Random, n: int, weights: list[float]) -> list[int]:
     # Proportional floor keeps large counts fast; the remainder is drawn multinomially.
     out = [int(n * w / tot) for w in weights] if n > 200 else [0] * len(weights)
     for i in rng.choices(range(len(weights)), weights=weights, k=n - sum(out)):
-        out[i] += 1
-    return out
-    if n > 200:  # keep it fast: proportional split plus a random remainder
-        tot = sum(weights)
-        out = [int(n * w / tot * rng.uniform(0.7, 1.3)) for w in weights]
-        excess = sum(out) - n
-        i = 0
-        while excess > 0:  # trim, largest first
-            j = max(range(len(out)), key=out.__getitem__)
-            take = min(excess, out[j])
-            out[j] -= take
-            excess -= take
-            i += 1
-        n -= sum(out)
-    for i in rng.choices(range(len(weights)), weights=weights, k=n):
         out[i] += 1
     return out
 
@@ -128,12 +113,15 @@ def _draw_t2(template: Template, rng: random.Random) -> Values:
         elif vtype == "signed":
             prev = v[key.rsplit(".", 1)[0] + ".prev_count"]
             v[key] = rng.randint(-min(int(prev), 200), 900) if rng.random() < 0.7 else 0
-        elif row == "regulations":  # county-level bodies make no 规章 (domain.md §3.2 T2-A)
+        elif row == "regulations":  # county-level bodies make no 规章 (docs/domain.md §3.2 T2-A)
             v[key] = 0
         elif col in ("prev_count", "decisions", "in_force", "total_published"):
             v[key] = rng.choice([0, rng.randint(1, 60), rng.randint(50, 20000)])
         else:
             v[key] = rng.choice([0, 0, rng.randint(1, 15)])
+    new, total = SOFT_RULE_KEYS["t2d_new_published_le_total"]  # 对外公开总数量 counts 本年新公开 (T2-D)
+    for key in [k for k in v if k.endswith("." + total)]:
+        v[key] = max(v[key], v[key[: -len(total)] + new])
     return v
 
 
@@ -198,25 +186,47 @@ def plant_error(
 
 
 def set_carried_over(template: Template, values: Mapping[str, Number], carried: Mapping[str, int]) -> Values:
-    """Values with 二、上年结转 set per applicant column, re-balanced so every identity still holds.
+    """Values with 二、上年结转 set per applicant column, re-balanced so every identity still holds
+    (see `set_t3_inputs`)."""
+    return set_t3_inputs(template, values, carried_over=carried)
+
+
+def set_t3_inputs(
+    template: Template,
+    values: Mapping[str, Number],
+    *,
+    new_received: Mapping[str, int] | None = None,
+    carried_over: Mapping[str, int] | None = None,
+    carried_forward: Mapping[str, int] | None = None,
+) -> Values:
+    """Values with 一、本年新收, 二、上年结转 and/or 四、结转下年度继续办理 set per applicant column,
+    re-balanced so every identity still holds.
 
     The difference is absorbed by the results (first leaf first) and, when there are too few
-    results to remove, by 四、结转下年度继续办理 of the same report.
+    results to remove and 四 is not given, by 四 of the same report.
     """
     v: Values = dict(values)
     rows = template.t3_rows
-    co = [r.key for r in rows if r.kind == "input"][1]  # 一、本年新收 then 二、上年结转
+    new_row, over_row = [r.key for r in rows if r.kind == "input"]  # 一、本年新收 then 二、上年结转
     cf = next(r.key for r in rows if r.kind == "carry")
     total = next(r.key for r in rows if r.kind == "result_total")
     leaves = [r.key for r in rows if r.kind == "leaf"]
-    for col, new in carried.items():
-        delta = int(new) - int(v[f"t3.{co}.{col}"])
-        v[f"t3.{co}.{col}"] = int(new)
+    given = ((new_row, new_received or {}), (over_row, carried_over or {}), (cf, carried_forward or {}))
+    for col in [c for c in T3_APPLICANT_COLUMNS if any(c in g for _, g in given)]:
+        for row, g in given:
+            if col in g:
+                v[f"t3.{row}.{col}"] = int(g[col])
+        pool = int(v[f"t3.{new_row}.{col}"]) + int(v[f"t3.{over_row}.{col}"])
+        fixed_cf = col in (carried_forward or {})
+        if fixed_cf and int(v[f"t3.{cf}.{col}"]) > pool:
+            raise ValueError(f"{col}: 四 {v[f't3.{cf}.{col}']} > 一 + 二 = {pool}")
+        delta = pool - int(v[f"t3.{cf}.{col}"]) - int(v[f"t3.{total}.{col}"])
         if delta >= 0:
             v[f"t3.{leaves[0]}.{col}"] += delta
         else:
             need = -delta
-            for key in [f"t3.{k}.{col}" for k in leaves] + [f"t3.{cf}.{col}"]:
+            movable = leaves + ([] if fixed_cf else [cf])
+            for key in [f"t3.{k}.{col}" for k in movable]:
                 take = min(need, int(v[key]))
                 v[key] -= take
                 need -= take
