@@ -216,9 +216,15 @@ def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: se
         else:
             seen.add(rid)
             to_load.append((outcome, tables))
+    stored: list[tuple[Outcome, dict[str, pa.Table]]] = []
     with stages.timed(timings, "lake"):
-        for _, tables in to_load:
-            stages.write_lake(Path(lake), tables)
+        for o, tables in to_load:
+            try:
+                stages.write_lake(Path(lake), tables)
+                stored.append((o, tables))
+            except Exception as e:  # one report's bad tables must not stop its batch
+                out.append(replace(o, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"))
+    to_load = stored
     check = [str(o.report_id) for o, _ in to_load if o.status in READ_OK]
     try:
         with stages.timed(timings, "validate"):

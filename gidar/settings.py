@@ -42,7 +42,9 @@ class SettingsError(ValueError):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix=PREFIX, frozen=True, extra="ignore", populate_by_name=True)
+    model_config = SettingsConfigDict(
+        env_prefix=PREFIX, frozen=True, extra="ignore", populate_by_name=True, env_ignore_empty=True
+    )
 
     # --- where things live ------------------------------------------------------------------
     data_dir: Path = Path("data")
@@ -118,7 +120,7 @@ class Settings(BaseSettings):
         try:
             if env is None:
                 return cls()
-            values = {k[len(PREFIX) :].lower(): v for k, v in env.items() if k.upper().startswith(PREFIX)}
+            values = {k[len(PREFIX) :].lower(): v for k, v in env.items() if k.upper().startswith(PREFIX) and v != ""}
             token = _MAPPING_ONLY.set(True)
             try:
                 return cls.model_validate(values)
