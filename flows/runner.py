@@ -13,6 +13,7 @@ Start-up is most of a small run's time, so the command overlaps it:
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -68,7 +69,13 @@ def ingest_command(
                 print(f"gidar ingest: flow run {url}", file=sys.stderr, flush=True)
 
         hooks.announce = announce
-        with control.stop_on_signals():
+        from prefect.settings import PREFECT_API_URL, temporary_settings
+
+        # Prefect fixed its settings at import; the API chosen here (ours, or the user's) must win.
+        with (
+            temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}),
+            control.stop_on_signals(),
+        ):
             return flow_module.for_settings(settings)(source=source, force=force, settings=settings)
     finally:
         from gidar.flows.workers import close_shared_pool
