@@ -150,17 +150,21 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
 def _ingest_locked(args: argparse.Namespace, s: Settings, progress: Any) -> int:
     from gidar.flows import runner
 
+    def show(summary: Any) -> None:  # as soon as the run ends, before the shutdown of its helpers
+        if args.json:
+            print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1), flush=True)
+        else:
+            from gidar.flows.summary import format_summary
+
+            print(format_summary(summary), flush=True)
+
     try:
-        summary = runner.ingest_command(args.source, s, force=args.force, progress=progress, started=_STARTED[0])
+        summary = runner.ingest_command(
+            args.source, s, force=args.force, progress=progress, started=_STARTED[0], on_summary=show
+        )
     except runner.UsageProblem as e:
         print(f"gidar ingest: {e}", file=sys.stderr)
         return EXIT_USAGE
-    if args.json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
-    else:
-        from gidar.flows.summary import format_summary
-
-        print(format_summary(summary), flush=True)
     if summary.interrupted:
         import signal
 

@@ -79,6 +79,7 @@ def _read_holder(fd: int) -> str:
 
 _stop = threading.Event()
 _stop_signal: list[int] = []
+_depth = 0  # nesting of stop_on_signals: the command and, inside it, the flow (Prefect installs its own handler)
 
 
 def stop_requested() -> bool:
@@ -103,11 +104,14 @@ def reset() -> None:
 @contextlib.contextmanager
 def stop_on_signals(on_stop: Callable[[], None] | None = None) -> Iterator[None]:
     """Within the block, SIGTERM/SIGINT request a stop (``on_stop`` runs in the handler: keep it short);
-    a second signal ends the process at once. Only from the main thread."""
+    a second signal ends the process at once. Only from the main thread. The flow's body enters it
+    again: Prefect's flow engine replaces the SIGTERM handler with one that aborts the run mid-batch."""
+    global _depth
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    reset()
+    if _depth == 0:
+        reset()
 
     def handler(signum: int, frame: Any) -> None:
         if _stop.is_set():
@@ -117,8 +121,10 @@ def stop_on_signals(on_stop: Callable[[], None] | None = None) -> Iterator[None]
             on_stop()
 
     old = {s: signal.signal(s, handler) for s in (signal.SIGTERM, signal.SIGINT)}
+    _depth += 1
     try:
         yield
     finally:
+        _depth -= 1
         for s, h in old.items():
             signal.signal(s, h)

@@ -320,7 +320,13 @@ class _Artifact:
 
 def run_ingest(source: str, settings: Settings, force: bool = False, *, orchestrated: bool = True) -> IngestSummary:
     """The body of the flow. ``orchestrated``: tasks go through Prefect (inside the flow);
-    without, the same functions run on a plain thread pool (the benchmark's baseline)."""
+    without, the same functions run on a plain thread pool (the benchmark's baseline).
+    SIGTERM and Ctrl-C stop it between batches (control.py)."""
+    with control.stop_on_signals():
+        return _run(source, settings, force, orchestrated)
+
+
+def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> IngestSummary:
     t_body = time.perf_counter()
     s = settings.resolved()
     run_id = _run_id() if orchestrated else uuid.uuid4().hex

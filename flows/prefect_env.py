@@ -38,6 +38,7 @@ _PR_SET_PDEATHSIG = 1
 # Prefect's default wait for its temporary server is 20 s; a first start on a fresh SQLite database
 # took 21 s on 2 busy cores.
 STARTUP_TIMEOUT = 120.0
+STOP_TIMEOUT = 2.0  # seconds the temporary server gets to shut down before it is killed
 
 
 def prefect_defaults(settings: Settings) -> dict[str, str]:
@@ -138,8 +139,8 @@ class EmbeddedServer:
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=5)
+            try:  # SQLite keeps the run history consistent even if the server must be killed
+                self.proc.wait(timeout=STOP_TIMEOUT)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)

@@ -17,6 +17,7 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from gidar.flows import control, stages
@@ -29,14 +30,25 @@ class UsageProblem(ValueError):
 
 
 def ingest_command(
-    source: str, settings: Settings, *, force: bool = False, progress: Any = None, started: float | None = None
+    source: str,
+    settings: Settings,
+    *,
+    force: bool = False,
+    progress: Any = None,
+    started: float | None = None,
+    on_summary: Callable[[IngestSummary], None] | None = None,
 ) -> IngestSummary:
+    """Plan, then run the flow; ``on_summary`` gets the summary as soon as the flow returns, before the
+    reading processes and the temporary server are shut down."""
     from gidar.flows.prefect_env import configure_prefect, server_mode, start_embedded
 
     t0 = started or time.time()
     plan = _plan(source, settings, force)
     if not plan.todo:
-        return _no_work(source, settings, plan, t0)
+        summary = _no_work(source, settings, plan, t0)
+        if on_summary is not None:
+            on_summary(summary)
+        return summary
     configure_prefect(settings)
     had_server = server_mode()
     server = start_embedded()
@@ -76,13 +88,40 @@ def ingest_command(
             temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}),
             control.stop_on_signals(),
         ):
-            return flow_module.for_settings(settings)(source=source, force=force, settings=settings)
+            summary = flow_module.for_settings(settings)(source=source, force=force, settings=settings)
+        if on_summary is not None:
+            on_summary(summary)
+        return summary
+    except BaseException:
+        _stop_reading()
+        raise
     finally:
-        from gidar.flows.workers import close_shared_pool
-
-        close_shared_pool(cancel=control.stop_requested())
+        _stop_reading(cancel=control.stop_requested())
         if server is not None:
+            _flush_to_api()
             server.stop()
+
+
+# Seconds to wait for Prefect's queued logs and events to reach the temporary server before it stops
+# (otherwise Prefect's exit handler retries against a closed port for a minute).
+FLUSH_TIMEOUT = 5.0
+
+
+def _flush_to_api() -> None:
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        for service in (APILogWorker, EventsWorker):
+            service.drain_all(timeout=FLUSH_TIMEOUT)
+    except Exception:  # best effort: the run is over and its results are stored
+        pass
+
+
+def _stop_reading(cancel: bool = True) -> None:
+    from gidar.flows.workers import close_shared_pool
+
+    close_shared_pool(cancel=cancel)
 
 
 def _plan(source: str, settings: Settings, force: bool) -> Any:
