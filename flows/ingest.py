@@ -158,7 +158,7 @@ def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchR
                 paths[it.ref] = (it, fetched.path, fetched.sha256)
         else:
             paths[it.ref] = (it, it.ref, it.sha256 or "")
-    pool = shared_pool(_slots() or cfg.processes, cfg.limits)
+    pool = _pool(cfg)
     futures: dict[str, Future] = {}
     for ref, (it, path, _) in paths.items():
         if it.data is not None:
@@ -175,6 +175,27 @@ def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchR
             outcome, tables = value
             reads.append((outcome, tables))
     return BatchRead(index, reads, socket.gethostname(), os.getpid(), time.perf_counter() - t0)
+
+
+class _InProcess:
+    """Reading in the task's own process: for a daemonic Dask worker (started by a nanny), which may not
+    have child processes. No per-file wall-clock or memory limit there: see README (Dask cluster)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as e:
+            fut.set_result(Failure("error", f"reading raised: {type(e).__name__}: {e}"))
+        return fut
+
+
+def _pool(cfg: ReadConfig) -> Any:
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return _InProcess()
+    return shared_pool(_slots() or cfg.processes, cfg.limits)
 
 
 def _fetch_one(item: WorkItem, cfg: ReadConfig) -> Fetched | Outcome:
@@ -359,6 +380,7 @@ def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> In
         in_flight: deque[tuple[list[WorkItem], Any]] = deque()
         pending = iter(batches)
         read_seconds = 0.0
+        read_by: Counter[str] = Counter()
 
         def settle(items: list[WorkItem], status: str, message: str) -> None:
             for it in items:
@@ -388,6 +410,7 @@ def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> In
                         progress.advance(ERROR for _ in batch)
                     continue
                 read_seconds += read.seconds
+                read_by[f"{read.host}:{read.pid}"] += len(read.reads)
                 done = commit(read, writer, str(s.lake), run_id, seen)
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v
@@ -444,6 +467,7 @@ def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> In
         mode=HOOKS.mode or ("cluster " + str(s.cluster) if cluster else f"{s.processes} reading processes"),
         ui_url=HOOKS.ui_url,
         timings={k: round(v, 3) for k, v in timings.items()},
+        read_by=dict(read_by),
     )
     if orchestrated:
         _publish(summary)
@@ -458,36 +482,22 @@ def _submitter(orchestrated: bool, ahead: int) -> Callable[[int, list[WorkItem],
 
 
 def _await(fut: Any) -> tuple[Any, BaseException | None]:
-    """The batch's value, or its exception; returns early (None, None) when a stop is requested."""
+    """The batch's value, or its exception; returns early (None, None) when a stop is requested.
+    Works for concurrent futures and Prefect's (threads or Dask: their ``result`` fetches the value
+    from where the task ran, which the API's copy of the state does not hold)."""
     while True:
-        if isinstance(fut, Future):
-            try:
-                return fut.result(timeout=WAIT_SLICE), None
-            except TimeoutError:
-                pass
-            except Exception as e:
-                return None, e
-        else:
-            fut.wait(timeout=WAIT_SLICE)
-            state = fut.state
-            if state.is_final():
-                if state.is_completed():
-                    return state.result(), None
-                exc = _state_exception(state)
-                return None, exc or RuntimeError(state.message or state.name)
+        try:
+            return fut.result(timeout=WAIT_SLICE), None
+        except TimeoutError:
+            if getattr(fut, "wrapped_future", fut).done():  # finished: fetch its value (from a worker) in full
+                try:
+                    return fut.result(), None
+                except Exception as e:
+                    return None, e
+        except Exception as e:
+            return None, e
         if control.stop_requested():
             return None, None
-
-
-def _state_exception(state: Any) -> BaseException | None:
-    data = getattr(state, "data", None)
-    if isinstance(data, BaseException):
-        return data
-    try:
-        result = state.result(raise_on_failure=False)
-    except Exception as e:
-        return e
-    return result if isinstance(result, BaseException) else None
 
 
 def _cancel(in_flight: deque[tuple[list[WorkItem], Any]], orchestrated: bool) -> None:

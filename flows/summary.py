@@ -72,6 +72,7 @@ class IngestSummary:
     mode: str = ""  # how it ran: "embedded", "server", "no work" ...; and on what (processes, cluster)
     ui_url: str | None = None  # the flow run in the Prefect UI (server mode)
     timings: dict[str, float] = field(default_factory=dict)  # seconds by phase (plan, read, validate, load ...)
+    read_by: dict[str, int] = field(default_factory=dict)  # "host:pid" of the process that ran a reading task -> files
 
     @property
     def counts(self) -> dict[str, int]:
