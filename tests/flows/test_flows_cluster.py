@@ -97,7 +97,8 @@ def _rows(warehouse: Path, table: str) -> list[tuple[Any, ...]]:
     con = duckdb.connect(str(warehouse), read_only=True)
     try:
         cols = [r[0] for r in con.execute(f"DESCRIBE {table}").fetchall() if r[0] not in VOLATILE.get(table, [])]
-        return sorted(con.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall(), key=repr)
+        select = ", ".join(f'"{c}"' for c in cols)
+        return sorted(con.execute(f"SELECT {select} FROM {table}").fetchall(), key=repr)
     finally:
         con.close()
 
