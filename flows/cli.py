@@ -160,7 +160,13 @@ def _ingest_locked(args: argparse.Namespace, s: Settings, progress: Any) -> int:
 
     try:
         summary = runner.ingest_command(
-            args.source, s, force=args.force, progress=progress, started=_STARTED[0], on_summary=show
+            args.source,
+            s,
+            force=args.force,
+            progress=progress,
+            started=_STARTED[0],
+            on_summary=show,
+            corrections=str(Path(args.corrections).resolve()) if args.corrections else None,
         )
     except runner.UsageProblem as e:
         print(f"gidar ingest: {e}", file=sys.stderr)

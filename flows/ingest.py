@@ -93,6 +93,7 @@ class ReadConfig:
                 max_page_area=s.max_page_area,
                 max_ocr_pages=s.max_ocr_pages,
                 max_file_bytes=s.max_file_bytes,
+                max_page_objects=s.max_page_objects,
             ),
             limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
             processes=s.processes,
@@ -256,7 +257,8 @@ def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: se
         return Committed(out, step_errors=[f"{msg} ({len(to_load)} reports)"], timings=timings)
     by_report = stages.dq_by_report(dq, run_id)
     with stages.timed(timings, "load"):
-        errors = writer.load_batch([(t, by_report.get(str(o.report_id), [])) for o, t in to_load])
+        ids = [str(o.report_id) for o, _ in to_load]
+        errors = writer.load_batch([(t, by_report.get(rid, [])) for rid, (_, t) in zip(ids, to_load, strict=True)], ids)
         writer.publish()
     for o, _ in to_load:
         err = errors.get(str(o.report_id))
@@ -269,8 +271,10 @@ commit_batch = task(name="commit-batch", task_run_name="commit batch {batch.inde
 )
 
 
-def finish_items(writer: Any, run: dict[str, Any]) -> tuple[int | None, list[str]]:
-    """Cross-report checks over the whole warehouse, then the run row."""
+def finish_items(
+    writer: Any, run: dict[str, Any], corrections: str | None = None, by: str = ""
+) -> tuple[int | None, list[str]]:
+    """Cross-report checks over the whole warehouse, the corrections CSV (if any), then the run row."""
     import json
 
     errors: list[str] = []
@@ -280,6 +284,12 @@ def finish_items(writer: Any, run: dict[str, Any]) -> tuple[int | None, list[str
     except Exception as e:  # the reports are committed: a failing check must not undo them
         errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
         cross_failed = None
+    if corrections:
+        try:
+            with writer.transaction() as con:
+                stages.apply_corrections_csv(con, Path(corrections), by)
+        except Exception as e:
+            errors.append(f"corrections not applied: {type(e).__name__}: {e}")
     row = {**run, "counts": json.dumps(run["counts"]), "finished_at": datetime.now(UTC)}
     stages.record_run(writer.connection(), row)
     return cross_failed, errors
@@ -339,15 +349,22 @@ class _Artifact:
             update_progress_artifact(self.id, 100.0 * done / max(total, 1))
 
 
-def run_ingest(source: str, settings: Settings, force: bool = False, *, orchestrated: bool = True) -> IngestSummary:
+def run_ingest(
+    source: str,
+    settings: Settings,
+    force: bool = False,
+    corrections: str | None = None,
+    *,
+    orchestrated: bool = True,
+) -> IngestSummary:
     """The body of the flow. ``orchestrated``: tasks go through Prefect (inside the flow);
     without, the same functions run on a plain thread pool (the benchmark's baseline).
     SIGTERM and Ctrl-C stop it between batches (control.py)."""
     with control.stop_on_signals():
-        return _run(source, settings, force, orchestrated)
+        return _run(source, settings, force, corrections, orchestrated)
 
 
-def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> IngestSummary:
+def _run(source: str, settings: Settings, force: bool, corrections: str | None, orchestrated: bool) -> IngestSummary:
     t_body = time.perf_counter()
     s = settings.resolved()
     run_id = _run_id() if orchestrated else uuid.uuid4().hex
@@ -435,7 +452,7 @@ def _run(source: str, settings: Settings, force: bool, orchestrated: bool) -> In
             run = {"run_id": run_id, "started_at": started_at, "source": source, "counts": dict(counts)}
             finish = finish_run if orchestrated else finish_items
             with stages.timed(timings, "finish"):
-                cross_failed, errs = finish(writer, run)
+                cross_failed, errs = finish(writer, run, corrections, s.user or _login())
             step_errors += errs
         if progress is not None:
             progress.close()
@@ -522,6 +539,15 @@ def _cluster_slots() -> int:
         return 2
 
 
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "gidar"
+
+
 def _signal_name(signum: int | None) -> str | None:
     if signum is None:
         return None
@@ -580,13 +606,15 @@ def task_runner(settings: Settings) -> Any:
 
 
 @flow(name="gidar-ingest")
-def ingest(source: str, force: bool = False, settings: Settings | None = None) -> IngestSummary:
+def ingest(
+    source: str, force: bool = False, settings: Settings | None = None, corrections: str | None = None
+) -> IngestSummary:
     """Ingest a folder of PDFs, a PDF, a URL or a manifest into the lake and the warehouse.
 
     ``settings`` come from the command line; a scheduled run without them reads ``GIDAR_*`` here,
     at its entry. Unchanged files (same sha256 and parser version already loaded) are skipped
-    unless ``force``."""
-    return run_ingest(source, settings if settings is not None else Settings.from_env(), force)
+    unless ``force``. ``corrections``: a CSV of human corrections applied after the load."""
+    return run_ingest(source, settings if settings is not None else Settings.from_env(), force, corrections)
 
 
 def for_settings(settings: Settings) -> Any:

@@ -43,6 +43,7 @@ def plan_run(source: str, settings: Settings, force: bool = False) -> Plan:
     for a source that does not exist or a malformed manifest."""
     t0 = time.perf_counter()
     items = resolve_source(source)
+    stages.settle_warehouse(settings.warehouse)
     loaded = stages.loaded_state(settings.warehouse, stages.parser_version())
     hashes: dict[str, str] = {}
     settled: dict[str, Outcome] = {}

@@ -37,6 +37,7 @@ def ingest_command(
     progress: Any = None,
     started: float | None = None,
     on_summary: Callable[[IngestSummary], None] | None = None,
+    corrections: str | None = None,
 ) -> IngestSummary:
     """Plan, then run the flow; ``on_summary`` gets the summary as soon as the flow returns, before the
     reading processes and the temporary server are shut down."""
@@ -44,7 +45,7 @@ def ingest_command(
 
     t0 = started or time.time()
     plan = _plan(source, settings, force)
-    if not plan.todo:
+    if not plan.todo and not corrections:
         summary = _no_work(source, settings, plan, t0)
         if on_summary is not None:
             on_summary(summary)
@@ -88,7 +89,9 @@ def ingest_command(
             temporary_settings(updates={PREFECT_API_URL: os.environ["PREFECT_API_URL"]}),
             control.stop_on_signals(),
         ):
-            summary = flow_module.for_settings(settings)(source=source, force=force, settings=settings)
+            summary = flow_module.for_settings(settings)(
+                source=source, force=force, settings=settings, corrections=corrections
+            )
         if on_summary is not None:
             on_summary(summary)
         return summary

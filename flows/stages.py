@@ -41,6 +41,7 @@ class ReadOptions:
     max_page_area: float = 4_000_000.0
     max_ocr_pages: int = 16
     max_file_bytes: int = 200 * 1024 * 1024
+    max_page_objects: int = 100_000
 
     def budget(self) -> Any:
         from gidar.extract.budget import Budget
@@ -50,13 +51,14 @@ class ReadOptions:
             max_page_area=self.max_page_area,
             max_ocr_pages=self.max_ocr_pages,
             max_file_bytes=self.max_file_bytes,
+            max_page_objects=self.max_page_objects,
         )
 
 
 def _extract(path: Path, options: ReadOptions) -> Any:
     from gidar.extract.api import extract_file
 
-    return extract_file(path)
+    return extract_file(path, backend=options.backend, budget=options.budget())
 
 
 # A MemoryError inside the extractor is turned into status `error` by its catch-all; the
@@ -169,13 +171,21 @@ class Loaded:
     by_source: Mapping[str, str]  # source (URL or path as given) -> report_id, for those reports
 
 
+def settle_warehouse(warehouse: Path) -> None:
+    """Publish what a killed run committed but did not publish yet (opening the writer does that), so
+    that the plan sees every committed report. Skipped while another process writes."""
+    from gidar.warehouse.store import WarehouseBusyError, live_path
+
+    if live_path(warehouse).exists():
+        with contextlib.suppress(WarehouseBusyError):
+            open_writer(warehouse).close()
+
+
 def loaded_state(warehouse: Path, version: str) -> Loaded:
     """The reports already loaded with parser ``version`` (none when there is no warehouse)."""
     if not warehouse.exists():
         return Loaded(frozenset(), {})
-    import duckdb
-
-    con = duckdb.connect(str(warehouse), read_only=True)
+    con = open_reader(warehouse)
     try:
         has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'reports'").fetchone()
         if not has or not has[0]:
@@ -200,68 +210,29 @@ def dq_by_report(records: Sequence[DQRecord], run_id: str) -> dict[str, list[DQR
 ReportLoad = tuple[Mapping[str, pa.Table], Sequence[DQRecord] | None]
 
 
-class _Writer:
-    """The warehouse's single writer, as the flow uses it: `load_batch` (one short transaction per
-    batch), `connection` (for the cross-report checks and the run row), `publish`, `close`.
+def open_writer(warehouse: Path, publish_interval: float = 30.0) -> Any:
+    """The warehouse's single writer for one run (`warehouse.store.Writer`): ``load_batch`` (one short
+    transaction per batch), ``transaction``, ``connection`` (cross-report checks, the run row),
+    ``publish`` (a snapshot for readers, rate-limited), ``close``. Raises `WarehouseBusyError` when
+    another process writes the warehouse."""
+    from gidar.warehouse.store import open_writer as _open
 
-    Until the warehouse's writer API (published snapshots for readers) is merged, this is a thin
-    stand-in over `gidar.warehouse`; swapping it is the body of `open_writer` and nothing else."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = connect(path)
-
-    def load_batch(self, batch: Sequence[ReportLoad]) -> dict[str, str]:
-        """Load a batch; if it fails as a whole, report by report, so a bad report costs only itself.
-        Returns load errors by report id."""
-        from gidar.warehouse import load_dq_batch, load_reports
-
-        def load(items: Sequence[ReportLoad]) -> None:
-            ids = [str(t["reports"].column("report_id")[0].as_py()) for t, _ in items]
-            # DQ rows first: the report rows are what marks a report done for the next run.
-            load_dq_batch(self.con, [r for _, dq in items for r in dq or ()], ids)
-            load_reports(self.con, [t for t, _ in items])
-
-        try:
-            load(batch)
-            return {}
-        except Exception:
-            pass
-        errors: dict[str, str] = {}
-        for item in batch:
-            try:
-                load([item])
-            except Exception as e:
-                errors[_report_id(item)] = f"{type(e).__name__}: {e}"
-        return errors
-
-    def connection(self) -> Any:
-        return self.con
-
-    def publish(self, force: bool = False) -> bool:
-        return False  # readers open the same file (see the class doc)
-
-    def close(self) -> None:
-        self.con.close()
-
-    def __enter__(self) -> _Writer:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    return _open(warehouse, min_interval=publish_interval)
 
 
-def _report_id(item: ReportLoad) -> str:
-    try:
-        return str(item[0]["reports"].column("report_id")[0].as_py())
-    except Exception:
-        return "?"
+def open_reader(warehouse: Path) -> Any:
+    """A locked read-only connection to the published warehouse (never blocks the writer)."""
+    from gidar.warehouse.store import open_reader as _open
+
+    return _open(warehouse)
 
 
-def open_writer(warehouse: Path, publish_interval: float = 30.0) -> _Writer:
-    """The warehouse's single writer for one run."""
-    return _Writer(warehouse)
+def apply_corrections_csv(con: Any, path: Path, by: str) -> list[str]:
+    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction;
+    ``by`` names who, for rows without a ``by`` column."""
+    from gidar.warehouse.corrections import apply, describe, read_csv
+
+    return describe(apply(con, read_csv(path, by)))
 
 
 def record_run(con: Any, run: Mapping[str, Any]) -> None:
@@ -312,24 +283,13 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     from gidar.warehouse.dashboard import build_dashboard as _build
 
     state = warehouse_state(warehouse)
-    con = connect(warehouse, read_only=True)
+    con = open_reader(warehouse)
     try:
         built = Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
     finally:
         con.close()
     (out / STAMP).write_text(state, encoding="utf-8")
     return built
-
-
-def dq_report(warehouse: Path) -> str:
-    """The warehouse's DQ summary as text (``warehouse.dq_summary``)."""
-    from gidar.warehouse.dq_summary import dq_summary, format_dq
-
-    con = connect(warehouse, read_only=True)
-    try:
-        return str(format_dq(dq_summary(con)))
-    finally:
-        con.close()
 
 
 @contextlib.contextmanager

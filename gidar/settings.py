@@ -78,6 +78,7 @@ class Settings(BaseSettings):
     max_page_area: float = Field(default=4_000_000.0, gt=0)
     max_ocr_pages: int = Field(default=16, ge=0)
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
+    max_page_objects: int = Field(default=100_000, ge=1)  # glyphs and drawings per page
     # Wall-clock seconds one file may take in a reading process; then it ends `timeout`.
     max_seconds: float = Field(default=300.0, gt=0)
     # Address space of one reading process (MiB); a file that needs more ends `too_large` or `error`.
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     # --- warehouse and output ---------------------------------------------------------------
     publish_interval: float = Field(default=30.0, ge=0)  # seconds between snapshots published to readers
     verbose: bool = False  # Prefect INFO logs on the console (they always reach a server)
+    user: str | None = None  # who records human corrections (default: the login name)
 
     @model_validator(mode="before")
     @classmethod
