@@ -318,6 +318,7 @@ class RunHooks:
     mode: str = ""
     ui_url: str | None = None
     announce: Callable[[str], None] | None = None  # called with the flow run id as the run starts
+    startup: dict[str, float] = field(default_factory=dict)  # seconds of the command's start-up phases
 
 
 HOOKS = RunHooks()
@@ -465,6 +466,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                     )
             except Exception as e:
                 step_errors.append(f"dashboard not built: {type(e).__name__}: {e}")
+    timings.update(HOOKS.startup)
     timings["flow body"] = time.perf_counter() - t_body
     timings["reading (sum over batches)"] = read_seconds
     summary = IngestSummary(

@@ -64,13 +64,16 @@ def ingest_command(
             for _ in range(min(pool.processes, len(plan.todo))):
                 pool.submit(stages.warm_reader)
         warm.join()
+        startup = {"imports (while the server starts)": time.time() - t0}
         if server is not None:
             server.wait_ready()
+            startup["embedded server ready"] = server.ready_after or 0.0
+        startup["start-up before the flow"] = time.time() - t0
         from gidar.flows import ingest as flow_module
         from gidar.flows.prefect_env import flow_run_url
 
         hooks = flow_module.HOOKS
-        hooks.progress, hooks.started = progress, t0
+        hooks.progress, hooks.started, hooks.startup = progress, t0, startup
         hooks.mode = ("server" if had_server else "embedded Prefect") + (
             f", Dask cluster {settings.cluster}" if settings.cluster else f", {settings.processes} reading processes"
         )
@@ -99,6 +102,9 @@ def ingest_command(
         _stop_reading()
         raise
     finally:
+        if "gidar.flows.ingest" in sys.modules:  # the next run in this process starts with fresh hooks
+            mod = sys.modules["gidar.flows.ingest"]
+            mod.HOOKS.__dict__.update(mod.RunHooks().__dict__)
         _stop_reading(cancel=control.stop_requested())
         if server is not None:
             _flush_to_api()

@@ -43,6 +43,9 @@ def prefect_api() -> Iterator[str]:
     try:
         yield server.api_url
     finally:
+        from gidar.flows.runner import _flush_to_api
+
+        _flush_to_api()  # queued logs reach the server before it stops (no "Error logging to API" at exit)
         if old is None:
             os.environ.pop("PREFECT_API_URL", None)
         else:

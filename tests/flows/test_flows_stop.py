@@ -22,6 +22,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from gidar.flows import stages
 from gidar.flows.cli import EXIT_BUSY, main
 from gidar.flows.control import lock_path
 
@@ -110,6 +111,9 @@ def test_sigkill_keeps_committed_batches_and_the_rerun_does_only_the_rest(tmp_pa
         time.sleep(0.1)
     assert not [c for c in children if _alive(c)], "the temporary server and the workers die with gidar"
 
+    # Committed batches are in the writer's live file; readers see them once they are published, which
+    # the next writer does as it opens (the run below would do it first thing).
+    stages.settle_warehouse(data / "gidar.duckdb")
     kept = _loaded(data / "gidar.duckdb")
     assert len(kept) >= 2, "the first batch was committed before the kill"
     assert all(cells > 0 and dq > 0 for cells, dq in kept.values() if cells), "committed reports are whole"
