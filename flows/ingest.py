@@ -37,7 +37,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.tasks import exponential_backoff
 
 from gidar.flows import control, stages
-from gidar.flows.download import DownloadError, Fetched, fetch_url, is_transient
+from gidar.flows.download import DownloadError, DownloadPolicy, Fetched, abort_downloads, fetch_url, is_transient
 from gidar.flows.incremental import WorkItem
 from gidar.flows.plan import plan_run
 from gidar.flows.summary import (
@@ -78,8 +78,7 @@ class ReadConfig:
     limits: Limits
     processes: int  # reading processes in the task's process (None on a cluster: its threads)
     cache: str
-    timeout: float
-    user_agent: str
+    policy: DownloadPolicy  # timeouts, deadline, which addresses may be fetched, size limit
     retries: int
     retry_delay: float
     downloads: int  # concurrent downloads within a batch
@@ -98,8 +97,7 @@ class ReadConfig:
             limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
             processes=s.processes,
             cache=str(s.cache),
-            timeout=s.timeout,
-            user_agent=s.user_agent,
+            policy=DownloadPolicy.from_settings(s),
             retries=s.retries,
             retry_delay=s.retry_delay,
             downloads=s.workers,
@@ -121,7 +119,7 @@ def fetch_with_retries(url: str, cfg: ReadConfig) -> Fetched:
     delays = exponential_backoff(backoff_factor=cfg.retry_delay)(cfg.retries)
     for attempt in range(cfg.retries + 1):
         try:
-            return fetch_url(url, Path(cfg.cache), timeout=cfg.timeout, user_agent=cfg.user_agent)
+            return fetch_url(url, Path(cfg.cache), cfg.policy)
         except Exception as e:
             if attempt >= cfg.retries or not is_transient(e) or control.stop_requested():
                 raise
@@ -524,6 +522,7 @@ def _cancel(in_flight: deque[tuple[list[WorkItem], Any]], orchestrated: bool) ->
     from gidar.flows.workers import close_shared_pool
 
     close_shared_pool(cancel=True)
+    abort_downloads()  # each ends "download interrupted" and leaves no .part file
     for _, fut in in_flight:
         with contextlib.suppress(Exception):
             fut.cancel()

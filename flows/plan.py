@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gidar.flows import stages
-from gidar.flows.download import sha256_file
+from gidar.flows.download import DownloadError, fetch_path
 from gidar.flows.incremental import WorkItem, plan_work
 from gidar.flows.sources import SourceItem, resolve_source
 from gidar.flows.summary import DOWNLOAD_FAILED, Outcome
@@ -30,11 +30,14 @@ class Plan:
 _hash_memo: dict[tuple[str, int, int], str] = {}  # (path, size, mtime) -> sha256: the CLI and the flow plan once
 
 
-def _hash(path: str) -> str:
-    st = os.stat(path)
+def _hash(path: str, max_bytes: int) -> str:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return fetch_path(Path(path), max_bytes=max_bytes).sha256  # raises the DownloadError that says why
     key = (path, st.st_size, st.st_mtime_ns)
     if key not in _hash_memo:
-        _hash_memo[key] = sha256_file(Path(path))
+        _hash_memo[key] = fetch_path(Path(path), max_bytes=max_bytes).sha256
     return _hash_memo[key]
 
 
@@ -50,14 +53,10 @@ def plan_run(source: str, settings: Settings, force: bool = False) -> Plan:
     for it in items:
         if it.kind != "path":
             continue
-        p = Path(it.ref)
-        try:
-            if not p.is_file():  # devices, FIFOs and folders would hang or fail the reader
-                kind = "missing" if not p.exists() else "not a regular file"
-                raise OSError(f"{kind}: {it.ref}")
-            hashes[it.ref] = _hash(it.ref)
-        except OSError as e:
-            settled[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, f"cannot read the file ({e})")
+        try:  # only regular files within the size limit: a device or FIFO would hang the hash
+            hashes[it.ref] = _hash(it.ref, settings.max_file_bytes)
+        except DownloadError as e:
+            settled[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, str(e))
     todo, done = plan_work(items, hashes, loaded.report_ids, loaded.by_source, force=force)
     settled.update(done)
     return Plan(items, todo, settled, time.perf_counter() - t0)
