@@ -524,7 +524,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     i.add_argument("--processes", type=int, metavar="N", help="reading processes (default: $GIDAR_PROCESSES or CPUs)")
     i.add_argument(
-        "--batch-size", type=int, metavar="N", help="reports per batch and commit (default: $GIDAR_BATCH_SIZE or 50)"
+        "--batch-size", type=int, metavar="N", help="reports per batch and commit (default: $GIDAR_BATCH_SIZE or 100)"
     )
     i.add_argument(
         "--progress",
