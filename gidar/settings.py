@@ -57,7 +57,7 @@ class Settings(BaseSettings):
     # --- how the work is spread -------------------------------------------------------------
     processes: int = Field(default_factory=_cpus, ge=1)  # reading processes on this machine
     # Reports per read/validate/load batch: each GX run of a batch has a fixed cost of about a second on
-    # 2 cores, so larger batches spread it; the issue asks for 25–100 so that progress and commits stay frequent.
+    # 2 cores, so larger batches spread it; up to 100 keeps progress lines and commits frequent.
     batch_size: int = Field(default=100, ge=1, le=1000)
     workers: int = Field(default=4, ge=1)  # concurrent downloads within a batch
     cluster: str | None = None  # tcp://HOST:8786: read on this Dask cluster instead of local processes
