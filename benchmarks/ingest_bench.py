@@ -16,7 +16,7 @@ then, from one run on the same files, prints:
 * reports/s with ``--cluster`` on a local Dask cluster of two single-threaded workers;
 * a one-PDF embedded ingest (samples/county-2023.pdf) into a fresh data dir.
 
-Targets (issue 9): against a server, cold ≥ 3× faster than the naive loop at full accuracy; warm
+Targets: against a server, cold ≥ 3× faster than the naive loop at full accuracy; warm
 ≤ 5 % of cold; overhead ≤ 10 % at 2,000; one PDF embedded ≤ 8 s; peak RSS ≤ 400 MB per process,
 flat in N. The machine's cores are shared: repeat a measurement before quoting it.
 """
