@@ -104,8 +104,8 @@ def run_ingest(name: str, ref: str, work: Path, site: FakeSite | None, args: arg
     m = measure(argv, env=_env(folder, site), **_limits(args))
     text = m.stdout
     status, message, good = "?", (m.stderr.strip().splitlines() or [""])[-1], "?"
-    if "\n{" in text:
-        outcomes = {o["source"]: o for o in json.loads(text[text.index("\n{") + 1 :])["outcomes"]}
+    if text.lstrip().startswith("{"):  # --json prints the summary and nothing else
+        outcomes = {o["source"]: o for o in json.loads(text)["outcomes"]}
         o = outcomes.get(ref) or outcomes.get(str(Path(ref).resolve()), {}) if ref else {"status": "-"}
         status, message = o.get("status", "?"), o.get("message") or ""
         ok = sum(outcomes[g]["status"] not in {"download_failed", "error", "load_failed"} for g in goods)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import os
+import threading
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
@@ -63,32 +64,68 @@ def _frame_of(frames: Frames, rule: Rule) -> pd.DataFrame:
 # --- GX --------------------------------------------------------------------------------------
 
 
+class _Gx:
+    """The GX context and one validation definition per suite, built once per process and reused by
+    every batch of a run: building them costs more than validating a batch of 50 reports."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+        import great_expectations as gx
+        from great_expectations.data_context.types.base import ProgressBarsConfig
+
+        self.gx = gx
+        self.ctx = gx.get_context(mode="ephemeral")
+        self.ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+        # Data Docs are not built: the dashboard shows the warehouse's cumulative results instead.
+        self.source = self.ctx.data_sources.add_pandas("gidar")
+        self.definitions: dict[str, Any] = {}
+        self.lock = threading.Lock()
+
+    def definition(self, name: str, rules: Sequence[Rule]) -> Any:
+        if name not in self.definitions:
+            import great_expectations.expectations as gxe
+
+            gx = self.gx
+            # Built whole: suite.add_expectation re-serialises the suite each time (quadratic).
+            expectations = [
+                getattr(gxe, rule.expectation)(
+                    **rule.kwargs, severity=rule.severity, description=rule.description, meta=_meta(rule, i)
+                )
+                for i, rule in enumerate(rules)
+            ]
+            suite = self.ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
+            batch = self.source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
+            self.definitions[name] = self.ctx.validation_definitions.add(
+                gx.ValidationDefinition(name=name, data=batch, suite=suite)
+            )
+        return self.definitions[name]
+
+
+_GX: list[_Gx] = []
+_GX_LOCK = threading.Lock()
+
+
+def _gx() -> _Gx:
+    with _GX_LOCK:
+        if not _GX:
+            _GX.append(_Gx())
+        return _GX[0]
+
+
 def run_gx(frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
     """Run every non-empty suite once; (suite, rule position) -> unexpected index tuples."""
-    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    import great_expectations as gx
-    import great_expectations.expectations as gxe
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    gx = _gx()
+    with gx.lock:  # one GX context: batches are validated one at a time
+        return _run_gx(gx, frames)
 
-    ctx = gx.get_context(mode="ephemeral")
-    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
-    # Data Docs are not built: the dashboard shows the warehouse's cumulative results instead.
-    source = ctx.data_sources.add_pandas("gidar")
+
+def _run_gx(gx: _Gx, frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
     failed: dict[tuple[str, int], set[tuple[Any, ...]]] = {}
     for name, rules in suites().items():
         frame = _frame_of(frames, rules[0])
         if frame.empty:
             continue
-        # Built whole: suite.add_expectation re-serialises the suite each time (quadratic).
-        expectations = [
-            getattr(gxe, rule.expectation)(
-                **rule.kwargs, severity=rule.severity, description=rule.description, meta=_meta(rule, i)
-            )
-            for i, rule in enumerate(rules)
-        ]
-        suite = ctx.suites.add(gx.ExpectationSuite(name=name, expectations=expectations))
-        batch = source.add_dataframe_asset(name).add_batch_definition_whole_dataframe("batch")
-        vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=name, data=batch, suite=suite))
+        vd = gx.definition(name, rules)
         index = list(rules[0].index)
         # Only the columns the suite reads: GX copies the whole batch frame per expectation.
         used = dict.fromkeys([*index, *(c for r in rules for c in _columns(r))])

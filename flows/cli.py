@@ -23,10 +23,13 @@ from typing import Any
 from gidar.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+EXIT_BUSY = 3  # another gidar ingest is writing the same warehouse
+# An ingest stopped by a signal exits 128 + the signal (130 Ctrl-C, 143 SIGTERM), after its summary.
+_STARTED: list[float | None] = [None]  # when the command started: the run summary's time includes start-up
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    s = Settings.from_env()
+    s = Settings.from_env()  # the edge: settings are read here once and passed down
     if getattr(args, "data_dir", None):
         s = s.rebase(Path(args.data_dir))
     return s
@@ -103,15 +106,29 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _cmd_ingest(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from gidar.flows.prefect_env import configure_prefect
-
+def _ingest_settings(args: argparse.Namespace) -> Settings:
     s = _settings(args)
+    changes: dict[str, Any] = {}
+    if args.warehouse:
+        changes["warehouse"] = Path(args.warehouse)
+    if args.lake:
+        changes["lake"] = Path(args.lake)
+    for name in ("cluster", "processes", "batch_size"):
+        if getattr(args, name, None) is not None:
+            changes[name] = getattr(args, name)
     if args.verbose:
-        s = replace(s, verbose=True)
-    if (problem := _source_problem(args.source)) is not None:  # before Prefect starts
+        changes["verbose"] = True
+    if getattr(args, "allow_private_urls", False):
+        changes["allow_private_urls"] = True
+    return (s.replace(**changes) if changes else s).resolved()
+
+
+def _cmd_ingest(args: argparse.Namespace) -> int:
+    from gidar.flows import control
+    from gidar.flows.progress import ConsoleProgress
+
+    s = _ingest_settings(args)
+    if (problem := _source_problem(args.source)) is not None:  # before any work
         print(f"gidar ingest: {problem}", file=sys.stderr)
         return EXIT_USAGE
     if args.corrections:
@@ -122,21 +139,42 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         except (OSError, CorrectionError) as e:
             print(f"gidar ingest: {e}", file=sys.stderr)
             return EXIT_USAGE
-    _allow_private_urls(args)
-    configure_prefect(s)  # must precede the first `import prefect`
-    from gidar.flows.ingest import ingest
+    try:
+        with control.ingest_lock(s.warehouse):
+            return _ingest_locked(args, s, ConsoleProgress(args.progress))
+    except control.WarehouseBusy as e:
+        print(f"gidar ingest: {e}", file=sys.stderr)
+        return EXIT_BUSY
 
-    summary = ingest(
-        source=args.source,
-        warehouse=str(_warehouse(args)),
-        lake=str(args.lake or s.lake),
-        force=args.force,
-        cache=str(s.cache),
-        site=str(s.site),
-        corrections=args.corrections,
-    )
-    if args.json:
-        print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1))
+
+def _ingest_locked(args: argparse.Namespace, s: Settings, progress: Any) -> int:
+    from gidar.flows import runner
+
+    def show(summary: Any) -> None:  # as soon as the run ends, before the shutdown of its helpers
+        if args.json:
+            print(json.dumps(summary.to_dict(), ensure_ascii=False, default=str, indent=1), flush=True)
+        else:
+            from gidar.flows.summary import format_summary
+
+            print(format_summary(summary), flush=True)
+
+    try:
+        summary = runner.ingest_command(
+            args.source,
+            s,
+            force=args.force,
+            progress=progress,
+            started=_STARTED[0],
+            on_summary=show,
+            corrections=str(Path(args.corrections).resolve()) if args.corrections else None,
+        )
+    except runner.UsageProblem as e:
+        print(f"gidar ingest: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    if summary.interrupted:
+        import signal
+
+        return 128 + int(signal.Signals[summary.interrupted])
     return EXIT_OK if summary.ok else EXIT_FAILED
 
 
@@ -149,12 +187,6 @@ def _source_problem(source: str) -> str | None:
     except (OSError, ValueError) as e:  # FileNotFoundError, ManifestError
         return str(e)
     return None
-
-
-def _allow_private_urls(args: argparse.Namespace) -> None:
-    """The flag becomes the setting, so the flow (and a served deployment's runs) read it."""
-    if args.allow_private_urls:
-        os.environ["GIDAR_ALLOW_PRIVATE_URLS"] = "1"
 
 
 def _schedule_problem(args: argparse.Namespace) -> str | None:
@@ -385,19 +417,18 @@ def _cmd_review(args: argparse.Namespace) -> int:
 
 
 def _cmd_serve(args: argparse.Namespace) -> int:
-    from gidar.flows.prefect_env import configure_prefect
+    from gidar.flows.prefect_env import configure_prefect, server_mode
 
-    s = _settings(args)
+    s = _ingest_settings(args)
     if (problem := _source_problem(args.source)) is not None:
         print(f"gidar serve: {problem}", file=sys.stderr)
         return EXIT_USAGE
-    if not os.environ.get("PREFECT_API_URL"):
+    if not server_mode():
         print(
             "gidar serve: PREFECT_API_URL is not set, so a temporary server is used and the schedule and"
-            " run history end with this process. See README (Scheduled runs).",
+            " run history end with this process. See README (Prefect: server or embedded).",
             file=sys.stderr,
         )
-    _allow_private_urls(args)
     configure_prefect(s)
     if (problem := _schedule_problem(args)) is not None:
         print(f"gidar serve: {problem}", file=sys.stderr)
@@ -408,16 +439,10 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     # Absolute paths: scheduled runs must not depend on the working directory of a later restart.
     source = args.source if is_url(args.source) else str(Path(args.source).resolve())
     deployment = build_deployment(
-        source,
-        warehouse=str(_warehouse(args).resolve()),
-        lake=str(Path(args.lake or s.lake).resolve()),
-        cron=args.cron,
-        interval=args.interval,
-        force=args.force,
-        name=args.name,
+        source, settings=s, cron=args.cron, interval=args.interval, force=args.force, name=args.name
     )
     when = f"cron {args.cron!r}" if args.cron else f"every {args.interval:g} s"
-    print(f"serving {args.name}: ingest {source} {when} (Ctrl-C to stop)", flush=True)
+    print(f"serving {args.name}: ingest {source} into {s.warehouse} {when} (Ctrl-C to stop)", flush=True)
     serve(deployment)
     return EXIT_OK
 
@@ -456,6 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 ok, 1 reports failed to load (or a command failed), 2 usage error (one line on "
         "stderr: bad arguments or SQL, refused statement, no warehouse, warehouse busy).",
     )
+    p.add_argument("--version", action=_VersionAction, help="print the version and the parser version, then exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     e = sub.add_parser(
@@ -481,15 +507,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="download, extract, validate and load reports into the warehouse",
         description="Ingest a folder of PDFs, one PDF or URL, or a manifest (CSV with a url or path column, "
         "or a text file with one URL/path per line); a malformed manifest is a usage error (exit 2). Files "
-        "already loaded with the same sha256 and parser version are skipped. Runs a Prefect flow (a temporary "
-        "local server unless PREFECT_API_URL is set).",
+        "already loaded with the same sha256 and parser version are skipped. Reports go through in batches, "
+        "each committed when done: a stopped run keeps them and the next run does the rest. Runs a Prefect "
+        "flow: against PREFECT_API_URL when set, else on a temporary local server that lives as long as the command.",
+        epilog="Exit codes: 0 ok; 1 reports did not reach the warehouse or a step failed; 2 usage error; "
+        "3 another ingest is writing this warehouse; 130/143 stopped by Ctrl-C/SIGTERM (committed batches kept).",
     )
     i.add_argument("source", help="folder, PDF, URL or manifest")
     _add_warehouse(i)
     i.add_argument("--lake", metavar="DIR", help="Parquet lake folder (default: $GIDAR_LAKE or data/lake)")
     i.add_argument("--force", action="store_true", help="re-extract and reload every file, even unchanged ones")
-    i.add_argument("--json", action="store_true", help="also print the run summary as JSON")
-    i.add_argument("-v", "--verbose", action="store_true", help="show Prefect's INFO logs")
+    i.add_argument(
+        "--cluster",
+        metavar="tcp://HOST:8786",
+        help="read on this Dask cluster (default: $GIDAR_CLUSTER; none: reading processes on this machine)",
+    )
+    i.add_argument("--processes", type=int, metavar="N", help="reading processes (default: $GIDAR_PROCESSES or CPUs)")
+    i.add_argument(
+        "--batch-size", type=int, metavar="N", help="reports per batch and commit (default: $GIDAR_BATCH_SIZE or 100)"
+    )
+    i.add_argument(
+        "--progress",
+        choices=("auto", "rich", "plain", "none"),
+        default="auto",
+        help="progress on stderr: a live bar on a terminal, a line every 10 s otherwise (default: auto)",
+    )
+    i.add_argument("--json", action="store_true", help="print only the run summary, as JSON, on stdout")
+    i.add_argument("-v", "--verbose", action="store_true", help="show Prefect's INFO logs on the console")
     i.add_argument(
         "--corrections",
         metavar="FILE",
@@ -578,6 +622,10 @@ def build_parser() -> argparse.ArgumentParser:
     when.add_argument("--interval", type=float, metavar="SECONDS", help="run every SECONDS")
     _add_warehouse(sv)
     sv.add_argument("--lake", metavar="DIR", help="Parquet lake folder")
+    sv.add_argument("--cluster", metavar="tcp://HOST:8786", help="read on this Dask cluster")
+    sv.add_argument("--processes", type=int, metavar="N", help="reading processes per run")
+    sv.add_argument("--batch-size", type=int, metavar="N", help="reports per batch and commit")
+    sv.set_defaults(verbose=False)
     sv.add_argument("--force", action="store_true", help="re-do every file on every run")
     sv.add_argument("--name", default="gidar-ingest", help="deployment name")
     _add_allow_private(sv)
@@ -585,7 +633,38 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+class _VersionAction(argparse.Action):
+    """Like argparse's "version", computed only when asked (it imports the extractor's version)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kw: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser: argparse.ArgumentParser, *a: Any, **k: Any) -> None:
+        print(_version())
+        parser.exit()
+
+
+def _version() -> str:
+    """The package version and the parser version (a report is re-read when the latter changes)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        v = version("gidar")
+    except PackageNotFoundError:
+        v = "unknown"
+    try:
+        from gidar.extract.api import PARSER_VERSION
+    except Exception:
+        PARSER_VERSION = "unknown"
+    return f"gidar {v} (parser {PARSER_VERSION})"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    import time
+
+    _STARTED[0] = time.time()
+    from gidar.settings import SettingsError
+
     args = build_parser().parse_args(argv)
     try:
         code = int(args.func(args))
@@ -596,7 +675,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except UsageError as e:
+    except (UsageError, SettingsError) as e:  # SettingsError: a GIDAR_* variable that does not fit its type
         print(f"gidar {args.command}: {e}", file=sys.stderr)
         return EXIT_USAGE
 

@@ -1,344 +1,627 @@
-"""The ingest flow: source → cached PDFs → one task per report → GX per batch → one DuckDB loader.
+"""The ingest flow: reports stream through in batches, each committed when it is done.
 
-    fetch (retries on transient errors)  ─┐ per file, concurrent
-    skip if sha256 + parser version loaded │
-    process: extract → tables → Parquet  ─┘ returns lake paths, not frames
-    validate (GX) per batch of reports
-    load: ONE task opens the warehouse (DuckDB has a single writer), one transaction per report
-    cross-report checks, dashboard, run summary (artifact + stdout)
+    plan        (flow process) sources → local files hashed → skip what is loaded → batches
+    read-batch  (a reading task: threads here, or a Dask worker with --cluster) per batch of 25–100:
+                download URLs (retries with Prefect's exponential_backoff) → read each file in a
+                process of the worker pool (wall-clock and memory limits, a dead worker costs one
+                file) → Arrow tables
+    commit      (flow process, the single writer) per batch: Parquet lake → GX on the batch as
+                stored in the lake → ONE short warehouse transaction → publish
+    finish      cross-report checks, the run row; the dashboard when the warehouse changed
 
-Bad input never stops the run: every source item ends with a status (see flows/summary.py).
+Reading runs ahead of committing by at most a few batches, so memory stays flat in the number of
+reports; a run killed at any point keeps every committed batch and the next run does only the
+rest (a report's rows are what marks it done). Bad input never stops the run: every source item
+ends with a status (flows/summary.py). The same body runs without Prefect (`run_ingest` with
+``orchestrated=False``) so the benchmark can measure what orchestration costs.
 """
 
 from __future__ import annotations
 
-import json
-import logging
+import contextlib
 import os
+import socket
 import time
 import uuid
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import replace
+from collections import Counter, deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from gidar.dq import DQRecord
-from gidar.flows.prefect_env import configure_prefect
-from gidar.settings import Settings
+import pyarrow as pa
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.tasks import exponential_backoff
 
-# Incremental runs are decided by sha256 + parser version against the warehouse (flows/incremental.py),
-# not by Prefect's result cache: the warehouse is the truth and needs no result storage.
-configure_prefect(Settings.from_env())  # before importing prefect: it reads settings at import
-
-from prefect import flow, get_run_logger, task  # noqa: E402
-from prefect.artifacts import (  # noqa: E402
-    create_markdown_artifact,
-    create_progress_artifact,
-    create_table_artifact,
-    update_progress_artifact,
-)
-from prefect.cache_policies import NO_CACHE  # noqa: E402
-from prefect.context import get_run_context  # noqa: E402
-from prefect.futures import PrefectFuture  # noqa: E402
-from prefect.task_runners import ThreadPoolTaskRunner  # noqa: E402
-
-from gidar.flows import stages  # noqa: E402
-from gidar.flows.download import DownloadError, DownloadPolicy, Fetched, fetch_item, is_transient  # noqa: E402
-from gidar.flows.incremental import plan_work  # noqa: E402
-from gidar.flows.sources import SourceItem, resolve_source  # noqa: E402
-from gidar.flows.summary import (  # noqa: E402
+from gidar.flows import control, stages
+from gidar.flows.download import DownloadError, DownloadPolicy, Fetched, abort_downloads, fetch_url, is_transient
+from gidar.flows.incremental import WorkItem
+from gidar.flows.plan import plan_run
+from gidar.flows.summary import (
+    CANCELLED,
     DOWNLOAD_FAILED,
+    DUPLICATE,
     ERROR,
     LOAD_FAILED,
+    SKIPPED,
+    TIMEOUT,
+    TOO_LARGE,
     IngestSummary,
     Outcome,
     dq_failures,
     format_markdown,
     format_summary,
 )
+from gidar.flows.workers import Failure, Limits, shared_pool
+from gidar.settings import Settings
 
-VALIDATE_BATCH = 50  # reports per GX validation call: bounds memory on large runs
-LOAD_BATCH = 50  # reports per warehouse transaction: one commit (and at most one snapshot) per batch
 READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating
+# A reading process's failure -> the file's status. Not loaded: the next run tries the file again.
+FAILURE_STATUS = {"timeout": TIMEOUT, "memory": TOO_LARGE, "died": ERROR, "error": ERROR, "cancelled": CANCELLED}
+# Batches read ahead of the one being committed, per reading slot: keeps every process busy while the
+# writer commits, and bounds memory (a batch's tables are a few MB).
+AHEAD_PER_SLOT = 1
+WAIT_SLICE = 0.2  # seconds between looks at the stop flag while waiting for a batch
 
 
-def _state_exception(state: Any) -> BaseException | None:
-    data = getattr(state, "data", None)
-    if isinstance(data, BaseException):
-        return data
-    result = state.result(raise_on_failure=False)
-    return result if isinstance(result, BaseException) else None
+# --- read ------------------------------------------------------------------------------------
 
 
-def retry_transient(task: Any, task_run: Any, state: Any) -> bool:
-    """Retry only what may succeed later: timeouts, connection errors, HTTP 5xx/429 — not a 404."""
-    exc = _state_exception(state)
-    return exc is not None and is_transient(exc)
+@dataclass(frozen=True)
+class ReadConfig:
+    """Everything a reading task needs, as plain values (it may run on another machine)."""
 
+    options: stages.ReadOptions
+    limits: Limits
+    processes: int  # reading processes in the task's process (None on a cluster: its threads)
+    cache: str
+    policy: DownloadPolicy  # timeouts, deadline, which addresses may be fetched, size limit
+    retries: int
+    retry_delay: float
+    downloads: int  # concurrent downloads within a batch
 
-@task(name="fetch", task_run_name="fetch {item.name}", retry_condition_fn=retry_transient, cache_policy=NO_CACHE)
-def fetch(item: SourceItem, cache_dir: str, policy: DownloadPolicy) -> Fetched:
-    return fetch_item(item, Path(cache_dir), policy)
-
-
-@task(name="process-report", task_run_name="process {name}", cache_policy=NO_CACHE)
-def process_report(path: str, source: str, name: str, lake: str, processes: int = 1) -> Outcome:
-    """Extract → Arrow tables → Parquet. Returns lake paths and a few facts, never frames."""
-    result = stages.extract_file(Path(path), processes)
-    result.source = source  # lineage: the URL or path the user gave, not the cache file
-    files = stages.write_lake(Path(lake), stages.report_tables(result))
-    md = result.metadata
-    return Outcome(
-        source=source,
-        name=name,
-        status=result.status,
-        message=result.message,
-        report_id=result.sha256,
-        cached_path=path,
-        quality=result.quality,
-        template=result.template,
-        region_code=md.region_code,
-        report_year=md.report_year,
-        agency=md.agency,
-        n_violations=len(result.violations),
-        seconds=round(result.seconds, 3),
-        lake_files=tuple(files),
-    )
-
-
-@task(name="validate-batch", cache_policy=NO_CACHE)
-def validate_batch(report_ids: list[str], lake: str) -> list[DQRecord]:
-    """GX on the batch's tables as stored in the lake: what the loader will load."""
-    _quiet_gx()
-    return stages.validate(Path(lake), report_ids)
-
-
-@task(name="load-warehouse", cache_policy=NO_CACHE)
-def load_warehouse(
-    reports: list[Outcome],
-    lake: str,
-    dq: list[DQRecord],
-    warehouse: str,
-    run: dict[str, Any],
-    corrections: str | None = None,
-) -> tuple[dict[str, str], int | None, list[str]]:
-    """The single writer (`warehouse.store`): loads batches into its private live file and publishes
-    snapshots to readers, so a reader holding the warehouse open never breaks the load. Then the
-    cross-report checks, the corrections CSV and the run row. Returns load errors by report_id, the
-    number of failed cross-report checks (None when not run) and failed steps.
-    """
-    logger = get_run_logger()
-    step_errors: list[str] = []
-    dq_by_report = stages.dq_by_report(dq, run["run_id"])
-    settings = Settings.from_env()
-    errors: dict[str, str] = {}
-    with stages.open_writer(Path(warehouse), settings.publish_interval) as w:
-        for batch in _chunks(reports, LOAD_BATCH):
-            items, ids = [], []
-            for o in batch:
-                rid = str(o.report_id)
-                try:
-                    items.append((stages.read_report(Path(lake), rid), dq_by_report.get(rid, [])))
-                    ids.append(rid)
-                except Exception as e:  # one unreadable lake entry must not stop the others
-                    errors[rid] = f"{type(e).__name__}: {e}"
-            for rid, msg in w.load_batch(items, ids).items():
-                logger.warning("load of %s failed: %s", rid, msg)
-                errors[rid] = msg
-            w.publish()  # rate-limited: readers see each committed batch soon, at a small cost
-        # The reports are committed: a failing cross-check must not mark them as failed loads.
-        try:
-            cross = stages.cross_checks(w.connection(), run["run_id"])
-            cross_failed = None if cross is None else sum(not r.passed for r in cross)
-        except Exception as e:
-            step_errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
-            cross_failed = None
-        if corrections:
-            try:
-                with w.transaction() as con:
-                    for line in stages.apply_corrections_csv(con, Path(corrections)):
-                        logger.info("correction %s", line)
-            except Exception as e:
-                step_errors.append(f"corrections not applied: {type(e).__name__}: {e}")
-        counts = Counter(json.loads(run["counts"]))
-        for o in reports:
-            if str(o.report_id) in errors:
-                counts[o.status] -= 1
-                counts[LOAD_FAILED] += 1
-        stages.record_run(
-            w.connection(), {**run, "counts": json.dumps(dict(+counts)), "finished_at": datetime.now(UTC)}
+    @classmethod
+    def from_settings(cls, s: Settings) -> ReadConfig:
+        return cls(
+            options=stages.ReadOptions(
+                backend=s.reader_backend,
+                max_pages=s.max_pages,
+                max_page_area=s.max_page_area,
+                max_ocr_pages=s.max_ocr_pages,
+                max_file_bytes=s.max_file_bytes,
+                max_page_objects=s.max_page_objects,
+            ),
+            limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
+            processes=s.processes,
+            cache=str(s.cache),
+            policy=DownloadPolicy.from_settings(s),
+            retries=s.retries,
+            retry_delay=s.retry_delay,
+            downloads=s.workers,
         )
-    return errors, cross_failed, step_errors
 
 
-@task(name="build-dashboard", cache_policy=NO_CACHE)
-def build_dashboard(warehouse: str, site: str, cache: str) -> str:
+@dataclass
+class BatchRead:
+    index: int
+    reads: list[tuple[Outcome, dict[str, pa.Table] | None]]
+    host: str = ""
+    pid: int = 0  # the process that ran the task (a Dask worker with --cluster)
+    seconds: float = 0.0
+
+
+def fetch_with_retries(url: str, cfg: ReadConfig) -> Fetched:
+    """Download with retries on transient errors only (timeouts, 5xx, 429), waiting
+    Prefect's `exponential_backoff` schedule between attempts."""
+    delays = exponential_backoff(backoff_factor=cfg.retry_delay)(cfg.retries)
+    for attempt in range(cfg.retries + 1):
+        try:
+            return fetch_url(url, Path(cfg.cache), cfg.policy)
+        except Exception as e:
+            if attempt >= cfg.retries or not is_transient(e) or control.stop_requested():
+                raise
+            time.sleep(delays[attempt])
+    raise AssertionError("unreachable")
+
+
+def _slots() -> int | None:
+    """Threads of the Dask worker running this task, if any: one reading process each."""
+    try:
+        from distributed import get_worker
+
+        return int(get_worker().state.nthreads)
+    except Exception:
+        return None
+
+
+def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchRead:
+    """Read one batch: download its URLs, then read every file in the worker pool."""
+    t0 = time.perf_counter()
+    reads: list[tuple[Outcome, dict[str, pa.Table] | None]] = []
+    paths: dict[str, tuple[WorkItem, str, str]] = {}  # ref -> (item, path, sha)
+    urls = [it for it in items if it.kind == "url"]
+    if urls:
+        with ThreadPoolExecutor(max_workers=max(1, min(cfg.downloads, len(urls)))) as ex:
+            got = dict(zip((u.ref for u in urls), ex.map(lambda u: _fetch_one(u, cfg), urls), strict=True))
+    for it in items:
+        if it.kind == "url":
+            fetched = got[it.ref]
+            if isinstance(fetched, Outcome):
+                reads.append((fetched, None))
+            elif it.loaded_sha and fetched.sha256 == it.loaded_sha:
+                reads.append((Outcome(it.ref, it.name, SKIPPED, "unchanged since last load", fetched.sha256), None))
+            else:
+                paths[it.ref] = (it, fetched.path, fetched.sha256)
+        else:
+            paths[it.ref] = (it, it.ref, it.sha256 or "")
+    pool = _pool(cfg)
+    futures: dict[str, Future] = {}
+    for ref, (it, path, _) in paths.items():
+        if it.data is not None:
+            futures[ref] = pool.submit(stages.read_bytes, it.data, it.ref, it.name, cfg.options)
+        else:
+            futures[ref] = pool.submit(stages.read_file, path, it.ref, it.name, cfg.options)
+    for ref, fut in futures.items():
+        it, _, sha = paths[ref]
+        value = fut.result()
+        if isinstance(value, Failure):
+            status = FAILURE_STATUS.get(value.kind, ERROR)
+            reads.append((Outcome(it.ref, it.name, status, value.message, sha or None), None))
+        else:
+            outcome, tables = value
+            reads.append((outcome, tables))
+    return BatchRead(index, reads, socket.gethostname(), os.getpid(), time.perf_counter() - t0)
+
+
+class _InProcess:
+    """Reading in the task's own process: for a daemonic Dask worker (started by a nanny), which may not
+    have child processes. No per-file wall-clock or memory limit there: see README (Dask cluster)."""
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
+        fut: Future = Future()
+        try:
+            fut.set_result(fn(*args))
+        except Exception as e:
+            fut.set_result(Failure("error", f"reading raised: {type(e).__name__}: {e}"))
+        return fut
+
+
+def _pool(cfg: ReadConfig) -> Any:
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return _InProcess()
+    return shared_pool(_slots() or cfg.processes, cfg.limits)
+
+
+def _fetch_one(item: WorkItem, cfg: ReadConfig) -> Fetched | Outcome:
+    try:
+        return fetch_with_retries(item.ref, cfg)
+    except Exception as e:
+        msg = str(e) if isinstance(e, DownloadError) else f"{type(e).__name__}: {e}"
+        return Outcome(item.ref, item.name, DOWNLOAD_FAILED, msg)
+
+
+read_batch = task(name="read-batch", task_run_name="read batch {index}", cache_policy=NO_CACHE)(read_items)
+
+
+# --- commit ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Committed:
+    outcomes: list[Outcome]
+    dq: Counter[str] = field(default_factory=Counter)  # failed rules by severity
+    dq_checked: int = 0
+    step_errors: list[str] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+    loaded: int = 0  # reports committed
+
+
+def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: set[str]) -> Committed:
+    """Lake → GX on the batch as stored → one warehouse transaction. ``seen``: report ids committed
+    earlier in this run (the same content under two URLs is loaded once)."""
+    out: list[Outcome] = []
+    to_load: list[tuple[Outcome, dict[str, pa.Table]]] = []
+    timings: dict[str, float] = {}
+    for outcome, tables in batch.reads:
+        rid = str(outcome.report_id or "")
+        if tables is None:
+            out.append(outcome)
+        elif rid in seen:
+            out.append(replace(outcome, status=DUPLICATE, message="same content as another file of this run"))
+        else:
+            seen.add(rid)
+            to_load.append((outcome, tables))
+    stored: list[tuple[Outcome, dict[str, pa.Table]]] = []
+    with stages.timed(timings, "lake"):
+        for o, tables in to_load:
+            try:
+                stages.write_lake(Path(lake), tables)
+                stored.append((o, tables))
+            except Exception as e:  # one report's bad tables must not stop its batch
+                out.append(replace(o, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"))
+    to_load = stored
+    check = [str(o.report_id) for o, _ in to_load if o.status in READ_OK]
+    try:
+        with stages.timed(timings, "validate"):
+            dq = stages.validate(Path(lake), check) if check else []
+    except Exception as e:  # no report is marked done without its checks: all retried next run
+        msg = f"validation failed: {type(e).__name__}: {e}"
+        out += [replace(o, status=ERROR, message=msg) for o, _ in to_load]
+        return Committed(out, step_errors=[f"{msg} ({len(to_load)} reports)"], timings=timings)
+    by_report = stages.dq_by_report(dq, run_id)
+    with stages.timed(timings, "load"):
+        ids = [str(o.report_id) for o, _ in to_load]
+        errors = writer.load_batch([(t, by_report.get(rid, [])) for rid, (_, t) in zip(ids, to_load, strict=True)], ids)
+        writer.publish()
+    for o, _ in to_load:
+        err = errors.get(str(o.report_id))
+        out.append(replace(o, status=LOAD_FAILED, message=err) if err else o)
+    return Committed(out, Counter(dq_failures(dq)), len(dq), timings=timings, loaded=len(to_load) - len(errors))
+
+
+commit_batch = task(name="commit-batch", task_run_name="commit batch {batch.index}", cache_policy=NO_CACHE)(
+    commit_items
+)
+
+
+def finish_items(
+    writer: Any, run: dict[str, Any], corrections: str | None = None, by: str = ""
+) -> tuple[int | None, list[str]]:
+    """Cross-report checks over the whole warehouse, the corrections CSV (if any), then the run row."""
+    import json
+
+    errors: list[str] = []
+    try:
+        cross = stages.cross_checks(writer.connection(), run["run_id"])
+        cross_failed: int | None = sum(not r.passed for r in cross)
+    except Exception as e:  # the reports are committed: a failing check must not undo them
+        errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
+        cross_failed = None
+    if corrections:
+        try:
+            with writer.transaction() as con:
+                stages.apply_corrections_csv(con, Path(corrections), by)
+        except Exception as e:
+            errors.append(f"corrections not applied: {type(e).__name__}: {e}")
+    row = {**run, "counts": json.dumps(run["counts"]), "finished_at": datetime.now(UTC)}
+    stages.record_run(writer.connection(), row)
+    return cross_failed, errors
+
+
+finish_run = task(name="finish-run", cache_policy=NO_CACHE)(finish_items)
+
+
+def dashboard_items(warehouse: str, site: str, cache: str) -> str:
     return str(stages.build_dashboard(Path(warehouse), Path(site), Path(cache)))
 
 
-def _quiet_gx() -> None:
-    """GX sets one of its loggers to INFO when imported and then logs temporary docs dirs to
-    stderr; lower it after that import unless the run is verbose."""
-    import great_expectations.data_context.types.base  # noqa: F401
+build_dashboard = task(name="build-dashboard", cache_policy=NO_CACHE)(dashboard_items)
 
-    if os.environ.get("PREFECT_LOGGING_LEVEL", "").upper() not in {"INFO", "DEBUG"}:
-        for name in ("great_expectations", "great_expectations.data_context.types.base"):
-            logging.getLogger(name).setLevel(logging.WARNING)
+
+# --- the run ---------------------------------------------------------------------------------
+
+
+@dataclass
+class RunHooks:
+    """What the command line attaches to a run: console progress, and a time origin (the summary's
+    time includes start-up)."""
+
+    progress: Any = None  # flows.progress.ConsoleProgress
+    started: float | None = None  # time.time() when the command started
+    mode: str = ""
+    ui_url: str | None = None
+    announce: Callable[[str], None] | None = None  # called with the flow run id as the run starts
+    startup: dict[str, float] = field(default_factory=dict)  # seconds of the command's start-up phases
+
+
+HOOKS = RunHooks()
+
+
+def _batches(todo: Sequence[WorkItem], size: int) -> list[list[WorkItem]]:
+    return [list(todo[i : i + size]) for i in range(0, len(todo), size)]
+
+
+def _ship(items: list[WorkItem]) -> list[WorkItem]:
+    """A cluster worker reads the bytes the flow sends: it needs no shared filesystem."""
+    return [it.shipped(Path(it.ref).read_bytes()) if it.kind == "path" else it for it in items]
+
+
+class _Artifact:
+    """The run's progress as a Prefect progress artifact (updated once per batch)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.id: Any = None
+        if enabled:
+            from prefect.artifacts import create_progress_artifact
+
+            self.id = create_progress_artifact(0.0, key="gidar-ingest-progress", description="files done (%)")
+
+    def update(self, done: int, total: int) -> None:
+        if self.id is not None:
+            from prefect.artifacts import update_progress_artifact
+
+            update_progress_artifact(self.id, 100.0 * done / max(total, 1))
+
+
+def run_ingest(
+    source: str,
+    settings: Settings,
+    force: bool = False,
+    corrections: str | None = None,
+    *,
+    orchestrated: bool = True,
+) -> IngestSummary:
+    """The body of the flow. ``orchestrated``: tasks go through Prefect (inside the flow);
+    without, the same functions run on a plain thread pool (the benchmark's baseline).
+    SIGTERM and Ctrl-C stop it between batches (control.py)."""
+    with control.stop_on_signals():
+        return _run(source, settings, force, corrections, orchestrated)
+
+
+def _run(source: str, settings: Settings, force: bool, corrections: str | None, orchestrated: bool) -> IngestSummary:
+    t_body = time.perf_counter()
+    s = settings.resolved()
+    run_id = _run_id() if orchestrated else uuid.uuid4().hex
+    started_at = datetime.now(UTC)
+    log = _logger(orchestrated)
+    if orchestrated and HOOKS.announce is not None:
+        HOOKS.announce(run_id)
+    timings: dict[str, float] = {}
+    with control.ingest_lock(s.warehouse):
+        with stages.timed(timings, "plan"):
+            plan = plan_run(source, s, force)
+        outcomes: dict[str, Outcome] = dict(plan.settled)
+        total = len(plan.items)
+        progress = HOOKS.progress
+        if progress is not None:
+            progress.start(total, (o.status for o in plan.settled.values()))
+        artifact = _Artifact(orchestrated)
+        cfg = ReadConfig.from_settings(s)
+        cluster = bool(s.cluster) and orchestrated
+        slots = _cluster_slots() if cluster else s.processes
+        ahead = max(2, AHEAD_PER_SLOT * slots)
+        batches = _batches(plan.todo, s.batch_size)
+        log.info("plan: %d files, %d to read in %d batches", total, len(plan.todo), len(batches))
+        submit = _submitter(orchestrated, ahead)
+        commit = commit_batch if orchestrated else commit_items
+        dq: Counter[str] = Counter()
+        dq_checked = committed = n_batches = 0
+        step_errors: list[str] = []
+        seen: set[str] = set()
+        in_flight: deque[tuple[list[WorkItem], Any]] = deque()
+        pending = iter(batches)
+        read_seconds = 0.0
+        read_by: Counter[str] = Counter()
+
+        def settle(items: list[WorkItem], status: str, message: str) -> None:
+            for it in items:
+                outcomes.setdefault(it.ref, Outcome(it.ref, it.name, status, message, it.sha256))
+
+        with stages.open_writer(s.warehouse, s.publish_interval) as writer:
+            index = 0
+            while True:
+                while len(in_flight) < ahead and not control.stop_requested():
+                    batch = next(pending, None)
+                    if batch is None:
+                        break
+                    index += 1
+                    in_flight.append((batch, submit(index, _ship(batch) if cluster else batch, cfg)))
+                if not in_flight or control.stop_requested():
+                    break
+                batch, fut = in_flight.popleft()
+                with stages.timed(timings, "wait for reads"):
+                    read, err = _await(fut)
+                if control.stop_requested():
+                    in_flight.appendleft((batch, fut))
+                    break
+                if err is not None:
+                    settle(batch, ERROR, f"reading task failed: {type(err).__name__}: {err}")
+                    step_errors.append(f"a reading task failed: {type(err).__name__}: {err}")
+                    if progress is not None:
+                        progress.advance(ERROR for _ in batch)
+                    continue
+                read_seconds += read.seconds
+                read_by[f"{read.host}:{read.pid}"] += len(read.reads)
+                done = commit(read, writer, str(s.lake), run_id, seen)
+                for k, v in done.timings.items():
+                    timings[k] = timings.get(k, 0.0) + v
+                dq += done.dq
+                dq_checked += done.dq_checked
+                step_errors += done.step_errors
+                for o in done.outcomes:
+                    outcomes[o.source] = o
+                committed += done.loaded
+                n_batches += 1
+                if progress is not None:
+                    progress.advance(o.status for o in done.outcomes)
+                artifact.update(len(outcomes), total)
+            stopped = control.stop_signal()
+            if stopped is not None:
+                _cancel(in_flight, orchestrated)
+                for batch, _ in in_flight:
+                    settle(batch, CANCELLED, "the run was stopped before this file was committed")
+                for batch in pending:
+                    settle(batch, CANCELLED, "the run was stopped before this file was read")
+            counts = Counter(o.status for o in outcomes.values())
+            run = {"run_id": run_id, "started_at": started_at, "source": source, "counts": dict(counts)}
+            finish = finish_run if orchestrated else finish_items
+            with stages.timed(timings, "finish"):
+                cross_failed, errs = finish(writer, run, corrections, s.user or _login())
+            step_errors += errs
+        if progress is not None:
+            progress.close()
+        dashboard = None
+        if stopped is None and stages.dashboard_stale(s.warehouse, s.site):
+            try:
+                with stages.timed(timings, "dashboard"):
+                    dashboard = (build_dashboard if orchestrated else dashboard_items)(
+                        str(s.warehouse), str(s.site), str(s.cache)
+                    )
+            except Exception as e:
+                step_errors.append(f"dashboard not built: {type(e).__name__}: {e}")
+    timings.update(HOOKS.startup)
+    timings["flow body"] = time.perf_counter() - t_body
+    timings["reading (sum over batches)"] = read_seconds
+    summary = IngestSummary(
+        run_id=run_id,
+        source=source,
+        warehouse=str(s.warehouse),
+        outcomes=tuple(outcomes[it.ref] for it in plan.items if it.ref in outcomes),
+        dq_failed=dict(sorted(dq.items())),
+        dq_checked=dq_checked,
+        cross_failed=cross_failed,
+        dashboard=dashboard,
+        seconds=time.time() - HOOKS.started if HOOKS.started else timings["flow body"],
+        step_errors=tuple(step_errors),
+        interrupted=_signal_name(stopped),
+        committed=committed,
+        batches=n_batches,
+        mode=HOOKS.mode or ("cluster " + str(s.cluster) if cluster else f"{s.processes} reading processes"),
+        ui_url=HOOKS.ui_url,
+        timings={k: round(v, 3) for k, v in timings.items()},
+        read_by=dict(read_by),
+    )
+    if orchestrated:
+        _publish(summary)
+    return summary
+
+
+def _submitter(orchestrated: bool, ahead: int) -> Callable[[int, list[WorkItem], ReadConfig], Any]:
+    if orchestrated:
+        return lambda i, items, cfg: read_batch.submit(i, items, cfg)
+    ex = ThreadPoolExecutor(max_workers=ahead, thread_name_prefix="gidar-read")
+    return lambda i, items, cfg: ex.submit(read_items, i, items, cfg)
+
+
+def _await(fut: Any) -> tuple[Any, BaseException | None]:
+    """The batch's value, or its exception; returns early (None, None) when a stop is requested.
+    Works for concurrent futures and Prefect's (threads or Dask: their ``result`` fetches the value
+    from where the task ran, which the API's copy of the state does not hold)."""
+    while True:
+        try:
+            return fut.result(timeout=WAIT_SLICE), None
+        except TimeoutError:
+            if getattr(fut, "wrapped_future", fut).done():  # finished: fetch its value (from a worker) in full
+                try:
+                    return fut.result(), None
+                except Exception as e:
+                    return None, e
+        except Exception as e:
+            return None, e
+        if control.stop_requested():
+            return None, None
+
+
+def _cancel(in_flight: deque[tuple[list[WorkItem], Any]], orchestrated: bool) -> None:
+    """Stop reading now: local workers are killed; cluster futures are cancelled."""
+    from gidar.flows.workers import close_shared_pool
+
+    close_shared_pool(cancel=True)
+    abort_downloads()  # each ends "download interrupted" and leaves no .part file
+    for _, fut in in_flight:
+        with contextlib.suppress(Exception):
+            fut.cancel()
+
+
+def _cluster_slots() -> int:
+    """Threads on the Dask cluster the flow's task runner is connected to."""
+    try:
+        from prefect.context import FlowRunContext
+
+        ctx = FlowRunContext.get()
+        client = ctx.task_runner._client  # type: ignore[union-attr]
+        return max(1, sum(client.nthreads().values()))
+    except Exception:
+        return 2
+
+
+def _login() -> str:
+    import getpass
+
+    try:
+        return getpass.getuser()
+    except Exception:
+        return "gidar"
+
+
+def _signal_name(signum: int | None) -> str | None:
+    if signum is None:
+        return None
+    import signal
+
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
 
 
 def _run_id() -> str:
     try:
+        from prefect.context import get_run_context
+
         return str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     except Exception:
         return uuid.uuid4().hex
 
 
-def _wait(future: PrefectFuture[Any]) -> tuple[Any, BaseException | None]:
-    future.wait()
-    state = future.state
-    if state.is_completed():
-        return state.result(), None
-    return None, _state_exception(state) or RuntimeError(state.message or state.name)
+class _NoLog:
+    def info(self, *a: Any, **k: Any) -> None: ...
+
+    def warning(self, *a: Any, **k: Any) -> None: ...
 
 
-def _abs(path: str | Path) -> str:
-    return str(Path(path).expanduser().resolve())
-
-
-def _chunks(seq: Sequence[Any], n: int) -> list[Sequence[Any]]:
-    return [seq[i : i + n] for i in range(0, len(seq), n)]
-
-
-# Threads: downloads are I/O-bound; extraction is GIL-bound but process pools cost more to start
-# than a small report takes (20 pdfplumber page tasks on 2 cores: 31 s in a ProcessPoolTaskRunner,
-# 4.7 s in one thread). Scale out with more flow runs, not a bigger pool.
-_RUNNER: Any = ThreadPoolTaskRunner(max_workers=Settings.from_env().workers)
-
-
-@flow(name="gidar-ingest", task_runner=_RUNNER)
-def ingest(
-    source: str,
-    warehouse: str,
-    lake: str | None = None,
-    force: bool = False,
-    cache: str | None = None,
-    site: str | None = None,
-    corrections: str | None = None,
-) -> IngestSummary:
-    """Ingest a folder of PDFs or a manifest of URLs/paths into the lake and the warehouse.
-
-    Unchanged files (same sha256 and parser version already loaded) are skipped unless ``force``.
-    Paths left as None come from `gidar.settings.Settings` (``GIDAR_*`` environment variables).
-    """
-    t0 = time.perf_counter()
-    settings = Settings.from_env()
-    # Absolute paths: task runs may not share a cwd.
-    warehouse = _abs(warehouse)
-    lake = _abs(lake or settings.lake)
-    cache = _abs(cache or settings.cache)
-    site = _abs(site or settings.site)
-    run_id = _run_id()
-    started = datetime.now(UTC)
-    step_errors: list[str] = []  # failed pipeline steps (not per-file problems)
-
-    items = resolve_source(source)
-    outcomes: dict[str, Outcome] = {}
-
-    # 1. fetch everything concurrently (downloads are I/O-bound)
-    fetch_t = fetch.with_options(
-        retries=settings.retries,
-        retry_delay_seconds=[settings.retry_delay * 2**i for i in range(max(settings.retries, 1))],
-    )
-    futures = {it.ref: fetch_t.submit(it, cache, DownloadPolicy.from_settings(settings)) for it in items}
-    fetched: dict[str, Fetched] = {}
-    for it in items:
-        got, err = _wait(futures[it.ref])
-        if err is not None:
-            msg = str(err) if isinstance(err, DownloadError) else f"{type(err).__name__}: {err}"
-            outcomes[it.ref] = Outcome(it.ref, it.name, DOWNLOAD_FAILED, msg)
-        else:
-            fetched[it.ref] = got
-
-    # 2. incremental: skip content already loaded with this parser version
-    version = stages.parser_version()
-    loaded = set() if force else stages.loaded_fingerprints(Path(warehouse))
-    todo, unchanged = plan_work(items, fetched, loaded, version, force=force)
-    outcomes.update(unchanged)
-
-    # 3. one task per report
-    proc = {
-        it.ref: process_report.submit(fetched[it.ref].path, it.ref, it.name, lake, settings.processes) for it in todo
-    }
-    processed: list[Outcome] = []
-    progress: Any = create_progress_artifact(0.0, key="gidar-ingest-progress", description="reports processed (%)")
-    for n, it in enumerate(todo, 1):
-        got, err = _wait(proc[it.ref])
-        update_progress_artifact(progress, 100.0 * n / len(todo))
-        if err is not None:
-            msg = f"{type(err).__name__}: {err}"
-            outcomes[it.ref] = Outcome(it.ref, it.name, ERROR, msg, fetched[it.ref].sha256)
-        else:
-            processed.append(got)
-
-    # 4. GX per batch (only reports whose tables were read)
-    dq: list[DQRecord] = []
-    to_check = [o for o in processed if o.status in READ_OK]
-    if to_check:
-        for batch in _chunks(to_check, VALIDATE_BATCH):
-            got, err = _wait(validate_batch.submit([str(o.report_id) for o in batch], lake))
-            if err is not None:
-                step_errors.append(f"validation failed for {len(batch)} reports: {type(err).__name__}: {err}")
-            else:
-                dq.extend(got)
-
-    # 5. the single loader
-    cross_failed: int | None = None
-    statuses = Counter(o.status for o in outcomes.values()) + Counter(o.status for o in processed)
-    run = {"run_id": run_id, "started_at": started, "source": source, "counts": json.dumps(dict(statuses))}
-    # always load, so the run row is written even when every file was skipped
-    corr = _abs(corrections) if corrections else None
-    got, err = _wait(load_warehouse.submit(processed, lake, dq, warehouse, run, corr))
-    if err is not None:
-        load_errors = {str(o.report_id): f"{type(err).__name__}: {err}" for o in processed}
-        step_errors.append(f"warehouse load failed: {type(err).__name__}: {err}")
-    else:
-        load_errors, cross_failed, load_step_errors = got
-        step_errors.extend(load_step_errors)
-    for o in processed:
-        if str(o.report_id) in load_errors:
-            o = replace(o, status=LOAD_FAILED, message=load_errors[str(o.report_id)])
-        outcomes[o.source] = o
-
-    # 6. dashboard (reads the warehouse after the writer closed it)
-    dashboard = None
-    if processed or corrections:
-        got, err = _wait(build_dashboard.submit(warehouse, site, cache))
-        if err is not None:
-            step_errors.append(f"dashboard not built: {type(err).__name__}: {err}")
-        dashboard = got
-
-    summary = IngestSummary(
-        run_id=run_id,
-        source=source,
-        warehouse=warehouse,
-        outcomes=tuple(outcomes[it.ref] for it in items),
-        dq_failed=dq_failures(dq),
-        dq_checked=len(dq),
-        cross_failed=cross_failed,
-        dashboard=dashboard,
-        seconds=time.perf_counter() - t0,
-        step_errors=tuple(step_errors),
-    )
-    _publish(summary)
-    return summary
+def _logger(orchestrated: bool) -> Any:
+    if not orchestrated:
+        return _NoLog()
+    try:
+        return get_run_logger()
+    except Exception:
+        return _NoLog()
 
 
 def _publish(summary: IngestSummary) -> None:
-    """The run summary as Prefect artifacts (UI) and on stdout."""
+    """The run summary as Prefect artifacts (UI) and in the run's log."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
     create_markdown_artifact(key="gidar-ingest-summary", markdown=format_markdown(summary))
     rows = [o.row() for o in summary.outcomes]
     if rows:
         create_table_artifact(key="gidar-ingest-files", table=rows, description=f"Files of run {summary.run_id}")
-    print(format_summary(summary), flush=True)
+    get_run_logger().info("%s", format_summary(summary))
+
+
+def task_runner(settings: Settings) -> Any:
+    """Dask (``--cluster``) for the reading tasks, else threads that feed the local worker pool."""
+    if settings.cluster:
+        from prefect_dask import DaskTaskRunner
+
+        return DaskTaskRunner(address=settings.cluster)
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+    return ThreadPoolTaskRunner(max_workers=max(2, AHEAD_PER_SLOT * settings.processes) + 1)
+
+
+@flow(name="gidar-ingest")
+def ingest(
+    source: str, force: bool = False, settings: Settings | None = None, corrections: str | None = None
+) -> IngestSummary:
+    """Ingest a folder of PDFs, a PDF, a URL or a manifest into the lake and the warehouse.
+
+    ``settings`` come from the command line; a scheduled run without them reads ``GIDAR_*`` here,
+    at its entry. Unchanged files (same sha256 and parser version already loaded) are skipped
+    unless ``force``. ``corrections``: a CSV of human corrections applied after the load."""
+    return run_ingest(source, settings if settings is not None else Settings.from_env(), force, corrections)
+
+
+def for_settings(settings: Settings) -> Any:
+    """The flow with the task runner these settings ask for."""
+    return ingest.with_options(task_runner=task_runner(settings))
+
+
+def iter_statuses(summary: IngestSummary) -> Iterator[str]:
+    return (o.status for o in summary.outcomes)

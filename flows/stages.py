@@ -2,16 +2,17 @@
 
 Each function is a thin call into a stage package, imported lazily so that the CLI's help and
 light commands do not pay for pdfplumber, GX or DuckDB. If a stage's API changes, this is the
-one file in flows/ to adapt.
+one file in flows/ to adapt; in particular every warehouse write goes through `open_writer`.
 """
 
 from __future__ import annotations
 
-import atexit
-import multiprocessing
+import contextlib
 import os
-from collections.abc import Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 import pyarrow as pa
 
 from gidar.dq import DQRecord
+from gidar.flows.summary import Outcome
 
 # --- extract ---------------------------------------------------------------------------------
 
@@ -30,27 +32,76 @@ def parser_version() -> str:
     return str(PARSER_VERSION)
 
 
-_POOL: ProcessPoolExecutor | None = None
+@dataclass(frozen=True)
+class ReadOptions:
+    """What reading one file needs, as plain values (it travels to worker processes and machines)."""
+
+    backend: str = "pdfium"
+    max_pages: int = 500
+    max_page_area: float = 4_000_000.0
+    max_ocr_pages: int = 16
+    max_file_bytes: int = 200 * 1024 * 1024
+    max_page_objects: int = 100_000
+
+    def budget(self) -> Any:
+        from gidar.extract.budget import Budget
+
+        return Budget(
+            max_pages=self.max_pages,
+            max_page_area=self.max_page_area,
+            max_ocr_pages=self.max_ocr_pages,
+            max_file_bytes=self.max_file_bytes,
+            max_page_objects=self.max_page_objects,
+        )
 
 
-def _extract_pool(processes: int) -> ProcessPoolExecutor:
-    global _POOL
-    if _POOL is None:
-        # spawn, not fork: the flow's process already runs Prefect's threads and event loop
-        _POOL = ProcessPoolExecutor(max_workers=processes, mp_context=multiprocessing.get_context("spawn"))
-        atexit.register(_POOL.shutdown, cancel_futures=True)
-    return _POOL
+def _extract(path: Path, options: ReadOptions) -> Any:
+    from gidar.extract.api import extract_file
+
+    return extract_file(path, backend=options.backend, budget=options.budget())
 
 
-def extract_file(path: Path, processes: int = 1) -> Any:
-    """Read one report. With ``processes`` > 1 the reading runs in a shared pool of worker
-    processes, so concurrent report tasks (threads) really run in parallel: pdfplumber and OCR
-    are CPU-bound Python and hold the GIL."""
-    from gidar.extract.api import extract_file as _extract
+# A MemoryError inside the extractor is turned into status `error` by its catch-all; the
+# message keeps the exception's name, which is how a worker tells memory from a bug.
+_MEMORY_ERROR = "MemoryError"
 
-    if processes <= 1:
-        return _extract(path)
-    return _extract_pool(processes).submit(_extract, path).result()
+
+def read_file(path: str, source: str, name: str, options: ReadOptions) -> tuple[Outcome, dict[str, pa.Table]]:
+    """Read one report and build its tables (runs in a reading process). Returns the outcome
+    (status as read) and the Arrow tables the lake and the warehouse store."""
+    result = _extract(Path(path), options)
+    if result.status == "error" and _MEMORY_ERROR in (result.message or ""):
+        raise MemoryError(result.message)  # the worker reports the memory limit and restarts
+    result.source = source  # lineage: the URL or path the user gave, not a cache or temporary file
+    tables = report_tables(result)
+    md = result.metadata
+    outcome = Outcome(
+        source=source,
+        name=name,
+        status=result.status,
+        message=result.message,
+        report_id=result.sha256,
+        quality=result.quality,
+        template=result.template,
+        region_code=md.region_code,
+        report_year=md.report_year,
+        agency=md.agency,
+        n_violations=len(result.violations),
+        seconds=round(result.seconds, 3),
+    )
+    return outcome, tables
+
+
+def read_bytes(data: bytes, source: str, name: str, options: ReadOptions) -> tuple[Outcome, dict[str, pa.Table]]:
+    """`read_file` on file content shipped from the flow (a cluster worker without the file)."""
+    fd, tmp = tempfile.mkstemp(prefix="gidar-", suffix=".pdf")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        return read_file(tmp, source, name, options)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 # --- transform -------------------------------------------------------------------------------
@@ -90,6 +141,19 @@ def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
     return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
+def warm_reader() -> None:
+    """Import the extractor and transform in a reading process before its first file."""
+    import gidar.extract.api
+    import gidar.transform.build  # noqa: F401
+
+
+def warm_validation() -> None:
+    """Import GX ahead of the first batch (in a background thread while the run starts)."""
+    import great_expectations  # noqa: F401
+
+    from gidar.expectations import validate  # noqa: F401
+
+
 # --- warehouse -------------------------------------------------------------------------------
 
 
@@ -99,8 +163,58 @@ def connect(warehouse: Path, *, read_only: bool = False) -> Any:
     return _connect(warehouse, read_only=read_only)
 
 
-def open_writer(warehouse: Path, publish_interval: float) -> Any:
-    """The warehouse's single writer: a private live file, snapshots published to readers (warehouse.store)."""
+@dataclass(frozen=True)
+class Loaded:
+    """What the warehouse already holds for the current parser version."""
+
+    report_ids: frozenset[str]  # sha256 of every report loaded with this parser version
+    by_source: Mapping[str, str]  # source (URL or path as given) -> report_id, for those reports
+
+
+def settle_warehouse(warehouse: Path) -> None:
+    """Publish what a killed run committed but did not publish yet (opening the writer does that), so
+    that the plan sees every committed report. Skipped while another process writes."""
+    from gidar.warehouse.store import WarehouseBusyError, live_path
+
+    if live_path(warehouse).exists():
+        with contextlib.suppress(WarehouseBusyError):
+            open_writer(warehouse).close()
+
+
+def loaded_state(warehouse: Path, version: str) -> Loaded:
+    """The reports already loaded with parser ``version`` (none when there is no warehouse)."""
+    if not warehouse.exists():
+        return Loaded(frozenset(), {})
+    con = open_reader(warehouse)
+    try:
+        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'reports'").fetchone()
+        if not has or not has[0]:
+            return Loaded(frozenset(), {})
+        rows = con.execute(
+            "SELECT report_id, source FROM reports WHERE coalesce(parser_version, '') = ?", [version]
+        ).fetchall()
+    finally:
+        con.close()
+    return Loaded(frozenset(str(r) for r, _ in rows), {str(s): str(r) for r, s in rows if s})
+
+
+def dq_by_report(records: Sequence[DQRecord], run_id: str) -> dict[str, list[DQRecord]]:
+    """Records (from `validate`) stamped with the run, grouped by report_id."""
+    out: dict[str, list[DQRecord]] = {}
+    now = datetime.now(UTC)
+    for rec in records:
+        out.setdefault(str(rec.report_id), []).append(rec.stamped(run_id, now))
+    return out
+
+
+ReportLoad = tuple[Mapping[str, pa.Table], Sequence[DQRecord] | None]
+
+
+def open_writer(warehouse: Path, publish_interval: float = 30.0) -> Any:
+    """The warehouse's single writer for one run (`warehouse.store.Writer`): ``load_batch`` (one short
+    transaction per batch), ``transaction``, ``connection`` (cross-report checks, the run row),
+    ``publish`` (a snapshot for readers, rate-limited), ``close``. Raises `WarehouseBusyError` when
+    another process writes the warehouse."""
     from gidar.warehouse.store import open_writer as _open
 
     return _open(warehouse, min_interval=publish_interval)
@@ -113,45 +227,12 @@ def open_reader(warehouse: Path) -> Any:
     return _open(warehouse)
 
 
-def apply_corrections_csv(con: Any, path: Path) -> list[str]:
-    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction."""
-    import getpass
-
+def apply_corrections_csv(con: Any, path: Path, by: str) -> list[str]:
+    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction;
+    ``by`` names who, for rows without a ``by`` column."""
     from gidar.warehouse.corrections import apply, describe, read_csv
 
-    by = os.environ.get("GIDAR_USER") or getpass.getuser()
     return describe(apply(con, read_csv(path, by)))
-
-
-def loaded_fingerprints(warehouse: Path) -> set[tuple[str, str]]:
-    """(report_id = sha256, parser_version) of every report already in the (published) warehouse."""
-    if not warehouse.exists():
-        return set()
-    con = open_reader(warehouse)
-    try:
-        has = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'reports'").fetchone()
-        if not has or not has[0]:
-            return set()
-        rows = con.execute("SELECT report_id, coalesce(parser_version, '') FROM reports").fetchall()
-    finally:
-        con.close()
-    return {(str(r), str(v)) for r, v in rows}
-
-
-def dq_by_report(records: Sequence[DQRecord], run_id: str) -> dict[str, list[DQRecord]]:
-    """Records (from `validate`) stamped with the run, grouped by report_id."""
-    out: dict[str, list[DQRecord]] = {}
-    now = datetime.now(UTC)
-    for rec in records:
-        out.setdefault(str(rec.report_id), []).append(rec.stamped(run_id, now))
-    return out
-
-
-def load_report(con: Any, tables: Mapping[str, pa.Table], dq: Sequence[DQRecord]) -> None:
-    """Replace one report's rows in every report table and its DQ rows, in one transaction."""
-    from gidar.warehouse import load_report as _load
-
-    _load(con, tables, list(dq))
 
 
 def record_run(con: Any, run: Mapping[str, Any]) -> None:
@@ -168,13 +249,53 @@ def cross_checks(con: Any, run_id: str) -> list[DQRecord]:
     return list(run_crosschecks(con, run_id=run_id))
 
 
+# --- dashboard -------------------------------------------------------------------------------
+
+STAMP = ".gidar-built-from"  # in the site folder: which state of the warehouse the dashboard shows
+
+
+def warehouse_state(warehouse: Path) -> str:
+    """A fingerprint of the warehouse file as readers see it (changes with every committed write)."""
+    try:
+        st = warehouse.stat()
+    except FileNotFoundError:
+        return ""
+    wal = warehouse.with_name(warehouse.name + ".wal")
+    extra = f"-{wal.stat().st_mtime_ns}" if wal.exists() else ""
+    return f"{st.st_mtime_ns}-{st.st_size}{extra}"
+
+
+def dashboard_stale(warehouse: Path, site: Path) -> bool:
+    """True when the warehouse changed after the dashboard in ``site`` was last built (or never was)."""
+    state = warehouse_state(warehouse)
+    if not state:
+        return False
+    try:
+        return (site / STAMP).read_text(encoding="utf-8").strip() != state
+    except OSError:
+        return True
+
+
 def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Path:
     """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
-    for the cropped evidence images (their ``reports.source`` is a URL)."""
+    for the cropped evidence images (their ``reports.source`` is a URL). Crops already rendered
+    are reused, so a rebuild after a batch costs the new reports' crops only."""
     from gidar.warehouse.dashboard import build_dashboard as _build
 
+    state = warehouse_state(warehouse)
     con = open_reader(warehouse)
     try:
-        return Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
+        built = Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
     finally:
         con.close()
+    (out / STAMP).write_text(state, encoding="utf-8")
+    return built
+
+
+@contextlib.contextmanager
+def timed(into: dict[str, float], key: str) -> Iterator[None]:
+    t0 = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[key] = into.get(key, 0.0) + time.perf_counter() - t0

@@ -20,7 +20,13 @@ SKIPPED = "skipped"  # same sha256 and parser version already loaded; nothing re
 DUPLICATE = "duplicate"  # same content as another item of this run
 ERROR = "error"  # extract/transform raised: a bug or an unforeseen input, see message
 LOAD_FAILED = "load_failed"  # the warehouse transaction for this report was rolled back
+CANCELLED = "cancelled"  # the run was stopped (SIGTERM, Ctrl-C) before this file was committed
+# Set by the reading process's limits (see flows/workers.py); the extractor sets them too for its budgets.
+TIMEOUT = "timeout"  # over the wall-clock limit per file (GIDAR_MAX_SECONDS)
+TOO_LARGE = "too_large"  # over a size budget, or the memory limit per reading process
 FAILED = frozenset({DOWNLOAD_FAILED, ERROR, LOAD_FAILED})  # reports that did not reach the warehouse
+# Files a run reports but does not load: the next run tries them again.
+NOT_LOADED = FAILED | {CANCELLED}
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,15 @@ class IngestSummary:
     dq_checked: int = 0
     cross_failed: int | None = None  # failed cross-report checks; None when not run
     dashboard: str | None = None
-    seconds: float = 0.0
+    seconds: float = 0.0  # wall time of the command, start-up included
     step_errors: tuple[str, ...] = ()  # a pipeline step that failed (validation, dashboard, ...)
+    interrupted: str | None = None  # the signal that stopped the run (SIGTERM, SIGINT)
+    committed: int = 0  # reports committed to the warehouse by this run
+    batches: int = 0  # batches committed
+    mode: str = ""  # how it ran: "embedded", "server", "no work" ...; and on what (processes, cluster)
+    ui_url: str | None = None  # the flow run in the Prefect UI (server mode)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds by phase (plan, read, validate, load ...)
+    read_by: dict[str, int] = field(default_factory=dict)  # "host:pid" of the process that ran a reading task -> files
 
     @property
     def counts(self) -> dict[str, int]:
@@ -72,7 +85,7 @@ class IngestSummary:
     @property
     def ok(self) -> bool:
         """Every report reached the warehouse and every step ran (bad input alone is fine)."""
-        return self.n_failed == 0 and not self.step_errors
+        return self.n_failed == 0 and not self.step_errors and not self.interrupted
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -91,6 +104,14 @@ def format_summary(s: IngestSummary, *, max_rows: int = 40) -> str:
     """Plain-text summary for stdout: counts, DQ, outputs, then the files that need attention."""
     counts = ", ".join(f"{k} {v}" for k, v in s.counts.items()) or "nothing to do"
     lines = [f"gidar ingest {s.source}: {len(s.outcomes)} files in {s.seconds:.1f} s — {counts}"]
+    if s.interrupted:
+        left = sum(o.status == CANCELLED for o in s.outcomes)
+        lines.append(
+            f"interrupted by {s.interrupted}: {s.committed} reports committed in {s.batches} batches are kept;"
+            f" {left} not done (the next run does them)"
+        )
+    if s.mode:
+        lines.append(f"ran: {s.mode}" + (f" — {s.ui_url}" if s.ui_url else ""))
     dq = ", ".join(f"{k} {v}" for k, v in s.dq_failed.items()) or "none"
     lines.append(f"data quality: {s.dq_checked} rule results, failed: {dq}")
     if s.cross_failed is not None:
@@ -100,7 +121,7 @@ def format_summary(s: IngestSummary, *, max_rows: int = 40) -> str:
         if value:
             lines.append(f"{label}: {value}")
     lines.extend(f"error: {e}" for e in s.step_errors)
-    attention = [o for o in s.outcomes if o.status not in {"ok", SKIPPED}]
+    attention = [o for o in s.outcomes if o.status not in {"ok", SKIPPED, CANCELLED}]
     for o in attention[:max_rows]:
         lines.append(f"  {o.status:<16} {o.name}  {o.message}".rstrip())
     if len(attention) > max_rows:
@@ -115,6 +136,7 @@ def format_markdown(s: IngestSummary) -> str:
     parts = [
         f"# gidar ingest `{s.source}`",
         f"{len(s.outcomes)} files, {s.seconds:.1f} s, run `{s.run_id}`, warehouse `{s.warehouse}`",
+        *([f"**Interrupted by {s.interrupted}**: {s.committed} reports committed"] if s.interrupted else []),
         "## Files by status\n\n| status | files |\n|---|---|\n" + rows,
         f"## Data quality ({s.dq_checked} rule results)\n\n| severity | failed |\n|---|---|\n" + dq,
     ]

@@ -80,10 +80,13 @@ def read_table(lake: Path, table: str, report_ids: list[str] | None = None) -> p
     """A lake table (optionally only some reports) in its `REPORT_TABLES` schema."""
     schema = REPORT_TABLES[table]
     root = Path(lake) / table
-    files = sorted(root.glob(f"{PARTITION}=*/*.parquet"))
-    if report_ids is not None:
-        wanted = set(report_ids)
-        files = [f for f in files if f.stem in wanted]
+    if report_ids is None:
+        files = sorted(root.glob(f"{PARTITION}=*/*.parquet"))
+    else:  # look the reports up by name: listing a large lake for every batch would grow with the lake
+        partitions = [p for p in root.glob(f"{PARTITION}=*") if p.is_dir()]
+        files = sorted(
+            f for rid in dict.fromkeys(report_ids) for p in partitions if (f := p / f"{rid}.parquet").is_file()
+        )
     if not files:
         return schema.empty_table()
     data = ds.dataset(

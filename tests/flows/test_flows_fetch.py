@@ -23,8 +23,7 @@ def _ingest(argv: list[str]) -> tuple[int, dict]:
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
         code = main(argv)
-    text = out.getvalue()
-    return code, json.loads(text[text.index("\n{") + 1 :])
+    return code, json.loads(out.getvalue())  # --json: stdout holds the JSON and nothing else
 
 
 def _reports(wh: Path) -> dict[str, str]:
@@ -35,7 +34,9 @@ def _reports(wh: Path) -> dict[str, str]:
         con.close()
 
 
-def test_manifest_of_urls_with_retry_and_404(site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_manifest_of_urls_with_retry_and_404(
+    site: FakeSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, prefect_api: str
+) -> None:
     monkeypatch.setenv("GIDAR_RETRY_DELAY", "0.2")
     # The site is on 127.0.0.1, refused by default: the flag below must win over this setting.
     monkeypatch.setenv("GIDAR_ALLOW_PRIVATE_URLS", "0")

@@ -106,7 +106,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         )
         internal_hits = sum(internal.hits.values())
     text = m.stdout
-    summary = json.loads(text[text.index("\n{") + 1 :]) if "\n{" in text else {"outcomes": []}
+    summary = json.loads(text) if text.lstrip().startswith("{") else {"outcomes": []}  # --json: JSON only
     loaded: dict[str, str] = {}
     messages: list[str] = []
     if (data / "gidar.duckdb").exists():

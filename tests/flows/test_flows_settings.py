@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
-from gidar.flows.prefect_env import configure_prefect
-from gidar.settings import Settings
+from gidar.settings import Settings, SettingsError
 
 
 def test_defaults_live_under_data() -> None:
@@ -20,25 +20,28 @@ def test_data_dir_moves_every_path_but_explicit_ones_win() -> None:
     assert s.lake == Path("/big/lake") and s.workers == 8
 
 
-@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("no", False), ("", False)])
+@pytest.mark.parametrize(("raw", "value"), [("1", True), ("true", True), ("no", False), ("", False)])  # "": unset
 def test_booleans(raw: str, value: bool) -> None:
     assert Settings.from_env({"GIDAR_VERBOSE": raw}).verbose is value
 
 
-def test_bad_values_are_rejected() -> None:
-    with pytest.raises(ValueError):
+def test_bad_values_are_rejected_naming_the_variable() -> None:
+    with pytest.raises(SettingsError, match="GIDAR_RETRIES='many'"):
         Settings.from_env({"GIDAR_RETRIES": "many"})
-    with pytest.raises(ValueError):
+    with pytest.raises(SettingsError, match="GIDAR_VERBOSE"):
         Settings.from_env({"GIDAR_VERBOSE": "perhaps"})
+    with pytest.raises(SettingsError, match="GIDAR_PROCESSES"):
+        Settings.from_env({"GIDAR_PROCESSES": "0"})
 
 
-def test_prefect_defaults_never_override_the_user(tmp_path: Path) -> None:
-    env = {"PREFECT_HOME": str(tmp_path / "mine")}
-    configure_prefect(Settings().rebase(tmp_path / "data"), env)
-    assert env["PREFECT_HOME"] == str(tmp_path / "mine")
-    assert env["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
-    assert env["PREFECT_LOGGING_LEVEL"] == "WARNING"
-    env2: dict[str, str] = {}
-    configure_prefect(Settings().rebase(tmp_path / "data"), env2)
-    assert Path(env2["PREFECT_HOME"]) == (tmp_path / "data" / "prefect").resolve()
-    assert Path(env2["PREFECT_HOME"]).is_dir()
+def test_the_process_environment_is_read_by_pydantic_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("GIDAR_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("GIDAR_BACKEND", "pdfplumber")
+    monkeypatch.setenv("GIDAR_MAX_SECONDS", "7.5")
+    monkeypatch.setenv("GIDAR_CLUSTER", "tcp://10.0.0.1:8786")
+    s = Settings.from_env()
+    assert s.warehouse == tmp_path / "gidar.duckdb" and s.reader_backend == "pdfplumber"
+    assert s.max_seconds == 7.5 and s.cluster == "tcp://10.0.0.1:8786"
+    assert Settings.from_env({}).cluster is None  # an explicit mapping ignores the process environment
+    with pytest.raises(ValidationError):  # frozen: passed down as a value, never changed on the way
+        s.workers = 9  # type: ignore[misc]

@@ -1,0 +1,99 @@
+"""Progress of a run on the console: a live rich bar on a terminal, periodic plain lines otherwise.
+
+Files done / total, reports per second, ETA and the counts by status so far. Written to stderr,
+so ``gidar ingest --json`` keeps stdout for its JSON. The same figures go to a Prefect progress
+artifact from the flow (flows/ingest.py); this module knows nothing of Prefect.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterable
+from typing import IO, Any
+
+PLAIN_EVERY = 10.0  # seconds between plain progress lines (logs, CI, cron mail)
+
+
+def rate_eta(done: int, total: int, seconds: float) -> tuple[float, float | None]:
+    """Reports per second so far, and the seconds left at that rate (None before the first)."""
+    rate = done / seconds if seconds > 0 else 0.0
+    return rate, ((total - done) / rate if rate > 0 else None)
+
+
+def describe(done: int, total: int, seconds: float, counts: Counter[str]) -> str:
+    rate, eta = rate_eta(done, total, seconds)
+    pct = 100.0 * done / total if total else 100.0
+    by_status = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "—"
+    eta_text = f"ETA {eta:.0f} s" if eta is not None and done < total else "ETA —"
+    return f"{done}/{total} files ({pct:.0f} %), {rate:.1f} reports/s, {eta_text} — {by_status}"
+
+
+class ConsoleProgress:
+    """``mode``: rich (a live bar), plain (a line every `PLAIN_EVERY` s and at the end) or none."""
+
+    def __init__(self, mode: str = "auto", stream: IO[str] | None = None, label: str = "gidar ingest") -> None:
+        self.stream = stream or sys.stderr
+        if mode == "auto":
+            mode = "rich" if self.stream.isatty() else "plain"
+        self.mode = mode
+        self.label = label
+        self.total = 0
+        self.done = 0
+        self.counts: Counter[str] = Counter()
+        self.t0 = time.perf_counter()
+        self._last_line = 0.0
+        self._bar: Any = None
+        self._task: Any = None
+
+    def start(self, total: int, already: Iterable[str] = ()) -> None:
+        """``total`` files to account for; ``already`` the statuses of those settled without work."""
+        self.total = total
+        self.t0 = time.perf_counter()
+        for status in already:
+            self.done += 1
+            self.counts[status] += 1
+        if self.mode == "rich":
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            self._bar = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[rate]}"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[counts]}"),
+                console=Console(file=self.stream),
+                transient=False,
+            )
+            self._bar.start()
+            self._task = self._bar.add_task(self.label, total=total, completed=self.done, rate="", counts="")
+        self._render(force=self.mode == "plain" and total > 0)
+
+    def advance(self, statuses: Iterable[str]) -> None:
+        for status in statuses:
+            self.done += 1
+            self.counts[status] += 1
+        self._render()
+
+    def line(self) -> str:
+        return describe(self.done, self.total, time.perf_counter() - self.t0, self.counts)
+
+    def _render(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if self.mode == "rich" and self._bar is not None:
+            rate, _ = rate_eta(self.done, self.total, now - self.t0)
+            counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+            self._bar.update(self._task, completed=self.done, rate=f"{rate:.1f}/s", counts=counts)
+        elif self.mode == "plain" and (force or now - self._last_line >= PLAIN_EVERY):
+            self._last_line = now
+            print(f"{self.label}: {self.line()}", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+        elif self.mode == "plain" and self.total:
+            print(f"{self.label}: {self.line()}", file=self.stream, flush=True)

@@ -1,0 +1,32 @@
+"""Jobs for the worker-pool tests (importable by spawned worker processes)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+
+
+def pid() -> int:
+    return os.getpid()
+
+
+def sleep(seconds: float) -> str:
+    time.sleep(seconds)
+    return "slept"
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def allocate(mb: int) -> int:
+    block = bytearray(mb * 1024 * 1024)
+    return len(block)
+
+
+def native_hang(seconds: float) -> str:
+    """Blocks SIGALRM like native code that never returns to Python: only the parent can stop it."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+    time.sleep(seconds)
+    return "hung"
