@@ -36,6 +36,7 @@ class Tally:
 @dataclass
 class EvalReport:
     by_variant: dict[str, Tally] = field(default_factory=dict)  # "renderer/variant" → tally
+    by_deviation: dict[str, Tally] = field(default_factory=dict)  # generator deviation → tally
     violations_expected: int = 0
     violations_found: int = 0  # expected and reported
     violations_false: int = 0  # reported, not expected
@@ -108,6 +109,13 @@ def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) 
     tally.exact_cells += exact
     tally.extra_keys += extra
     tally.exact_reports += exact == len(tv) and not extra
+    for dev in render.get("deviations") or ():  # the template bends and number forms a report shows
+        d = report.by_deviation.setdefault(dev, Tally())
+        d.reports += 1
+        d.cells += len(tv)
+        d.exact_cells += exact
+        d.extra_keys += extra
+        d.exact_reports += exact == len(tv) and not extra
     exp = _vkeys(truth.get("expected_violations") or [])
     got = _vkeys([v.to_dict() for v in res.violations])
     report.violations_expected += len(exp)
@@ -173,6 +181,13 @@ def format_report(report: EvalReport) -> str:
             f"  {name:<22} reports {t.exact_reports}/{t.reports} exact   cells {t.exact_cells}/{t.cells}"
             f" ({t.cell_pct:.2f}%)" + (f"  extra keys {t.extra_keys}" if t.extra_keys else "")
         )
+    if report.by_deviation:
+        lines.append("cell accuracy by deviation (reports showing it):")
+        for name, t in sorted(report.by_deviation.items()):
+            lines.append(
+                f"  {name:<28} reports {t.exact_reports}/{t.reports} exact   cells {t.exact_cells}/{t.cells}"
+                f" ({t.cell_pct:.2f}%)" + (f"  extra keys {t.extra_keys}" if t.extra_keys else "")
+            )
     tot = report.total
     lines.append(
         f"  {'all':<22} reports {tot.exact_reports}/{tot.reports} exact   cells {tot.exact_cells}/{tot.cells}"
