@@ -22,7 +22,7 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from gidar.extract.model import Word
 from gidar.extract.numbers import ZERO_MARKERS, fold, is_fragment, is_value_token, parse_cell, strip_unit
@@ -152,6 +152,32 @@ class RowLines:
     lines: tuple[float, ...]
     top: float
     bottom: float
+    band: tuple[float, float] = (float("-inf"), float("inf"))  # the strip of the page the row owns
+
+
+def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]:
+    """Rows with the strip of the page each owns: two neighbouring rows meet in the middle of
+    the widest empty strip between their labels' centres (a tall wrapped row reaches further
+    than half-way to a one-line neighbour)."""
+    out = list(rows)
+    order = sorted(range(len(rows)), key=lambda i: (rows[i].page, rows[i].centre))
+    for a, b in itertools.pairwise(order):
+        ra, rb = out[a], out[b]
+        if ra.page != rb.page:
+            continue
+        lo, hi = ra.centre, rb.centre
+        spans = sorted((w.top, w.bottom) for w in words if w.page == ra.page and w.bottom > lo and w.top < hi)
+        spans += [(r.top, r.bottom) for r in (ra, rb)]
+        best, at, cur = -1.0, (lo + hi) / 2, lo
+        for t, bt in sorted(spans):
+            if t > cur and t - cur > best:
+                best, at = t - cur, (cur + t) / 2
+            cur = max(cur, bt)
+        if hi - cur > best:
+            at = (cur + hi) / 2
+        out[a] = replace(ra, band=(ra.band[0], at))
+        out[b] = replace(rb, band=(at, rb.band[1]))
+    return out
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:
@@ -159,23 +185,24 @@ def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int
 
 
 def _closest(w: Word, rows: Sequence[RowLines]) -> int | None:
-    same = [(abs(r.centre - w.yc), i) for i, r in enumerate(rows) if r.page == w.page]
-    return min(same)[1] if same else None
+    """The row whose strip of the page holds ``w``'s centre."""
+    inside = [i for i, r in enumerate(rows) if r.page == w.page and r.band[0] <= w.yc < r.band[1]]
+    return inside[0] if inside else None
 
 
 def _row_of(lines: Sequence[Word], rows: Sequence[RowLines], on: Sequence[set[int]]) -> int | None:
     """The row a run of stacked lines is one cell of, by where rows print their cells: centred
-    on the row's label, starting on the row's line, or every line closest to the row."""
+    on one of the row's lines, starting on one, or every line closest to the row."""
     h = _h(lines[0])
     page = lines[0].page
     centre = (lines[0].top + lines[-1].bottom) / 2
-    centred = [i for i, r in enumerate(rows) if r.page == page and abs(r.centre - centre) <= ON_LINE * h]
+    centred = _on_line(page, centre, rows, h)
     if centred:
-        return centred[0]
+        return min(centred)
     if on[0]:
         return min(on[0])
     near = {_closest(w, rows) for w in lines}
-    return near.pop() if len(near) == 1 else None
+    return near.pop() if len(near) == 1 else None  # every line in the same row's strip
 
 
 def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[HRule]) -> bool:
@@ -222,8 +249,24 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
         while chain[-1] in below:
             chain.append(below[chain[-1]])
         parts = [todo[k] for k in chain]
-        out += _resolve(parts, rows, hrules)
+        for run in _even_runs(parts):
+            out += _resolve(run, rows, hrules)
     return out
+
+
+def _even_runs(parts: list[Piece]) -> list[list[Piece]]:
+    """A chain cut where its lines sit further apart than its closest pair: the lines of one
+    cell are the chain's most tightly spaced; a wider gap is a row break."""
+    gaps = [b.word.top - a.word.bottom for a, b in itertools.pairwise(parts)]
+    if not gaps:
+        return [parts]
+    tight = min(gaps) + GAP_SPREAD
+    runs = [[parts[0]]]
+    for gap, p in zip(gaps, parts[1:], strict=True):
+        if gap > tight:
+            runs.append([])
+        runs[-1].append(p)
+    return runs
 
 
 def _resolve(parts: list[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule]) -> list[Piece]:

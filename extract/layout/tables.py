@@ -30,7 +30,7 @@ from gidar.extract.layout.columns import (
     with_rules,
 )
 from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped
+from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import is_fragment, is_value_token, parse_cell
@@ -40,6 +40,7 @@ from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Templat
 
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
+DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
 
 
 @dataclass
@@ -136,6 +137,8 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     labelled = [r for r in rows if r.match is not None]
     dense: dict[int, Line] = {}
     for ln in group_lines(values):
+        if len(ln.words) < DENSE_LINE:
+            continue
         r = _nearest(labelled, ln)
         if r is not None and (id(r) not in dense or len(ln.words) > len(dense[id(r)].words)):
             dense[id(r)] = ln
@@ -151,7 +154,7 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
             ys.append((ln.top + ln.bottom) / 2)
         top, bottom = r.match.gtop - base, min(r.match.gbottom - base, PAGE_STRIDE)
         out.append(RowLines(first.page, centre, tuple(ys), top, bottom))
-    return out
+    return row_bands(out, values)
 
 
 def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> list[Piece]:
