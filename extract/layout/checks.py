@@ -64,9 +64,9 @@ def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, s
                 out.setdefault(c.key, why)
         if c.conf is not None and c.conf < OCR_REVIEW_CONF:
             out.setdefault(c.key, f"OCR confidence {c.conf:.2f}")
-        if "blank_as_zero" in c.flags and "table_blank" not in c.flags:
-            if counts[table] and printed[table] / counts[table] >= DENSE:
-                out.setdefault(c.key, "blank cell in a table that prints its zeros: a value may be lost")
+        dense = counts[table] and printed[table] / counts[table] >= DENSE
+        if "blank_as_zero" in c.flags and "table_blank" not in c.flags and dense:
+            out.setdefault(c.key, "blank cell in a table that prints its zeros: a value may be lost")
         if c.bbox and c.page is not None:
             for w in orphans:
                 if _near(w, c):

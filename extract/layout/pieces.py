@@ -282,7 +282,7 @@ def _resolve(parts: list[Piece], rows: Sequence[RowLines], hrules: Sequence[HRul
                 word = lines[0]
                 for w in lines[1:]:
                     word = _merge(word, w, text)
-                flags = list(dict.fromkeys(f for p in run for f in p.flags)) + ["wrapped"]
+                flags = [*dict.fromkeys(f for p in run for f in p.flags), "wrapped"]
                 out.append(Piece(word, flags))
                 i = j
                 break

@@ -307,10 +307,8 @@ def table3(ctx: Ctx) -> tuple[Grid, dict[str, Any]]:
     else:
         vw = min(o.value_width, (avail - 2 * g - size * 8) / len(t.t3_columns))
     cells_cols = [(f"t3.{r.key}.{c.key}", c) for r in t.t3_rows for c in t.t3_columns]
-    if o.narrow_values:
-        vw = narrow_width(ctx, size, pad)
-    else:
-        vw = max(vw, ctx.widest("t3", cells_cols, size) + 2 * pad + 2)
+    # narrow: long numbers wrap inside their cell; else every number fits on one line
+    vw = narrow_width(ctx, size, pad) if o.narrow_values else max(vw, ctx.widest("t3", cells_cols, size) + 2 * pad + 2)
     leaf = max(size * 6 + 2 * pad, avail - 2 * g - vw * len(t.t3_columns))
     widths = [g, g, leaf] + [vw] * len(t.t3_columns) + [trail_w] * o.trailing_columns
     v0 = 3  # first value column
