@@ -59,6 +59,11 @@ def is_fragment(text: str) -> bool:
     return bool(_FRAGMENT.match(fold(text)))
 
 
+def is_unit(text: str) -> bool:
+    """A unit on its own (``宗`` wrapped below ``19,474`` in a narrow cell)."""
+    return fold(text) in CELL_UNITS
+
+
 def strip_unit(s: str) -> tuple[str, str | None]:
     """Folded cell text without a trailing unit, and that unit."""
     for unit in CELL_UNITS:

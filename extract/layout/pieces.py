@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from gidar.extract.model import Word
-from gidar.extract.numbers import ZERO_MARKERS, fold, is_fragment, is_value_token, parse_cell, strip_unit
+from gidar.extract.numbers import ZERO_MARKERS, fold, is_fragment, is_unit, is_value_token, parse_cell, strip_unit
 
 HRule = tuple[int, float, float, float]  # a horizontal ruling segment: page, y, x0, x1
 VRule = tuple[int, float, float, float]  # a vertical ruling segment: page, x, top, bottom
@@ -33,6 +33,7 @@ VRule = tuple[int, float, float, float]  # a vertical ruling segment: page, x, t
 THIN_GAP = 0.35  # ems: a thin space is 1/6-1/5 em, a word space 1/4-1/3; cells sit further apart
 WRAP_GAP = 0.8  # line heights between two lines of one cell (row gaps are larger, or ruled)
 ALIGN = 1.5  # points: the lines of one cell share an edge or a centre (the cell's alignment)
+OVERLAP = 0.6  # share of the narrower line within the wider one that also counts as one column
 ON_LINE = 0.35  # line heights: a line this close to a row's line sits on it
 GAP_SPREAD = 1.0  # points: how unevenly the lines of one paragraph may be spaced
 SPAN_SLACK = 0.2  # line heights: a line touching another row's label by this much is not inside it
@@ -87,6 +88,8 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
         return None
     if any(p == a.page and a.x1 - 0.5 <= x <= b.x0 + 0.5 and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
         return None
+    if is_unit(b.text) and parse_cell(a.text, "money").ok:
+        return a.text + b.text  # ``19,474`` ``宗``: a unit set apart by a space
     if not _groups_ok(a.text, b.text):
         return None
     text = f"{a.text} {b.text}"
@@ -101,8 +104,9 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece
             text = _thin_join(p.word, w, vrules)
             if text is not None:
                 p.word = _merge(p.word, w, text)
-                if "thin_space_thousands" not in p.flags:
-                    p.flags.append("thin_space_thousands")
+                flag = "unit_apart" if is_unit(w.text) else "thin_space_thousands"
+                if flag not in p.flags:
+                    p.flags.append(flag)
                 break
         else:
             out.append(Piece(w))
@@ -113,7 +117,12 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece
 
 
 def _aligned(a: Word, b: Word) -> bool:
-    return min(abs(a.x0 - b.x0), abs(a.x1 - b.x1), abs(a.xc - b.xc)) <= ALIGN
+    """Two lines of one cell: they share its alignment (an edge or the centre), or (a line led
+    by invisible U+3000 padding) the narrower lies mostly within the wider."""
+    if min(abs(a.x0 - b.x0), abs(a.x1 - b.x1), abs(a.xc - b.xc)) <= ALIGN:
+        return True
+    overlap = min(a.x1, b.x1) - max(a.x0, b.x0)
+    return overlap >= OVERLAP * min(a.x1 - a.x0, b.x1 - b.x0)
 
 
 def _ruled_between(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
@@ -279,9 +288,10 @@ def _resolve(parts: list[Piece], rows: Sequence[RowLines], hrules: Sequence[HRul
             lines = [p.word for p in run]
             text = "".join(fold(w.text) for w in lines)
             if parse_cell(text, "money").ok and _one_cell(lines, rows, hrules):
+                raw = "".join(w.text for w in lines)  # as printed, less the line breaks
                 word = lines[0]
                 for w in lines[1:]:
-                    word = _merge(word, w, text)
+                    word = _merge(word, w, raw)
                 flags = [*dict.fromkeys(f for p in run for f in p.flags), "wrapped"]
                 out.append(Piece(word, flags))
                 i = j

@@ -33,7 +33,7 @@ from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
 from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
-from gidar.extract.numbers import is_fragment, is_value_token, parse_cell
+from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
 from gidar.keys import TableKey
 from gidar.labels import label_state, normalise
 from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Template, ValueType
@@ -158,8 +158,10 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
 
 
 def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> list[Piece]:
-    """The table's values with numbers printed in pieces joined (`pieces`)."""
-    return join_wrapped(join_thin(values, reading.vrules), _row_lines(rows, values), reading.hrules)
+    """The table's values with numbers printed in pieces joined (`pieces`); a unit left on its
+    own joined nothing and is no value."""
+    joined = join_wrapped(join_thin(values, reading.vrules), _row_lines(rows, values), reading.hrules)
+    return [p for p in joined if not is_unit(p.word.text)]
 
 
 def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
@@ -238,7 +240,7 @@ def _cells_for_row(
                 if specs is not None and len(specs) == len(keys):
                     bbox = (specs[i].x0, top, specs[i].x1, bottom)
             cell = Cell(key, 0, "", page, bbox, None, ["blank_as_zero"])
-            unit = None
+            unit = specs[i].unit if specs is not None and len(specs) == len(keys) else None  # the column's
         out[key] = cell
         if unit:
             reading.units[key] = unit
@@ -273,10 +275,12 @@ def is_value_piece(text: str) -> bool:
 
 
 def _split(words: Sequence[Word], forms: frozenset[str] | set[str] = frozenset()) -> tuple[list[Word], list[Word]]:
+    """(text words, value words). A unit on its own is both: the end of a wrapped value cell
+    (``19,474`` / ``宗``) or a character of a header printed one per line (``件``)."""
     words = unglue(words, forms) if forms else list(words)
     vals = [w for w in words if is_value_piece(w.text)]
     ids = {id(w) for w in vals}
-    return [w for w in words if id(w) not in ids], vals
+    return [w for w in words if id(w) not in ids], vals + [w for w in words if is_unit(w.text)]
 
 
 def _region(words: Sequence[Word], start: Line | None, end: Line | None) -> list[Word]:
@@ -452,7 +456,8 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
         first = min(data, key=lambda w: w.top)
         centre = (first.top + max(w.bottom for w in data if w.page == first.page)) / 2
         band = RowLines(first.page, centre, (first.yc, centre), first.top, first.top)
-        row.tokens = join_wrapped(join_thin(data, reading.vrules), [band], reading.hrules)
+        joined = join_wrapped(join_thin(data, reading.vrules), [band], reading.hrules)
+        row.tokens = [p for p in joined if not is_unit(p.word.text)]
     full = [row.words]
     reading.cells.update(_cells_for_row(reading, "t4", row, cols, specs, full))
     if specs:  # blank cells: the header column, on the data line or (none printed) just below the header
@@ -502,8 +507,8 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         if id(w) in used or w.x0 > label_x1:
             continue
         t = normalise(w.text)
-        if any(label_state(t, (k,)) is not None for k in known):
-            continue
+        if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
+            continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
         if any(r.span[0] - 1 <= gyc(w) <= r.span[1] + 1 for r in placed):
             continue
         free.append(w)
