@@ -69,10 +69,10 @@ def _note(rest: str) -> State | None:
     return "prefix"
 
 
-def label_state(text: str, forms: Iterable[str]) -> State | None:
+def label_state(text: str, forms: Iterable[str], notes: bool = True) -> State | None:
     """How normalised ``text`` (fragments read so far) relates to a label with these normalised
-    ``forms``: ``complete`` (a form, maybe with an inserted year or a trailing note in brackets),
-    ``prefix`` (it can still grow into one) or None."""
+    ``forms``: ``complete`` (a form, maybe with an inserted year or, if ``notes``, a trailing note
+    in brackets), ``prefix`` (it can still grow into one) or None."""
     s = without_insertions(text)
     forms = tuple(forms)
     # fragments are normalised one by one: a number split as ``（`` / ``三`` / ``）`` is renumbered here
@@ -86,7 +86,7 @@ def label_state(text: str, forms: Iterable[str]) -> State | None:
     for f in forms:
         if f.startswith(s):
             best = "prefix"
-        elif s.startswith(f) and (st := _note(s[len(f) :])) is not None:
+        elif notes and s.startswith(f) and (st := _note(s[len(f) :])) is not None:
             if st == "complete":
                 return "complete"
             best = "prefix"
@@ -95,6 +95,12 @@ def label_state(text: str, forms: Iterable[str]) -> State | None:
         if m and m.start() > 0 and any(f.startswith(s[: m.start()]) for f in forms):
             best = "prefix"
     return best
+
+
+def open_note(text: str, forms: Iterable[str]) -> bool:
+    """``text`` is a complete label followed by an explanation whose bracket is still open."""
+    s = without_insertions(text)
+    return any(s.startswith(f) and _note(s[len(f) :]) == "prefix" for f in forms)
 
 
 def header_unit(text: str) -> str | None:

@@ -7,8 +7,8 @@ cleanly: one well-formed number inside its column box, with no orphan value piec
 
 * it is not a number (unparsed text, a table left blank);
 * its value sits between two columns, or a value of its row went to no column;
-* it is a number wrapped inside its cell that neither the number itself, nor the ruling, nor
-  the row's value line proves to be one cell's text (``wrap_guess``);
+* (a number wrapped inside its cell is joined only where that is proven, `pieces`; unproven
+  pieces stay apart and make their row fail the count check instead);
 * a value piece that went to no cell lies in its column close by (a number split in two);
 * two values of its row almost touch (one number split in two, or two merged by the next step);
 * it is blank in a table that prints its zeros (a value was probably dropped);
@@ -34,7 +34,6 @@ ORPHAN_REACH = 2.5  # line heights: an orphan piece this close above/below a cel
 _FLAG_REASONS = {
     "off_column": "value printed between two columns",
     "row_value_dropped": "a value of this row went to no column",
-    "wrap_guess": "a number wrapped in its cell, not proven one cell's text",
     "table_blank": "the table is blank (an unfilled template)",
 }
 

@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 
 from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
-from gidar.labels import label_state, normalise, without_insertions
+from gidar.labels import label_state, normalise, open_note, without_insertions
 from gidar.templates import GROUP_VARIANTS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
@@ -55,7 +55,11 @@ class LabelMatch:
     @property
     def in_note(self) -> bool:
         """The label is spelt and an explanation in brackets after it is still being read."""
-        return not self.complete and self.saved is not None and self.saved[1] != self.text
+        return any(open_note(self.text, c.forms) for c in self.cands)
+
+    def by_note(self, more: str) -> bool:
+        """``more`` would continue an explanation after the label, not the label's own words."""
+        return all(label_state(self.text + more, c.forms, notes=False) is None for c in self.cands)
 
     def extendable(self, more: str) -> bool:
         t = self.text + more
@@ -217,7 +221,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
             and (s := _continues(m, w, bounds)) is not None
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
         ]
-        if fits and all(m.in_note for _, m in fits) and could_start(t):
+        if fits and all(m.by_note(t) for _, m in fits) and could_start(t):
             fits = []  # a new label beats the explanation of the one above: notes never swallow rows
         if fits:
             min(fits, key=lambda x: x[0])[1].add(w, t)
@@ -237,7 +241,8 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     for m in open_:
         m.settle()
     for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
-        if (m.complete or m.fuzzy_done) and m.target.key not in seen:
+        # a note whose closing bracket never came still leaves its label spelt
+        if (m.complete or m.fuzzy_done or m.in_note) and m.target.key not in seen:
             m.fuzzy = not m.complete
             m.cands = [m.target]
             seen.add(m.target.key)
