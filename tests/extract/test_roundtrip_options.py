@@ -10,6 +10,7 @@ import pytest
 from gidar.extract.api import extract_file
 from gidar_dev.synth import CHOICES, LayoutOptions, SynthReport, make_report
 from gidar_dev.synth.compare import truth_diff
+from gidar_dev.synth.options import RARE
 
 
 def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:
@@ -22,6 +23,39 @@ def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:
 
 BASE = LayoutOptions()
 CASES = [(k, v) for k, values in CHOICES.items() for v in values if v != getattr(BASE, k)]
+CASES += [(k, v) for k, odds in RARE.items() for v, _ in odds if v != getattr(BASE, k)]
+# Every way publishers bend the template and print numbers, at once (in both templates).
+BENT = BASE.with_(
+    rules="none",
+    t2_layout="single",
+    t3_label_width="narrow",
+    numbering="1、",
+    half_width_parens=True,
+    caption_space=True,
+    use_variants=True,
+    zero="_",
+    zero_tables=("t3",),
+    fullwidth_digits=True,
+    fullwidth_tables=("t4",),
+    pad="　",
+    pad_tables=("t2",),
+    thousands=True,
+    thousands_sep="\u2009",
+    sign_form="minus",
+    money_unit="header",
+    section_numbering="（）",
+    label_notes=True,
+    spaced_labels=True,
+    cell_newline=True,
+    trailing_columns=1,
+    caption_missing=True,
+    count_unit="宗",
+    money_decimals="6",
+    money_unit_name="other",
+    narrow_values=True,
+    t2_mixed=True,
+    extra_row=True,
+)
 
 
 def test_baseline_round_trips(tmp_path: Path) -> None:
@@ -34,4 +68,10 @@ def test_baseline_round_trips(tmp_path: Path) -> None:
 def test_single_option_round_trips(option: str, value: object, tmp_path: Path) -> None:
     version = "v2019" if len(option) % 2 else "v2021"
     report = make_report(600 + CASES.index((option, value)), template=version, options=BASE.with_(**{option: value}))
+    assert roundtrip_errors(report, tmp_path) == []
+
+
+@pytest.mark.parametrize("version", ["v2019", "v2021"])
+def test_every_bend_at_once_round_trips(version: str, tmp_path: Path) -> None:
+    report = make_report(700, template=version, options=BENT, error="t3_row_total_off_by_one")
     assert roundtrip_errors(report, tmp_path) == []
