@@ -138,11 +138,21 @@ def test_headers_with_a_year_inside_a_note_after_and_a_unit() -> None:
     from gidar.templates import V2019, V2021
 
     b21 = V2021.t2_blocks[0]
-    words = [w("本年（2023）制发件", 200, 100), w("数", 200, 110), w("本年废止件数", 300, 100), w("现行有效件", 400, 100)]
+    words = [
+        w("本年（2023）制发件", 200, 100),
+        w("数", 200, 110),
+        w("本年废止件数", 300, 100),
+        w("现行有效件", 400, 100),
+    ]
     specs = pick_one_per_key(find_header_columns(words, _t2_cols(b21)), [c.key for c in b21.columns])
     assert specs is not None and [s.x0 for s in specs] == [200, 300, 400]
     b19 = V2019.t2_blocks[1]  # 上一年项目数量 · 本年增/减 · 处理决定数量
-    words = [w("上一年项目数量（指2019", 200, 100), w("年事项数）", 200, 110), w("本年增/", 300, 100), w("处理决定数量", 400, 100)]
+    words = [
+        w("上一年项目数量（指2019", 200, 100),
+        w("年事项数）", 200, 110),
+        w("本年增/", 300, 100),
+        w("处理决定数量", 400, 100),
+    ]
     specs = pick_one_per_key(find_header_columns(words, _t2_cols(b19)), [c.key for c in b19.columns])
     assert specs is not None and [s.key for s in specs] == ["prev_count", "change", "decisions"]
     money = V2019.t2_blocks[4]

@@ -160,7 +160,11 @@ def test_spaced_and_bracketed_variants() -> None:
 
 def test_paren_numbered_input_rows_and_their_namesakes() -> None:
     # （一）本年新收… (for 一、) and （一）予以公开 both start with （一）; each finds its own row
-    words = [w("（一）本年新收政府信息公开申请数量", 60, 100), w("（一）予以公开", 80, 130), w("（四）结转下年度继续办理", 60, 160)]
+    words = [
+        w("（一）本年新收政府信息公开申请数量", 60, 100),
+        w("（一）予以公开", 80, 130),
+        w("（四）结转下年度继续办理", 60, 160),
+    ]
     assert keys(match_labels(words, t3_targets())) == ["new_received", "granted", "carried_forward"]
 
 

@@ -91,7 +91,16 @@ def test_more_printed_forms(text: str, vtype: str, value: float, unit: str | Non
 
 @pytest.mark.parametrize(
     ("text", "fragment"),
-    [("3,9", True), ("11,", True), ("，", True), ("190.", True), ("3,977", False), ("77", False), ("1.", False), ("-", False)],
+    [
+        ("3,9", True),
+        ("11,", True),
+        ("，", True),
+        ("190.", True),
+        ("3,977", False),
+        ("77", False),
+        ("1.", False),
+        ("-", False),
+    ],
 )
 def test_pieces_of_wrapped_numbers(text: str, fragment: bool) -> None:
     from gidar.extract.numbers import is_fragment

@@ -67,7 +67,11 @@ def test_a_zero_marker_is_never_a_sign() -> None:
 def test_a_chain_is_cut_at_a_row_break() -> None:
     # 55 (row above, pushed down by an empty paragraph) then 2，790 wrapped over four lines
     pieces = [Piece(w("55", 100, 20)), Piece(w("2", 102, 37.5))]
-    pieces += [Piece(w("，", 100, 37.5 + LEAD, 9)), Piece(w("79", 100, 37.5 + 2 * LEAD)), Piece(w("0", 102, 37.5 + 3 * LEAD))]
+    pieces += [
+        Piece(w("，", 100, 37.5 + LEAD, 9)),
+        Piece(w("79", 100, 37.5 + 2 * LEAD)),
+        Piece(w("0", 102, 37.5 + 3 * LEAD)),
+    ]
     rows = row_bands([row(19), row(62)], [p.word for p in pieces])
     assert texts(join_wrapped(pieces, rows)) == ["2，790", "55"]
 

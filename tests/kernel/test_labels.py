@@ -60,7 +60,12 @@ def test_a_number_split_over_three_fragments_is_renumbered() -> None:
 
 @pytest.mark.parametrize(
     ("header", "unit"),
-    [("采购总金额（元）", "元"), ("采购总金额(万元)", "万元"), ("本年收费金额（单位：万元）", "万元"), ("采购总金额", None)],
+    [
+        ("采购总金额（元）", "元"),
+        ("采购总金额(万元)", "万元"),
+        ("本年收费金额（单位：万元）", "万元"),
+        ("采购总金额", None),
+    ],
 )
 def test_header_unit(header: str, unit: str | None) -> None:
     assert header_unit(header) == unit

@@ -64,7 +64,9 @@ def test_number_forms_are_printed_and_named() -> None:
     assert {"thousands_thin_space", "fullwidth_digits"} <= set(devs)
     printed = [tx for b in r.truth["tables"]["t3"]["rows"] for tx in b["texts"].values()]
     assert any("\u2009" in tx for tx in printed)
-    signed = [r["texts"]["change"] for b in r.truth["tables"]["t2"]["blocks"] for r in b["rows"] if "change" in r["texts"]]
+    signed = [
+        r["texts"]["change"] for b in r.truth["tables"]["t2"]["blocks"] for r in b["rows"] if "change" in r["texts"]
+    ]
     assert all(not tx.startswith("-") for tx in signed)  # minus signs are U+2212
 
 

@@ -59,6 +59,24 @@ RARE: dict[str, tuple[tuple[Any, float], ...]] = {
 }
 
 
+# The options that bend the template or print numbers in the forms of issues 13 and 11.
+BENDS: tuple[str, ...] = (
+    "thousands_sep",
+    "sign_form",
+    "section_numbering",
+    "label_notes",
+    "spaced_labels",
+    "cell_newline",
+    "trailing_columns",
+    "caption_missing",
+    "count_unit",
+    "money_decimals",
+    "money_unit_name",
+    "narrow_values",
+    *RARE,
+)
+
+
 @dataclass(frozen=True)
 class LayoutOptions:
     rules: str = "all"
@@ -124,6 +142,11 @@ class LayoutOptions:
 
     def with_(self, **changes: Any) -> LayoutOptions:
         return replace(self, **changes)
+
+    def unbent(self) -> LayoutOptions:
+        """The same layout with none of the `BENDS` (a report that keeps to the template)."""
+        plain = LayoutOptions()
+        return replace(self, **{k: getattr(plain, k) for k in BENDS})
 
     @property
     def variant(self) -> str:
