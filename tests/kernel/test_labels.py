@@ -44,7 +44,7 @@ def test_item_and_section_numbering_stay_apart() -> None:
     ],
 )
 def test_label_state(text: str, state: str | None) -> None:
-    forms = FORMS + (normalise("一、本年新收政府信息公开申请数量"),)
+    forms = (*FORMS, normalise("一、本年新收政府信息公开申请数量"))
     assert label_state(normalise(text), forms) == state
 
 
