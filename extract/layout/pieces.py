@@ -38,8 +38,11 @@ ON_LINE = 0.35  # line heights: a line this close to a row's line sits on it
 GAP_SPREAD = 1.0  # points: how unevenly the lines of one paragraph may be spaced
 SPAN_SLACK = 0.2  # line heights: a line touching another row's label by this much is not inside it
 BOX_SLACK = 4.5  # line heights a cell's box may exceed its text by (padding, empty or blank lines)
-_GROUP = re.compile(r"^\d{3}(?:\.\d+)?$")
-_LEAD = re.compile(r"^[+-]?\d{1,3}$")
+# Thousands groups on each side of a thin space. A reader may glue some groups of one number
+# and split others (``4145`` ``800.00`` for 4 145 800.00): the left side is any run of digits,
+# the right side one or more whole groups.
+_GROUP = re.compile(r"^(?:\d{3})+(?:\.\d+)?$")
+_LEAD = re.compile(r"^[+-]?\d+$")
 
 
 @dataclass
@@ -71,10 +74,10 @@ def _merge(a: Word, b: Word, text: str) -> Word:
 
 
 def _groups_ok(left: str, right: str) -> bool:
-    """``1`` / ``1 234`` (groups so far, as printed) followed by a 3-digit group."""
+    """``1`` / ``1 234`` (groups so far, as printed) followed by whole 3-digit groups."""
     parts = unicodedata.normalize("NFKC", left).split()
     head, *rest = [fold(p) for p in parts] or [""]
-    if not _LEAD.match(head) or not all(len(p) == 3 and p.isdigit() for p in rest):
+    if not _LEAD.match(head) or not all(len(p) % 3 == 0 and p.isdigit() for p in rest):
         return False
     core, _ = strip_unit(fold(right))
     return bool(_GROUP.match(core))
