@@ -56,14 +56,17 @@ MIXED = dict(
 
 def make_samples(out: Path) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
+    # the county report prints its zeros (with blanks, its empty table 三 would read as unfilled)
     singles = (
-        (101, "county-2023", 2023, "government", "all"),
-        (102, "department-2020", 2020, "department", "hrules"),
-        (103, "township-2024", 2024, "township", "none"),
+        (101, "county-2023", 2023, "government", "all", {"zero": "0"}),
+        (102, "department-2020", 2020, "department", "hrules", {}),
+        (103, "township-2024", 2024, "township", "none", {}),
     )
     written = [
-        make_report(seed, report_id=stem, year=year, agency_type=kind, options=_ruling(seed, rules)).write(out)
-        for seed, stem, year, kind, rules in singles
+        make_report(
+            seed, report_id=stem, year=year, agency_type=kind, options=_ruling(seed, rules).with_(**more)
+        ).write(out)
+        for seed, stem, year, kind, rules, more in singles
     ]
     written.append(
         make_report(
