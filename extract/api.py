@@ -214,6 +214,9 @@ def _extract_doc(doc: Document, res: ExtractionResult) -> None:
         return
     templates = table_templates(reading, tpl)
     res.template = templates["t3"].version
+    res.table_templates = {t: templates[t].version for t in ("t2", "t3", "t4")}  # type: ignore[index]
+    res.extra_cells = list(reading.extras)
+    res.blank_tables = list(reading.blank)
     if res.metadata.template is None:
         res.metadata.template = res.template
     res.narrative = section_one(texts)
@@ -226,8 +229,11 @@ def _finish(res: ExtractionResult, reading: Reading, templates: dict[TableKey, T
     keys = value_keys(templates)
     order = {k: i for i, k in enumerate(keys)}
     res.cells = sorted(reading.cells.values(), key=lambda c: order.get(c.key, len(order)))
+    for c in res.cells:
+        c.unit = reading.units.get(c.key)
     suspect = suspects(res.cells, reading.orphans)
     res.violations, unconfirmed = blame(check(templates["t3"], {c.key: c.value for c in res.cells}), suspect)
+    res.unconfirmed = [v for v, _ in unconfirmed]
     review: dict[str, None] = {}
     for key, _ in reading.doubts:
         if key:

@@ -48,6 +48,8 @@ class EvalReport:
     wrong: list[str] = field(default_factory=list)  # first wrong cells, for a look
     statuses: dict[str, int] = field(default_factory=dict)  # status → count, reports only
     quality: dict[str, int] = field(default_factory=dict)  # quality verdict → count, reports only
+    # template bends as recorded (truths that name them): "name" → [right, of]
+    bends: dict[str, list[int]] = field(default_factory=dict)
     backends: dict[str, int] = field(default_factory=dict)  # PDF reader that read each file → count
 
     @property
@@ -116,6 +118,7 @@ def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) 
         d.exact_cells += exact
         d.extra_keys += extra
         d.exact_reports += exact == len(tv) and not extra
+    _score_bends(report, truth, res)
     exp = _vkeys(truth.get("expected_violations") or [])
     got = _vkeys([v.to_dict() for v in res.violations])
     report.violations_expected += len(exp)
@@ -150,6 +153,39 @@ def truths(truth_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     if not out:
         raise ValueError(f"no truth files in {folder} (<id>.json with a document_kind, next to <id>.pdf)")
     return out
+
+
+def _tally(report: EvalReport, name: str, right: int, of: int) -> None:
+    t = report.bends.setdefault(name, [0, 0])
+    t[0] += right
+    t[1] += of
+
+
+def _score_bends(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) -> None:
+    """Per table template, extra cells, units and blank tables, where the truth records them."""
+    from gidar.labels import normalise
+
+    if "table_templates" in truth:
+        want = truth["table_templates"]
+        _tally(report, "table templates", sum(res.table_templates.get(t) == v for t, v in want.items()), len(want))
+    if "extra_cells" in truth:
+        want_x = {
+            (x["block"], normalise(x["label"]), c, float(v))
+            for x in truth["extra_cells"]
+            for c, v in x["values"].items()
+        }
+        have_x = {(x.block, normalise(x.label), x.col, float(x.value or 0)) for x in res.extra_cells}
+        _tally(report, "extra cells found", len(want_x & have_x), len(want_x))
+        _tally(report, "extra cells not printed", len(have_x - want_x), 0)
+    if "units" in truth:
+        units = {c.key: c.unit for c in res.cells}
+        want_u = truth["units"]
+        _tally(report, "units as printed", sum(units.get(k) == u for k, u in want_u.items()), len(want_u))
+        _tally(report, "units not printed", sum(1 for k, u in units.items() if u and k not in want_u), 0)
+    if "blank_tables" in truth:
+        want_b, have_b = set(truth["blank_tables"]), set(res.blank_tables)
+        _tally(report, "blank tables flagged", len(want_b & have_b), len(want_b))
+        _tally(report, "tables wrongly called blank", len(have_b - want_b), 0)
 
 
 def run_eval(
@@ -201,6 +237,10 @@ def format_report(report: EvalReport) -> str:
         st = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
         qu = ", ".join(f"{k} {v}" for k, v in sorted(report.quality.items()))
         lines.append(f"report statuses: {st};  quality: {qu}")
+    if report.bends:
+        lines.append(
+            "template bends: " + "  ".join(f"{name} {right}/{of}" for name, (right, of) in sorted(report.bends.items()))
+        )
     if report.metadata_n:
         meta = "  ".join(f"{f} {report.metadata_hits.get(f, 0)}/{report.metadata_n}" for f in META_FIELDS)
         lines.append(f"metadata: {meta}")

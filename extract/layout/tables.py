@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gidar.contract import BBox, Cell
+from gidar.contract import Cell, ExtraCell
 from gidar.extract.layout.columns import (
     OFF_COLUMN,
     ColumnSpec,
@@ -41,22 +41,6 @@ from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Templat
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
-
-
-@dataclass
-class ExtraCell:
-    """A value in a row the template does not have (table 二's 其他主动公开文件（…）)."""
-
-    table: str
-    block: str | None  # the template block it was printed in
-    col: str | None  # the template column it sits under
-    label: str  # the row label as printed
-    raw: str
-    value: int | float | None
-    page: int | None
-    bbox: BBox | None
-    unit: str | None = None
-    flags: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from gidar.extract.api import extract_file
-from gidar_dev.synth.compare import truth_diff
+from gidar_dev.synth.compare import bends_diff, truth_diff
 from gidar_dev.synth.corpus import write_corpus
 
 N = 30  # reports; about 0.3 s each to render and read
@@ -24,6 +24,7 @@ def test_generated_deviations_read_exactly(tmp_path: Path) -> None:
         res = extract_file(tmp_path / t["file"])
         shown |= set(t["render"]["deviations"])
         errors += [f"{t['id']} {e}" for e in truth_diff(t, res.template, res.values, res.violations)]
+        errors += [f"{t['id']} {e}" for e in bends_diff(t, res.to_json())]
         if t["blank_tables"]:
             assert res.status == "uncertain" and "blank" in res.message, t["id"]
     assert errors == []

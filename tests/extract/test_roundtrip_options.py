@@ -9,13 +9,14 @@ import pytest
 
 from gidar.extract.api import extract_file
 from gidar_dev.synth import CHOICES, LayoutOptions, SynthReport, make_report
-from gidar_dev.synth.compare import truth_diff
+from gidar_dev.synth.compare import bends_diff, truth_diff
 from gidar_dev.synth.options import RARE
 
 
 def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:
     res = extract_file(report.write(tmp_path, report.truth["id"]))
     errors = truth_diff(report.truth, res.template, res.values, res.violations)
+    errors += bends_diff(report.truth, res.to_json())
     if errors:
         errors.insert(0, f"status={res.status}")
     return errors
