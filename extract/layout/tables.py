@@ -133,9 +133,9 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
         base = (first.page - 1) * PAGE_STRIDE
         centre = (r.match.gtop + r.match.gbottom) / 2 - base if r.match.gbottom - base < PAGE_STRIDE else first.yc
         ys = [first.yc, centre]
-        ln = dense.get(id(r))
-        if ln is not None and ln.page == first.page:
-            ys.append((ln.top + ln.bottom) / 2)
+        value_line = dense.get(id(r))
+        if value_line is not None and value_line.page == first.page:
+            ys.append((value_line.top + value_line.bottom) / 2)
         top, bottom = r.match.gtop - base, min(r.match.gbottom - base, PAGE_STRIDE)
         out.append(RowLines(first.page, centre, tuple(ys), top, bottom))
     return row_bands(out, values)

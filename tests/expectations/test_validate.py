@@ -108,5 +108,6 @@ def test_records_fit_the_dq_results_table(planted_run) -> None:
 def test_meta_failures_report_the_offending_value(planted_run) -> None:
     got = {(r.report_id, r.rule): r.observed for r in failures(planted_run.results) if r.suite == "report_meta"}
     assert got[("region-invalid", "region_code_valid")] == "339999"
-    assert got[("template-year-mismatch", "template_matches_year")] == "v2021"
+    assert got[("template-year-mismatch", "template_matches_year")] == "二 v2021; 三 v2021; 四 v2021"
+    assert got[("mixed-formats", "template_matches_year")] == "二 v2019; 三 v2021; 四 v2021"  # names the mix
     assert got[("year-too-early", "report_year_range")] == "2018"
