@@ -18,8 +18,9 @@ and returns a `Frames`:
              instance has none), lhs, rhs (identities only), and one float column per rule of the
              suite, named after the rule, holding that row's residual (lhs − rhs, exactly 0 when
              |lhs − rhs| ≤ 1e-9 as in `gidar.invariants.check`) or observed value, NaN on the other
-             rules' rows. An instance whose cells are missing (or that does not apply, e.g. T2-A for
-             a prefecture government) has no row.
+             rules' rows. An instance whose cells are missing or in the report's ``review`` (not
+             read cleanly: a person's to settle, not a publisher's error), or that does not apply
+             (e.g. T2-A for a prefecture government), has no row.
 
 Pure: no I/O, no GX, and nothing of extract/: what is validated is what is stored.
 """
@@ -69,6 +70,7 @@ class StoredReport:
     cells: dict[str, StoredCell]
     # table -> template its cells were stored with (a 2021+ report may print table 二 in the 2019 layout)
     table_templates: Mapping[str, str] = field(default_factory=dict)
+    review: frozenset[str] = frozenset()  # cells the extractor could not read cleanly: a person's to settle
 
     @property
     def values(self) -> dict[str, float]:
@@ -136,9 +138,15 @@ def stored_reports(reports: pa.Table, cells: pa.Table) -> list[StoredReport]:
     meta = reports.select(
         ["report_id", "source", "status", "template", "report_year", "region_code", "agency_type"]
     ).to_pylist()
+    review = reports.column("review").to_pylist() if "review" in reports.column_names else [None] * len(meta)
     return [
-        StoredReport(**m, cells=by_report.get(m["report_id"], {}), table_templates=tables.get(m["report_id"], {}))
-        for m in meta
+        StoredReport(
+            **m,
+            cells=by_report.get(m["report_id"], {}),
+            table_templates=tables.get(m["report_id"], {}),
+            review=frozenset(rv or ()),
+        )
+        for m, rv in zip(meta, review, strict=True)
     ]
 
 
@@ -337,8 +345,10 @@ def _check_frame(
 def _observe_report(r: StoredReport) -> list[Observation]:
     """The identities of tables 三/四 with their template, the table-二 rules with table 二's."""
     t, t2 = r.template_of("t3"), r.template_of("t2")
-    out = [] if t is None else observe(t, r.values, r.agency_type, r.region_code, soft=False)
-    return out + ([] if t2 is None else observe(t2, r.values, r.agency_type, r.region_code, identities=False))
+    # an identity over a cell in review is a person's to settle, not a publisher's error to report
+    values = {k: v for k, v in r.values.items() if k not in r.review}
+    out = [] if t is None else observe(t, values, r.agency_type, r.region_code, soft=False)
+    return out + ([] if t2 is None else observe(t2, values, r.agency_type, r.region_code, identities=False))
 
 
 def _resid(lhs: Number, rhs: Number) -> float:

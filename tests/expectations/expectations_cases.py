@@ -257,3 +257,10 @@ def stored(results: list[ExtractionResult]) -> tuple[pa.Table, pa.Table]:
     i = reports.schema.get_field_index("template")
     reports = reports.set_column(i, reports.schema.field(i), pa.array([r.template for r in results], pa.string()))
     return reports, cells
+
+
+def review_case() -> Case:
+    """A broken identity whose cell the extractor put in review: no failure is blamed on the publisher."""
+    c = _case("in-review", "v2021", _add("t3.granted.total", 1))
+    c.result.status, c.result.review = "uncertain", ["t3.granted.total"]
+    return c
