@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gidar.templates import CELL_UNITS, ValueType
 
@@ -43,6 +44,7 @@ def fold(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).translate(_MINUS).split())
 
 
+@lru_cache(maxsize=1 << 14)
 def is_value_token(text: str) -> bool:
     """True when a printed word is a table value: a number or a zero marker (not prose)."""
     s = fold(text)
@@ -54,6 +56,7 @@ def is_value_token(text: str) -> bool:
     return parse_cell(text, "money").ok and s not in ("一", "无")
 
 
+@lru_cache(maxsize=1 << 14)
 def is_fragment(text: str) -> bool:
     """True for a piece of a number that a line wrap cut off (never a whole value on its own)."""
     return bool(_FRAGMENT.match(fold(text)))

@@ -73,8 +73,12 @@ def label_state(text: str, forms: Iterable[str], notes: bool = True) -> State | 
     """How normalised ``text`` (fragments read so far) relates to a label with these normalised
     ``forms``: ``complete`` (a form, maybe with an inserted year or, if ``notes``, a trailing note
     in brackets), ``prefix`` (it can still grow into one) or None."""
+    return _label_state(text, forms if isinstance(forms, tuple) else tuple(forms), notes)
+
+
+@lru_cache(maxsize=1 << 16)  # the matchers ask about the same fragments against the same labels
+def _label_state(text: str, forms: tuple[str, ...], notes: bool) -> State | None:
     s = without_insertions(text)
-    forms = tuple(forms)
     # fragments are normalised one by one: a number split as ``（`` / ``三`` / ``）`` is renumbered here
     s = _CN_PAREN.sub(r"\1、", _NUM_PAREN.sub(r"\1.", s))
     if m := _OPEN_NUMBER.match(s):

@@ -103,7 +103,7 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
-        for p in reversed(out[-8:]):
+        for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
             text = _thin_join(p.word, w, vrules)
             if text is not None:
                 p.word = _merge(p.word, w, text)
@@ -248,8 +248,13 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
     below: dict[int, int] = {}
     taken: set[int] = set()
     for i, p in enumerate(todo):
+        a = p.word
+        reach = a.bottom + WRAP_GAP * _h(a)
         for j in range(i + 1, len(todo)):
-            if j not in taken and _stacked(p.word, todo[j].word, hrules):
+            b = todo[j].word
+            if b.page != a.page or b.top > reach:
+                break  # sorted by page and top: nothing further down can be the next line
+            if j not in taken and _stacked(a, b, hrules):
                 below[i] = j
                 taken.add(j)
                 break

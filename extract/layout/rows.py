@@ -42,6 +42,7 @@ class LabelMatch:
     text: str = ""
     fuzzy: bool = False  # accepted without spelling the whole label
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
+    _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
     def target(self) -> Target:
@@ -103,6 +104,14 @@ class LabelMatch:
         return len(self.cands) == 1 and any(
             f.startswith(text) and len(text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
         )
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """(gtop, gbottom), computed once its words are final (placement asks for it per value)."""
+        key = len(self.words)
+        if self._span is None or self._span[0] != key:
+            self._span = (key, (self.gtop, self.gbottom))
+        return self._span[1]
 
     @property
     def x0(self) -> float:

@@ -107,7 +107,8 @@ def _nearest(rows: Sequence[_Row], w: Word | Line) -> _Row | None:
     h = max(6.0, w.bottom - w.top)
     best, dist = None, (float("inf"), 0.0)
     for r in rows:
-        top, bottom = r.span
+        assert r.match is not None
+        top, bottom = r.match.span
         d = 0.0 if top - 0.35 * h <= c <= bottom + 0.35 * h else min(abs(c - top), abs(c - bottom))
         key = (d, abs(c - (top + bottom) / 2))  # inside two spans: the one centred closer
         if key < dist:
@@ -291,21 +292,36 @@ def _flag_blank(reading: Reading, table: TableKey, keys: Sequence[str]) -> None:
 # --- table 三 -----------------------------------------------------------------------------
 
 
-def t3_template(words: Sequence[Word], hint: Template) -> Template:
-    """Table 三's template from its labels: the three （六） sub-rows only the 2021 format prints;
-    a single （六）其他处理 row fits both (2021 reports print it too), so ``hint`` decides."""
-    subrows = [r for r in V2021.t3_rows if r.key not in {k.key for k in TEMPLATES["v2019"].t3_rows}]
-    targets = targets_for([(r.key, r.label, r.variants) for r in subrows])
-    text_words, _ = _split(words)
-    found = {m.target.key for m in match_labels(text_words, targets)}
-    return V2021 if len(found) >= 2 else hint
+_T3Match = tuple[list[Word], list[Word], list[LabelMatch]]  # text words, value words, label matches
 
 
-def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Sequence[Rule] = ()) -> None:
+def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
     groups = [r.group for r in tpl.t3_rows if r.group]
     targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
-    matches = match_labels(text_words, targets)
+    return text_words, values, match_labels(text_words, targets)
+
+
+def t3_template(words: Sequence[Word], hint: Template) -> tuple[Template, _T3Match]:
+    """Table 三's template from its labels (and its label matches, to read it with): the three
+    （六） sub-rows only the 2021 format prints; a single （六）其他处理 row fits both (2021 reports
+    print it too), so ``hint`` decides."""
+    found = _t3_match(words, V2021)
+    subrows = {r.key for r in V2021.t3_rows} - {r.key for r in TEMPLATES["v2019"].t3_rows}
+    if len(subrows & {m.target.key for m in found[2]}) >= 2 or hint is V2021:
+        return V2021, found
+    return hint, _t3_match(words, hint)
+
+
+def read_t3(
+    words: Sequence[Word],
+    tpl: Template,
+    reading: Reading,
+    rules: Sequence[Rule] = (),
+    matched: _T3Match | None = None,
+) -> None:
+    groups = [r.group for r in tpl.t3_rows if r.group]
+    text_words, values, matches = matched if matched is not None else _t3_match(words, tpl)
     by_key = {m.target.key: m for m in matches}
     rows = [_Row(r.key, by_key.get(r.key)) for r in tpl.t3_rows]
     # a merged parent printed as one row (（六）其他处理 in a 2021-format report): a pseudo-row
@@ -511,15 +527,24 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
     return out
 
 
-def t2_score(words: Sequence[Word], tpl: Template) -> int:
-    """How well table 二's words fit a template: its row labels plus its column headers found."""
-    rows_spec = [(f"{b.key}.{r.key}", r.label, r.variants) for b in tpl.t2_blocks for r in b.rows]
-    targets = targets_for(rows_spec)
-    text_words, _ = _split(words, {f for t in targets for f in t.forms})
-    n = len({m.target.key for m in match_labels(text_words, targets)})
-    cols = {c.key: (c.label, *c.variants) for b in tpl.t2_blocks for c in b.columns}
+def t2_template(words: Sequence[Word], hint: Template) -> Template:
+    """Table 二's template from its own words: the column headers each template prints (found
+    at once, keyed by version), then the rows only one of them has; ``hint`` breaks a tie."""
+    text_words, _ = _split(words)
+    cols = {
+        f"{t.version}:{c.key}": (c.label, *c.variants)
+        for t in TEMPLATES.values()
+        for b in t.t2_blocks
+        for c in b.columns
+    }
     heads = {c.key for c in find_header_columns(text_words, list(cols.items()))}
-    return n + 2 * len(heads)
+    text = "".join(ln.norm for ln in group_lines(text_words))
+    score = {}
+    for t in TEMPLATES.values():
+        others = {normalise(r.label) for o in TEMPLATES.values() if o is not t for b in o.t2_blocks for r in b.rows}
+        own = {normalise(r.label) for b in t.t2_blocks for r in b.rows} - others
+        score[t.version] = (sum(h.startswith(f"{t.version}:") for h in heads), sum(lab in text for lab in own))
+    return max(TEMPLATES.values(), key=lambda t: (score[t.version], t is hint))
 
 
 def read_t2(
@@ -613,12 +638,10 @@ def read_tables(
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)
     t4 = find_title(lines, tpl.t4_title, t3.gtop if t3 else -1.0)
     t2_words = _region(words, t2, t3)
-    other = next(t for t in TEMPLATES.values() if t is not tpl)
-    t2_tpl = max((tpl, other), key=lambda t: (t2_score(t2_words, t), t is tpl))
-    read_t2(t2_words, lines, t2_tpl, reading, rules)
+    read_t2(t2_words, lines, t2_template(t2_words, tpl), reading, rules)
     t3_words = _region(words, t3 or t2, t4)
-    t3_tpl = t3_template(t3_words, tpl)
-    read_t3(t3_words, t3_tpl, reading, rules)
+    t3_tpl, matched = t3_template(t3_words, tpl)
+    read_t3(t3_words, t3_tpl, reading, rules, matched)
     if t4 is not None:
         read_t4([ln for ln in lines if ln.gtop > t4.gbottom], t3_tpl, reading, rules)
     return reading

@@ -37,12 +37,12 @@ def register_font(font: str = CID_FONT, path: str | None = None) -> str:
     return font
 
 
-# Characters the CID font has no glyph for: drawn with Vera (shipped with reportlab, so every
-# machine renders the same bytes), or (thin spaces) as a narrow gap with nothing drawn, which is
-# what a reader sees of a thin space: two pieces of text a fifth of an em apart.
+# Characters the CID font has no glyph for: U+2212 is drawn with Vera (shipped with reportlab, so
+# every machine renders the same bytes); a thin space is drawn as the CID font's space, which is a
+# fifth of an em wide (0.207 em) like a thin space, so readers find a space character there.
 SIGN_FONT = "synth-vera"
 _SIGN_CHARS = frozenset("\u2212")
-_GAP_CHARS = {"\u2009": 0.2, "\u202f": 0.2}
+_GAP_CHARS = frozenset("\u2009\u202f")
 
 
 @lru_cache(maxsize=1)
@@ -59,10 +59,14 @@ def _sign_font() -> str:
 @lru_cache(maxsize=20000)
 def _char_w(ch: str, font: str) -> float:
     if ch in _GAP_CHARS:
-        return _GAP_CHARS[ch]
+        return pdmetrics_space(font)
     if ch in _SIGN_CHARS:
         return pdfmetrics.stringWidth(ch, _sign_font(), 1.0)
     return pdfmetrics.stringWidth(ch, font, 1.0)
+
+
+def pdmetrics_space(font: str) -> float:
+    return pdfmetrics.stringWidth(" ", font, 1.0)
 
 
 def text_width(s: str, font: str, size: float) -> float:
@@ -70,10 +74,11 @@ def text_width(s: str, font: str, size: float) -> float:
 
 
 def _runs(s: str) -> list[tuple[str, str]]:
-    """(kind, text) runs: "text" in the CID font, "sign" in Vera, "gap" drawn as space only."""
+    """(kind, text) runs: "text" in the CID font (thin spaces as its space), "sign" in Vera."""
     out: list[tuple[str, str]] = []
     for ch in s:
-        kind = "gap" if ch in _GAP_CHARS else "sign" if ch in _SIGN_CHARS else "text"
+        kind = "sign" if ch in _SIGN_CHARS else "text"
+        ch = " " if ch in _GAP_CHARS else ch
         if out and out[-1][0] == kind:
             out[-1] = (kind, out[-1][1] + ch)
         else:
@@ -225,19 +230,19 @@ class Document:
         runs = _runs(s)
         if len(runs) == 1 and runs[0][0] == "text":
             self.c.setFont(self.font, size)
+            t = runs[0][1]
             if align == "center":
-                self.c.drawCentredString(x, base, s)
+                self.c.drawCentredString(x, base, t)
             elif align == "right":
-                self.c.drawRightString(x, base, s)
+                self.c.drawRightString(x, base, t)
             else:
-                self.c.drawString(x, base, s)
+                self.c.drawString(x, base, t)
             return
         w = text_width(s, self.font, size)
         x0 = x - w / 2 if align == "center" else x - w if align == "right" else x
         for kind, t in runs:
-            if kind != "gap":
-                self.c.setFont(_sign_font() if kind == "sign" else self.font, size)
-                self.c.drawString(x0, base, t)
+            self.c.setFont(_sign_font() if kind == "sign" else self.font, size)
+            self.c.drawString(x0, base, t)
             x0 += text_width(t, self.font, size)
 
     def line(self, s: str, size: float, *, align: str = "left", leading: float = 1.5, indent: float = 0) -> None:
