@@ -7,7 +7,7 @@ set can be rebuilt after a generator change and committed again:
   horizontal rules only and unruled tables),
 * a 2-year series of one body (carry-over linked, for the cross-report checks),
 * 1 report with a planted publisher error (a table-三 row total off by one),
-* 1 report that bends the template as real ones do (issue 13): a 2023 report printing table 二 in
+* 1 report that bends the template as real ones do: a 2023 report printing table 二 in
   the 2019 layout (tables 三/四 in the 2021 one), with Hubei's extra row 其他主动公开文件（…）,
   explanations in brackets, units in cells and thin-space thousands separators,
 * 1 bad file: an HTML error page saved as .pdf, which real portals serve surprisingly often.

@@ -91,7 +91,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Which PDF reader read each report (PDFium by default, pdfplumber as the reference).
     Migration("0003_reader_backend", lambda: _add_column("reports", "backend")),
     Migration(ANALYST_MIGRATION, _analyst_tables),
-    # Reports that bend the template: per-table templates, blank tables, units, extra cells (issue 13).
+    # Reports that bend the template: per-table templates, blank tables, units, extra cells.
     Migration("0005_template_bends", _template_bends),
     Migration("R_dim_region", region_statements, repeatable=True),
     Migration("R_views", view_statements, repeatable=True),

@@ -184,7 +184,7 @@ def planted_cases() -> list[Case]:
             expect={("t2e_fee_plausible_wan_yuan", "admin_fees", "fee_amount")},
         ),
         Case("unread", make_result("unread", None, {}, status="needs_ocr", year=2021)),
-        # reports that bend the template (issue 13)
+        # reports that bend the template
         _unit_case("fee-in-wan-yuan", "万元"),
         _unit_case("fee-in-yuan", "元", expect={("money_unit_as_template", "admin_fees", "fee_amount")}),
         _mixed_case(),

@@ -117,7 +117,7 @@ def test_a_page_frame_is_not_a_cell_border() -> None:
     assert [s.cell for s in with_rules(specs, frame)] == [None, None]
 
 
-# --- header variants (issue 13) ---------------------------------------------------------------
+# --- header variants as real reports print them ---------------------------------------------
 
 
 def _t2_cols(block):

@@ -117,7 +117,7 @@ def test_distributed_label_words_on_one_line() -> None:
     assert keys(match_labels(words, targets)) == ["admin_license"]
 
 
-# --- labels as publishers bend them (issue 13) -----------------------------------------------
+# --- labels as publishers bend them ----------------------------------------------------------
 
 
 def t2_targets(tpl=V2019):

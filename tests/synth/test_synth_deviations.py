@@ -1,4 +1,4 @@
-"""The generator's template bends (issue 13) and number forms (issue 11): drawn, printed, recorded."""
+"""The generator's template bends and number forms: drawn, printed, recorded."""
 
 from __future__ import annotations
 

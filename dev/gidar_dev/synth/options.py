@@ -37,7 +37,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "money_unit": ("none", "cell", "header"),
     "value_align": ("center", "right"),
     "label_align": ("left", "center"),
-    # --- how real publishers bend the template (issue 13) and print numbers (issue 11) ------
+    # --- how real publishers bend the template and print their numbers ---------------------
     "thousands_sep": (",", "，", "\u2009"),  # half-width, full-width, thin space
     "sign_form": ("ascii", "fullwidth", "minus"),  # +12/-3, ＋12/－3, +12/−3 (U+2212)
     "section_numbering": ("、", "（）"),  # 一、本年新收… or （一）本年新收…
@@ -59,7 +59,7 @@ RARE: dict[str, tuple[tuple[Any, float], ...]] = {
 }
 
 
-# The options that bend the template or print numbers in the forms of issues 13 and 11.
+# The options that bend the template or print numbers in the forms real reports use.
 BENDS: tuple[str, ...] = (
     "thousands_sep",
     "sign_form",

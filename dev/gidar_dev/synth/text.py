@@ -16,7 +16,7 @@ _SECTION = re.compile(r"^([一二三四五六七八九十]+)、")
 THIN_SPACE = "\u2009"
 _SIGNS = {"ascii": ("+", "-"), "fullwidth": ("＋", "－"), "minus": ("+", "\u2212")}
 
-# Explanations publishers add in brackets (Hubei's 2020 tables, domain.md §2.1), by canonical
+# Explanations publishers add in brackets (Hubei's 2020 tables, docs/domain.md §2.1), by canonical
 # label; {y} is the report year, {p} the year before.
 LABEL_NOTES: dict[str, tuple[str, ...]] = {
     "规章": ("（设区的市、自治州人民政府应提供相关数据）", "（制度）"),
