@@ -402,7 +402,6 @@ LABEL_INSERTIONS: tuple[str, ...] = (r"\(\d{4}年?度?\)",)
 LABEL_NOTE_BRACKETS = ("(", ")")
 # Units printed inside a value cell or after a header label (longest first: 万元 before 元).
 CELL_UNITS: tuple[str, ...] = ("万元", "元", "宗", "件", "个", "项", "条", "次", "人")
-MONEY_UNITS: tuple[str, ...] = ("万元", "元")
 
 
 # --- printed header text without a value key (used by gidar_dev.synth to print the tables) -----

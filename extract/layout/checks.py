@@ -103,17 +103,3 @@ def blame(
         else:
             publisher.append(v)
     return publisher, unconfirmed
-
-
-def reading_doubts(
-    cells: Sequence[Cell], violations: Sequence[Violation], orphans: Sequence[Word] = ()
-) -> list[tuple[str, str]]:
-    """(cell key, why) for the cells of violated identities that may be misread."""
-    if not violations:
-        return []
-    sus = suspects(cells, orphans)
-    out: dict[str, str] = {}
-    for _, keys in blame(violations, sus)[1]:
-        for k in keys:
-            out.setdefault(k, sus[k])
-    return list(out.items())

@@ -597,7 +597,12 @@ def read_t2(
 
 
 def _extra_cells(
-    reading: Reading, block: str, row: _Row, columns: Sequence[Column], specs: Sequence[ColumnSpec] | None, full
+    reading: Reading,
+    block: str,
+    row: _Row,
+    columns: Sequence[Column],
+    specs: Sequence[ColumnSpec] | None,
+    full: Sequence[Sequence[Word]],
 ) -> None:
     assert row.match is not None
     label = "".join(w.text for w in row.match.words)

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from gidar.contract import Cell
-from gidar.extract.layout.checks import reading_doubts
+from gidar.extract.layout.checks import blame, suspects
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS, V2021
+
+
+def reading_doubts(cells: list[Cell], violations) -> list[tuple[str, str]]:
+    """(cell key, why) for the suspect cells of the violated identities."""
+    sus = suspects(cells)
+    return [(k, sus[k]) for _, keys in blame(violations, sus)[1] for k in keys]
 
 
 def t3_cells(row_values: dict[str, list[int]], blank: set[str] = frozenset(), touching: bool = False) -> list[Cell]:
@@ -48,7 +54,6 @@ def test_no_violation_no_doubt() -> None:
 
 
 def test_only_clean_reads_blame_the_publisher() -> None:
-    from gidar.extract.layout.checks import blame, suspects
     from gidar.extract.model import Word
 
     # granted: 总计 printed 2 under 1 + 0…: a publisher error when every cell was read cleanly
@@ -68,8 +73,6 @@ def test_only_clean_reads_blame_the_publisher() -> None:
 
 
 def test_unclean_flags_are_suspects() -> None:
-    from gidar.extract.layout.checks import suspects
-
     cells = t3_cells({})
     cells[0].flags.append("off_column")
     cells[1].value = None
