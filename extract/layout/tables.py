@@ -41,6 +41,9 @@ from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Templat
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
+# line heights from its label within which a row's value line lies (a line further away is the end
+# of a neighbour's wrapped cells, in a row whose own cells are blank)
+DENSE_REACH = 1.0
 
 
 @dataclass
@@ -101,8 +104,9 @@ class _Row:
         return sorted((p.word for p in self.tokens), key=lambda w: w.x0)
 
 
-def _nearest(rows: Sequence[_Row], w: Word | Line) -> _Row | None:
-    """The row whose label span holds ``w``'s centre, or the nearest one close enough."""
+def _nearest(rows: Sequence[_Row], w: Word | Line, reach: float = 1.6) -> _Row | None:
+    """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
+    heights."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
     h = max(6.0, w.bottom - w.top)
     best, dist = None, (float("inf"), 0.0)
@@ -113,7 +117,7 @@ def _nearest(rows: Sequence[_Row], w: Word | Line) -> _Row | None:
         key = (d, abs(c - (top + bottom) / 2))  # inside two spans: the one centred closer
         if key < dist:
             best, dist = r, key
-    return best if dist[0] <= 1.6 * h else None
+    return best if dist[0] <= reach * h else None
 
 
 def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
@@ -124,7 +128,7 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     for ln in group_lines(values):
         if len(ln.words) < DENSE_LINE:
             continue
-        r = _nearest(labelled, ln)
+        r = _nearest(labelled, ln, reach=DENSE_REACH)
         if r is not None and (id(r) not in dense or len(ln.words) > len(dense[id(r)].words)):
             dense[id(r)] = ln
     out: list[RowLines] = []

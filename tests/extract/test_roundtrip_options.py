@@ -3,14 +3,17 @@ labels, plain digits): a failure names the option value the reader cannot handle
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
 from gidar.extract.api import extract_file
+from gidar.templates import V2021
 from gidar_dev.synth import CHOICES, LayoutOptions, SynthReport, make_report
 from gidar_dev.synth.compare import bends_diff, truth_diff
 from gidar_dev.synth.options import RARE
+from gidar_dev.synth.values import draw_values
 
 
 def roundtrip_errors(report: SynthReport, tmp_path: Path) -> list[str]:
@@ -72,7 +75,37 @@ def test_single_option_round_trips(option: str, value: object, tmp_path: Path) -
     assert roundtrip_errors(report, tmp_path) == []
 
 
+# The same with blank zeros and full-width digits in table 三: rows whose own cells are blank sit
+# between rows of long numbers wrapped over five lines (３ / ， / ８ / ３ / ２).
+BENT_BLANK = BENT.with_(zero="", fullwidth_tables=("t3",), thousands_sep="，", value_align="right")
+
+
 @pytest.mark.parametrize("version", ["v2019", "v2021"])
-def test_every_bend_at_once_round_trips(version: str, tmp_path: Path) -> None:
-    report = make_report(700, template=version, options=BENT, error="t3_row_total_off_by_one")
+@pytest.mark.parametrize("bent", [BENT, BENT_BLANK], ids=["bent", "bent-blank"])
+def test_every_bend_at_once_round_trips(version: str, bent: LayoutOptions, tmp_path: Path) -> None:
+    report = make_report(700, template=version, options=bent, error="t3_row_total_off_by_one")
     assert roundtrip_errors(report, tmp_path) == []
+
+
+def test_a_blank_row_below_long_wrapped_numbers(tmp_path: Path) -> None:
+    """Numbers wrapped over five lines (３ / ， / ８ / ３ / ２) above a row whose own cells are all
+    blank: the blank row must not take the ends of those numbers for its value line."""
+    values = draw_values(V2021, random.Random(1))
+    values.update(dict.fromkeys(V2021.value_keys("t3"), 0))
+    for col, n in (("natural_person", 3832), ("commercial", 1031), ("total", 4863)):
+        for row in ("new_received", "granted", "result_total"):
+            values[f"t3.{row}.{col}"] = n
+    opts = BASE.with_(
+        rules="none",
+        t3_label_width="narrow",
+        t3_group_style="vertical",
+        narrow_values=True,
+        zero="",
+        zero_tables=("t3",),
+        fullwidth_digits=True,
+        fullwidth_tables=("t3",),
+        thousands=True,
+        thousands_sep="，",
+        value_align="right",
+    )
+    assert roundtrip_errors(make_report(1, year=2023, values=values, options=opts), tmp_path) == []
