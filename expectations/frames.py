@@ -18,8 +18,9 @@ and returns a `Frames`:
              instance has none), lhs, rhs (identities only), and one float column per rule of the
              suite, named after the rule, holding that row's residual (lhs − rhs, exactly 0 when
              |lhs − rhs| ≤ 1e-9 as in `gidar.invariants.check`) or observed value, NaN on the other
-             rules' rows. An instance whose cells are missing (or that does not apply, e.g. T2-A for
-             a prefecture government) has no row.
+             rules' rows. An instance whose cells are missing or in the report's ``review`` (not
+             read cleanly: a person's to settle, not a publisher's error), or that does not apply
+             (e.g. T2-A for a prefecture government), has no row.
 
 Pure: no I/O, no GX, and nothing of extract/: what is validated is what is stored.
 """
@@ -29,7 +30,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import Any, NamedTuple
 
@@ -51,6 +52,8 @@ class StoredCell(NamedTuple):
     raw: str | None
     page: int | None
     bbox: tuple[float, float, float, float] | None
+    unit: str | None = None
+    blank_table: bool = False  # its table was printed without one value: no cell of it is a zero
 
 
 @dataclass(frozen=True)
@@ -65,10 +68,17 @@ class StoredReport:
     region_code: str | None
     agency_type: str | None
     cells: dict[str, StoredCell]
+    # table -> template its cells were stored with (a 2021+ report may print table 二 in the 2019 layout)
+    table_templates: Mapping[str, str] = field(default_factory=dict)
+    review: frozenset[str] = frozenset()  # cells the extractor could not read cleanly: a person's to settle
 
     @property
     def values(self) -> dict[str, float]:
         return {k: c.value for k, c in self.cells.items() if c.value is not None}
+
+    def template_of(self, table: str) -> Template | None:
+        """The template one table was read with: as stored with its cells, else the report's."""
+        return TEMPLATES.get(self.table_templates.get(table) or self.template or "")
 
 
 @dataclass(frozen=True)
@@ -113,14 +123,31 @@ _NO_LOOKUP = object()
 def stored_reports(reports: pa.Table, cells: pa.Table) -> list[StoredReport]:
     """The reports of a batch of stored tables, in the order of the ``reports`` table."""
     by_report: dict[str, dict[str, StoredCell]] = {}
-    cols = cells.select(["report_id", "key", "value", "raw", "page", "x0", "top", "x1", "bottom"]).to_pydict()
-    for rid, key, value, raw, page, x0, top, x1, bottom in zip(*cols.values(), strict=True):
+    tables: dict[str, dict[str, str]] = {}
+    names = ["report_id", "key", "value", "raw", "page", "x0", "top", "x1", "bottom", "template", "unit", "flags"]
+    cols = cells.select([n for n in names if n in cells.column_names]).to_pydict()
+    n = cells.num_rows
+    for rid, key, value, raw, page, x0, top, x1, bottom, tpl, unit, flags in zip(
+        *(cols.get(name, [None] * n) for name in names), strict=True
+    ):
         bbox = None if None in (x0, top, x1, bottom) else (x0, top, x1, bottom)
-        by_report.setdefault(rid, {})[key] = StoredCell(value, raw, page, bbox)
+        by_report.setdefault(rid, {})[key] = StoredCell(value, raw, page, bbox, unit, "table_blank" in (flags or ()))
+        k = Key.try_parse(key)
+        if tpl and k is not None:
+            tables.setdefault(rid, {}).setdefault(k.table, tpl)
     meta = reports.select(
         ["report_id", "source", "status", "template", "report_year", "region_code", "agency_type"]
     ).to_pylist()
-    return [StoredReport(**m, cells=by_report.get(m["report_id"], {})) for m in meta]
+    review = reports.column("review").to_pylist() if "review" in reports.column_names else [None] * len(meta)
+    return [
+        StoredReport(
+            **m,
+            cells=by_report.get(m["report_id"], {}),
+            table_templates=tables.get(m["report_id"], {}),
+            review=frozenset(rv or ()),
+        )
+        for m, rv in zip(meta, review, strict=True)
+    ]
 
 
 def build_frames(
@@ -155,6 +182,8 @@ _REPORT_COLUMNS: dict[str, Any] = {
     "region_code": "str",
     "agency_type": "str",
     "expected_template": "str",
+    "templates_printed": "str",
+    "templates_expected": "str",
     "region_valid": "object",  # True / False / None,
 }
 
@@ -173,7 +202,23 @@ def _report_row(r: StoredReport, lookup: RegionLookup | None) -> dict[str, Any]:
         "region_code": r.region_code,
         "agency_type": r.agency_type,
         "expected_template": template_for_year(year).version if year is not None else None,
+        **_template_mix(r),
         "region_valid": valid,
+    }
+
+
+def _template_mix(r: StoredReport) -> dict[str, str | None]:
+    """Each table read and its template, and what the report's year asks of them (``二 v2019; 三 v2021;
+    四 v2021``), so a mix is named: a 2021+ report may print table 二 in the 2019 layout."""
+    names = {"t2": "二", "t3": "三", "t4": "四"}
+    stored = r.table_templates or ({t: r.template for t in names} if r.cells and r.template else {})
+    read = [(t, stored[t]) for t in names if stored.get(t)]
+    if not read or r.report_year is None:
+        return {"templates_printed": None, "templates_expected": None}
+    want = template_for_year(r.report_year).version
+    return {
+        "templates_printed": "; ".join(f"{names[t]} {v}" for t, v in read),
+        "templates_expected": "; ".join(f"{names[t]} {want}" for t, _ in read),
     }
 
 
@@ -195,6 +240,7 @@ _CELL_COLUMNS: dict[str, Any] = {
     "count_value": "float64",
     "money_value": "float64",
     "fraction": "float64",
+    "money_unit": "str",
 }
 
 
@@ -214,18 +260,20 @@ def _cells_frame(items: Sequence[StoredReport]) -> pd.DataFrame:
     cols: dict[str, list[Any]] = {c: [] for c in ("report_id", "template", "table", "key", "value_type")}
     found: list[StoredCell | None] = []
     for r in items:
-        t = _template_of(r)
-        if t is None:
-            continue
         by_key = r.cells
-        printed = frozenset(k.table for k in map(Key.try_parse, by_key) if k is not None)
-        keys, tables, vtypes = _layout(t.version, printed)
-        cols["report_id"] += [r.report_id] * len(keys)
-        cols["template"] += [t.version] * len(keys)
-        cols["table"] += tables
-        cols["key"] += keys
-        cols["value_type"] += vtypes
-        found += [by_key.get(k) for k in keys]
+        # a table printed blank holds no values to check (the report is uncertain for it)
+        printed = {k.table for key, c in by_key.items() if (k := Key.try_parse(key)) and not c.blank_table}
+        for table in sorted(printed):
+            t = r.template_of(table)
+            if t is None:
+                continue
+            keys, tables, vtypes = _layout(t.version, frozenset({table}))
+            cols["report_id"] += [r.report_id] * len(keys)
+            cols["template"] += [t.version] * len(keys)
+            cols["table"] += tables
+            cols["key"] += keys
+            cols["value_type"] += vtypes
+            found += [by_key.get(k) for k in keys]
     cols["value"] = [None if c is None or c.value is None else float(c.value) for c in found]
     cols["raw"] = [None if c is None else c.raw for c in found]
     cols["page"] = [None if c is None else c.page for c in found]
@@ -237,7 +285,26 @@ def _cells_frame(items: Sequence[StoredReport]) -> pd.DataFrame:
     frame["count_value"] = value.where(vtype == "count")
     frame["money_value"] = value.where(vtype == "money")
     frame["fraction"] = (value - value.round()).abs().where(vtype.isin(["count", "signed"]))
+    # the unit printed for a money cell whose template column names one (本年收费金额 in 万元)
+    asks = _unit_asked()
+    frame["money_unit"] = [
+        c.unit if c is not None and c.unit and (t, k) in asks else None
+        for c, t, k in zip(found, frame["template"], frame["key"], strict=True)
+    ]
     return frame[list(_CELL_COLUMNS)].astype(_CELL_COLUMNS)
+
+
+@cache
+def _unit_asked() -> dict[tuple[str, str], str]:
+    """(template, key) -> the unit the template asks for that money cell (registry `Column.unit`)."""
+    return {
+        (t.version, f"t2.{b.key}.{r.key}.{c.key}"): c.unit
+        for t in TEMPLATES.values()
+        for b in t.t2_blocks
+        for c in b.columns
+        if c.unit
+        for r in b.rows
+    }
 
 
 # --- check frames ----------------------------------------------------------------------------
@@ -250,10 +317,11 @@ def _check_frame(
 ) -> pd.DataFrame:
     names = [r.rule for r in rules]
     templates = set(rules[0].templates) if rules else set()
+    table = rules[0].table if rules else None
     columns = ["report_id", "template", "rule", "row", "col", "lhs", "rhs", *names]
     rows = []
     for r, obs in zip(items, observed, strict=True):
-        t = _template_of(r)
+        t = r.template_of(table) if table else _template_of(r)  # the suite's table as it was printed
         if t is None or t.version not in templates:
             continue
         for rule, row, col, value, lhs, rhs in obs:
@@ -275,8 +343,12 @@ def _check_frame(
 
 
 def _observe_report(r: StoredReport) -> list[Observation]:
-    t = _template_of(r)
-    return [] if t is None else observe(t, r.values, r.agency_type, r.region_code)
+    """The identities of tables 三/四 with their template, the table-二 rules with table 二's."""
+    t, t2 = r.template_of("t3"), r.template_of("t2")
+    # an identity over a cell in review is a person's to settle, not a publisher's error to report
+    values = {k: v for k, v in r.values.items() if k not in r.review}
+    out = [] if t is None else observe(t, values, r.agency_type, r.region_code, soft=False)
+    return out + ([] if t2 is None else observe(t2, values, r.agency_type, r.region_code, identities=False))
 
 
 def _resid(lhs: Number, rhs: Number) -> float:
@@ -284,14 +356,20 @@ def _resid(lhs: Number, rhs: Number) -> float:
 
 
 def observe(
-    t: Template, values: Mapping[str, Number | None], agency_type: str | None, region_code: str | None
+    t: Template,
+    values: Mapping[str, Number | None],
+    agency_type: str | None,
+    region_code: str | None,
+    *,
+    identities: bool = True,
+    soft: bool = True,
 ) -> list[Observation]:
     """Every evaluable rule instance of one report: (rule, row, col, value, lhs, rhs)."""
     out: list[Observation] = [
         (ident.invariant, ident.row, ident.col, _resid(lhs, rhs), float(lhs), float(rhs))
-        for ident, lhs, rhs in evaluate(t, values)
+        for ident, lhs, rhs in (evaluate(t, values) if identities else [])
     ]
-    for rule in _soft_rules(t.version):
+    for rule in _soft_rules(t.version) if soft else ():
         for inst in rule.instances:
             v = _soft_value(rule.rule, inst.cells, values, agency_type, region_code)
             if v is not None:

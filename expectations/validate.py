@@ -276,6 +276,8 @@ def _cell_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) ->
 
 
 def _fmt(v: Any) -> str:
+    if isinstance(v, str):  # a printed unit
+        return v
     f = _num(v)
     return "null" if f is None else (str(int(f)) if f.is_integer() else repr(f))
 

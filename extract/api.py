@@ -19,13 +19,14 @@ from typing import Any
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
-from gidar.extract.layout.checks import reading_doubts
+from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
 from gidar.extract.layout.lines import group_lines, strip_furniture
-from gidar.extract.layout.tables import Reading, read_tables
+from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
 from gidar.extract.model import Word
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import DEFAULT_BACKEND, BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
+from gidar.keys import TableKey
 from gidar.labels import normalise
 from gidar.templates import SECTION5_CORE, SECTION5_TITLE, T4_TITLE, TEMPLATES, Template, template_for_year
 
@@ -33,7 +34,6 @@ _log = logging.getLogger(__name__)
 PARSER_VERSION = "layout-1"
 _T4_TITLE = normalise(T4_TITLE)
 _SECTION5 = re.compile(re.escape(normalise(SECTION5_TITLE[:2])) + ".{0,12}" + re.escape(SECTION5_CORE))
-OCR_REVIEW_CONF = 0.80  # OCR cells read with less confidence than this go to review
 _REPORT_WORDS = ("政府信息公开", "年度报告")
 
 
@@ -148,7 +148,11 @@ def _ocr_words(doc: Document, res: ExtractionResult) -> None:
 
 
 def detect_template(text: str, year: int | None) -> Template:
-    """By the labels only one version prints (registry markers); the year only breaks ties."""
+    """The template a report suggests before its tables are read: its statistics year's, else
+    the one whose registry markers it prints. Each table is then read with the template its
+    own labels show (`read_tables`); this one only breaks their ties."""
+    if year:
+        return template_for_year(year)
     norm = normalise(text)
     scores = {v: sum(normalise(m) in norm for m in t.markers) for v, t in TEMPLATES.items()}
     best = max(scores.values())
@@ -179,7 +183,8 @@ def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
     metadata = _read_metadata(texts, Path(doc.path).name)
     tpl = detect_template("\n".join(texts), metadata.report_year)
     rules = [(p.number, x, top, bottom) for p in doc.pages for x, top, bottom in p.vlines]
-    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules)
+    hrules = [(p.number, y, x0, x1) for p in doc.pages for y, x0, x1 in p.hlines]
+    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules, hrules)
 
 
 def _extract_doc(doc: Document, res: ExtractionResult) -> None:
@@ -207,35 +212,49 @@ def _extract_doc(doc: Document, res: ExtractionResult) -> None:
             res.status, res.message = "table_not_found", "a disclosure report, but tables 二/三/四 were not found"
         res.narrative = section_one(texts) if is_report else None
         return
-    res.template = tpl.version
+    templates = table_templates(reading, tpl)
+    res.template = templates["t3"].version
+    res.table_templates = {t: templates[t].version for t in ("t2", "t3", "t4")}  # type: ignore[index]
+    res.extra_cells = list(reading.extras)
+    res.blank_tables = list(reading.blank)
     if res.metadata.template is None:
-        res.metadata.template = tpl.version
+        res.metadata.template = res.template
     res.narrative = section_one(texts)
-    _finish(res, reading, tpl)
+    _finish(res, reading, templates)
 
 
-def _finish(res: ExtractionResult, reading: Reading, tpl: Template) -> None:
-    order = {k: i for i, k in enumerate(tpl.value_keys())}
+def _finish(res: ExtractionResult, reading: Reading, templates: dict[TableKey, Template]) -> None:
+    """Cells in registry order, the invariants, and the verdict: a broken identity is the
+    publisher's only when all its cells were read cleanly (`checks.blame`)."""
+    keys = value_keys(templates)
+    order = {k: i for i, k in enumerate(keys)}
     res.cells = sorted(reading.cells.values(), key=lambda c: order.get(c.key, len(order)))
-    res.violations = check(tpl, {c.key: c.value for c in res.cells})
-    reading.doubts += reading_doubts(res.cells, res.violations)
+    for c in res.cells:
+        c.unit = reading.units.get(c.key)
+    suspect = suspects(res.cells, reading.orphans)
+    res.violations, unconfirmed = blame(check(templates["t3"], {c.key: c.value for c in res.cells}), suspect)
+    res.unconfirmed = [v for v, _ in unconfirmed]
     review: dict[str, None] = {}
     for key, _ in reading.doubts:
         if key:
             review[key] = None
+    notes = [why for _, why in reading.doubts]
+    for v, bad in unconfirmed:
+        review.update(dict.fromkeys(bad))
+        where = v.row if v.invariant == "t3_row_total" or v.table == "t4" else v.col
+        notes.append(f"{v.invariant} ({where}) not blamed on the publisher: {bad[0]} {suspect[bad[0]]}")
     for c in res.cells:
         if c.conf is not None and c.conf < OCR_REVIEW_CONF:
             c.flags.append("ocr_low_conf")
             review[c.key] = None
-    missing = [k for k in tpl.value_keys() if k not in reading.cells]
+    missing = [k for k in keys if k not in reading.cells]
     review.update(dict.fromkeys(missing))
     res.review = list(review)
-    notes = [why for _, why in reading.doubts]
     if missing:
         notes.append(f"{len(missing)} of {len(order)} cells not read")
     if notes or review:
         res.status, res.quality = "uncertain", "uncertain"
-        res.message = "; ".join(notes[:5]) or f"{len(review)} cells need review"
+        res.message = "; ".join(dict.fromkeys(notes[:5])) or f"{len(review)} cells need review"
     elif res.violations:
         res.quality = "publisher_violations"
         res.message = f"{len(res.cells)} cells; {len(res.violations)} invariant violations as printed"

@@ -36,6 +36,7 @@ class Tally:
 @dataclass
 class EvalReport:
     by_variant: dict[str, Tally] = field(default_factory=dict)  # "renderer/variant" → tally
+    by_deviation: dict[str, Tally] = field(default_factory=dict)  # generator deviation → tally
     violations_expected: int = 0
     violations_found: int = 0  # expected and reported
     violations_false: int = 0  # reported, not expected
@@ -47,6 +48,8 @@ class EvalReport:
     wrong: list[str] = field(default_factory=list)  # first wrong cells, for a look
     statuses: dict[str, int] = field(default_factory=dict)  # status → count, reports only
     quality: dict[str, int] = field(default_factory=dict)  # quality verdict → count, reports only
+    # template bends as recorded (truths that name them): "name" → [right, of]
+    bends: dict[str, list[int]] = field(default_factory=dict)
     backends: dict[str, int] = field(default_factory=dict)  # PDF reader that read each file → count
 
     @property
@@ -108,6 +111,14 @@ def score_one(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) 
     tally.exact_cells += exact
     tally.extra_keys += extra
     tally.exact_reports += exact == len(tv) and not extra
+    for dev in render.get("deviations") or ():  # the template bends and number forms a report shows
+        d = report.by_deviation.setdefault(dev, Tally())
+        d.reports += 1
+        d.cells += len(tv)
+        d.exact_cells += exact
+        d.extra_keys += extra
+        d.exact_reports += exact == len(tv) and not extra
+    _score_bends(report, truth, res)
     exp = _vkeys(truth.get("expected_violations") or [])
     got = _vkeys([v.to_dict() for v in res.violations])
     report.violations_expected += len(exp)
@@ -144,6 +155,39 @@ def truths(truth_dir: Path) -> list[tuple[Path, dict[str, Any]]]:
     return out
 
 
+def _tally(report: EvalReport, name: str, right: int, of: int) -> None:
+    t = report.bends.setdefault(name, [0, 0])
+    t[0] += right
+    t[1] += of
+
+
+def _score_bends(report: EvalReport, truth: dict[str, Any], res: ExtractionResult) -> None:
+    """Per table template, extra cells, units and blank tables, where the truth records them."""
+    from gidar.labels import normalise
+
+    if "table_templates" in truth:
+        want = truth["table_templates"]
+        _tally(report, "table templates", sum(res.table_templates.get(t) == v for t, v in want.items()), len(want))
+    if "extra_cells" in truth:
+        want_x = {
+            (x["block"], normalise(x["label"]), c, float(v))
+            for x in truth["extra_cells"]
+            for c, v in x["values"].items()
+        }
+        have_x = {(x.block, normalise(x.label), x.col, float(x.value or 0)) for x in res.extra_cells}
+        _tally(report, "extra cells found", len(want_x & have_x), len(want_x))
+        _tally(report, "extra cells not printed", len(have_x - want_x), 0)
+    if "units" in truth:
+        units = {c.key: c.unit for c in res.cells}
+        want_u = truth["units"]
+        _tally(report, "units as printed", sum(units.get(k) == u for k, u in want_u.items()), len(want_u))
+        _tally(report, "units not printed", sum(1 for k, u in units.items() if u and k not in want_u), 0)
+    if "blank_tables" in truth:
+        want_b, have_b = set(truth["blank_tables"]), set(res.blank_tables)
+        _tally(report, "blank tables flagged", len(want_b & have_b), len(want_b))
+        _tally(report, "tables wrongly called blank", len(have_b - want_b), 0)
+
+
 def run_eval(
     truth_dir: Path,
     out_dir: Path | None = None,
@@ -173,6 +217,13 @@ def format_report(report: EvalReport) -> str:
             f"  {name:<22} reports {t.exact_reports}/{t.reports} exact   cells {t.exact_cells}/{t.cells}"
             f" ({t.cell_pct:.2f}%)" + (f"  extra keys {t.extra_keys}" if t.extra_keys else "")
         )
+    if report.by_deviation:
+        lines.append("cell accuracy by deviation (reports showing it):")
+        for name, t in sorted(report.by_deviation.items()):
+            lines.append(
+                f"  {name:<28} reports {t.exact_reports}/{t.reports} exact   cells {t.exact_cells}/{t.cells}"
+                f" ({t.cell_pct:.2f}%)" + (f"  extra keys {t.extra_keys}" if t.extra_keys else "")
+            )
     tot = report.total
     lines.append(
         f"  {'all':<22} reports {tot.exact_reports}/{tot.reports} exact   cells {tot.exact_cells}/{tot.cells}"
@@ -186,6 +237,10 @@ def format_report(report: EvalReport) -> str:
         st = ", ".join(f"{k} {v}" for k, v in sorted(report.statuses.items()))
         qu = ", ".join(f"{k} {v}" for k, v in sorted(report.quality.items()))
         lines.append(f"report statuses: {st};  quality: {qu}")
+    if report.bends:
+        lines.append(
+            "template bends: " + "  ".join(f"{name} {right}/{of}" for name, (right, of) in sorted(report.bends.items()))
+        )
     if report.metadata_n:
         meta = "  ".join(f"{f} {report.metadata_hits.get(f, 0)}/{report.metadata_n}" for f in META_FIELDS)
         lines.append(f"metadata: {meta}")

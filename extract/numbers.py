@@ -1,9 +1,11 @@
 """Printed cell text → number.
 
-Reports print the same value many ways: full-width digits (``１２``), U+3000 padding, thousands
-separators (``43,901,121.85``), signs (``+650``/``-95``), units in the cell (``251000元``), and
-zero as blank, ``0``, ``/``, ``-``, ``—`` or ``无``. `parse_cell` folds all of these and says
-what it assumed in ``flags``; the raw string is always kept by the caller.
+Reports print the same value many ways: full-width digits, signs and decimal points (``１２``,
+``＋12``, ``－3``, ``−3``, ``１２．５``), U+3000 padding, thousands separators half- or full-width
+or as thin spaces (``43,901,121.85``, ``1，234``, ``1 234``), signs (``+650``/``-95``), units in
+the cell (``251000元``, ``-76宗``), and zero as blank, ``0``, ``/``, ``-``, ``—``, ``_`` or ``无``.
+`parse_cell` folds all of these, returns the unit as printed, and says what it assumed in
+``flags``; the raw string is always kept by the caller.
 """
 
 from __future__ import annotations
@@ -11,19 +13,26 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from gidar.templates import ValueType
+from gidar.templates import CELL_UNITS, ValueType
 
-# Printed "nothing here" markers, after NFKC (so － ／ become - /).
-ZERO_MARKERS = frozenset({"/", "-", "—", "–", "——", "--", "―", "一", "无", "\\", "×"})
-_UNITS = ("万元", "元", "件", "个", "项", "条", "次", "人")
+# Printed "nothing here" markers, after NFKC (so － ／ ＿ become - / _).
+ZERO_MARKERS = frozenset({"/", "-", "—", "–", "——", "--", "―", "一", "无", "\\", "×", "_", "__"})
+# Minus signs NFKC leaves alone (U+2212 MINUS SIGN from Word's autocorrect, figure dash, …).
+_MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\ufe63": "-", "\u2010": "-", "\u2011": "-"})
 _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
+# A piece of a number cut by a line wrap inside a narrow cell: it ends inside a thousands group
+# (``3,9`` of ``3,977``, ``11,`` of ``11,113``, a lone ``，``) or on the decimal point (``190.`` of
+# ``190.4573``).
+_FRAGMENT = re.compile(r"^[+-]?(?:\d{1,3},)+\d{0,2}$|^[+-]?[\d,]*\d\d\.$|^[,.]\d{0,2}$")
 
 
 @dataclass(frozen=True)
 class Parsed:
     value: int | float | None
     flags: tuple[str, ...] = field(default=())
+    unit: str | None = None  # unit printed in the cell (元, 万元, 宗, 件, …)
 
     @property
     def ok(self) -> bool:
@@ -31,10 +40,11 @@ class Parsed:
 
 
 def fold(text: str) -> str:
-    """NFKC and drop every kind of white space (U+3000 padding included)."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
+    """NFKC, one minus sign, and no white space of any kind (U+3000 padding, thin spaces)."""
+    return "".join(unicodedata.normalize("NFKC", text).translate(_MINUS).split())
 
 
+@lru_cache(maxsize=1 << 14)
 def is_value_token(text: str) -> bool:
     """True when a printed word is a table value: a number or a zero marker (not prose)."""
     s = fold(text)
@@ -46,23 +56,42 @@ def is_value_token(text: str) -> bool:
     return parse_cell(text, "money").ok and s not in ("一", "无")
 
 
+@lru_cache(maxsize=1 << 14)
+def is_fragment(text: str) -> bool:
+    """True for a piece of a number that a line wrap cut off (never a whole value on its own)."""
+    return bool(_FRAGMENT.match(fold(text)))
+
+
+def is_unit(text: str) -> bool:
+    """A unit on its own (``宗`` wrapped below ``19,474`` in a narrow cell)."""
+    return fold(text) in CELL_UNITS
+
+
+def strip_unit(s: str) -> tuple[str, str | None]:
+    """Folded cell text without a trailing unit, and that unit."""
+    for unit in CELL_UNITS:
+        if s.endswith(unit) and len(s) > len(unit):
+            return s[: -len(unit)], unit
+    return s, None
+
+
 def parse_cell(text: str, value_type: ValueType = "count") -> Parsed:
-    """Parse one printed cell. Blank and zero markers are 0 with a flag; junk is None."""
+    """Parse one printed cell. Blank and zero markers are 0 with a flag; junk is None.
+
+    The value is the number as printed: a unit in the cell is returned, never converted, and
+    money keeps every printed decimal."""
     s = fold(text)
     if not s:
         return Parsed(0, ("blank_as_zero",))
     if s in ZERO_MARKERS:
         return Parsed(0, ("marker_as_zero",))
     flags: list[str] = []
-    for unit in _UNITS:
-        if s.endswith(unit) and len(s) > len(unit):
-            s = s[: -len(unit)]
-            flags.append(f"unit:{unit}")
-            break
-    s = s.replace("，", ",")
+    s, unit = strip_unit(s)
+    if unit:
+        flags.append(f"unit:{unit}")
     m = _NUMBER.match(s)
     if not m:
-        return Parsed(None, ("unparsed",))
+        return Parsed(None, ("unparsed",), unit)
     sign, whole, frac = m.groups()
     digits = whole.replace(",", "")
     if "," in whole:
@@ -75,4 +104,4 @@ def parse_cell(text: str, value_type: ValueType = "count") -> Parsed:
     value = float(digits + (frac or "")) if frac or value_type == "money" else int(digits)
     if sign == "-":
         value = -value
-    return Parsed(value, tuple(flags))
+    return Parsed(value, tuple(flags), unit)

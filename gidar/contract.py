@@ -44,7 +44,8 @@ class Cell:
     page: int | None
     bbox: BBox | None
     conf: float | None = None
-    flags: list[str] = field(default_factory=list)  # e.g. blank_as_zero, ocr_low_conf
+    flags: list[str] = field(default_factory=list)  # e.g. blank_as_zero, ocr_low_conf, table_blank
+    unit: str | None = None  # unit as printed in the cell or its column header (元, 万元, 宗…); never converted
 
     def to_json(self) -> dict[str, Any]:
         d: dict[str, Any] = {"key": self.key, "value": self.value, "raw": self.raw, "page": self.page}
@@ -53,6 +54,31 @@ class Cell:
             d["conf"] = round(self.conf, 3)
         if self.flags:
             d["flags"] = list(self.flags)
+        if self.unit is not None:
+            d["unit"] = self.unit
+        return d
+
+
+@dataclass
+class ExtraCell:
+    """A value printed in a row the template does not have (table 二's 其他主动公开文件（…）): kept,
+    never mistaken for a template cell."""
+
+    table: str  # t2 | t3 | t4
+    block: str | None  # the template block it was printed in
+    col: str | None  # the template column it sits under
+    label: str  # the row label as printed
+    raw: str
+    value: int | float | None
+    page: int | None
+    bbox: BBox | None
+    unit: str | None = None
+    flags: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        d = dict(self.__dict__)
+        d["bbox"] = [round(v, 2) for v in self.bbox] if self.bbox else None
+        d["flags"] = list(self.flags)
         return d
 
 
@@ -93,6 +119,14 @@ class ExtractionResult:
     parser_version: str = ""
     narrative: str | None = None  # text of section 一 (总体情况), for narrative-vs-table checks
     backend: str | None = None  # the PDF reader that read the file: pdfium | pdfplumber (None: never opened)
+    # The template each table was read with: table 二 of a 2021+ report may follow the 2019 layout
+    # (`template` is tables 三/四's). Empty when no table was read.
+    table_templates: dict[str, str] = field(default_factory=dict)
+    extra_cells: list[ExtraCell] = field(default_factory=list)  # rows outside the template, kept
+    # Broken identities NOT blamed on the publisher: some of their cells were not read cleanly
+    # (they are in `review`); `violations` holds only the publisher's.
+    unconfirmed: list[Violation] = field(default_factory=list)
+    blank_tables: list[str] = field(default_factory=list)  # tables printed without one value (unfilled)
 
     @property
     def values(self) -> dict[str, int | float]:
@@ -118,6 +152,10 @@ class ExtractionResult:
             "parser_version": self.parser_version,
             "narrative": self.narrative,
             "backend": self.backend,
+            "table_templates": dict(self.table_templates),
+            "extra_cells": [x.to_json() for x in self.extra_cells],
+            "unconfirmed_violations": [v.to_dict() for v in self.unconfirmed],
+            "blank_tables": list(self.blank_tables),
         }
 
 
@@ -139,7 +177,17 @@ def _cell(d: Mapping[str, Any]) -> Cell:
         bbox=tuple(bbox) if bbox else None,  # type: ignore[arg-type]
         conf=d.get("conf"),
         flags=list(d.get("flags") or []),
+        unit=d.get("unit"),
     )
+
+
+def _extra_cell(d: Mapping[str, Any]) -> ExtraCell:
+    kw = _known(ExtraCell, d)
+    bbox = kw.get("bbox")
+    kw["bbox"] = tuple(bbox) if bbox else None
+    kw["flags"] = list(kw.get("flags") or [])
+    kw.setdefault("raw", "")
+    return ExtraCell(**{"table": "t2", "block": None, "col": None, "label": "", "value": None, "page": None, **kw})
 
 
 def _violation(d: Mapping[str, Any]) -> Violation:
@@ -157,6 +205,10 @@ def result_from_json(d: Mapping[str, Any]) -> ExtractionResult:
         cells = [{"key": k, "value": v} for k, v in (d.get("values") or {}).items()]
     kw["cells"] = [_cell(c) for c in cells]
     kw["violations"] = [_violation(v) for v in d.get("violations") or []]
+    kw["unconfirmed"] = [_violation(v) for v in d.get("unconfirmed_violations") or []]
+    kw["extra_cells"] = [_extra_cell(x) for x in d.get("extra_cells") or []]
+    kw["table_templates"] = dict(d.get("table_templates") or {})
+    kw["blank_tables"] = list(d.get("blank_tables") or [])
     kw["review"] = list(d.get("review") or [])
     kw["seconds"] = float(d.get("seconds") or 0.0)
     kw["parser_version"] = d.get("parser_version") or ""

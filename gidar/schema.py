@@ -52,7 +52,14 @@ REGION_CODE = field(
     " provincial ones; null when the name does not single one out",
 )
 TEMPLATE = field("template", pa.string(), "Table template version the report follows: " + ", ".join(TEMPLATES))
-KEYS = (REPORT_ID, REPORT_YEAR, REGION_CODE, TEMPLATE)
+# In the cell and table rows: the template of the table the row belongs to (a 2021+ report may
+# print table 二 in the 2019 layout; its table-二 rows then say v2019).
+TABLE_TEMPLATE = field(
+    "template",
+    pa.string(),
+    "Template the row's table was printed in: " + ", ".join(TEMPLATES) + " (table 二 may differ from the report's)",
+)
+KEYS = (REPORT_ID, REPORT_YEAR, REGION_CODE, TABLE_TEMPLATE)
 
 # --- reports -------------------------------------------------------------------------------
 
@@ -112,7 +119,16 @@ REPORTS = _schema(
     field("n_values", pa.int32(), "Number of cells with a numeric value"),
     field("n_review", pa.int32(), "Number of cells flagged for review"),
     field("n_violations", pa.int32(), "Invariant violations found by the extractor (the findings are in dq_results)"),
+    *(
+        field(f"{t}_template", pa.string(), f"Template table {n} was read with (null: not read)")
+        for t, n in (("t2", "二"), ("t3", "三"), ("t4", "四"))
+    ),
+    field("blank_tables", pa.list_(pa.string()), "Tables printed without one value (an unfilled template): t2/t3/t4"),
+    field("n_extra_cells", pa.int32(), "Cells printed in rows the template does not have (see extra_cells)"),
+    field("n_unconfirmed", pa.int32(), "Broken identities not blamed on the publisher: cells not read cleanly"),
 )
+# Added by migration 0005_template_bends (reports read before it have them null).
+BEND_REPORT_COLUMNS = ("t2_template", "t3_template", "t4_template", "blank_tables", "n_extra_cells", "n_unconfirmed")
 
 # --- cells ---------------------------------------------------------------------------------
 
@@ -126,7 +142,8 @@ CELLS = _schema(
     field("key", pa.string(), "Flat registry key, e.g. t3.granted.total", False),
     field("seq", pa.int32(), "Printed order of the key in its template (null: key not in the template)"),
     field("value_type", pa.string(), "count | signed | money (null: key not in the template)"),
-    field("value", VALUE_TYPE, "Numeric value as read (null: unreadable)"),
+    field("value", VALUE_TYPE, "Numeric value as printed (null: unreadable, or its table was left blank)"),
+    field("unit", pa.string(), "Unit as printed in the cell or its column header (元, 万元, 宗…); never converted"),
     field("raw", pa.string(), "Printed cell text, empty for a blank cell"),
     field("page", pa.int32(), "1-based page number"),
     field("x0", pa.float64(), "Cell box left, PDF points"),
@@ -135,6 +152,24 @@ CELLS = _schema(
     field("bottom", pa.float64(), "Cell box bottom, PDF points from the page top"),
     field("conf", pa.float64(), "OCR confidence 0..1 (null for a text layer)"),
     field("flags", pa.list_(pa.string()), "Reading flags, e.g. blank_as_zero, ocr_low_conf"),
+)
+
+EXTRA_CELLS = _schema(
+    "One row per value printed in a row the template does not have (table 二's 其他主动公开文件（…）)",
+    *KEYS,
+    field("table", pa.string(), "t2 | t3 | t4"),
+    field("block", pa.string(), "Template block the row was printed in"),
+    field("col", pa.string(), "Template column the value sits under"),
+    field("label", pa.string(), "Row label as printed"),
+    field("value", VALUE_TYPE, "Numeric value as printed (null: unreadable)"),
+    field("unit", pa.string(), "Unit as printed (元, 万元, 宗…)"),
+    field("raw", pa.string(), "Printed cell text"),
+    field("page", pa.int32(), "1-based page number"),
+    field("x0", pa.float64(), "Cell box left, PDF points"),
+    field("top", pa.float64(), "Cell box top, PDF points from the page top"),
+    field("x1", pa.float64(), "Cell box right, PDF points"),
+    field("bottom", pa.float64(), "Cell box bottom, PDF points from the page top"),
+    field("flags", pa.list_(pa.string()), "Reading flags"),
 )
 
 # --- wide tables ---------------------------------------------------------------------------
@@ -374,5 +409,12 @@ ANALYST_TABLES: dict[str, pa.Schema] = {
 }
 
 # Tables holding rows of exactly one report each: replaced together by report_id.
-REPORT_TABLES: dict[str, pa.Schema] = {"reports": REPORTS, "cells": CELLS, **T2, "t3": T3, "t4": T4}
+REPORT_TABLES: dict[str, pa.Schema] = {
+    "reports": REPORTS,
+    "cells": CELLS,
+    **T2,
+    "t3": T3,
+    "t4": T4,
+    "extra_cells": EXTRA_CELLS,
+}
 ALL_TABLES: dict[str, pa.Schema] = {**REPORT_TABLES, "dq_results": DQ_RESULTS, "runs": RUNS, **ANALYST_TABLES}

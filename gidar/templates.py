@@ -29,6 +29,7 @@ class Column:
     value_type: ValueType = "count"
     variants: tuple[str, ...] = ()
     description: str = ""
+    unit: str | None = None  # the unit the template asks for (money), None where it names none
 
 
 @dataclass(frozen=True)
@@ -132,6 +133,8 @@ T3_APPLICANT_COLUMNS = tuple(c.key for c in T3_COLUMNS if c.key != "total")
 
 RESULTS = "三、本年度办理结果"
 G3, G4, G5, G6 = "（三）不予公开", "（四）无法提供", "（五）不予处理", "（六）其他处理"
+# Wording variants of the merged parent labels (不予以公开 for 不予公开 and the like).
+GROUP_VARIANTS: dict[str, tuple[str, ...]] = {G3: ("（三）不予以公开",), G5: ("（五）不予以处理",)}
 
 T3_HEAD = (
     Row("new_received", "一、本年新收政府信息公开申请数量", kind="input"),
@@ -191,7 +194,8 @@ SECTION5_TITLE = "五、存在的主要问题及改进情况"
 SECTION5_CORE = "存在的主要问题"
 
 _PREV = Column("prev_count", "上一年项目数量")
-_CHANGE = Column("change", "本年增/减", value_type="signed", variants=("本年增减",))
+# 本年数量 and the cut-off 本年增/ are printed headers of real 2019-format tables.
+_CHANGE = Column("change", "本年增/减", value_type="signed", variants=("本年增减", "本年数量", "本年增/"))
 _DECISIONS_2019 = Column("decisions", "处理决定数量")
 
 V2019 = Template(
@@ -204,9 +208,10 @@ V2019 = Template(
             "art20_1",
             "第二十条第（一）项",
             rows=(Row("regulations", "规章"), Row("normative_docs", "规范性文件")),
+            # Both 本年新… headers are seen cut off to 本年新: the printed order tells them apart.
             columns=(
-                Column("new_made", "本年新制作数量"),
-                Column("new_published", "本年新公开数量"),
+                Column("new_made", "本年新制作数量", variants=("本年新",)),
+                Column("new_published", "本年新公开数量", variants=("本年新",)),
                 Column("total_published", "对外公开总数量"),
             ),
         ),
@@ -234,7 +239,9 @@ V2019 = Template(
             rows=(Row("gov_procurement", "政府集中采购"),),
             columns=(
                 Column("count", "采购项目数量"),
-                Column("amount", "采购总金额", value_type="money", description="Unit as printed (often 元)"),
+                Column(
+                    "amount", "采购总金额", value_type="money", description="Unit as printed (often 元, none named)"
+                ),
             ),
         ),
     ),
@@ -270,9 +277,9 @@ V2021 = Template(
                 Row("normative_docs", "行政规范性文件", variants=("规范性文件",)),
             ),
             columns=(
-                Column("issued", "本年制发件数"),
+                Column("issued", "本年制发件数", variants=("本年发件",)),
                 Column("repealed", "本年废止件数"),
-                Column("in_force", "现行有效件数"),
+                Column("in_force", "现行有效件数", variants=("现行有效件",)),
             ),
         ),
         Block("art20_5", "第二十条第（五）项", rows=(Row("admin_license", "行政许可"),), columns=(_DECISIONS_2021,)),
@@ -293,6 +300,7 @@ V2021 = Template(
                     value_type="money",
                     variants=("本年收费金额",),
                     description="万元",
+                    unit="万元",
                 ),
             ),
         ),
@@ -381,6 +389,19 @@ def _identities(t: Template) -> Iterator[Identity]:
             (str(Key.t4(b.key, "total")),),
             tuple(str(Key.t4(b.key, c.key)) for c in T4_COLUMNS if c.key != "total"),
         )
+
+
+# --- what publishers add to labels and cells without changing their meaning ------------------
+# Matching compares normalised text (`gidar.labels.normalise`: ASCII brackets, no spaces), so these
+# patterns are written for normalised text.
+# A year put inside a label: 本年（2023）制发件数, 本年(2023年)新制作数量.
+LABEL_INSERTIONS: tuple[str, ...] = (r"\(\d{4}年?度?\)",)
+# An explanation in brackets after a complete label: 规章（设区的市、自治州人民政府应提供相关数据）,
+# 规章（制度）, 上一年项目数量（指2019年事项数）, 本年增/减（…减用负值表示，如-8）. It may wrap over
+# several lines and holds anything but a closing bracket.
+LABEL_NOTE_BRACKETS = ("(", ")")
+# Units printed inside a value cell or after a header label (longest first: 万元 before 元).
+CELL_UNITS: tuple[str, ...] = ("万元", "元", "宗", "件", "个", "项", "条", "次", "人")
 
 
 # --- printed header text without a value key (used by gidar_dev.synth to print the tables) -----

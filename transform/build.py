@@ -57,11 +57,21 @@ def key_index(version: str) -> dict[str, KeyInfo]:
 
 
 def effective_template(r: ExtractionResult) -> Template | None:
-    """The template the cells follow: the extractor's verdict, else the metadata's."""
+    """The template the report follows (its tables 三/四): the extractor's verdict, else the metadata's."""
     for v in (r.template, r.metadata.template):
         if v in TEMPLATES:
             return TEMPLATES[v]
     return None
+
+
+def table_template(r: ExtractionResult, t: Template | None, table: str) -> Template | None:
+    """The template one table was read with (table 二 may follow another layout than the report)."""
+    return TEMPLATES.get(r.table_templates.get(table, ""), t)
+
+
+def _stored_value(c: Cell) -> float | None:
+    """A cell of a table printed blank is no real zero: it is stored as null (raw "", flagged)."""
+    return None if "table_blank" in c.flags else _num(c.value)
 
 
 def _check_unique(cells: list[Cell]) -> None:
@@ -100,16 +110,23 @@ def report_row(r: ExtractionResult, t: Template | None, extracted_at: datetime) 
         n_values=sum(c.value is not None for c in r.cells),
         n_review=len(r.review),
         n_violations=len(r.violations),
+        t2_template=r.table_templates.get("t2"),
+        t3_template=r.table_templates.get("t3"),
+        t4_template=r.table_templates.get("t4"),
+        blank_tables=list(r.blank_tables),
+        n_extra_cells=len(r.extra_cells),
+        n_unconfirmed=len(r.unconfirmed),
     )
     return row
 
 
 def cell_rows(r: ExtractionResult, t: Template | None) -> Iterator[dict[str, Any]]:
-    index = key_index(t.version) if t else {}
-    keys = _keys(r, t)
+    by_table = {name: table_template(r, t, name) for name in ("t2", "t3", "t4")}
     for c in r.cells:
-        info = index.get(c.key)
         parsed = Key.try_parse(c.key)
+        tt = by_table.get(parsed.table) if parsed else t
+        info = key_index(tt.version).get(c.key) if tt else None
+        keys = _keys(r, tt)
         table, block, row, col = (
             (info.table, info.block, info.row, info.col)
             if info
@@ -127,7 +144,8 @@ def cell_rows(r: ExtractionResult, t: Template | None) -> Iterator[dict[str, Any
             "key": c.key,
             "seq": info.seq if info else None,
             "value_type": info.value_type if info else None,
-            "value": _num(c.value),
+            "value": _stored_value(c),
+            "unit": c.unit,
             "raw": c.raw,
             "page": c.page,
             "x0": x0,
@@ -167,8 +185,30 @@ def _wide(r: ExtractionResult, t: Template, table: str, columns: list[str]) -> l
             else:
                 rec.update(block=info.block, block_order=info.block_order)
             out[at] = rec
-        rec[info.col] = _num(c.value)
+        rec[info.col] = _stored_value(c)
     return [out[k] for k in sorted(out)]
+
+
+def extra_rows(r: ExtractionResult, t: Template | None) -> Iterator[dict[str, Any]]:
+    """One row per extra cell, keyed like the table it was printed in."""
+    for x in r.extra_cells:
+        x0, top, x1, bottom = x.bbox if x.bbox else (None, None, None, None)
+        yield {
+            **_keys(r, table_template(r, t, x.table)),
+            "table": x.table,
+            "block": x.block,
+            "col": x.col,
+            "label": x.label,
+            "value": _num(x.value),
+            "unit": x.unit,
+            "raw": x.raw,
+            "page": x.page,
+            "x0": x0,
+            "top": top,
+            "x1": x1,
+            "bottom": bottom,
+            "flags": list(x.flags),
+        }
 
 
 def build_tables(
@@ -184,9 +224,14 @@ def build_tables(
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in REPORT_TABLES}
     rows["reports"] = [report_row(r, t, at)]
     rows["cells"] = list(cell_rows(r, t))
-    if t is not None:
-        t2_cols = [c.key for b in t.t2_blocks for c in b.columns]
-        rows[t2_table_name(t)] = _wide(r, t, "t2", list(dict.fromkeys(t2_cols)))
-        rows["t3"] = _wide(r, t, "t3", [c.key for c in T3_COLUMNS])
-        rows["t4"] = _wide(r, t, "t4", [c.key for c in T4_COLUMNS])
+    rows["extra_cells"] = list(extra_rows(r, t))
+    t2 = table_template(r, t, "t2")
+    if t2 is not None:  # table 二 goes to the table of the layout actually printed
+        t2_cols = [c.key for b in t2.t2_blocks for c in b.columns]
+        rows[t2_table_name(t2)] = _wide(r, t2, "t2", list(dict.fromkeys(t2_cols)))
+    t3, t4 = table_template(r, t, "t3"), table_template(r, t, "t4")
+    if t3 is not None:
+        rows["t3"] = _wide(r, t3, "t3", [c.key for c in T3_COLUMNS])
+    if t4 is not None:
+        rows["t4"] = _wide(r, t4, "t4", [c.key for c in T4_COLUMNS])
     return {name: pa.Table.from_pylist(rows[name], schema=schema) for name, schema in REPORT_TABLES.items()}

@@ -15,7 +15,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gidar.schema import ALL_TABLES, ANALYST_TABLES, REPORTS, describe
+from gidar.schema import (
+    ALL_TABLES,
+    ANALYST_TABLES,
+    BEND_REPORT_COLUMNS,
+    CELLS,
+    EXTRA_CELLS,
+    REPORTS,
+    T2,
+    describe,
+)
 
 from .ddl import comments, create_table, duck_type, ident, literal
 from .derived import region_statements
@@ -62,6 +71,19 @@ def _add_column(table: str, name: str) -> list[str]:
     ]
 
 
+def _template_bends() -> list[str]:
+    """What reading the reports that bend the template records: the template each table was read
+    with, blank tables and the counts on ``reports``; the unit of each cell; ``extra_cells``; and
+    the ``template`` column of the cell and table rows now names the row's table's template."""
+    out = [s for name in BEND_REPORT_COLUMNS for s in _add_column("reports", name)]
+    out += _add_column("cells", "unit")
+    out += [create_table("extra_cells", EXTRA_CELLS), *comments("extra_cells", EXTRA_CELLS)]
+    template = CELLS.field("template")
+    for table in ("cells", *T2, "t3", "t4"):
+        out.append(f"COMMENT ON COLUMN {ident(table)}.{ident('template')} IS {literal(describe(template))}")
+    return out
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("0001_tables", _tables),
     # The extractor's findings live in dq_results only (one stored form per report).
@@ -69,6 +91,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     # Which PDF reader read each report (PDFium by default, pdfplumber as the reference).
     Migration("0003_reader_backend", lambda: _add_column("reports", "backend")),
     Migration(ANALYST_MIGRATION, _analyst_tables),
+    # Reports that bend the template: per-table templates, blank tables, units, extra cells.
+    Migration("0005_template_bends", _template_bends),
     Migration("R_dim_region", region_statements, repeatable=True),
     Migration("R_views", view_statements, repeatable=True),
 )

@@ -1,12 +1,18 @@
-"""Invariants as a reading check: is a broken identity the publisher's, or our misreading?
+"""Blame only what was read cleanly: is a broken identity the publisher's, or our misreading?
 
-A violation whose cells were read cleanly is the publisher's and is reported as printed. It is
-put down to the reading (status ``uncertain``, cells in ``review``) when its cells show a known
-misreading pattern:
+A violation is the publisher's only when every cell on both sides of the identity was read
+cleanly: one well-formed number inside its column box, with no orphan value piece nearby, and
+(OCR) read with confidence. Otherwise the report is ``uncertain`` and the suspect cells go to
+``review`` with the reason. A cell is suspect when:
 
-* a blank cell in a table that prints every other cell: a value was probably dropped;
-* two values that almost touch: one number split in two (or two merged by the next step);
-* a value placed between two column headers rather than under one (a column shift).
+* it is not a number (unparsed text, a table left blank);
+* its value sits between two columns, or a value of its row went to no column;
+* (a number wrapped inside its cell is joined only where that is proven, `pieces`; unproven
+  pieces stay apart and make their row fail the count check instead);
+* a value piece that went to no cell lies in its column close by (a number split in two);
+* two values of its row almost touch (one number split in two, or two merged by the next step);
+* it is blank in a table that prints its zeros (a value was probably dropped);
+* OCR read it with low confidence.
 """
 
 from __future__ import annotations
@@ -16,46 +22,84 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from gidar.contract import Cell
+from gidar.extract.model import Word
 from gidar.invariants import Violation
+from gidar.keys import Key
 
 DENSE = 0.9  # share of printed (non-blank) cells above which a blank cell is suspicious
 TOUCH = 2.0  # points between two values of one row that are really one number
+OCR_REVIEW_CONF = 0.80  # OCR cells read with less confidence than this are not clean reads
+ORPHAN_REACH = 2.5  # line heights: an orphan piece this close above/below a cell may belong to it
+
+_FLAG_REASONS = {
+    "off_column": "value printed between two columns",
+    "row_value_dropped": "a value of this row went to no column",
+    "table_blank": "the table is blank (an unfilled template)",
+}
 
 
 def _row_of(key: str) -> str:
-    return key.rsplit(".", 1)[0]
+    k = Key.parse(key)
+    return str(Key(k.table, k.block, k.row, "_"))
 
 
-def reading_doubts(cells: Sequence[Cell], violations: Sequence[Violation]) -> list[tuple[str, str]]:
-    """(cell key, why) for the cells of violated identities that may be misread."""
-    if not violations:
-        return []
-    by_key = {c.key: c for c in cells}
+def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, str]:
+    """Every cell that was not read cleanly, with why (first reason wins)."""
+    out: dict[str, str] = {}
     rows: dict[str, list[Cell]] = defaultdict(list)
-    for c in cells:
-        rows[_row_of(c.key)].append(c)
     printed: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
     for c in cells:
-        table = c.key.split(".", 1)[0]
+        rows[_row_of(c.key)].append(c)
+        table = Key.parse(c.key).table
         counts[table] += 1
         printed[table] += "blank_as_zero" not in c.flags
-    out: dict[str, str] = {}
+    for c in cells:
+        table = Key.parse(c.key).table
+        if c.value is None:
+            out.setdefault(c.key, f"{c.raw!r} is not a number")
+        for flag, why in _FLAG_REASONS.items():
+            if flag in c.flags:
+                out.setdefault(c.key, why)
+        if c.conf is not None and c.conf < OCR_REVIEW_CONF:
+            out.setdefault(c.key, f"OCR confidence {c.conf:.2f}")
+        dense = counts[table] and printed[table] / counts[table] >= DENSE
+        if "blank_as_zero" in c.flags and "table_blank" not in c.flags and dense:
+            out.setdefault(c.key, "blank cell in a table that prints its zeros: a value may be lost")
+        if c.bbox and c.page is not None:
+            for w in orphans:
+                if _near(w, c):
+                    out.setdefault(c.key, f"value piece {w.text!r} next to it went to no cell")
+                    break
+    for row in rows.values():
+        vals = sorted((c for c in row if c.raw and c.bbox), key=lambda c: c.bbox[0])  # type: ignore[index]
+        for a, b in itertools.pairwise(vals):
+            if a.bbox and b.bbox and a.page == b.page and b.bbox[0] - a.bbox[2] < TOUCH:
+                why = f"values {a.raw!r} and {b.raw!r} almost touch: one number split in two?"
+                out.setdefault(a.key, why)
+                out.setdefault(b.key, why)
+    return out
+
+
+def _near(w: Word, c: Cell) -> bool:
+    assert c.bbox is not None
+    x0, top, x1, bottom = c.bbox
+    if w.page != c.page or min(x1, w.x1) - max(x0, w.x0) <= 0:
+        return False
+    h = max(4.0, w.bottom - w.top)
+    return top - ORPHAN_REACH * h <= w.yc <= bottom + ORPHAN_REACH * h
+
+
+def blame(
+    violations: Sequence[Violation], suspect: dict[str, str]
+) -> tuple[list[Violation], list[tuple[Violation, list[str]]]]:
+    """(the publisher's violations, the others with their suspect cells)."""
+    publisher: list[Violation] = []
+    unconfirmed: list[tuple[Violation, list[str]]] = []
     for v in violations:
-        for key in v.cells:
-            cell = by_key.get(key)
-            if cell is None:
-                continue
-            table = key.split(".", 1)[0]
-            if "blank_as_zero" in cell.flags and counts[table] and printed[table] / counts[table] >= DENSE:
-                out.setdefault(key, "blank cell in a table that prints its zeros: a value may be lost")
-            if "off_column" in cell.flags:
-                out.setdefault(key, "value printed between two columns")
-        for key in {_row_of(k) for k in v.cells}:
-            vals = sorted((c for c in rows.get(key, []) if c.raw and c.bbox), key=lambda c: c.bbox[0])  # type: ignore[index]
-            for a, b in itertools.pairwise(vals):
-                if a.bbox and b.bbox and a.page == b.page and b.bbox[0] - a.bbox[2] < TOUCH:
-                    why = f"values {a.raw!r} and {b.raw!r} almost touch: one number split in two?"
-                    out.setdefault(a.key, why)
-                    out.setdefault(b.key, why)
-    return list(out.items())
+        bad = [k for k in v.cells if k in suspect]
+        if bad:
+            unconfirmed.append((v, bad))
+        else:
+            publisher.append(v)
+    return publisher, unconfirmed

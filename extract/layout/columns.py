@@ -10,16 +10,12 @@ value's centre; rows that print every column give exact positions that beat the 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from gidar.extract.layout.lines import PAGE_STRIDE, gy
 from gidar.extract.model import Word
-from gidar.labels import normalise
-
-_NOTE = re.compile(r"\([^()]{1,12}\)")  # a unit or remark after a header label, e.g. (元)
-_OPEN_NOTE = re.compile(r"\([^()]{0,12}\)?")
+from gidar.labels import header_unit, label_state, normalise
 
 
 @dataclass(frozen=True)
@@ -30,6 +26,8 @@ class ColumnSpec:
     top: float = 0.0  # page-spanning y (`lines.gy`) of the stack's first word
     bottom: float = 0.0  # page-spanning y of the stack's lowest edge
     cell: tuple[float, float] | None = None  # x-bounds of the ruled cell around the header, if drawn
+    alts: tuple[str, ...] = ()  # every key whose label the printed header spells (本年新: two columns)
+    unit: str | None = None  # unit the printed header names (采购总金额（元）)
 
     @property
     def xc(self) -> float:
@@ -37,12 +35,12 @@ class ColumnSpec:
 
 
 def _complete(text: str, forms: Sequence[str]) -> bool:
-    """The label, possibly followed by a note in parentheses (``采购总金额（元）``)."""
-    return text in forms or any(text.startswith(f) and _NOTE.fullmatch(text[len(f) :]) for f in forms)
+    """The label, possibly with a year inside or a note in brackets after it (``采购总金额（元）``)."""
+    return label_state(text, forms) == "complete"
 
 
 def _prefix(text: str, forms: Sequence[str]) -> bool:
-    return any(f.startswith(text) or (text.startswith(f) and _OPEN_NOTE.fullmatch(text[len(f) :])) for f in forms)
+    return label_state(text, forms) is not None
 
 
 def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word] | None:
@@ -53,7 +51,7 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
         last = parts[-1]
         h = max(4.0, last.bottom - last.top)
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
-        nxt = None
+        nxt, gap = None, float("inf")  # the closest piece that continues the label
         for w in words:
             if w in parts or w.page not in (last.page, last.page + 1):
                 continue
@@ -62,15 +60,14 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
                 continue
             overlaps = min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0)
             if w.page != last.page:  # a header cell broken by the page end continues on the next page
-                if overlaps:
+                if overlaps and nxt is None:
                     nxt = w
-                    break
                 continue
             same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 4 * h
             below = 0.4 * h < w.top - last.top < 2.6 * h and overlaps
-            if same_line or below:
-                nxt = w
-                break
+            d = w.x0 - last.x1 if same_line else w.top - last.bottom if below else None
+            if d is not None and (nxt is None or nxt.page != last.page or d < gap):
+                nxt, gap = w, d
         if nxt is None:
             return best
         parts.append(nxt)
@@ -92,12 +89,15 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
         if not t:
             continue
         best: tuple[int, str, list[Word]] | None = None
+        alts: list[str] = []
         for key, fs in forms.items():
             if not _prefix(t, fs):
                 continue
             parts = _grow(w, [x for x in ordered if id(x) not in used], fs)
             if parts and (best is None or len(parts) > len(best[2])):
-                best = (len(parts), key, parts)
+                best, alts = (len(parts), key, parts), [key]
+            elif parts and best is not None and len(parts) == len(best[2]) and parts == best[2]:
+                alts.append(key)
         if best:
             _, key, parts = best
             used.update(id(p) for p in parts)
@@ -108,6 +108,8 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
                     max(p.x1 for p in parts),
                     min(gy(p) for p in parts),
                     max(gy(p) + p.bottom - p.top for p in parts),
+                    alts=tuple(alts),
+                    unit=header_unit("".join(p.text for p in parts)),
                 )
             )
     return sorted(found, key=lambda c: c.xc)
@@ -117,12 +119,19 @@ def pick_one_per_key(found: Sequence[ColumnSpec], keys: Sequence[str]) -> list[C
     """One stack per expected key, in the expected left-to-right order; None if that is impossible.
 
     A key found twice (``其他`` inside a letter-spaced ``法人或其他组织``) keeps the lowest stack:
-    sub-headers sit below the headers that span them.
+    sub-headers sit below the headers that span them. A header that spells several keys (two
+    cut-off ``本年新`` cells) takes the first key still missing, left to right.
     """
     by_key: dict[str, ColumnSpec] = {}
     for c in found:
+        if len(c.alts) > 1:
+            continue
         if c.key in keys and (c.key not in by_key or c.top > by_key[c.key].top):
             by_key[c.key] = c
+    for c in sorted((c for c in found if len(c.alts) > 1), key=lambda c: c.xc):
+        k = next((k for k in keys if k in c.alts and k not in by_key), None)
+        if k is not None:
+            by_key[k] = replace(c, key=k)
     if set(by_key) != set(keys):
         return None
     out = [by_key[k] for k in keys]

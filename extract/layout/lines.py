@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from gidar.extract.model import Word
 from gidar.labels import normalise
@@ -35,10 +35,14 @@ def gyc(w: Word) -> float:
 @dataclass
 class Line:
     words: list[Word]
+    _text: tuple[int, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def text(self) -> str:
-        return "".join(w.text for w in self.words)
+        # cached while the words stay the same (titles and regions ask for it many times)
+        if self._text is None or self._text[0] != len(self.words):
+            self._text = (len(self.words), "".join(w.text for w in self.words))
+        return self._text[1]
 
     @property
     def norm(self) -> str:

@@ -17,7 +17,8 @@ from difflib import SequenceMatcher
 
 from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
-from gidar.labels import normalise
+from gidar.labels import label_state, normalise, open_note, without_insertions
+from gidar.templates import GROUP_VARIANTS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
 _NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
@@ -41,26 +42,36 @@ class LabelMatch:
     text: str = ""
     fuzzy: bool = False  # accepted without spelling the whole label
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
+    _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
     def target(self) -> Target:
-        done = [c for c in self.cands if self.text in c.forms]
+        done = [c for c in self.cands if label_state(self.text, c.forms) == "complete"]
         return done[0] if done else self.cands[0]
 
     @property
     def complete(self) -> bool:
-        return any(self.text in c.forms for c in self.cands)
+        return any(label_state(self.text, c.forms) == "complete" for c in self.cands)
+
+    @property
+    def in_note(self) -> bool:
+        """The label is spelt and an explanation in brackets after it is still being read."""
+        return any(open_note(self.text, c.forms) for c in self.cands)
+
+    def by_note(self, more: str) -> bool:
+        """``more`` would continue an explanation after the label, not the label's own words."""
+        return all(label_state(self.text + more, c.forms, notes=False) is None for c in self.cands)
 
     def extendable(self, more: str) -> bool:
         t = self.text + more
-        return any(f.startswith(t) for c in self.cands for f in c.forms)
+        return any(label_state(t, c.forms) is not None for c in self.cands)
 
     def add(self, w: Word, more: str) -> None:
         if self.complete:  # remember it: a wrong continuation must not lose a whole label
             self.saved = (len(self.words), self.text, list(self.cands))
         self.words.append(w)
         self.text += more
-        keep = [c for c in self.cands if any(f.startswith(self.text) for f in c.forms)]
+        keep = [c for c in self.cands if label_state(self.text, c.forms) is not None]
         self.cands = keep or self.cands[:1]
 
     def settle(self) -> None:
@@ -75,10 +86,11 @@ class LabelMatch:
         if len(more) < 2:
             return None
         best, best_r = None, 0.0
+        text = without_insertions(self.text)
         for f in (f for c in self.cands for f in c.forms):
-            if not f.startswith(self.text):
+            if not f.startswith(text):
                 continue
-            rest = f[len(self.text) :]
+            rest = f[len(text) :]
             for k in range(max(1, len(more) - 2), min(len(rest), len(more) + 2) + 1):
                 r = SequenceMatcher(None, more, rest[:k]).ratio()
                 if r > best_r:
@@ -88,9 +100,18 @@ class LabelMatch:
     @property
     def fuzzy_done(self) -> bool:
         """Most of a label read, the rest lost (OCR dropped a line, a typo broke the prefix)."""
+        text = without_insertions(self.text)
         return len(self.cands) == 1 and any(
-            f.startswith(self.text) and len(self.text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
+            f.startswith(text) and len(text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
         )
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """(gtop, gbottom), computed once its words are final (placement asks for it per value)."""
+        key = len(self.words)
+        if self._span is None or self._span[0] != key:
+            self._span = (key, (self.gtop, self.gbottom))
+        return self._span[1]
 
     @property
     def x0(self) -> float:
@@ -110,11 +131,14 @@ class LabelMatch:
 
 
 def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence[str] = ()) -> list[Target]:
-    """Targets from (key, label, variants) rows plus merged group labels."""
+    """Targets from (key, label, variants) rows plus merged group labels (with their variants)."""
     out = [
         Target(k, tuple(dict.fromkeys(normalise(x) for x in (lab, *var))), i) for i, (k, lab, var) in enumerate(rows)
     ]
-    out += [Target(g, (normalise(g),), len(rows) + i, True) for i, g in enumerate(dict.fromkeys(groups))]
+    out += [
+        Target(g, tuple(dict.fromkeys(normalise(x) for x in (g, *GROUP_VARIANTS.get(g, ())))), len(rows) + i, True)
+        for i, g in enumerate(dict.fromkeys(groups))
+    ]
     return out
 
 
@@ -153,7 +177,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [tg for tg in targets if tg.key not in taken and any(f.startswith(t) for f in tg.forms)]
+        cands = [tg for tg in targets if tg.key not in taken and label_state(t, tg.forms) is not None]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -191,11 +215,23 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                     return True
         return False
 
+    def could_start(t: str) -> bool:
+        taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
+        return any(tg.key not in taken and label_state(t, tg.forms) is not None for tg in targets)
+
     for w in (w for ln in group_lines(words) for w in ln.words):
         t = normalise(w.text)
         if not t:
             continue
-        fits = [(s, m) for m in open_ if m.extendable(t) and (s := _continues(m, w, bounds)) is not None]
+        fits = [
+            (s, m)
+            for m in open_
+            if m.extendable(t)
+            and (s := _continues(m, w, bounds)) is not None
+            and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
+        ]
+        if fits and all(m.by_note(t) for _, m in fits) and could_start(t):
+            fits = []  # a new label beats the explanation of the one above: notes never swallow rows
         if fits:
             min(fits, key=lambda x: x[0])[1].add(w, t)
             continue
@@ -214,7 +250,8 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     for m in open_:
         m.settle()
     for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
-        if (m.complete or m.fuzzy_done) and m.target.key not in seen:
+        # a note whose closing bracket never came still leaves its label spelt
+        if (m.complete or m.fuzzy_done or m.in_note) and m.target.key not in seen:
             m.fuzzy = not m.complete
             m.cands = [m.target]
             seen.add(m.target.key)

@@ -1,11 +1,14 @@
 """Rebuild tables 二, 三 and 四 from a document's words (text layer or OCR) as registry cells.
 
-Pipeline per table: locate the table between its title and the next one; anchor rows by label
-matching (`rows.match_labels`); find column positions from the header (`columns`); put each
-line of values on the row whose label span holds it (values may sit on the middle line of a
-wrapped label, or a little above it); assign the values of a row to columns. Every
-structural doubt (a value line with no row, more values than columns, a label not found) is
-recorded in ``doubts`` so the caller can mark the reading ``uncertain``.
+Pipeline per table: locate the table between its title and the next one; decide which template
+it is printed in (from its own labels: a 2021+ report may print table 二 in the 2019 layout);
+anchor rows by label matching (`rows.match_labels`); find column positions from the header
+(`columns`); put each line of values on the row whose label span holds it (values may sit on
+the middle line of a wrapped label, or a little above it); join numbers printed in pieces
+(`pieces`); assign the values of a row to columns. Rows that are not in the template (table 二's
+其他主动公开文件) are kept as extra cells. Every structural doubt (a value line with no row, more
+values than columns, a label not found, a table left blank) is recorded in ``doubts`` so the
+caller can mark the reading ``uncertain``; values that went to no cell are kept as ``orphans``.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from gidar.contract import Cell
+from gidar.contract import Cell, ExtraCell
 from gidar.extract.layout.columns import (
     OFF_COLUMN,
     ColumnSpec,
@@ -27,13 +30,20 @@ from gidar.extract.layout.columns import (
     with_rules,
 )
 from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.rows import LabelMatch, match_labels, targets_for
+from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
+from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
-from gidar.extract.numbers import is_value_token, parse_cell
-from gidar.labels import normalise
-from gidar.templates import Column, Template, ValueType
+from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
+from gidar.keys import TableKey
+from gidar.labels import label_state, normalise
+from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Template, ValueType
 
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
+TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
+DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
+# line heights from its label within which a row's value line lies (a line further away is the end
+# of a neighbour's wrapped cells, in a row whose own cells are blank)
+DENSE_REACH = 1.0
 
 
 @dataclass
@@ -41,9 +51,29 @@ class Reading:
     cells: dict[str, Cell] = field(default_factory=dict)
     doubts: list[tuple[str | None, str]] = field(default_factory=list)  # (cell key or None, why)
     found: set[str] = field(default_factory=set)  # tables located: t2 / t3 / t4
+    templates: dict[str, str] = field(default_factory=dict)  # table -> template version it was read with
+    extras: list[ExtraCell] = field(default_factory=list)
+    orphans: list[Word] = field(default_factory=list)  # value words that went to no cell
+    units: dict[str, str] = field(default_factory=dict)  # cell key -> unit printed in its cell or header
+    blank: list[str] = field(default_factory=list)  # tables printed without a single value
+    hrules: Sequence[HRule] = ()
+    vrules: Sequence[Rule] = ()
 
     def doubt(self, key: str | None, why: str) -> None:
         self.doubts.append((key, why))
+
+    def absorb(self, other: Reading) -> None:
+        self.cells.update(other.cells)
+        self.doubts += other.doubts
+        self.found |= other.found
+        self.templates.update(other.templates)
+        self.extras += other.extras
+        self.orphans += other.orphans
+        self.units.update(other.units)
+        self.blank += other.blank
+
+    def sub(self) -> Reading:
+        return Reading(hrules=self.hrules, vrules=self.vrules)
 
 
 def _core(title: str) -> str:
@@ -62,34 +92,80 @@ def find_title(lines: Sequence[Line], title: str, after: float = -1.0) -> Line |
 class _Row:
     key: str
     match: LabelMatch | None
-    tokens: list[Word] = field(default_factory=list)
+    tokens: list[Piece] = field(default_factory=list)
 
     @property
     def span(self) -> tuple[float, float]:
         assert self.match is not None
         return self.match.gtop, self.match.gbottom
 
+    @property
+    def words(self) -> list[Word]:
+        return sorted((p.word for p in self.tokens), key=lambda w: w.x0)
 
-def _value_lines(tokens: Sequence[Word]) -> list[Line]:
-    return group_lines(tokens)
+
+def _nearest(rows: Sequence[_Row], w: Word | Line, reach: float = 1.6) -> _Row | None:
+    """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
+    heights."""
+    c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
+    h = max(6.0, w.bottom - w.top)
+    best, dist = None, (float("inf"), 0.0)
+    for r in rows:
+        assert r.match is not None
+        top, bottom = r.match.span
+        d = 0.0 if top - 0.35 * h <= c <= bottom + 0.35 * h else min(abs(c - top), abs(c - bottom))
+        key = (d, abs(c - (top + bottom) / 2))  # inside two spans: the one centred closer
+        if key < dist:
+            best, dist = r, key
+    return best if dist[0] <= reach * h else None
 
 
-def _place_lines(rows: Sequence[_Row], vlines: Sequence[Line], reading: Reading, table: str) -> None:
-    """Each line of values goes to the row whose label span holds it, or the nearest close one."""
-    placed = [r for r in rows if r.match is not None]
-    for ln in vlines:
-        c = (ln.page - 1) * PAGE_STRIDE + (ln.top + ln.bottom) / 2
-        h = max(6.0, ln.bottom - ln.top)
-        best, dist = None, float("inf")
-        for r in placed:
-            top, bottom = r.span
-            d = 0.0 if top - 0.35 * h <= c <= bottom + 0.35 * h else min(abs(c - top), abs(c - bottom))
-            if d < dist:
-                best, dist = r, d
-        if best is None or dist > 1.6 * h:
-            reading.doubt(None, f"{table}: values {ln.text!r} on page {ln.page} belong to no row")
+def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
+    """Each labelled row's label centre and lines: its label's first line and centre, and its
+    densest line of values (the line of values closest to it that holds most of them)."""
+    labelled = [r for r in rows if r.match is not None]
+    dense: dict[int, Line] = {}
+    for ln in group_lines(values):
+        if len(ln.words) < DENSE_LINE:
             continue
-        best.tokens.extend(ln.words)
+        r = _nearest(labelled, ln, reach=DENSE_REACH)
+        if r is not None and (id(r) not in dense or len(ln.words) > len(dense[id(r)].words)):
+            dense[id(r)] = ln
+    out: list[RowLines] = []
+    for r in labelled:
+        assert r.match is not None
+        first = r.match.words[0]
+        base = (first.page - 1) * PAGE_STRIDE
+        centre = (r.match.gtop + r.match.gbottom) / 2 - base if r.match.gbottom - base < PAGE_STRIDE else first.yc
+        ys = [first.yc, centre]
+        value_line = dense.get(id(r))
+        if value_line is not None and value_line.page == first.page:
+            ys.append((value_line.top + value_line.bottom) / 2)
+        top, bottom = r.match.gtop - base, min(r.match.gbottom - base, PAGE_STRIDE)
+        out.append(RowLines(first.page, centre, tuple(ys), top, bottom))
+    return row_bands(out, values)
+
+
+def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> list[Piece]:
+    """The table's values with numbers printed in pieces joined (`pieces`); a unit left on its
+    own joined nothing and is no value."""
+    joined = join_wrapped(join_thin(values, reading.vrules), _row_lines(rows, values), reading.hrules)
+    return [p for p in joined if not is_unit(p.word.text)]
+
+
+def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
+    """Each value goes to the row whose label span holds it, or the nearest close one."""
+    placed = [r for r in rows if r.match is not None]
+    lost: list[Word] = []
+    for p in pieces:
+        best = _nearest(placed, p.word)
+        if best is None:
+            lost.append(p.word)
+            continue
+        best.tokens.append(p)
+    for ln in group_lines(lost):
+        reading.doubt(None, f"{table}: values {ln.text!r} on page {ln.page} belong to no row")
+    reading.orphans += lost
 
 
 def _cells_for_row(
@@ -99,16 +175,19 @@ def _cells_for_row(
     columns: Sequence[Column],
     specs: Sequence[ColumnSpec] | None,
     full_rows: Sequence[Sequence[Word]],
-) -> None:
+) -> dict[str, Cell]:
     keys = [f"{prefix}.{c.key}" for c in columns]
     types: list[ValueType] = [c.value_type for c in columns]
-    toks = sorted(row.tokens, key=lambda w: w.x0)
+    toks = row.words
+    join_flags = {id(p.word): p.flags for p in row.tokens}
     placed: dict[int, Word] = {}
     off: set[int] = set()
+    dropped: list[Word] = []
     if toks:
         if len(toks) > len(columns):
             reading.doubt(keys[0], f"{prefix}: {len(toks)} values for {len(columns)} columns ({_texts(toks)})")
             if specs is None:
+                dropped = toks[len(columns) :]
                 toks = toks[: len(columns)]
         if len(toks) == len(columns):
             placed = dict(enumerate(toks))
@@ -116,23 +195,29 @@ def _cells_for_row(
             anc = anchors(specs, full_rows)
             cols, _ = assign(toks, specs, anc)
             placed = {c: t for c, t in zip(cols, toks, strict=True) if c >= 0}
+            dropped += [t for c, t in zip(cols, toks, strict=True) if c < 0]
             off = {c for c, t in placed.items() if cost(t, c, specs, anc) > OFF_COLUMN}
         elif len(columns) == 1:
             placed = {0: toks[0]}
+            dropped = toks[1:]
         else:
             reading.doubt(keys[0], f"{prefix}: column header not found, {len(toks)} values cannot be placed")
             placed = dict(enumerate(toks))
+    reading.orphans += dropped
+    out: dict[str, Cell] = {}
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
             p = parse_cell(tok.text, types[i])
-            cell = Cell(
-                key, p.value, tok.text, tok.page, (tok.x0, tok.top, tok.x1, tok.bottom), tok.conf, list(p.flags)
-            )
+            flags = [*p.flags, *join_flags.get(id(tok), [])]
+            cell = Cell(key, p.value, tok.text, tok.page, (tok.x0, tok.top, tok.x1, tok.bottom), tok.conf, flags)
             if p.value is None:
                 reading.doubt(key, f"cannot read {tok.text!r} as a number")
             if i in off:
                 cell.flags.append("off_column")
+            if dropped:
+                cell.flags.append("row_value_dropped")
+            unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
         else:
             bbox = None
             page = None
@@ -144,7 +229,11 @@ def _cells_for_row(
                 if specs is not None and len(specs) == len(keys):
                     bbox = (specs[i].x0, top, specs[i].x1, bottom)
             cell = Cell(key, 0, "", page, bbox, None, ["blank_as_zero"])
-        reading.cells[key] = cell
+            unit = specs[i].unit if specs is not None and len(specs) == len(keys) else None  # the column's
+        out[key] = cell
+        if unit:
+            reading.units[key] = unit
+    return out
 
 
 def _texts(ws: Sequence[Word]) -> str:
@@ -169,11 +258,18 @@ def unglue(words: Sequence[Word], forms: frozenset[str] | set[str]) -> list[Word
     return out
 
 
+def is_value_piece(text: str) -> bool:
+    """A printed value or a piece of one (cut by a wrap inside a narrow cell)."""
+    return is_value_token(text) or is_fragment(text)
+
+
 def _split(words: Sequence[Word], forms: frozenset[str] | set[str] = frozenset()) -> tuple[list[Word], list[Word]]:
+    """(text words, value words). A unit on its own is both: the end of a wrapped value cell
+    (``19,474`` / ``宗``) or a character of a header printed one per line (``件``)."""
     words = unglue(words, forms) if forms else list(words)
-    vals = [w for w in words if is_value_token(w.text)]
+    vals = [w for w in words if is_value_piece(w.text)]
     ids = {id(w) for w in vals}
-    return [w for w in words if id(w) not in ids], vals
+    return [w for w in words if id(w) not in ids], vals + [w for w in words if is_unit(w.text)]
 
 
 def _region(words: Sequence[Word], start: Line | None, end: Line | None) -> list[Word]:
@@ -186,14 +282,50 @@ def _column_labels(columns: Sequence[Column]) -> list[tuple[str, Sequence[str]]]
     return [(c.key, (c.label, *c.variants)) for c in columns]
 
 
+def _flag_blank(reading: Reading, table: TableKey, keys: Sequence[str]) -> None:
+    """A table whose every value cell is blank is an unfilled template, not a table of zeros."""
+    cells = [reading.cells[k] for k in keys if k in reading.cells]
+    if not cells or any(c.raw.strip() for c in cells):
+        return
+    for c in cells:
+        c.flags.append("table_blank")
+    reading.blank.append(table)
+    reading.doubt(None, f"table {TABLE_NAMES[table]} is blank: an unfilled template, not a table of zeros")
+
+
 # --- table 三 -----------------------------------------------------------------------------
 
 
-def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Sequence[Rule] = ()) -> None:
+_T3Match = tuple[list[Word], list[Word], list[LabelMatch]]  # text words, value words, label matches
+
+
+def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
     groups = [r.group for r in tpl.t3_rows if r.group]
     targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
-    matches = match_labels(text_words, targets)
+    return text_words, values, match_labels(text_words, targets)
+
+
+def t3_template(words: Sequence[Word], hint: Template) -> tuple[Template, _T3Match]:
+    """Table 三's template from its labels (and its label matches, to read it with): the three
+    （六） sub-rows only the 2021 format prints; a single （六）其他处理 row fits both (2021 reports
+    print it too), so ``hint`` decides."""
+    found = _t3_match(words, V2021)
+    subrows = {r.key for r in V2021.t3_rows} - {r.key for r in TEMPLATES["v2019"].t3_rows}
+    if len(subrows & {m.target.key for m in found[2]}) >= 2 or hint is V2021:
+        return V2021, found
+    return hint, _t3_match(words, hint)
+
+
+def read_t3(
+    words: Sequence[Word],
+    tpl: Template,
+    reading: Reading,
+    rules: Sequence[Rule] = (),
+    matched: _T3Match | None = None,
+) -> None:
+    groups = [r.group for r in tpl.t3_rows if r.group]
+    text_words, values, matches = matched if matched is not None else _t3_match(words, tpl)
     by_key = {m.target.key: m for m in matches}
     rows = [_Row(r.key, by_key.get(r.key)) for r in tpl.t3_rows]
     # a merged parent printed as one row (（六）其他处理 in a 2021-format report): a pseudo-row
@@ -207,6 +339,7 @@ def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Seque
     if len(found) < len(rows) // 2:
         return
     reading.found.add("t3")
+    reading.templates["t3"] = tpl.version
     first = min(r.span[0] for r in found)
     header_words = [w for w in text_words if gy(w) < first - 2]
     specs = pick_one_per_key(
@@ -215,11 +348,13 @@ def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Seque
     if specs is not None and rules:
         specs = with_rules(specs, rules)
     used = {id(w) for m in matches for w in m.words}
-    vals = [w for w in values if id(w) not in used and gyc(w) > first - 8]
-    _place_lines([*rows, *prow.values()], _value_lines(vals), reading, "t3")
-    full = [
-        sorted(r.tokens, key=lambda w: w.x0) for r in [*rows, *prow.values()] if len(r.tokens) == len(tpl.t3_columns)
-    ]
+    vals = [w for w in values if id(w) not in used]
+    all_rows = [*rows, *prow.values()]
+    # values above the first row (a header digit) are not the table's; a wrapped first-row cell
+    # starts above its label, so the test is on the joined pieces
+    pieces = [p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - 8]
+    _place(all_rows, pieces, reading, "t3")
+    full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
         reading.doubt(None, "t3: applicant column headers not found; columns from value positions")
         if full:
@@ -229,15 +364,16 @@ def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Seque
             reading.doubt(f"t3.{r.key}.total", f"t3: row label not found: {tpl.t3_row(r.key).label}")
             continue
         if r.match is not None:
-            _cells_for_row(reading, f"t3.{r.key}", r, tpl.t3_columns, specs, full)
+            reading.cells.update(_cells_for_row(reading, f"t3.{r.key}", r, tpl.t3_columns, specs, full))
     for g, kids in pseudo.items():
-        tmp = Reading()
-        _cells_for_row(tmp, "p", prow[g], tpl.t3_columns, specs, full)
+        tmp = reading.sub()
+        pcells = _cells_for_row(tmp, "p", prow[g], tpl.t3_columns, specs, full)
         reading.doubts += tmp.doubts
-        nonzero = any(c.value for c in tmp.cells.values())
+        reading.orphans += tmp.orphans
+        nonzero = any(c.value for c in pcells.values())
         for i, kid in enumerate(kids):
             for c in tpl.t3_columns:
-                src = tmp.cells[f"p.{c.key}"]
+                src = pcells[f"p.{c.key}"]
                 last = i == len(kids) - 1
                 key = f"t3.{kid}.{c.key}"
                 val = src.value if last else 0
@@ -252,6 +388,7 @@ def read_t3(words: Sequence[Word], tpl: Template, reading: Reading, rules: Seque
                 )
                 if nonzero:
                     reading.doubt(key, f"t3: {g} printed as one row; its values are put under the last sub-row")
+    _flag_blank(reading, "t3", tpl.value_keys("t3"))
 
 
 # --- table 四 -----------------------------------------------------------------------------
@@ -290,7 +427,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
     header: list[Word] = []
     data: list[Word] = []
     for ln in region:
-        if all(is_value_token(w.text) for w in ln.words):
+        if all(is_value_piece(w.text) for w in ln.words):
             data.extend(ln.words)
         elif data:
             break
@@ -312,12 +449,21 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
             return
         reading.doubt(None, f"t4: {len(found)} column headers and {len(data)} values for {n} cells")
     reading.found.add("t4")
+    reading.templates["t4"] = tpl.version
     cols = (
         [Column(s.key, s.key) for s in specs]
         if specs
         else [Column(f"{b.key}.{c.key}", c.label) for b in tpl.t4_blocks for c in tpl.t4_columns]
     )
-    _cells_for_row(reading, "t4", _Row("t4", None, data), cols, specs, [sorted(data, key=lambda w: w.x0)])
+    row = _Row("t4", None)
+    if data:  # one row: the data band (its centre and its first line)
+        first = min(data, key=lambda w: w.top)
+        centre = (first.top + max(w.bottom for w in data if w.page == first.page)) / 2
+        band = RowLines(first.page, centre, (first.yc, centre), first.top, first.top)
+        joined = join_wrapped(join_thin(data, reading.vrules), [band], reading.hrules)
+        row.tokens = [p for p in joined if not is_unit(p.word.text)]
+    full = [row.words]
+    reading.cells.update(_cells_for_row(reading, "t4", row, cols, specs, full))
     if specs:  # blank cells: the header column, on the data line or (none printed) just below the header
         low = max(specs, key=lambda s: s.bottom)
         page = int(low.bottom // PAGE_STRIDE) + 1
@@ -328,23 +474,81 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
             c = reading.cells[f"t4.{s.key}"]
             if c.bbox is None:
                 c.bbox, c.page = (s.x0, top, s.x1, bottom), data[0].page if data else page
+    _flag_blank(reading, "t4", tpl.value_keys("t4"))
 
 
 def _read_t4_stacked(
     region: Sequence[Line], matches: Sequence[LabelMatch], specs: Sequence[ColumnSpec], tpl: Template, reading: Reading
 ) -> None:
     reading.found.add("t4")
+    reading.templates["t4"] = tpl.version
     by_key = {m.target.key: m for m in matches}
     rows = [_Row(b.key, by_key[b.key]) for b in tpl.t4_blocks]
     used = {id(w) for m in matches for w in m.words}
-    vals = [w for ln in region for w in ln.words if id(w) not in used and is_value_token(w.text)]
-    _place_lines(rows, _value_lines(vals), reading, "t4")
-    full = [sorted(r.tokens, key=lambda w: w.x0) for r in rows if len(r.tokens) == len(specs)]
+    vals = [w for ln in region for w in ln.words if id(w) not in used and is_value_piece(w.text)]
+    _place(rows, _pieces(vals, rows, reading), reading, "t4")
+    full = [r.words for r in rows if len(r.tokens) == len(specs)]
     for r in rows:
-        _cells_for_row(reading, f"t4.{r.key}", r, tpl.t4_columns, specs, full)
+        reading.cells.update(_cells_for_row(reading, f"t4.{r.key}", r, tpl.t4_columns, specs, full))
+    _flag_blank(reading, "t4", tpl.value_keys("t4"))
 
 
 # --- table 二 -----------------------------------------------------------------------------
+
+
+def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row], tpl: Template) -> list[_Row]:
+    """Rows the template does not have: label text left of the values, on no template row's
+    line, that is no caption, header or known label (checked below: only rows that get values
+    on their own line become extra cells)."""
+    placed = [r for r in rows if r.match is not None]
+    if not placed:
+        return []
+    label_x1 = max(r.match.x1 for r in placed if r.match is not None)
+    known = [normalise(T2_CONTENT_HEADER)] + [normalise(b.label) for b in tpl.t2_blocks]
+    known += [normalise(x) for b in tpl.t2_blocks for c in b.columns for x in (c.label, *c.variants)]
+    free = []
+    for w in text_words:
+        if id(w) in used or w.x0 > label_x1:
+            continue
+        t = normalise(w.text)
+        if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
+            continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
+        if any(r.span[0] - 1 <= gyc(w) <= r.span[1] + 1 for r in placed):
+            continue
+        free.append(w)
+    out: list[_Row] = []
+    for ln in group_lines(free):
+        prev = out[-1] if out else None
+        if prev is not None and prev.match is not None:
+            last = prev.match.words[-1]
+            h = max(4.0, last.bottom - last.top)
+            if ln.page == last.page and 0 < ln.top - last.bottom < 1.0 * h and ln.words[0].x0 < prev.match.x1:
+                prev.match.words.extend(ln.words)
+                prev.match.text += "".join(normalise(w.text) for w in ln.words)
+                continue
+        target = Target(f"extra{len(out)}", (), -1)
+        out.append(_Row(target.key, LabelMatch([target], list(ln.words), "".join(normalise(w.text) for w in ln.words))))
+    return out
+
+
+def t2_template(words: Sequence[Word], hint: Template) -> Template:
+    """Table 二's template from its own words: the column headers each template prints (found
+    at once, keyed by version), then the rows only one of them has; ``hint`` breaks a tie."""
+    text_words, _ = _split(words)
+    cols = {
+        f"{t.version}:{c.key}": (c.label, *c.variants)
+        for t in TEMPLATES.values()
+        for b in t.t2_blocks
+        for c in b.columns
+    }
+    heads = {c.key for c in find_header_columns(text_words, list(cols.items()))}
+    text = "".join(ln.norm for ln in group_lines(text_words))
+    score = {}
+    for t in TEMPLATES.values():
+        others = {normalise(r.label) for o in TEMPLATES.values() if o is not t for b in o.t2_blocks for r in b.rows}
+        own = {normalise(r.label) for b in t.t2_blocks for r in b.rows} - others
+        score[t.version] = (sum(h.startswith(f"{t.version}:") for h in heads), sum(lab in text for lab in own))
+    return max(TEMPLATES.values(), key=lambda t: (score[t.version], t is hint))
 
 
 def read_t2(
@@ -358,12 +562,15 @@ def read_t2(
     if len(by_key) < len(rows_spec) // 2:
         return
     reading.found.add("t2")
+    reading.templates["t2"] = tpl.version
     rows = {k: _Row(k, by_key.get(k)) for k, _, _ in rows_spec}
     used = {id(w) for m in matches for w in m.words}
+    extras = _extra_rows(text_words, used, list(rows.values()), tpl)
     vals = [w for w in values if id(w) not in used]
-    _place_lines(list(rows.values()), _value_lines(vals), reading, "t2")
+    all_rows = [*rows.values(), *extras]
+    _place(all_rows, _pieces(vals, all_rows, reading), reading, "t2")
     prev_bottom = -1.0
-    for b in tpl.t2_blocks:
+    for bi, b in enumerate(tpl.t2_blocks):
         brows = [rows[f"{b.key}.{r.key}"] for r in b.rows]
         got = [r for r in brows if r.match]
         if not got:
@@ -377,28 +584,85 @@ def read_t2(
             specs = with_rules(specs, rules)
         if specs is None and len(b.columns) > 1:
             reading.doubt(None, f"t2: column headers of {b.label} not found")
-        full = [sorted(r.tokens, key=lambda w: w.x0) for r in got if len(r.tokens) == len(b.columns)]
+        full = [r.words for r in got if len(r.tokens) == len(b.columns)]
         for r in brows:
             if r.match is None:
                 reading.doubt(f"t2.{r.key}.{b.columns[0].key}", "t2: row label not found")
                 continue
-            _cells_for_row(reading, f"t2.{r.key}", r, b.columns, specs, full)
-        prev_bottom = max(r.span[1] for r in got)
+            reading.cells.update(_cells_for_row(reading, f"t2.{r.key}", r, b.columns, specs, full))
+        bottom = max(r.span[1] for r in got)
+        later = [rows[f"{n.key}.{r.key}"] for n in tpl.t2_blocks[bi + 1 :] for r in n.rows]
+        next_top = min((r.span[0] for r in later if r.match), default=float("inf"))
+        for x in extras:  # an extra row belongs to the block whose rows it follows
+            if x.tokens and top <= x.span[0] < next_top:
+                _extra_cells(reading, b.key, x, b.columns, specs, full)
+        prev_bottom = bottom
+    _flag_blank(reading, "t2", tpl.value_keys("t2"))
+
+
+def _extra_cells(
+    reading: Reading,
+    block: str,
+    row: _Row,
+    columns: Sequence[Column],
+    specs: Sequence[ColumnSpec] | None,
+    full: Sequence[Sequence[Word]],
+) -> None:
+    assert row.match is not None
+    label = "".join(w.text for w in row.match.words)
+    tmp = reading.sub()
+    cells = _cells_for_row(tmp, "x", row, columns, specs, full)
+    reading.orphans += tmp.orphans
+    for (_, cell), col in zip(cells.items(), columns, strict=True):
+        reading.extras.append(
+            ExtraCell(
+                "t2",
+                block,
+                col.key,
+                label,
+                cell.raw,
+                cell.value,
+                cell.page,
+                cell.bbox,
+                tmp.units.get(cell.key),
+                cell.flags,
+            )
+        )
 
 
 # --- whole document -----------------------------------------------------------------------
 
 
-def read_tables(words: Sequence[Word], tpl: Template, rules: Sequence[Rule] = ()) -> Reading:
+def read_tables(
+    words: Sequence[Word], tpl: Template, rules: Sequence[Rule] = (), hrules: Sequence[HRule] = ()
+) -> Reading:
     """All three tables of one report; ``words`` is every page's words, furniture removed;
-    ``rules`` the vertical ruling segments (page, x, top, bottom) where the PDF draws them."""
+    ``rules``/``hrules`` the vertical/horizontal ruling segments where the PDF draws them
+    (page, x, top, bottom / page, y, x0, x1). ``tpl`` is the template the report's year (or its
+    markers) suggest; each table is read with the template its own labels show, ``tpl`` only
+    breaking ties. ``reading.templates`` says which."""
     lines = group_lines(words)
-    reading = Reading()
+    reading = Reading(hrules=hrules, vrules=rules)
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)
     t4 = find_title(lines, tpl.t4_title, t3.gtop if t3 else -1.0)
-    read_t2(_region(words, t2, t3), lines, tpl, reading, rules)
-    read_t3(_region(words, t3 or t2, t4), tpl, reading, rules)
+    t2_words = _region(words, t2, t3)
+    read_t2(t2_words, lines, t2_template(t2_words, tpl), reading, rules)
+    t3_words = _region(words, t3 or t2, t4)
+    t3_tpl, matched = t3_template(t3_words, tpl)
+    read_t3(t3_words, t3_tpl, reading, rules, matched)
     if t4 is not None:
-        read_t4([ln for ln in lines if ln.gtop > t4.gbottom], tpl, reading, rules)
+        read_t4([ln for ln in lines if ln.gtop > t4.gbottom], t3_tpl, reading, rules)
     return reading
+
+
+def table_templates(reading: Reading, fallback: Template) -> dict[TableKey, Template]:
+    """The template of each table: as read, else (table 四 not found) table 三's, else ``fallback``."""
+    got = {t: TEMPLATES[v] for t, v in reading.templates.items()}
+    t3 = got.get("t3", fallback)
+    return {"t2": got.get("t2", fallback), "t3": t3, "t4": got.get("t4", t3)}
+
+
+def value_keys(templates: dict[TableKey, Template]) -> list[str]:
+    """Every template cell key of the report: each table's keys from its own template."""
+    return [k for table in ("t2", "t3", "t4") for k in templates[table].value_keys(table)]  # type: ignore[arg-type]

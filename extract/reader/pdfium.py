@@ -281,7 +281,26 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             ya, yb = yb, ya
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
         out.append(new(Glyph, (glyph, xa, ya, xb, yb, run.upright, "", 0.0)))
-    return out, len(out)
+    return _join_surrogates(out), len(out)
+
+
+def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
+    """PDFium counts a character beyond the BMP (𬒗 in a rare place name) as two UTF-16 halves:
+    one glyph of the pair, or the text could not even be written as UTF-8."""
+    if not any("\ud800" <= g.text <= "\udbff" for g in glyphs):
+        return glyphs
+    out: list[Glyph] = []
+    for g in glyphs:
+        prev = out[-1] if out else None
+        low = "\udc00" <= g.text <= "\udfff"
+        if prev is not None and low and len(prev.text) == 1 and "\ud800" <= prev.text <= "\udbff":
+            text = (prev.text + g.text).encode("utf-16", "surrogatepass").decode("utf-16")
+            box = (min(prev.x0, g.x0), min(prev.top, g.top), max(prev.x1, g.x1), max(prev.bottom, g.bottom))
+            out[-1] = prev._replace(text=text, x0=box[0], top=box[1], x1=box[2], bottom=box[3])
+        else:
+            out.append(g)
+    # a half without its other half is no character at all
+    return [g._replace(text="\ufffd") if "\ud800" <= g.text <= "\udfff" else g for g in out]
 
 
 _float_p = ctypes.POINTER(ctypes.c_float)

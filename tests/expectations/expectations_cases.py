@@ -184,7 +184,43 @@ def planted_cases() -> list[Case]:
             expect={("t2e_fee_plausible_wan_yuan", "admin_fees", "fee_amount")},
         ),
         Case("unread", make_result("unread", None, {}, status="needs_ocr", year=2021)),
+        # reports that bend the template
+        _unit_case("fee-in-wan-yuan", "万元"),
+        _unit_case("fee-in-yuan", "元", expect={("money_unit_as_template", "admin_fees", "fee_amount")}),
+        _mixed_case(),
+        _blank_case(),
     ]
+
+
+FEE = "t2.art20_8.admin_fees.fee_amount"
+
+
+def _unit_case(name: str, unit: str, expect=()) -> Case:
+    """The 2021 fee printed with a unit (as read from its cell or header)."""
+    c = _case(name, "v2021", expect=expect)
+    next(x for x in c.result.cells if x.key == FEE).unit = unit
+    return c
+
+
+def _mixed_case() -> Case:
+    """A 2023 report printing table 二 in the 2019 layout: loaded as printed, the mix a warning."""
+    v21, v19 = TEMPLATES["v2021"], TEMPLATES["v2019"]
+    values = {k: x for k, x in consistent_values(v19, seed=3).items() if k.startswith("t2.")}
+    values |= {k: x for k, x in consistent_values(v21, seed=3).items() if not k.startswith("t2.")}
+    c = Case("mixed-formats", make_result("mixed-formats", "v2021", values, year=2023))
+    c.result.table_templates = {"t2": "v2019", "t3": "v2021", "t4": "v2021"}
+    c.expect = {("template_matches_year", None, None)}
+    return c
+
+
+def _blank_case() -> Case:
+    """Table 四 printed without a value: its cells are no zeros (stored null), nothing is missing."""
+    c = _case("blank-table-four", "v2019")
+    for x in c.result.cells:
+        if x.key.startswith("t4."):
+            x.value, x.raw, x.flags = 0, "", ["blank_as_zero", "table_blank"]
+    c.result.blank_tables = ["t4"]
+    return c
 
 
 def _unknown_template() -> Case:
@@ -221,3 +257,10 @@ def stored(results: list[ExtractionResult]) -> tuple[pa.Table, pa.Table]:
     i = reports.schema.get_field_index("template")
     reports = reports.set_column(i, reports.schema.field(i), pa.array([r.template for r in results], pa.string()))
     return reports, cells
+
+
+def review_case() -> Case:
+    """A broken identity whose cell the extractor put in review: no failure is blamed on the publisher."""
+    c = _case("in-review", "v2021", _add("t3.granted.total", 1))
+    c.result.status, c.result.review = "uncertain", ["t3.granted.total"]
+    return c

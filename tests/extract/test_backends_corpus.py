@@ -34,7 +34,7 @@ def comparable(r: ExtractionResult) -> dict[str, Any]:
     d = r.to_json()
     for k in ("seconds", "backend", "source"):
         d.pop(k)
-    for c in d["cells"]:
+    for c in (*d["cells"], *d["extra_cells"]):
         c.pop("bbox")
     return d
 

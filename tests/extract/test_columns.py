@@ -115,3 +115,66 @@ def test_a_page_frame_is_not_a_cell_border() -> None:
     specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
     frame = [(1, 30.0, 0.0, 800.0), (1, 560.0, 0.0, 800.0)]
     assert [s.cell for s in with_rules(specs, frame)] == [None, None]
+
+
+# --- header variants as real reports print them ---------------------------------------------
+
+
+def _t2_cols(block):
+    return [(c.key, (c.label, *c.variants)) for c in block.columns]
+
+
+def test_two_cut_off_headers_spelling_the_same_are_told_apart_by_order() -> None:
+    from gidar.templates import V2019
+
+    b = V2019.t2_blocks[0]  # 本年新制作数量 · 本年新公开数量 · 对外公开总数量
+    words = [w("本年新", 200, 100), w("本年新", 300, 100), w("对外公开总数量", 400, 100)]
+    specs = pick_one_per_key(find_header_columns(words, _t2_cols(b)), [c.key for c in b.columns])
+    assert specs is not None
+    assert [(s.key, s.x0) for s in specs] == [("new_made", 200), ("new_published", 300), ("total_published", 400)]
+
+
+def test_headers_with_a_year_inside_a_note_after_and_a_unit() -> None:
+    from gidar.templates import V2019, V2021
+
+    b21 = V2021.t2_blocks[0]
+    words = [
+        w("本年（2023）制发件", 200, 100),
+        w("数", 200, 110),
+        w("本年废止件数", 300, 100),
+        w("现行有效件", 400, 100),
+    ]
+    specs = pick_one_per_key(find_header_columns(words, _t2_cols(b21)), [c.key for c in b21.columns])
+    assert specs is not None and [s.x0 for s in specs] == [200, 300, 400]
+    b19 = V2019.t2_blocks[1]  # 上一年项目数量 · 本年增/减 · 处理决定数量
+    words = [
+        w("上一年项目数量（指2019", 200, 100),
+        w("年事项数）", 200, 110),
+        w("本年增/", 300, 100),
+        w("处理决定数量", 400, 100),
+    ]
+    specs = pick_one_per_key(find_header_columns(words, _t2_cols(b19)), [c.key for c in b19.columns])
+    assert specs is not None and [s.key for s in specs] == ["prev_count", "change", "decisions"]
+    money = V2019.t2_blocks[4]
+    words = [w("采购项目数量", 200, 100), w("采购总金额（万元）", 300, 100)]
+    specs = pick_one_per_key(find_header_columns(words, _t2_cols(money)), [c.key for c in money.columns])
+    assert specs is not None and [s.unit for s in specs] == [None, "万元"]
+
+
+def test_a_neighbour_header_is_not_a_variant() -> None:
+    from gidar.templates import V2021
+
+    b = V2021.t2_blocks[0]
+    # 本年新 (a 2019 header) must not pass for a 2021 column
+    words = [w("本年新", 200, 100), w("本年废止件数", 300, 100), w("现行有效件数", 400, 100)]
+    assert pick_one_per_key(find_header_columns(words, _t2_cols(b)), [c.key for c in b.columns]) is None
+
+
+def test_a_vertical_header_grows_down_its_own_column() -> None:
+    # one character per line in narrow columns: 结/果/维/持 must not take 果 from the next column
+    cols = [(c.key, (c.label, *c.variants)) for c in T4_COLUMNS]
+    words = []
+    for i, label in enumerate(("结果维持", "结果纠正", "其他结果", "尚未审结", "总计")):
+        words += [w(ch, 100 + 15 * i, 100 + 11 * j + (3 if i % 2 else 0), 9) for j, ch in enumerate(label)]
+    specs = pick_one_per_key(find_header_columns(words, cols), [c.key for c in T4_COLUMNS])
+    assert specs is not None and [s.x0 for s in specs] == [100, 115, 130, 145, 160]

@@ -55,6 +55,7 @@ def test_golden_engine_notices_a_dropped_line() -> None:
 def test_a_row_that_cannot_be_anchored_makes_the_reading_uncertain() -> None:
     from gidar.contract import ExtractionResult
     from gidar.extract.api import _finish
+    from gidar.extract.layout.tables import table_templates
 
     g = json.loads((Path(__file__).parent / "golden" / "hongze-2023-p2-4.json").read_text(encoding="utf-8"))
     pages = [
@@ -71,7 +72,7 @@ def test_a_row_that_cannot_be_anchored_makes_the_reading_uncertain() -> None:
     tpl = TEMPLATES[g["template"]]
     reading = read_tables([w for ws in strip_furniture(pages) for w in ws], tpl)
     res = ExtractionResult("x.pdf", "", "ok", "")
-    _finish(res, reading, tpl)
+    _finish(res, reading, table_templates(reading, tpl))
     assert (res.status, res.quality) == ("uncertain", "uncertain")
     assert {f"t3.unavailable_unclear.{c.key}" for c in tpl.t3_columns} <= set(res.review)
     assert "row label not found" in res.message

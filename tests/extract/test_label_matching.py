@@ -115,3 +115,66 @@ def test_distributed_label_words_on_one_line() -> None:
     words = [w("行", 60, 100), w("政", 90, 100), w("许", 120, 100), w("可", 150, 100)]
     targets = targets_for([("admin_license", "行政许可", ())])
     assert keys(match_labels(words, targets)) == ["admin_license"]
+
+
+# --- labels as publishers bend them ----------------------------------------------------------
+
+
+def t2_targets(tpl=V2019):
+    return targets_for([(f"{b.key}.{r.key}", r.label, r.variants) for b in tpl.t2_blocks for r in tpl_rows(b)])
+
+
+def tpl_rows(b):
+    return b.rows
+
+
+def test_long_hubei_labels_match_with_their_wrapped_note() -> None:
+    words = [
+        w("规章（设区的市、自治州", 60, 100),
+        w("人民政府应提供相关数据）", 60, 111),
+        w("规范性文件（行政机关制定", 60, 130),
+        w("发布的…）", 60, 141),
+    ]
+    m = match_labels(words, t2_targets())
+    assert keys(m) == ["art20_1.regulations", "art20_1.normative_docs"]
+    assert m[0].gbottom == 121  # the row spans its note, where its values may sit
+
+
+def test_a_note_never_swallows_the_next_row() -> None:
+    # an unclosed note (its bracket lost) must not eat the label printed below it
+    words = [w("规章（设区的市、自治州", 60, 100), w("规范性文件", 60, 111)]
+    assert keys(match_labels(words, t2_targets())) == ["art20_1.regulations", "art20_1.normative_docs"]
+
+
+def test_an_extra_row_is_no_template_row() -> None:
+    # 其他主动公开文件 shares words with 规范性文件 but is none of the template's rows
+    words = [w("规范性文件", 60, 100), w("其他主动公开文件（指除规章、规范性文件以外的其他文件）", 60, 120)]
+    assert keys(match_labels(words, t2_targets())) == ["art20_1.normative_docs"]
+
+
+def test_spaced_and_bracketed_variants() -> None:
+    words = [w("规", 60, 100), w("章", 90, 100), w("规章（制度）", 60, 120)]
+    # 规 章 spelt out is the row; the second 规章（制度） cannot take the same row again
+    assert keys(match_labels(words, t2_targets())) == ["art20_1.regulations"]
+
+
+def test_paren_numbered_input_rows_and_their_namesakes() -> None:
+    # （一）本年新收… (for 一、) and （一）予以公开 both start with （一）; each finds its own row
+    words = [
+        w("（一）本年新收政府信息公开申请数量", 60, 100),
+        w("（一）予以公开", 80, 130),
+        w("（四）结转下年度继续办理", 60, 160),
+    ]
+    assert keys(match_labels(words, t3_targets())) == ["new_received", "granted", "carried_forward"]
+
+
+def test_group_wording_variants() -> None:
+    words = [w("（三）不予以公开", 60, 100), w("1.属于国家秘密", 120, 100)]
+    assert set(keys(match_labels(words, t3_targets()))) == {G3, "withheld_state_secret"}
+
+
+def test_header_variants_do_not_change_the_template_rows() -> None:
+    # 2021 labels read against the 2019 rows: 行政规范性文件 is not the 2019 规范性文件
+    words = [w("行政规范性文件", 60, 100)]
+    assert keys(match_labels(words, t2_targets(V2019))) == []
+    assert keys(match_labels(words, t2_targets(V2021))) == ["art20_1.normative_docs"]

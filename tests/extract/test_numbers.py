@@ -63,3 +63,46 @@ def test_signs_and_separators_are_flagged() -> None:
 )
 def test_value_tokens(text: str, token: bool) -> None:
     assert is_value_token(text) is token
+
+
+@pytest.mark.parametrize(
+    ("text", "vtype", "value", "unit"),
+    [
+        ("_", "count", 0, None),  # an underscore for zero
+        ("＿", "count", 0, None),
+        ("1，234", "count", 1234, None),  # full-width separator
+        ("1 234", "count", 1234, None),  # thin space (as one word)
+        ("＋12", "signed", 12, None),
+        ("－3", "signed", -3, None),
+        ("\u22123", "signed", -3, None),  # U+2212 MINUS SIGN
+        ("１２．５", "money", 12.5, None),  # full-width decimal point
+        ("-76宗", "signed", -76, "宗"),
+        ("124宗", "count", 124, "宗"),
+        ("184719元", "money", 184719.0, "元"),
+        ("190.457379", "money", 190.457379, None),  # every printed decimal kept
+        ("18.8710", "money", 18.871, None),
+    ],
+)
+def test_more_printed_forms(text: str, vtype: str, value: float, unit: str | None) -> None:
+    p = parse_cell(text, vtype)  # type: ignore[arg-type]
+    assert p.value == value and type(p.value) is type(value)
+    assert p.unit == unit
+
+
+@pytest.mark.parametrize(
+    ("text", "fragment"),
+    [
+        ("3,9", True),
+        ("11,", True),
+        ("，", True),
+        ("190.", True),
+        ("3,977", False),
+        ("77", False),
+        ("1.", False),
+        ("-", False),
+    ],
+)
+def test_pieces_of_wrapped_numbers(text: str, fragment: bool) -> None:
+    from gidar.extract.numbers import is_fragment
+
+    assert is_fragment(text) is fragment

@@ -84,3 +84,13 @@ def test_rulings_from_paths() -> None:
     h, v = rulings([rect, line_closed, slanted, short, thin_fill])
     assert sorted(h) == [(20.0, 10.0, 110.0), (60.0, 10.0, 110.0), (100.0, 50.0, 250.0), (100.5, 50.0, 250.0)]
     assert sorted(v) == [(10.0, 20.0, 60.0), (110.0, 20.0, 60.0), (200.0, 5.0, 95.0)]
+
+
+def test_characters_beyond_the_bmp_are_one_glyph() -> None:
+    # PDFium hands 𬒗 (U+2C497, a rare place-name character) over as its two UTF-16 halves
+    from gidar.extract.reader.glyphs import Glyph
+    from gidar.extract.reader.pdfium import _join_surrogates
+
+    glyphs = [Glyph("干", 0, 0, 9, 9), Glyph("\ud871", 9, 0, 18, 9), Glyph("\udc97", 9, 0, 18, 9)]
+    glyphs.append(Glyph("\udc00", 30, 0, 39, 9))
+    assert [g.text for g in _join_surrogates(glyphs)] == ["干", "\U0002c497", "\ufffd"]  # a lone half is none

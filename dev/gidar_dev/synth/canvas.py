@@ -37,13 +37,53 @@ def register_font(font: str = CID_FONT, path: str | None = None) -> str:
     return font
 
 
+# Characters the CID font has no glyph for: U+2212 is drawn with Vera (shipped with reportlab, so
+# every machine renders the same bytes); a thin space is drawn as the CID font's space, which is a
+# fifth of an em wide (0.207 em) like a thin space, so readers find a space character there.
+SIGN_FONT = "synth-vera"
+_SIGN_CHARS = frozenset("\u2212")
+_GAP_CHARS = frozenset("\u2009\u202f")
+
+
+@lru_cache(maxsize=1)
+def _sign_font() -> str:
+    import os
+
+    import reportlab
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfmetrics.registerFont(TTFont(SIGN_FONT, os.path.join(os.path.dirname(reportlab.__file__), "fonts", "Vera.ttf")))
+    return SIGN_FONT
+
+
 @lru_cache(maxsize=20000)
 def _char_w(ch: str, font: str) -> float:
+    if ch in _GAP_CHARS:
+        return pdmetrics_space(font)
+    if ch in _SIGN_CHARS:
+        return pdfmetrics.stringWidth(ch, _sign_font(), 1.0)
     return pdfmetrics.stringWidth(ch, font, 1.0)
+
+
+def pdmetrics_space(font: str) -> float:
+    return pdfmetrics.stringWidth(" ", font, 1.0)
 
 
 def text_width(s: str, font: str, size: float) -> float:
     return sum(_char_w(ch, font) for ch in s) * size
+
+
+def _runs(s: str) -> list[tuple[str, str]]:
+    """(kind, text) runs: "text" in the CID font (thin spaces as its space), "sign" in Vera."""
+    out: list[tuple[str, str]] = []
+    for ch in s:
+        kind = "sign" if ch in _SIGN_CHARS else "text"
+        ch = " " if ch in _GAP_CHARS else ch
+        if out and out[-1][0] == kind:
+            out[-1] = (kind, out[-1][1] + ch)
+        else:
+            out.append((kind, ch))
+    return out
 
 
 def _word_char(ch: str) -> bool:
@@ -61,17 +101,36 @@ def _tokens(s: str) -> list[str]:
     return out
 
 
-def wrap(s: str, width: float, font: str, size: float, *, kinsoku: bool = False) -> list[str]:
+def _split_long(tok: str, width: float, font: str, size: float) -> list[str]:
+    """A word wider than the line, cut where it overflows (what Word does in a narrow cell)."""
+    parts, cur = [], ""
+    for ch in tok:
+        if cur and text_width(cur + ch, font, size) > width + 1e-6:
+            parts.append(cur)
+            cur = ""
+        cur += ch
+    return [*parts, cur]
+
+
+def wrap(
+    s: str, width: float, font: str, size: float, *, kinsoku: bool = False, break_words: bool = False
+) -> list[str]:
     """Greedy line wrap for CJK text (any character boundary, numbers kept whole). With
-    `kinsoku`, closing punctuation never starts a line (it overhangs, as in Word paragraphs)."""
+    `kinsoku`, closing punctuation never starts a line (it overhangs, as in Word paragraphs);
+    with `break_words`, a number too wide for the line is cut where it overflows."""
     lines: list[str] = []
     for para in s.split("\n"):
         cur, w = "", 0.0
-        for tok in _tokens(para):
+        toks = _tokens(para)
+        if break_words:
+            toks = [p for t in toks for p in _split_long(t, width, font, size)]
+        for tok in toks:
             tw = text_width(tok, font, size)
             if cur and w + tw > width + 1e-6 and not (kinsoku and tok in _NO_LINE_START):
-                lines.append(cur)
+                lines.append(cur.rstrip("\u2009\u202f"))
                 cur, w = "", 0.0
+                if tok in _GAP_CHARS:  # a line never starts with the space it broke at
+                    continue
             cur += tok
             w += tw
         lines.append(cur)
@@ -87,6 +146,7 @@ class GridCell:
     c1: int = -1
     align: str = "center"  # left | center | right
     size: float | None = None
+    breakable: bool = False  # a value that may be cut inside (a number in a too-narrow column)
 
     def __post_init__(self) -> None:
         if self.r1 < 0:
@@ -166,14 +226,24 @@ class Document:
 
     # --- text -------------------------------------------------------------------------
     def text(self, s: str, x: float, top: float, size: float, align: str = "left") -> None:
-        self.c.setFont(self.font, size)
         base = PAGE_H - (top + size * _ASCENT)
-        if align == "center":
-            self.c.drawCentredString(x, base, s)
-        elif align == "right":
-            self.c.drawRightString(x, base, s)
-        else:
-            self.c.drawString(x, base, s)
+        runs = _runs(s)
+        if len(runs) == 1 and runs[0][0] == "text":
+            self.c.setFont(self.font, size)
+            t = runs[0][1]
+            if align == "center":
+                self.c.drawCentredString(x, base, t)
+            elif align == "right":
+                self.c.drawRightString(x, base, t)
+            else:
+                self.c.drawString(x, base, t)
+            return
+        w = text_width(s, self.font, size)
+        x0 = x - w / 2 if align == "center" else x - w if align == "right" else x
+        for kind, t in runs:
+            self.c.setFont(_sign_font() if kind == "sign" else self.font, size)
+            self.c.drawString(x0, base, t)
+            x0 += text_width(t, self.font, size)
 
     def line(self, s: str, size: float, *, align: str = "left", leading: float = 1.5, indent: float = 0) -> None:
         h = size * leading
@@ -193,7 +263,7 @@ class Document:
     # --- grids ------------------------------------------------------------------------
     def _lines(self, cell: GridCell, g: Grid) -> list[str]:
         w = sum(g.widths[cell.c0 : cell.c1]) - 2 * g.pad
-        return wrap(cell.text, max(w, 1.0), self.font, cell.size or g.size)
+        return wrap(cell.text, max(w, 1.0), self.font, cell.size or g.size, break_words=cell.breakable)
 
     def _row_heights(self, g: Grid) -> list[float]:
         lead = g.size * 1.25

@@ -34,3 +34,39 @@ def truth_diff(
     if want_v != have_v:
         errors.append(f"violations {have_v} != expected {want_v}")
     return errors
+
+
+def bends_diff(truth: Mapping[str, Any], result: Mapping[str, Any]) -> list[str]:
+    """Differences in how a reading recorded the template bends (``result`` is the extraction
+    JSON): the template of each table, the extra cells (label, column, value), the units as
+    printed, and the tables printed blank. Empty when the truth has none of these fields."""
+    from gidar.labels import normalise
+
+    errors = []
+    want_t = truth.get("table_templates") or {}
+    have_t = result.get("table_templates") or {}
+    errors += [
+        f"table {t} read as {have_t.get(t)!r}, printed in {v!r}" for t, v in want_t.items() if have_t.get(t) != v
+    ]
+
+    def extras(items: Iterable[Mapping[str, Any]]) -> list[tuple[Any, ...]]:
+        return sorted(
+            (x.get("block"), normalise(x.get("label") or ""), x.get("col"), float(x.get("value") or 0)) for x in items
+        )
+
+    want_x = extras(
+        {"block": x["block"], "label": x["label"], "col": c, "value": v}
+        for x in truth.get("extra_cells") or ()
+        for c, v in x["values"].items()
+    )
+    have_x = extras(result.get("extra_cells") or ())
+    if want_x != have_x:
+        errors.append(f"extra cells {have_x} != {want_x}")
+    units = {c["key"]: c.get("unit") for c in result.get("cells") or ()}
+    errors += [
+        f"{k}: unit {units.get(k)!r}, printed {u!r}" for k, u in (truth.get("units") or {}).items() if units.get(k) != u
+    ]
+    errors += [f"{k}: unit {u!r} not printed" for k, u in units.items() if u and k not in (truth.get("units") or {})]
+    if "blank_tables" in truth and sorted(result.get("blank_tables") or ()) != sorted(truth["blank_tables"]):
+        errors.append(f"blank tables {result.get('blank_tables')} != {truth['blank_tables']}")
+    return errors

@@ -29,7 +29,7 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "half_width_parens": (False, True),
     "caption_space": (False, True),
     "use_variants": (False, True),
-    "zero": ("0", "", "/", "-", "—"),
+    "zero": ("0", "", "/", "-", "—", "_"),
     "fullwidth_digits": (False, True),
     "pad": ("", "　", "　　"),
     "thousands": (False, True),
@@ -37,7 +37,44 @@ CHOICES: dict[str, tuple[Any, ...]] = {
     "money_unit": ("none", "cell", "header"),
     "value_align": ("center", "right"),
     "label_align": ("left", "center"),
+    # --- how real publishers bend the template and print their numbers ---------------------
+    "thousands_sep": (",", "，", "\u2009"),  # half-width, full-width, thin space
+    "sign_form": ("ascii", "fullwidth", "minus"),  # +12/-3, ＋12/－3, +12/−3 (U+2212)
+    "section_numbering": ("、", "（）"),  # 一、本年新收… or （一）本年新收…
+    "label_notes": (False, True),  # Hubei-style explanations in brackets, years inside headers
+    "spaced_labels": (False, True),  # 规 章: a space inside short row labels
+    "cell_newline": (False, True),  # value cells padded with a line break
+    "trailing_columns": (0, 1, 2),  # empty columns right of tables 二 and 三
+    "caption_missing": (False, True),  # no 第二十条第（一）项 caption row
+    "count_unit": ("", "件", "宗", "个"),  # a unit printed in table-二 count cells (124宗)
+    "money_decimals": ("auto", "4", "6"),  # 万元 amounts printed with 4 or 6 decimals (18.8710)
+    "money_unit_name": ("template", "other"),  # 2021 fee in 元 (not 万元); 2019 purchase in 万元
+    "narrow_values": (False, True),  # value columns too narrow for long numbers: they wrap
 }
+# Deviations drawn less often than uniformly (a report rarely has them), with their odds.
+RARE: dict[str, tuple[tuple[Any, float], ...]] = {
+    "t2_mixed": ((False, 0.7), (True, 0.3)),  # 2021+ report printing table 二 in the 2019 layout
+    "extra_row": ((False, 0.7), (True, 0.3)),  # 其他主动公开文件（…） added to table 二
+    "blank_table": ((None, 0.88), ("t2", 0.04), ("t3", 0.04), ("t4", 0.04)),  # an unfilled table
+}
+
+
+# The options that bend the template or print numbers in the forms real reports use.
+BENDS: tuple[str, ...] = (
+    "thousands_sep",
+    "sign_form",
+    "section_numbering",
+    "label_notes",
+    "spaced_labels",
+    "cell_newline",
+    "trailing_columns",
+    "caption_missing",
+    "count_unit",
+    "money_decimals",
+    "money_unit_name",
+    "narrow_values",
+    *RARE,
+)
 
 
 @dataclass(frozen=True)
@@ -79,6 +116,21 @@ class LayoutOptions:
     label_align: str = "left"
     signature: bool = True
     narrative_mismatch: bool = False  # set on request, never drawn
+    thousands_sep: str = ","
+    sign_form: str = "ascii"
+    section_numbering: str = "、"
+    label_notes: bool = False
+    spaced_labels: bool = False
+    cell_newline: bool = False
+    trailing_columns: int = 0
+    caption_missing: bool = False
+    count_unit: str = ""
+    money_decimals: str = "auto"
+    money_unit_name: str = "template"
+    narrow_values: bool = False
+    t2_mixed: bool = False
+    extra_row: bool = False
+    blank_table: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -90,6 +142,11 @@ class LayoutOptions:
 
     def with_(self, **changes: Any) -> LayoutOptions:
         return replace(self, **changes)
+
+    def unbent(self) -> LayoutOptions:
+        """The same layout with none of the `BENDS` (a report that keeps to the template)."""
+        plain = LayoutOptions()
+        return replace(self, **{k: getattr(plain, k) for k in BENDS})
 
     @property
     def variant(self) -> str:
@@ -110,6 +167,10 @@ class LayoutOptions:
             "thousands separators" if self.thousands else "",
             f"money unit in {self.money_unit}" if self.money_unit != "none" else "",
             "label drift" if (self.numbering != "1." or self.half_width_parens or self.caption_space) else "",
+            "table 二 in the 2019 layout" if self.t2_mixed else "",
+            "extra table-二 row" if self.extra_row else "",
+            f"table {self.blank_table} left blank" if self.blank_table else "",
+            "narrow value columns (numbers wrap)" if self.narrow_values else "",
         ]
         return "reportlab canvas (synth): " + ", ".join(b for b in bits if b)
 
@@ -122,6 +183,8 @@ def _subset(rng: random.Random) -> tuple[str, ...]:
 def draw_options(rng: random.Random) -> LayoutOptions:
     """Random layout options; every categorical option is drawn uniformly from `CHOICES`."""
     pick = {k: rng.choice(v) for k, v in CHOICES.items()}
+    for k, odds in RARE.items():
+        pick[k] = rng.choices([v for v, _ in odds], weights=[w for _, w in odds])[0]
     body = rng.choice([10.5, 12.0, 13.0, 14.0])
     t3 = rng.choice([8.0, 8.5, 9.0, 9.5, 10.0])
     return LayoutOptions(

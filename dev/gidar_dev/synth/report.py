@@ -8,13 +8,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from gidar.templates import T3_NOTE, TEMPLATES, Template, template_for_year
+from gidar.keys import Key
+from gidar.templates import T3_NOTE, TEMPLATES, V2019, V2021, Template, template_for_year
 from gidar_dev.synth.canvas import CID_FONT, Document, register_font
 from gidar_dev.synth.metadata import draw_metadata
 from gidar_dev.synth.narrative import SECTION_1, SECTION_5, SECTION_6, section1, section5, section6
 from gidar_dev.synth.options import LayoutOptions, draw_options
 from gidar_dev.synth.tables import Ctx, table2, table3, table4
-from gidar_dev.synth.values import Values, draw_values, plant_error, violations_of
+from gidar_dev.synth.values import Values, draw_values, in_other_unit, plant_error, violations_of
 
 SCHEMA_VERSION = 1
 YEARS = tuple(range(2019, 2026))
@@ -60,8 +61,13 @@ def render_pdf(
     rng: random.Random,
     *,
     font_path: str | None = None,
+    t2_template: Template | None = None,
+    info: dict[str, Any] | None = None,
 ) -> tuple[bytes, int, dict[str, Any], dict[str, Any]]:
-    """Render a full report; returns (pdf bytes, pages, truth tables, narrative record)."""
+    """Render a full report; returns (pdf bytes, pages, truth tables, narrative record).
+
+    ``t2_template``: table 二's layout when it is not the report's. ``info``, if given, receives
+    the deviations the tables show (``deviations``) and the units printed per cell (``units``)."""
     font = register_font(CID_FONT, font_path)
     lines = title_lines(meta, opts.title_form)
     meta["title"] = "".join(lines)
@@ -91,7 +97,9 @@ def render_pdf(
             doc.line(p, body, leading=1.7, indent=body * 2)
         else:
             doc.paragraph(p, body)
-    ctx = Ctx(template, values, opts, rng, doc.width, font)
+    ctx = Ctx(template, values, opts, rng, doc.width, font, t2_template=t2_template, year=meta["report_year"])
+    if t2_template is not None and t2_template is not template:
+        ctx.tags.add("t2_mixed")
 
     parts, t2 = table2(ctx)
     caption_h = opts.table_size["t2"] * 2.0 if parts[0][0] else 0.0
@@ -126,6 +134,9 @@ def render_pdf(
         month = rng.randint(1, 3)
         doc.line(f"{meta['report_year'] + 1}年{month}月{rng.randint(1, 28)}日", body, align="right")
     pdf, n_pages = doc.finish()
+    if info is not None:
+        info["deviations"] = sorted(ctx.tags)
+        info["units"] = dict(ctx.units)
     return pdf, n_pages, {"t2": t2, "t3": t3, "t4": t4}, narrative
 
 
@@ -159,25 +170,41 @@ def make_report(
     meta["report_year"] = year
     if large is None:
         large = rng.random() < 0.05
-    meta["large_volume"] = bool(large)
-    printed = dict(values) if values is not None else draw_values(template, rng, large=large)
-    injected = None
-    if error:
-        printed, injected, _ = plant_error(printed, template, error, rng)
     opts = options or draw_options(rng)
     if narrative_mismatch:
         opts = opts.with_(narrative_mismatch=True)
-    pdf, n_pages, tables, narrative = render_pdf(template, printed, meta, opts, rng, font_path=font_path)
+    # A 2021+ report may print table 二 in the 2019 layout (seen in 3 of ~30 real 2022-23 reports).
+    t2_template = V2019 if opts.t2_mixed and template is V2021 else template
+    large = large or opts.narrow_values  # narrow columns only matter for long numbers
+    meta["large_volume"] = bool(large)
+    printed = draw_values(template, rng, large=large, t2_template=t2_template)
+    if values is not None:  # given values are printed as they are; table 二 follows its layout
+        printed = {k: values.get(k, v) for k, v in printed.items()} if t2_template is not template else dict(values)
+    printed = _deviate_values(printed, template, t2_template, opts)
+    injected = None
+    if error and not (opts.blank_table and error.startswith(opts.blank_table)):  # nothing printed there
+        printed, injected, _ = plant_error(printed, template, error, rng)
+    info: dict[str, Any] = {}
+    pdf, n_pages, tables, narrative = render_pdf(
+        template, printed, meta, opts, rng, font_path=font_path, t2_template=t2_template, info=info
+    )
+    extra = tables["t2"].pop("extra_rows")
+    blank = blank_tables(tables)
+    deviations = sorted({*info["deviations"], *(["blank_table"] if blank else [])})
     truth = {
         "schema_version": SCHEMA_VERSION,
         "id": report_id,
         "file": f"{report_id}.pdf",
         "document_kind": "disclosure_report",
         "template": template.version,
+        "table_templates": {"t2": t2_template.version, "t3": template.version, "t4": template.version},
         "metadata": meta,
         "injected_error": injected,
         "expected_violations": violations_of(template, printed),
         "values": printed,
+        "units": info["units"],
+        "extra_cells": extra,
+        "blank_tables": blank,
         "tables": tables,
         "narrative": narrative,
         "render": {
@@ -185,8 +212,35 @@ def make_report(
             "variant": opts.variant,
             "variant_description": opts.describe(),
             "options": opts.to_dict(),
+            "deviations": deviations,
             "has_text_layer": True,
             "n_pages": n_pages,
         },
     }
     return SynthReport(pdf, truth)
+
+
+def blank_tables(tables: dict[str, Any]) -> list[str]:
+    """Tables printed without a single value (an unfilled template; also a table of zeros
+    printed as blanks, which a reader cannot tell apart and must flag the same way)."""
+    texts = {
+        "t2": [t for b in tables["t2"]["blocks"] for r in b["rows"] for t in r["texts"].values()],
+        "t3": [t for r in tables["t3"]["rows"] for t in r["texts"].values()],
+        "t4": [t for b in tables["t4"]["blocks"] for t in b["texts"].values()],
+    }
+    return [name for name, ts in texts.items() if not any(t.strip() for t in ts)]
+
+
+def _deviate_values(values: Values, template: Template, t2: Template, opts: LayoutOptions) -> Values:
+    """The values as this report prints them: money in the other unit, a blank table's zeros."""
+    out = dict(values)
+    types = {**dict(t2.cells("t2")), **dict(template.cells("t3")), **dict(template.cells("t4"))}
+    if opts.money_unit_name == "other":
+        for key, vtype in t2.cells("t2"):
+            if vtype == "money":
+                out[key] = in_other_unit(float(out[key]), unit_wan=t2.version == "v2021")
+    if opts.blank_table:  # an unfilled table: nothing printed, which the truth records as 0
+        for key in out:
+            if Key.parse(key).table == opts.blank_table:
+                out[key] = 0.0 if types[key] == "money" else 0
+    return out

@@ -98,8 +98,8 @@ def _draw_t4(template: Template, rng: random.Random, large: bool) -> Values:
 def _money(rng: random.Random, unit_wan: bool) -> float:
     if rng.random() < 0.35:
         return 0.0
-    if unit_wan:  # 万元, often with decimals
-        return round(rng.choice([rng.uniform(0.01, 9.99), rng.uniform(1, 500)]), rng.choice([0, 1, 2, 2, 4]))
+    if unit_wan:  # 万元, often with decimals (real reports print up to six: 190.457379)
+        return round(rng.choice([rng.uniform(0.01, 9.99), rng.uniform(1, 500)]), rng.choice([0, 1, 2, 2, 4, 6]))
     cents = rng.choice([0, 2])
     return round(rng.uniform(1e4, 9e7), cents) if cents else float(rng.randint(1, 900) * 1000)
 
@@ -125,10 +125,21 @@ def _draw_t2(template: Template, rng: random.Random) -> Values:
     return v
 
 
-def draw_values(template: Template, rng: random.Random, *, large: bool = False) -> Values:
-    """One consistent set of printed values for every cell of the template (counts int, money float)."""
-    v = {**_draw_t2(template, rng), **_draw_t3(template, rng, large), **_draw_t4(template, rng, large)}
-    return {k: v[k] for k in template.value_keys()}
+def draw_values(
+    template: Template, rng: random.Random, *, large: bool = False, t2_template: Template | None = None
+) -> Values:
+    """One consistent set of printed values for every cell of the template (counts int, money float).
+
+    ``t2_template``: the layout table 二 is printed in, when it is not the report's (a 2021+
+    report printing table 二 in the 2019 layout); its money is in that layout's unit."""
+    t2 = t2_template or template
+    v = {**_draw_t2(t2, rng), **_draw_t3(template, rng, large), **_draw_t4(template, rng, large)}
+    return {k: v[k] for k in [*t2.value_keys("t2"), *template.value_keys("t3"), *template.value_keys("t4")]}
+
+
+def in_other_unit(value: float, unit_wan: bool) -> float:
+    """A money value printed in the other unit: 万元 → 元 (× 10000) or 元 → 万元 (÷ 10000)."""
+    return round(value * 10000, 2) if unit_wan else round(value / 10000, 6)
 
 
 def violations_of(template: Template, values: Mapping[str, Number]) -> list[dict[str, Any]]:
