@@ -140,10 +140,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         except (OSError, CorrectionError) as e:
             print(f"gidar ingest: {e}", file=sys.stderr)
             return EXIT_USAGE
+    from gidar.flows.stages import check_writer
+    from gidar.warehouse.store import WarehouseBusyError
+
     try:
         with control.ingest_lock(s.warehouse):
+            check_writer(s.warehouse)  # another process (not a gidar ingest) may hold the DuckDB writer
             return _ingest_locked(args, s, ConsoleProgress(args.progress))
-    except control.WarehouseBusy as e:
+    except (control.WarehouseBusy, WarehouseBusyError) as e:
         print(f"gidar ingest: {e}", file=sys.stderr)
         return EXIT_BUSY
 

@@ -181,6 +181,16 @@ def settle_warehouse(warehouse: Path) -> None:
             open_writer(warehouse).close()
 
 
+def check_writer(warehouse: Path) -> None:
+    """Raise `WarehouseBusyError` at once if another process holds the warehouse's writer (a script, or a
+    command that does not take the ingest lock), before a run starts its flow; publishes what a killed run
+    left, like `settle_warehouse`."""
+    from gidar.warehouse.store import live_path
+
+    if warehouse.exists() or live_path(warehouse).exists():
+        open_writer(warehouse).close()
+
+
 def loaded_state(warehouse: Path, version: str) -> Loaded:
     """The reports already loaded with parser ``version`` (none when there is no warehouse)."""
     if not warehouse.exists():
