@@ -187,7 +187,8 @@ def with_gx(con: duckdb.DuckDBPyConnection, applied: Sequence[Applied]) -> list[
 def describe(applied: Iterable[Applied]) -> list[str]:
     out = []
     for a in applied:
-        line = f"{a.report_id[:12]} {a.key}: {a.old_value} → {a.new_value:g}"
+        old = "—" if a.old_value is None else f"{a.old_value:g}"
+        line = f"{a.report_id[:12]} {a.key}: {old} → {a.new_value:g}"
         line += f"  FLAGGED: {a.flag_reason}" if a.flagged else "  (invariants hold)"
         if a.gx_failed:
             line += f"  FLAGGED by GX: {', '.join(a.gx_failed)}"
