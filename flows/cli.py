@@ -535,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--corrections",
         metavar="FILE",
-        help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load",
+        help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load, and"
+        " re-validated by the invariants and the GX suites",
     )
     _add_allow_private(i)
     i.set_defaults(func=_cmd_ingest)
