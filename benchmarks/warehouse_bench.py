@@ -116,7 +116,7 @@ def queries(wh: Path, folder: Path, args: argparse.Namespace) -> None:
         "province": "region_code = '330000'",
     }
     print(f"\nrollup latency, median of {args.repeat} (target < {TARGET_MS:.0f} ms):")
-    print(f"  {'view':<36} {'rows':>7} {'full ms':>9} {'one prefecture ms':>18}")
+    print(f"  {'view':<48} {'rows':>7} {'full ms':>9} {'one prefecture ms':>18}")
     worst = 0.0
     for name in rollup_views():
         level = next((lv for lv in filters if f"_by_{lv}_" in name), None)
@@ -125,7 +125,7 @@ def queries(wh: Path, folder: Path, args: argparse.Namespace) -> None:
         full = _median_ms(con, f"SELECT * FROM {name}", args.repeat)
         one = _median_ms(con, f"SELECT * FROM {name} WHERE {where}", args.repeat)
         worst = max(worst, full, one)
-        print(f"  {name:<36} {rows:>7,} {full:>9.1f} {one:>18.1f}")
+        print(f"  {name:<48} {rows:>7,} {full:>9.1f} {one:>18.1f}")
     print(f"  slowest: {worst:.1f} ms ({'within' if worst < TARGET_MS else 'OVER'} the {TARGET_MS:.0f} ms target)")
 
     t0 = time.perf_counter()

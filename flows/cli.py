@@ -4,8 +4,9 @@ Heavy imports (Prefect, Great Expectations, pdfplumber, DuckDB) happen inside th
 that need them, so ``gidar --help`` and every subcommand's ``--help`` start fast.
 Exit codes: 0 ok, 1 an ingest had reports that did not reach the warehouse or a failed step
 (validation, dashboard), or a command failed; 2 usage error (bad arguments, bad or refused SQL, no
-warehouse yet, a correction that names no stored cell, the warehouse busy with another writer), printed
-as one line on stderr.
+warehouse yet, a correction that names no stored cell), printed as one line on stderr; 3 the warehouse is
+busy with another writer (`gidar ingest` and `gidar correct`; the reading commands read the published
+snapshot and never wait for a writer).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 from gidar.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-EXIT_BUSY = 3  # another gidar ingest is writing the same warehouse
+EXIT_BUSY = 3  # another gidar ingest or correct (or another process) is writing the same warehouse
 # An ingest stopped by a signal exits 128 + the signal (130 Ctrl-C, 143 SIGTERM), after its summary.
 _STARTED: list[float | None] = [None]  # when the command started: the run summary's time includes start-up
 
@@ -139,10 +140,14 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         except (OSError, CorrectionError) as e:
             print(f"gidar ingest: {e}", file=sys.stderr)
             return EXIT_USAGE
+    from gidar.flows.stages import check_writer
+    from gidar.warehouse.store import WarehouseBusyError
+
     try:
         with control.ingest_lock(s.warehouse):
+            check_writer(s.warehouse)  # another process (not a gidar ingest) may hold the DuckDB writer
             return _ingest_locked(args, s, ConsoleProgress(args.progress))
-    except control.WarehouseBusy as e:
+    except (control.WarehouseBusy, WarehouseBusyError) as e:
         print(f"gidar ingest: {e}", file=sys.stderr)
         return EXIT_BUSY
 
@@ -356,37 +361,29 @@ def _who(args: argparse.Namespace) -> str:
     return args.by or os.environ.get("GIDAR_USER") or getpass.getuser()
 
 
-def apply_corrections(warehouse: Path, items: Sequence[Any]) -> list[str]:
-    """Record corrections through the warehouse's single writer and publish; lines describing each."""
-    from gidar.warehouse.corrections import CorrectionError, apply, describe
-    from gidar.warehouse.store import WarehouseBusyError, open_writer
-
-    try:
-        with open_writer(warehouse, min_interval=_settings_env().publish_interval) as w, w.transaction() as con:
-            applied = apply(con, items)
-    except CorrectionError as e:
-        raise UsageError(str(e)) from None
-    except WarehouseBusyError as e:
-        raise UsageError(str(e)) from None
-    return describe(applied)
-
-
-def _settings_env() -> Settings:
-    return Settings.from_env()
-
-
 def _cmd_correct(args: argparse.Namespace) -> int:
+    from gidar.flows import control
+    from gidar.flows.stages import correct
     from gidar.warehouse.corrections import Correction, CorrectionError, parse_value
+    from gidar.warehouse.store import WarehouseBusyError
 
-    if not _warehouse(args).exists():
-        raise UsageError(f"no warehouse at {_warehouse(args)}")
+    warehouse = _warehouse(args)
+    if not warehouse.exists():
+        raise UsageError(f"no warehouse at {warehouse}")
     try:
         value = parse_value(args.value)
     except CorrectionError as e:
         raise UsageError(str(e)) from None
-    for line in apply_corrections(
-        _warehouse(args), [Correction(args.report_id, args.key, value, args.reason, _who(args))]
-    ):
+    item = Correction(args.report_id, args.key, value, args.reason, _who(args))
+    try:  # the same lock as `gidar ingest`: one writing command per warehouse at a time
+        with control.ingest_lock(warehouse):
+            lines = correct(warehouse, [item], Settings.from_env().publish_interval)
+    except CorrectionError as e:
+        raise UsageError(str(e)) from None
+    except (control.WarehouseBusy, WarehouseBusyError) as e:
+        print(f"gidar correct: {e}", file=sys.stderr)
+        return EXIT_BUSY
+    for line in lines:
         print(line)
     return EXIT_OK
 
@@ -479,7 +476,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="ETL of Government Information Disclosure Annual Reports (政府信息公开工作年度报告): "
         "PDF → Parquet → Great Expectations → DuckDB.",
         epilog="Exit codes: 0 ok, 1 reports failed to load (or a command failed), 2 usage error (one line on "
-        "stderr: bad arguments or SQL, refused statement, no warehouse, warehouse busy).",
+        "stderr: bad arguments or SQL, refused statement, no warehouse), 3 warehouse busy with another writer "
+        "(ingest, correct).",
     )
     p.add_argument("--version", action=_VersionAction, help="print the version and the parser version, then exit")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -537,7 +535,8 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument(
         "--corrections",
         metavar="FILE",
-        help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load",
+        help="CSV of human corrections (report_id, key, value, reason[, by]) applied after the load, and"
+        " re-validated by the invariants and the GX suites",
     )
     _add_allow_private(i)
     i.set_defaults(func=_cmd_ingest)
@@ -579,7 +578,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="settle a cell value by hand (kept with who, when and why)",
         description="Record a human correction of one cell. The value read is kept; facts and rollups use the "
         "correction; it survives re-ingest and re-extraction and is re-checked against the template invariants "
-        "(a correction that breaks one is kept and flagged).",
+        "and re-validated by the GX suites with the corrected values (a correction that breaks a rule is kept "
+        "and flagged).",
+        epilog="Exit codes: 0 recorded; 2 usage error (unknown report or cell, bad value); 3 another gidar "
+        "ingest or correct is writing this warehouse (nothing recorded).",
     )
     c.add_argument("report_id", metavar="REPORT_ID", help="report id (sha256) or a unique prefix of 8+ characters")
     c.add_argument("key", metavar="KEY", help="cell key, e.g. t3.new_received.total (see `gidar review`)")

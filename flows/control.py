@@ -50,7 +50,8 @@ def ingest_lock(warehouse: Path) -> Iterator[None]:
                 holder = _read_holder(fd)
                 os.close(fd)
                 raise WarehouseBusy(
-                    f"another gidar ingest{holder} is writing {Path(warehouse)}; try again when it has finished"
+                    f"another gidar ingest or correct{holder} is writing {Path(warehouse)};"
+                    " try again when it has finished"
                 ) from None
             os.ftruncate(fd, 0)
             os.write(fd, f"{os.getpid()}\n".encode())

@@ -272,7 +272,8 @@ commit_batch = task(name="commit-batch", task_run_name="commit batch {batch.inde
 def finish_items(
     writer: Any, run: dict[str, Any], corrections: str | None = None, by: str = ""
 ) -> tuple[int | None, list[str]]:
-    """Cross-report checks over the whole warehouse, the corrections CSV (if any), then the run row."""
+    """Cross-report checks over the whole warehouse, the corrections CSV (if any), GX after corrections of the
+    reports that need it, then the run row."""
     import json
 
     errors: list[str] = []
@@ -285,9 +286,14 @@ def finish_items(
     if corrections:
         try:
             with writer.transaction() as con:
-                stages.apply_corrections_csv(con, Path(corrections), by)
+                stages.apply_corrections_csv(con, Path(corrections), by, run["run_id"])
         except Exception as e:
             errors.append(f"corrections not applied: {type(e).__name__}: {e}")
+    try:  # reports re-loaded with active corrections (or left by a stopped run): GX with the corrected values
+        with writer.transaction() as con:
+            stages.revalidate_corrections(con, run["run_id"])
+    except Exception as e:
+        errors.append(f"corrected reports not re-validated: {type(e).__name__}: {e}")
     row = {**run, "counts": json.dumps(run["counts"]), "finished_at": datetime.now(UTC)}
     stages.record_run(writer.connection(), row)
     return cross_failed, errors

@@ -181,6 +181,16 @@ def settle_warehouse(warehouse: Path) -> None:
             open_writer(warehouse).close()
 
 
+def check_writer(warehouse: Path) -> None:
+    """Raise `WarehouseBusyError` at once if another process holds the warehouse's writer (a script, or a
+    command that does not take the ingest lock), before a run starts its flow; publishes what a killed run
+    left, like `settle_warehouse`."""
+    from gidar.warehouse.store import live_path
+
+    if warehouse.exists() or live_path(warehouse).exists():
+        open_writer(warehouse).close()
+
+
 def loaded_state(warehouse: Path, version: str) -> Loaded:
     """The reports already loaded with parser ``version`` (none when there is no warehouse)."""
     if not warehouse.exists():
@@ -227,12 +237,48 @@ def open_reader(warehouse: Path) -> Any:
     return _open(warehouse)
 
 
-def apply_corrections_csv(con: Any, path: Path, by: str) -> list[str]:
-    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction;
-    ``by`` names who, for rows without a ``by`` column."""
-    from gidar.warehouse.corrections import apply, describe, read_csv
+def apply_corrections_csv(con: Any, path: Path, by: str, run_id: str | None = None) -> list[str]:
+    """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction and
+    re-validate their reports with GX (`revalidate_corrections`); ``by`` names who, for rows without a ``by``."""
+    from gidar.warehouse.corrections import apply, describe, read_csv, with_gx
 
-    return describe(apply(con, read_csv(path, by)))
+    applied = apply(con, read_csv(path, by))
+    revalidate_corrections(con, run_id)
+    return describe(with_gx(con, applied))
+
+
+def correct(warehouse: Path, items: Sequence[Any], publish_interval: float) -> list[str]:
+    """`gidar correct`: record corrections (`warehouse.corrections.Correction`) through the single writer,
+    re-validate their reports with GX in the same transaction, publish; one line per correction. Raises
+    `CorrectionError` (nothing recorded) and `WarehouseBusyError`."""
+    from gidar.warehouse.corrections import apply, describe, with_gx
+
+    run_id = f"correct-{datetime.now(UTC):%Y%m%dT%H%M%S}"
+    with open_writer(warehouse, publish_interval) as w, w.transaction() as con:
+        applied = apply(con, items)
+        revalidate_corrections(con, run_id)
+        return describe(with_gx(con, applied))
+
+
+REVALIDATE_BATCH = 200  # reports per GX batch after corrections: the suites' frames of a batch stay small
+
+
+def revalidate_corrections(con: Any, run_id: str | None = None) -> list[str]:
+    """GX after human corrections, in the caller's transaction: every report whose active corrections have no
+    GX results yet (just corrected, or re-loaded: `warehouse.corrections.pending_gx`) goes through the same
+    suites as at ingest, on its stored cells with the corrected values, and the records are stored with
+    ``basis = 'corrected'``. Cheap when there is nothing to do (GX is imported only when there is)."""
+    from gidar.warehouse.corrections import corrected_tables, pending_gx, store_corrected_dq
+
+    ids = pending_gx(con)
+    if not ids:
+        return []
+    from gidar.expectations import validate_tables
+
+    for i in range(0, len(ids), REVALIDATE_BATCH):
+        part = ids[i : i + REVALIDATE_BATCH]
+        store_corrected_dq(con, part, validate_tables(*corrected_tables(con, part)), run_id)
+    return ids
 
 
 def record_run(con: Any, run: Mapping[str, Any]) -> None:

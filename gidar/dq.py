@@ -14,6 +14,9 @@ from typing import Any, Literal
 
 Severity = Literal["critical", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("critical", "warning", "info")
+# The cell values a rule saw: as read by the extractor, or with a report's active human corrections in place.
+AS_READ, CORRECTED = "as_read", "corrected"
+DQ_BASES = (AS_READ, CORRECTED)
 BBox = tuple[float, float, float, float]
 
 
@@ -56,10 +59,13 @@ class DQRecord:
     description: str | None = None
     run_id: str | None = None
     checked_at: datetime | None = None
+    basis: str = AS_READ
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity must be one of {SEVERITIES}, not {self.severity!r}")
+        if self.basis not in DQ_BASES:
+            raise ValueError(f"basis must be one of {DQ_BASES}, not {self.basis!r}")
         if not self.rule:
             raise ValueError("a DQ record needs a rule")
 

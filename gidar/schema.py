@@ -14,7 +14,7 @@ from dataclasses import fields
 import pyarrow as pa
 
 from gidar.contract import Metadata
-from gidar.dq import SEVERITIES
+from gidar.dq import DQ_BASES, SEVERITIES
 from gidar.templates import T3_COLUMNS, T4_COLUMNS, TEMPLATES, Column, Template
 
 DESCRIPTION = b"description"
@@ -252,6 +252,13 @@ DQ_RESULTS = _schema(
     field("cells", pa.string(), "Involved cells: JSON list of {report_id, key, page, bbox}"),
     field("description", pa.string(), "Human-readable explanation"),
     field("checked_at", pa.timestamp("us", tz="UTC"), "When the rule was evaluated"),
+    field(
+        "basis",
+        pa.string(),
+        " | ".join(DQ_BASES) + ": the cell values the rule saw — as read by the extractor, or with the report's"
+        " active human corrections in place (GX re-run after a correction; these replace the report's as_read rows"
+        " in dq_effective and the views built on it)",
+    ),
 )
 RUNS = _schema(
     "One row per pipeline run",

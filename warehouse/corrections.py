@@ -5,6 +5,13 @@ read then, the new value), and the latest one per report and key is *active*. Th
 use the active value (`warehouse.derived`); ``cells`` keeps the reading. Corrections are keyed by report_id
 (the file's sha256) and cell key, so they survive re-ingest and re-extraction: every load re-applies them
 and re-checks them against the template invariants; one that breaks an invariant is kept and flagged.
+
+They are re-validated by the Great Expectations suites too, with the corrected values in place. GX lives in
+expectations/, which the warehouse never imports: the flows' stage `revalidate_corrections` asks this module
+which reports need it (`pending_gx`: a correction or a re-load drops a report's earlier results), reads
+them as corrected (`corrected_tables`), validates and stores the records here (`store_corrected_dq`, with
+``basis = 'corrected'``). The view ``dq_effective`` then uses them in place of the report's as-read rows, and
+``correction_checks`` flags a correction whose cell is in a failing GX rule.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import csv
 import math
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,9 +28,11 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from gidar.schema import CORRECTIONS
+from gidar.dq import CORRECTED, DQRecord
+from gidar.schema import CELLS, CORRECTIONS, REPORTS
 
 from .derived import refresh
+from .load import dq_table
 
 CSV_COLUMNS = ("report_id", "key", "value", "reason")  # required; optional: by
 MIN_ID_PREFIX = 8  # a report id may be given by a unique prefix of at least this many hex digits
@@ -52,6 +61,7 @@ class Applied:
     new_value: float
     flagged: bool
     flag_reason: str | None
+    gx_failed: tuple[str, ...] | None = None  # failing GX rules on this cell after corrections; None: not run
 
 
 def _number(text: str, where: str) -> float:
@@ -168,9 +178,94 @@ def apply(con: duckdb.DuckDBPyConnection, items: Sequence[Correction]) -> list[A
     ]
 
 
+def with_gx(con: duckdb.DuckDBPyConnection, applied: Sequence[Applied]) -> list[Applied]:
+    """The corrections with their GX verdict after corrections (`gx_failures`)."""
+    found = gx_failures(con, [a.correction_id for a in applied])
+    return [replace(a, gx_failed=found.get(a.correction_id)) for a in applied]
+
+
 def describe(applied: Iterable[Applied]) -> list[str]:
     out = []
     for a in applied:
-        line = f"{a.report_id[:12]} {a.key}: {a.old_value} → {a.new_value:g}"
-        out.append(line + (f"  FLAGGED: {a.flag_reason}" if a.flagged else "  (invariants hold)"))
+        old = "—" if a.old_value is None else f"{a.old_value:g}"
+        line = f"{a.report_id[:12]} {a.key}: {old} → {a.new_value:g}"
+        line += f"  FLAGGED: {a.flag_reason}" if a.flagged else "  (invariants hold)"
+        if a.gx_failed:
+            line += f"  FLAGGED by GX: {', '.join(a.gx_failed)}"
+        elif a.gx_failed is not None:
+            line += "  (GX passes on this cell)"
+        out.append(line)
     return out
+
+
+# --- GX after corrections (validation itself is the flows' stage: the warehouse never imports GX) -------
+
+
+def pending_gx(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Reports with active corrections and no GX results after corrections: corrected since their last
+    validation, or re-loaded (`derived.refresh` drops those results with the report's other derived rows)."""
+    rows = con.execute(
+        f"""SELECT DISTINCT k.report_id FROM corrections AS k JOIN reports AS r USING (report_id)
+            WHERE k.active AND NOT EXISTS (
+              SELECT 1 FROM dq_results AS d WHERE d.report_id = k.report_id AND d.basis = '{CORRECTED}')
+            ORDER BY 1"""
+    ).fetchall()
+    return [str(r) for (r,) in rows]
+
+
+def corrected_tables(con: duckdb.DuckDBPyConnection, report_ids: Sequence[str]) -> tuple[pa.Table, pa.Table]:
+    """The stored ``reports`` and ``cells`` rows of these reports as a person settled them: every active
+    correction's value in place of the reading, and the corrected keys out of ``review`` (a cell in review is
+    skipped by the identities; a corrected one is settled and must be checked)."""
+    ids = {"ids": sorted(set(report_ids))}
+    reports = con.sql("SELECT * FROM reports WHERE report_id IN (SELECT unnest($ids))", params=ids).to_arrow_table()
+    settled: dict[str, set[str]] = {}
+    for rid, key in con.execute(
+        "SELECT report_id, key FROM corrections WHERE active AND report_id IN (SELECT unnest($ids))", ids
+    ).fetchall():
+        settled.setdefault(rid, set()).add(key)
+    review = [
+        None if keys is None else [k for k in keys if k not in settled.get(rid, set())]
+        for rid, keys in zip(reports.column("report_id").to_pylist(), reports.column("review").to_pylist(), strict=True)
+    ]
+    reports = reports.set_column(
+        reports.schema.get_field_index("review"), "review", pa.array(review, REPORTS.field("review").type)
+    )
+    cells = con.sql(
+        """SELECT c.* REPLACE (coalesce(k.new_value, c.value) AS value) FROM cells AS c
+           LEFT JOIN corrections AS k ON k.active AND k.report_id = c.report_id AND k.key = c.key
+           WHERE c.report_id IN (SELECT unnest($ids))""",
+        params=ids,
+    ).to_arrow_table()
+    return reports.select(REPORTS.names).cast(REPORTS), cells.select(CELLS.names).cast(CELLS)
+
+
+def store_corrected_dq(
+    con: duckdb.DuckDBPyConnection, report_ids: Sequence[str], records: Iterable[DQRecord], run_id: str | None = None
+) -> int:
+    """Replace the GX results after corrections of these reports (in the caller's transaction); their
+    as-read rows stay, for the record. Returns how many rows were stored."""
+    ids = sorted(set(report_ids))
+    recs = [replace(r, basis=CORRECTED) for r in records]
+    unknown = {r.report_id for r in recs} - set(ids)
+    if unknown:
+        raise ValueError(f"GX results of reports not being re-validated: {sorted(map(str, unknown))}")
+    table = dq_table(recs, run_id=run_id)
+    con.execute(f"DELETE FROM dq_results WHERE basis = '{CORRECTED}' AND report_id IN (SELECT unnest(?))", [ids])
+    if table.num_rows:
+        con.register("_corrected_dq", table)
+        try:
+            con.execute("INSERT INTO dq_results BY NAME SELECT * FROM _corrected_dq")
+        finally:
+            con.unregister("_corrected_dq")
+    return table.num_rows
+
+
+def gx_failures(con: duckdb.DuckDBPyConnection, correction_ids: Sequence[str]) -> dict[str, tuple[str, ...] | None]:
+    """Per correction: the GX rules failing after corrections that involve its cell (None: not validated)."""
+    rows = con.execute(
+        """SELECT correction_id, gx_checked, gx_failed_rules FROM correction_checks
+           WHERE list_contains($ids, correction_id)""",
+        {"ids": list(correction_ids)},
+    ).fetchall()
+    return {cid: (tuple(failed or ()) if checked else None) for cid, checked, failed in rows}

@@ -3,7 +3,8 @@
 `refresh(con, report_ids)` rebuilds, for those reports, inside the caller's transaction:
 
 1. ``report_bodies`` — the body of each report (`body_id`), its level, and whether it counts in rollups;
-2. the checks of their active corrections against the template invariants (``corrections.flagged``);
+2. the checks of their active corrections against the template invariants (``corrections.flagged``), and
+   drops their GX results after corrections (stale now; the flows re-run GX: `corrections.pending_gx`);
 3. the facts: ``fact_applications`` (table 三, harmonised by `warehouse.harmonise`),
    ``fact_review_litigation`` (table 四) and ``fact_proactive_<version>`` (table 二), one row per printed
    cell with its key, page and raw text, and the corrected value where a person settled one.
@@ -24,6 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from gidar.dq import CORRECTED
 from gidar.invariants import check
 from gidar.regions import divisions
 from gidar.schema import APPLICATION_MEASURES, DIM_REGION, REPORT_BODIES
@@ -267,6 +269,11 @@ def refresh(
         con.execute(f"DELETE FROM report_bodies WHERE {cond}", del_params)
         for name in FACT_TABLES:
             con.execute(f"DELETE FROM {ident(name)} WHERE {cond}", del_params)
+        if ids is not None:
+            # GX results after corrections were computed from the old cells or corrections: drop them, so the
+            # flows re-run GX on these reports (`corrections.pending_gx`); dq_effective meanwhile judges them as
+            # read. (None: a migration rebuilding from unchanged cells; those results stay valid.)
+            con.execute(f"DELETE FROM dq_results WHERE basis = '{CORRECTED}' AND {cond}", del_params)
     bodies = _report_bodies(con, ids)
     if bodies.num_rows:
         con.register("_bodies", bodies)

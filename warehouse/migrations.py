@@ -93,6 +93,11 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(ANALYST_MIGRATION, _analyst_tables),
     # Reports that bend the template: per-table templates, blank tables, units, extra cells.
     Migration("0005_template_bends", _template_bends),
+    # GX results after human corrections sit beside the as-read ones; rows stored before are as read.
+    Migration(
+        "0006_dq_basis",
+        lambda: [*_add_column("dq_results", "basis"), "UPDATE dq_results SET basis = 'as_read' WHERE basis IS NULL"],
+    ),
     Migration("R_dim_region", region_statements, repeatable=True),
     Migration("R_views", view_statements, repeatable=True),
 )

@@ -1,11 +1,21 @@
 """The rollup views analysts query: applications and review/litigation per county, prefecture and province
 and report year, with shares and year-over-year change.
 
-County rows sum the counted reports (``report_bodies.counted``: status ok, or uncertain with every review
-cell corrected) of every body whose region is that county-level unit: the county government, its
-departments and its townships, as each published them. Prefecture and province rows are sums of the county
-rows, so they add up by construction; reports of city- and province-level bodies themselves (region_code of
-a city or province) are in the fact tables but not in these county-based totals.
+Two scopes, because a county's reports overlap. A county-level government's annual report (本级政府, Regulation
+art. 49) often covers the whole county — "全县…共收到…" (domain.md X-3) — and so already includes what its
+departments and townships publish in their own reports; adding them counts those applications twice:
+
+* ``applications_by_county_year`` (and ``review_litigation_…``): the county-level government's own report
+  only (``report_bodies.agency_type = 'government'`` at county level). One published figure per county and
+  year, comparable between counties; it undercounts where a government reports its own office only.
+* ``applications_all_bodies_by_county_year`` (and ``…``): every body whose region is the county (government,
+  departments, townships) summed: the workload by body, NOT a county total where the government's report
+  covers the county.
+
+Only counted reports (``report_bodies.counted``: status ok, or uncertain with every review cell corrected)
+enter either. Prefecture and province rows are sums of the county rows of the same scope, so they add up by
+construction; reports of city- and province-level bodies themselves (region_code of a city or province) are
+in the fact tables but not in these county-based totals.
 """
 
 from __future__ import annotations
@@ -49,13 +59,30 @@ def _measure_comments(kind: str) -> dict[str, str]:
     return out
 
 
-def _county_base(kind: str) -> str:
+GOVERNMENT, ALL_BODIES = "government", "all_bodies"
+SCOPES = (GOVERNMENT, ALL_BODIES)
+# The county-level government's report, as `missing_reports` looks for it (reports.level may be unknown).
+_GOVERNMENT_REPORT = "b.agency_type = 'government' AND coalesce(b.level, 'county') = 'county'"
+
+
+def view_name(kind: str, level: str, scope: str = GOVERNMENT) -> str:
+    """``applications_by_county_year``, ``review_litigation_all_bodies_by_province_year``, …"""
+    prefix = "applications" if kind == "applications" else "review_litigation"
+    return f"{prefix}{'_all_bodies' if scope == ALL_BODIES else ''}_by_{level}_year"
+
+
+def _county_base(kind: str, scope: str) -> str:
     base = "report_applications" if kind == "applications" else "report_review_litigation"
     sums = ",\n    ".join(f"sum(f.{ident(m)}) AS {ident(m)}" for m in _measures(kind))
+    if scope == GOVERNMENT:
+        source = f"{base} AS f JOIN report_bodies AS b USING (report_id)"
+        where = f"f.counted AND {_GOVERNMENT_REPORT}"
+    else:
+        source, where = f"{base} AS f", "f.counted"
     return f"""SELECT f.region_code, f.report_year, count(*) AS n_reports,
     {sums}
-  FROM {base} AS f
-  WHERE f.counted
+  FROM {source}
+  WHERE {where}
   GROUP BY f.region_code, f.report_year"""
 
 
@@ -91,13 +118,13 @@ def _finish(kind: str, level: str) -> str:
     return "SELECT " + ",\n  ".join(cols) + "\nFROM agg"
 
 
-def _view(kind: str, level: str) -> str:
-    prefix = "applications" if kind == "applications" else "review_litigation"
-    name = f"{prefix}_by_{level}_year"
+def _view(kind: str, level: str, scope: str) -> str:
+    name = view_name(kind, level, scope)
+    county = view_name(kind, "county", scope)
     sums = ", ".join(f"sum({ident(m)}) AS {ident(m)}" for m in _measures(kind))
     if level == "county":
         agg = f"""WITH base AS (
-  {_county_base(kind)}
+  {_county_base(kind, scope)}
 ), agg AS (
   SELECT d.code AS region_code, d.name AS region_name, d.prefecture_code, d.province_code, b.*
     EXCLUDE (region_code)
@@ -107,33 +134,54 @@ def _view(kind: str, level: str) -> str:
         agg = f"""WITH agg AS (
   SELECT c.prefecture_code AS region_code, any_value(p.name) AS region_name,
     any_value(c.province_code) AS province_code, c.report_year, sum(c.n_reports) AS n_reports, {sums}
-  FROM {prefix}_by_county_year AS c LEFT JOIN dim_region AS p ON p.code = c.prefecture_code AND p.level = 'prefecture'
+  FROM {county} AS c LEFT JOIN dim_region AS p ON p.code = c.prefecture_code AND p.level = 'prefecture'
   GROUP BY c.prefecture_code, c.report_year
 )"""
     else:
         agg = f"""WITH agg AS (
   SELECT c.province_code AS region_code, any_value(p.name) AS region_name, c.report_year,
     sum(c.n_reports) AS n_reports, {sums}
-  FROM {prefix}_by_county_year AS c LEFT JOIN dim_region AS p ON p.code = c.province_code AND p.level = 'province'
+  FROM {county} AS c LEFT JOIN dim_region AS p ON p.code = c.province_code AND p.level = 'province'
   GROUP BY c.province_code, c.report_year
 )"""
     return f"CREATE OR REPLACE VIEW {name} AS\n{agg}\n{_finish(kind, level)}"
 
 
-def _comments(kind: str, level: str) -> dict[str, str]:
+_SCOPE_TEXT = {
+    GOVERNMENT: (
+        "from the county-level government's own report only (agency_type government): departments' and townships'"
+        " reports are not added, because a county government's report often covers the whole county (全县…) and"
+        " adding them would count those applications twice; it undercounts where a government reports its own"
+        " office only. Every body summed: the matching _all_bodies_ view"
+    ),
+    ALL_BODIES: (
+        "summed over every body of the county-level unit (government, departments, townships), as each published"
+        " them: the workload by body. NOT a county total where the government's report covers the whole county"
+        " (those applications are then counted twice); the view without _all_bodies_ counts the government's"
+        " report only"
+    ),
+}
+
+
+_SCOPE_SHORT = {
+    GOVERNMENT: "the county-level governments' own reports only (no double counting of what they cover)",
+    ALL_BODIES: "every body of each county summed (double counts where a government's report covers the county)",
+}
+
+
+def _comments(kind: str, level: str, scope: str) -> dict[str, str]:
     what = "Applications (table 三)" if kind == "applications" else "Administrative review and litigation (table 四)"
-    how = (
-        "summed over the counted reports of every body in the county-level unit"
-        if level == "county"
-        else f"summed from the county rows of the {level}"
-    )
+    how = _SCOPE_TEXT[scope] if level == "county" else f"summed from the county rows of the {level} (same scope)"
+    reports = "the county governments' reports" if scope == GOVERNMENT else "the reports of every body"
     out = {
         "_view": f"{what} per {level} and report year, {how}. {COUNTED}.",
         "region_code": f"Code of the {level} (dim_region)",
         "region_name": f"Name of the {level}",
         "report_year": "Report (statistics) year",
-        "n_reports": f"Counted reports summed. {COUNTED}",
+        "n_reports": f"Counted reports summed ({reports}). {COUNTED}",
     }
+    if level != "county":
+        out["_view"] += f" County rows: {view_name(kind, 'county', scope)}, {_SCOPE_SHORT[scope]}."
     for col in _LEVEL_COLS[level]:
         out[col] = f"Code of the {col.removesuffix('_code')}"
     out.update(_measure_comments(kind))
@@ -143,10 +191,10 @@ def _comments(kind: str, level: str) -> dict[str, str]:
 def rollup_views() -> dict[str, tuple[str, dict[str, str]]]:
     """View name → (CREATE statement, column comments with the view's under ``_view``), dependency order."""
     out = {}
-    for kind in ("applications", "review_litigation"):
-        for level in ("county", "prefecture", "province"):
-            name = f"{kind}_by_{level}_year"
-            out[name] = (_view(kind, level), _comments(kind, level))
+    for scope in SCOPES:
+        for kind in ("applications", "review_litigation"):
+            for level in ("county", "prefecture", "province"):
+                out[view_name(kind, level, scope)] = (_view(kind, level, scope), _comments(kind, level, scope))
     out["missing_reports"] = (_MISSING, _MISSING_COMMENTS)
     return out
 

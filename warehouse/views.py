@@ -3,10 +3,15 @@
 A report *passes* when it has at least one stored per-report DQ result and none of its critical
 rules failed; unread reports therefore count against a county's pass rate. Cross-report rows
 (``report_id`` NULL) are attributed to the reports named in their ``cells`` JSON.
+
+The DQ views judge a report after corrections: ``dq_effective`` takes a corrected report's GX rows re-run
+with the corrected values (``basis = 'corrected'``) in place of its as-read rows; ``dq_by_report`` keeps the
+as-read verdict beside it (``passes_critical_as_read``), and ``dq_results`` keeps every row.
 """
 
 from __future__ import annotations
 
+from gidar.dq import AS_READ, CORRECTED
 from gidar.templates import T3_COLUMNS
 
 from .ddl import ident, literal
@@ -38,6 +43,14 @@ GROUP BY report_id, template, "row"
 """
 
 
+# The rows that judge each report: a report with GX results after corrections is judged by those alone (its
+# as-read per-report rows are superseded, kept in dq_results); cross-report rows always count.
+_DQ_EFFECTIVE = f"""CREATE OR REPLACE VIEW dq_effective AS
+SELECT d.rowid AS dq_id, d.* REPLACE (coalesce(d.basis, '{AS_READ}') AS basis)
+FROM dq_results AS d
+WHERE d.report_id IS NULL OR d.basis = '{CORRECTED}'
+  OR NOT EXISTS (SELECT 1 FROM dq_results AS c WHERE c.basis = '{CORRECTED}' AND c.report_id = d.report_id)"""
+
 # Involved (report_id, key, page) per DQ row; page falls back to the stored cell's page.
 _DQ_CELLS = """CREATE OR REPLACE VIEW dq_cells AS
 SELECT d.rowid AS dq_rowid, coalesce(j->>'report_id', d.report_id) AS report_id, j->>'key' AS key,
@@ -48,7 +61,7 @@ LEFT JOIN cells AS c ON c.report_id = coalesce(j->>'report_id', d.report_id) AND
 
 # Pages and report ids are resolved for failed rows only (cheap even with many passing rows).
 _DQ_FAILURES = """CREATE OR REPLACE VIEW dq_failures AS
-WITH f AS (SELECT d.rowid AS dq_rowid, d.* FROM dq_results AS d WHERE NOT d.passed),
+WITH f AS (SELECT d.dq_id AS dq_rowid, d.* EXCLUDE (dq_id) FROM dq_effective AS d WHERE NOT d.passed),
 fc AS (
   SELECT f.dq_rowid, coalesce(j->>'report_id', f.report_id) AS rid,
     coalesce(TRY_CAST(j->>'page' AS INTEGER), c.page) AS page
@@ -68,28 +81,40 @@ FROM f LEFT JOIN reports AS r USING (report_id) LEFT JOIN agg USING (dq_rowid)""
 # One row per (DQ row, report it is attributed to): its own report, or for a cross-report row (report_id
 # NULL) every report named in its cells.
 _DQ_ATTRIBUTED = """CREATE OR REPLACE VIEW dq_attributed AS
-SELECT d.rowid AS dq_id, d.report_id, d.rule, d.severity, d.passed, true AS own
-FROM dq_results AS d WHERE d.report_id IS NOT NULL
+SELECT d.dq_id, d.report_id, d.rule, d.severity, d.passed, true AS own, d.basis
+FROM dq_effective AS d WHERE d.report_id IS NOT NULL
 UNION
-SELECT d.rowid, u.j->>'report_id', d.rule, d.severity, d.passed, false
-FROM dq_results AS d, (SELECT unnest(CAST(json_extract(d.cells, '$[*]') AS JSON[])) AS j) AS u
+SELECT d.dq_id, u.j->>'report_id', d.rule, d.severity, d.passed, false, d.basis
+FROM dq_effective AS d, (SELECT unnest(CAST(json_extract(d.cells, '$[*]') AS JSON[])) AS j) AS u
 WHERE d.report_id IS NULL AND u.j->>'report_id' IS NOT NULL"""
 
 # THE definition of "a report passes" (gidar dq, the dashboard and the summaries read it): the report has at
 # least one DQ row of its own, and no failing critical DQ row is attributed to it. Unread reports are never
 # checked, so they count against a county's pass rate.
-_DQ_BY_REPORT = """CREATE OR REPLACE VIEW dq_by_report AS
-SELECT r.report_id, r.region_code, r.region_name, r.prefecture, r.report_year, r.agency, r.agency_type,
-  r.status, r.quality, r.source, r.file_name, r.template,
-  count(a.dq_id) FILTER (WHERE a.own) AS n_checks,
-  count(a.dq_id) FILTER (WHERE a.own AND NOT a.passed) AS n_failed,
-  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') AS n_critical_failed,
-  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity <> 'critical') AS n_warning_failed,
-  count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND NOT a.own) AS n_cross_failed,
-  count(a.dq_id) FILTER (WHERE a.own) > 0
-    AND count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') = 0 AS passes_critical
-FROM reports AS r LEFT JOIN dq_attributed AS a ON a.report_id = r.report_id
-GROUP BY ALL"""
+_DQ_BY_REPORT = f"""CREATE OR REPLACE VIEW dq_by_report AS
+WITH as_read AS (
+  SELECT report_id, count(*) AS n, count(*) FILTER (WHERE NOT passed AND severity = 'critical') AS n_critical_failed
+  FROM dq_results WHERE report_id IS NOT NULL AND coalesce(basis, '{AS_READ}') = '{AS_READ}' GROUP BY report_id
+),
+rep AS (
+  SELECT r.report_id, r.region_code, r.region_name, r.prefecture, r.report_year, r.agency, r.agency_type,
+    r.status, r.quality, r.source, r.file_name, r.template,
+    count(a.dq_id) FILTER (WHERE a.own) AS n_checks,
+    count(a.dq_id) FILTER (WHERE a.own AND NOT a.passed) AS n_failed,
+    count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') AS n_critical_failed,
+    count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity <> 'critical') AS n_warning_failed,
+    count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND NOT a.own) AS n_cross_failed,
+    count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND NOT a.own AND a.severity = 'critical') AS n_cross_critical,
+    count(a.dq_id) FILTER (WHERE a.own) > 0
+      AND count(DISTINCT a.dq_id) FILTER (WHERE NOT a.passed AND a.severity = 'critical') = 0 AS passes_critical,
+    bool_or(a.own AND a.basis = '{CORRECTED}') IS TRUE AS after_corrections
+  FROM reports AS r LEFT JOIN dq_attributed AS a ON a.report_id = r.report_id
+  GROUP BY ALL
+)
+SELECT rep.* EXCLUDE (n_cross_critical),
+  coalesce(ar.n, 0) > 0 AND coalesce(ar.n_critical_failed, 0) + rep.n_cross_critical = 0 AS passes_critical_as_read,
+  coalesce(ar.n_critical_failed, 0) AS n_critical_failed_as_read
+FROM rep LEFT JOIN as_read AS ar USING (report_id)"""
 
 _DQ_SUMMARY_BY_RULE = """CREATE OR REPLACE VIEW dq_summary_by_rule AS
 WITH att AS (
@@ -105,7 +130,7 @@ SELECT d.rule, d.severity, string_agg(DISTINCT d.suite, ',' ORDER BY d.suite) AS
   coalesce(any_value(att.n_reports_failed), 0) AS n_reports_failed,
   count(*) FILTER (WHERE d.passed) / count(*) AS pass_rate,
   max(d.checked_at) AS last_checked_at
-FROM dq_results AS d LEFT JOIN att USING (rule, severity)
+FROM dq_effective AS d LEFT JOIN att USING (rule, severity)
 GROUP BY d.rule, d.severity"""
 
 
@@ -153,20 +178,44 @@ FROM reports AS r, unnest(r.review) AS k(key)
 LEFT JOIN cells AS c ON c.report_id = r.report_id AND c.key = k.key
 WHERE NOT EXISTS (SELECT 1 FROM corrections AS x WHERE x.active AND x.report_id = r.report_id AND x.key = k.key)"""
 
+# Active corrections with both re-checks: the template invariants (corrections.flagged, at every load) and the GX
+# suites re-run with the corrected values (dq_results basis 'corrected'): the failing rules naming the cell.
+_CORRECTION_CHECKS = f"""CREATE OR REPLACE VIEW correction_checks AS
+WITH gx AS (
+  SELECT d.report_id, u.j->>'key' AS key,
+    list(DISTINCT d.rule ORDER BY d.rule) FILTER (WHERE NOT d.passed) AS failed
+  FROM dq_results AS d, (SELECT unnest(CAST(json_extract(d.cells, '$[*]') AS JSON[])) AS j) AS u
+  WHERE d.basis = '{CORRECTED}' GROUP BY ALL
+),
+checked AS (SELECT DISTINCT report_id FROM dq_results WHERE basis = '{CORRECTED}')
+SELECT k.correction_id, k.report_id, k.key, k.old_value, k.new_value, k.corrected_by, k.corrected_at, k.reason,
+  k.origin, coalesce(k.flagged, false) AS invariants_flagged, k.flag_reason,
+  ch.report_id IS NOT NULL AS gx_checked,
+  CASE WHEN ch.report_id IS NOT NULL THEN coalesce(gx.failed, []) END AS gx_failed_rules,
+  coalesce(k.flagged, false) OR coalesce(len(gx.failed), 0) > 0 AS flagged
+FROM corrections AS k LEFT JOIN checked AS ch USING (report_id)
+LEFT JOIN gx ON gx.report_id = k.report_id AND gx.key = k.key
+WHERE k.active"""
+
 VIEW_DESCRIPTIONS = {
     "t3_normalised": "Table 三 wide and comparable across templates (v2021 （六） sub-rows summed into"
     " other_handling), from fact_applications: corrected values where a person settled one",
+    "dq_effective": "The DQ rows that judge each report: a corrected report's GX rows re-run with the corrected values"
+    " (basis corrected) replace its as-read rows; cross-report rows always count. dq_results keeps every row",
     "dq_cells": "Cells involved in each DQ row (one row per cell; page falls back to the stored cell)",
     "dq_failures": "Failed DQ rows with report metadata, the involved pages and report ids",
     "dq_attributed": "One row per DQ row and report it is attributed to (cross-report rows: every report named)",
     "dq_by_report": "Per report: checks, failures, cross-report failures; passes_critical is THE definition of a"
-    " passing report (checked, and no failing critical row attributed to it)",
+    " passing report (checked, and no failing critical row attributed to it), after human corrections"
+    " (dq_effective); passes_critical_as_read judges the values as read",
     "dq_summary_by_rule": "Per rule and severity: checks, failures, pass rate, the suites and tables checked",
     "dq_summary_by_county": "Per region_code × report_year: reports, reports passing all critical rules, pass rate",
     "dq_summary_by_region": "Per region_code, all years: reports, reports passing all critical rules, pass rate",
     "dq_summary_by_year": "Per report_year: reports, reports passing all critical rules, pass rate",
     "report_status_summary": "Reports per year, template, reading status and quality",
     "dim_body": "Reporting bodies (body_id from report_bodies): latest name, level, region, years seen",
+    "correction_checks": "Active human corrections with their re-checks: invariants_flagged (template invariants,"
+    " at every load), gx_failed_rules (GX suites re-run with the corrected values; null until run); flagged: either",
     "review_queue": "Cells the extractor put in review that no person has corrected yet, with page and box",
 }
 
@@ -180,6 +229,7 @@ def view_sql() -> dict[str, str]:
     """View name → ``CREATE OR REPLACE VIEW`` statement, in dependency order."""
     return {
         "t3_normalised": _t3_normalised(),
+        "dq_effective": _DQ_EFFECTIVE,
         "dq_cells": _DQ_CELLS,
         "dq_failures": _DQ_FAILURES,
         "dq_attributed": _DQ_ATTRIBUTED,
@@ -191,6 +241,7 @@ def view_sql() -> dict[str, str]:
         "report_status_summary": _REPORT_STATUS_SUMMARY,
         "dim_body": _DIM_BODY,
         "review_queue": _REVIEW_QUEUE,
+        "correction_checks": _CORRECTION_CHECKS,
         **{name: sql for name, (sql, _) in rollup_views().items()},
     }
 

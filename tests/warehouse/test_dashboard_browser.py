@@ -279,3 +279,46 @@ def test_corrections_show_beside_the_crop(chromium: str, tmp_path: Path) -> None
     assert {c["data-correction-value"] for c in corr} == {f"{truth:g}" if truth % 1 else str(int(truth))}
     block = dom[dom.index('data-violation="') :]
     assert 'class="crops"' in block and "data-correction-key" in block.split('class="crops"', 1)[1]
+
+
+def test_a_correction_shows_its_crop_and_the_gx_verdict_after_corrections(chromium: str, tmp_path: Path) -> None:
+    """The planted publisher error of samples/publisher-error-2022.pdf, read for real and checked by GX, then
+    corrected and re-validated by GX: the page shows the correction with a crop of its cell, GX passing on it,
+    the report passing after corrections (failing as read) and no failing rule left."""
+    from gidar.expectations import validate_tables
+    from gidar.extract.api import extract_file
+    from gidar.flows.stages import revalidate_corrections
+    from gidar.transform.build import build_tables
+    from gidar.warehouse.corrections import Correction, apply
+    from gidar.warehouse.store import open_reader, open_writer
+
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    planted = json.loads((samples / "publisher-error-2022.json").read_text(encoding="utf-8"))["injected_error"]
+    result = extract_file(samples / "publisher-error-2022.pdf")
+    tables = build_tables(result)
+    dq = validate_tables(tables["reports"], tables["cells"])
+    assert any(not r.passed and r.rule == "t3_row_total" for r in dq)
+    wh = tmp_path / "w.duckdb"
+    with open_writer(wh) as w:
+        assert w.load_batch([(tables, dq)]) == {}
+        with w.transaction() as con:
+            apply(con, [Correction(result.sha256, planted["cell"], planted["correct_value"], "sums to it", "tester")])
+            assert revalidate_corrections(con) == [result.sha256]
+    con = open_reader(wh)
+    try:
+        path = build_dashboard(con, tmp_path / "site")
+    finally:
+        con.close()
+    code = result.metadata.region_code
+    dom = _run(chromium, tmp_path, f"{path.as_uri()}#county={code}&report={result.sha256}", "--dump-dom")
+    (detail,) = _elements(dom, "data-report-detail")
+    assert detail["data-violations"] == "0"  # judged after corrections: nothing fails
+    (verdict,) = _elements(dom, "data-after-corrections")
+    assert (verdict["data-after-corrections"], verdict["data-as-read"]) == ("pass", "fail")
+    (corr,) = _elements(dom, "data-correction-key")
+    assert corr["data-correction-key"] == planted["cell"] and corr["data-correction-value"] == str(
+        planted["correct_value"]
+    )
+    assert [g["data-gx"] for g in _elements(dom, "data-gx")] == ["pass"]
+    (crop,) = _elements(dom, "data-correction-crop")
+    assert crop["src"].startswith("crops/") and (path.parent / crop["src"]).stat().st_size > 1000

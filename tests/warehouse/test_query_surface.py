@@ -201,6 +201,7 @@ def test_export_csv_xlsx_parquet(wh, tmp_path, capsys) -> None:
     assert code == EXIT_USAGE and len(err) == 1 and not (tmp_path / "x.csv").exists()
 
 
+@pytest.mark.slow  # `gidar correct` re-validates with GX (its import alone is 3+ s)
 def test_correct_review_and_rollups(wh, capsys) -> None:
     base = ["--warehouse", str(wh)]
     rid = _uncertain(2022, 3).sha256

@@ -1,5 +1,6 @@
-"""Rollup views over the shared corpus equal the same sums computed from the truth JSON; county rows add up
-to prefecture and province rows for every year; dimensions, facts and missing reports."""
+"""Rollup views over the shared corpus equal the same sums computed from the truth JSON, in both scopes (the
+county governments' own reports; every body of the county); county rows add up to prefecture and province
+rows for every year; dimensions, facts and missing reports."""
 
 from __future__ import annotations
 
@@ -57,12 +58,18 @@ def corpus_wh(corpus_dir: Path, tmp_path_factory: pytest.TempPathFactory):
     con.close()
 
 
-def _truth_measure_sums(truths: dict[str, dict]) -> dict[tuple[str, int], dict[str, float]]:
-    """Per (county code, year), the measures summed from the truth values (the 总计 column)."""
+SCOPES = {"": "government", "_all_bodies": "all_bodies"}  # view infix -> scope
+
+
+def _truth_measure_sums(truths: dict[str, dict], scope: str) -> dict[tuple[str, int], dict[str, float]]:
+    """Per (county code, year), the measures summed from the truth values (the 总计 column): of the county
+    governments' reports (scope government), or of every body's (all_bodies)."""
     measures = t3_measures()
     out: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for d in truths.values():
         md = d["metadata"]
+        if scope == "government" and md["agency_type"] != "government":
+            continue
         agg = out[(md["region_code"], md["report_year"])]
         agg["n_reports"] += 1
         for key, v in d["values"].items():
@@ -81,12 +88,16 @@ def _rows(con, sql: str) -> list[dict]:
     return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
 
 
-def test_county_rollups_equal_the_truth_sums(corpus_wh) -> None:
+@pytest.mark.parametrize("infix", SCOPES)
+def test_county_rollups_equal_the_truth_sums(corpus_wh, infix: str) -> None:
     con, truths = corpus_wh
-    expected = _truth_measure_sums(truths)
-    apps = {(r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM applications_by_county_year")}
+    expected = _truth_measure_sums(truths, SCOPES[infix])
+    apps = {
+        (r["region_code"], r["report_year"]): r for r in _rows(con, f"SELECT * FROM applications{infix}_by_county_year")
+    }
     lit = {
-        (r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM review_litigation_by_county_year")
+        (r["region_code"], r["report_year"]): r
+        for r in _rows(con, f"SELECT * FROM review_litigation{infix}_by_county_year")
     }
     assert set(apps) == set(expected) == set(lit)
     t4 = [f"{b.key}_{c.key}" for b in T4_BLOCKS for c in T4_COLUMNS]
@@ -101,9 +112,38 @@ def test_county_rollups_equal_the_truth_sums(corpus_wh) -> None:
             assert apps[k]["withheld_share"] == pytest.approx(e["withheld"] / decided)
 
 
-def test_prefecture_and_province_rows_equal_truth_and_county_sums(corpus_wh) -> None:
+def test_the_county_rollup_counts_the_government_report_once(corpus_wh) -> None:
+    """A county whose government and other bodies both reported: the county row is the government's report alone
+    (no double counting of what it covers); the all-bodies row adds the others."""
     con, truths = corpus_wh
-    expected = _truth_measure_sums(truths)
+    by_county: dict[tuple[str, int], list[dict]] = defaultdict(list)
+    for d in truths.values():
+        by_county[(d["metadata"]["region_code"], d["metadata"]["report_year"])].append(d)
+    gov_only = [k for k, ds in by_county.items() if {d["metadata"]["agency_type"] for d in ds} == {"government"}]
+    others_only = [k for k, ds in by_county.items() if all(d["metadata"]["agency_type"] != "government" for d in ds)]
+    assert gov_only and others_only  # the corpus has both kinds of county-year
+    gov = {(r["region_code"], r["report_year"]): r for r in _rows(con, "SELECT * FROM applications_by_county_year")}
+    every = {
+        (r["region_code"], r["report_year"]): r
+        for r in _rows(con, "SELECT * FROM applications_all_bodies_by_county_year")
+    }
+    for k in gov_only:
+        assert gov[k]["n_reports"] == 1 and gov[k]["received"] == every[k]["received"], k
+    for k in others_only:  # departments and townships alone never make a county total
+        assert k not in gov and every[k]["n_reports"] == len(by_county[k]), k
+    mixed = [k for k in by_county if k not in gov_only and k not in others_only]
+    assert mixed  # e.g. 岱山县 2022: the government's report and 岱山县司法局's
+    for k in mixed:
+        (g,) = [d for d in by_county[k] if d["metadata"]["agency_type"] == "government"]
+        assert gov[k]["n_reports"] == 1 and gov[k]["received"] == g["values"]["t3.new_received.total"], k
+        total = sum(d["values"]["t3.new_received.total"] for d in by_county[k])
+        assert every[k]["n_reports"] == len(by_county[k]) and every[k]["received"] == total, k
+
+
+@pytest.mark.parametrize("infix", SCOPES)
+def test_prefecture_and_province_rows_equal_truth_and_county_sums(corpus_wh, infix: str) -> None:
+    con, truths = corpus_wh
+    expected = _truth_measure_sums(truths, SCOPES[infix])
     by_pref: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     by_prov: dict[tuple[str, int], dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for (code, year), e in expected.items():
@@ -112,15 +152,18 @@ def test_prefecture_and_province_rows_equal_truth_and_county_sums(corpus_wh) -> 
         for m in (*APP, "n_reports"):
             by_pref[(region.prefecture_code, year)][m] += e[m]
             by_prov[(region.province_code + "0000", year)][m] += e[m]
-    for view, want in (("applications_by_prefecture_year", by_pref), ("applications_by_province_year", by_prov)):
+    for view, want in (
+        (f"applications{infix}_by_prefecture_year", by_pref),
+        (f"applications{infix}_by_province_year", by_prov),
+    ):
         got = {(r["region_code"], r["report_year"]): r for r in _rows(con, f"SELECT * FROM {view}")}
         assert set(got) == set(want), view
         for k, e in want.items():
             assert {m: got[k][m] for m in (*APP, "n_reports")} == pytest.approx(dict(e)), (view, k)
-    _check_county_sums(con)
+    _check_county_sums(con, infix)
 
 
-def _check_county_sums(con) -> None:
+def _check_county_sums(con, infix: str) -> None:
     """County rows sum to the prefecture and province rows for every year and every measure."""
     for kind, measures in (
         ("applications", APP),
@@ -131,12 +174,12 @@ def _check_county_sums(con) -> None:
                 f"""SELECT count(*) FROM (
                       SELECT {key} AS region_code, report_year, {", ".join(f"sum({m}) AS {m}" for m in measures)},
                         sum(n_reports) AS n_reports
-                      FROM {kind}_by_county_year GROUP BY ALL) AS c
-                    FULL JOIN {kind}_by_{level}_year AS p USING (region_code, report_year)
+                      FROM {kind}{infix}_by_county_year GROUP BY ALL) AS c
+                    FULL JOIN {kind}{infix}_by_{level}_year AS p USING (region_code, report_year)
                     WHERE {" OR ".join(f"c.{m} IS DISTINCT FROM p.{m}" for m in (*measures, "n_reports"))}"""
             ).fetchone()
             assert diff == (0,), (kind, level)
-        years = con.execute(f"SELECT count(DISTINCT report_year) FROM {kind}_by_province_year").fetchone()[0]
+        years = con.execute(f"SELECT count(DISTINCT report_year) FROM {kind}{infix}_by_province_year").fetchone()[0]
         assert years >= 5, kind
 
 
@@ -243,10 +286,14 @@ def test_rollup_views_say_what_counts_in_their_comments(corpus_wh) -> None:
             "SELECT view_name, comment FROM duckdb_views() WHERE view_name LIKE '%\\_by\\_%' ESCAPE '\\'"
         ).fetchall()
     )
-    rollups = [v for v in views if v.startswith(("applications_by_", "review_litigation_by_"))]
-    assert len(rollups) == 6
+    rollups = [v for v in views if v.startswith(("applications_", "review_litigation_"))]
+    assert len(rollups) == 12
     for v in rollups:
         assert "Only reports whose status is ok, or that have been corrected" in views[v], v
+        # each says which bodies it sums, and the county government's view says why it counts that report alone
+        assert ("every body" in views[v]) == ("_all_bodies_" in v), v
+        if v == "applications_by_county_year":
+            assert "government's own report only" in views[v] and "twice" in views[v]
         (n,) = con.execute(
             "SELECT comment FROM duckdb_columns() WHERE table_name = ? AND column_name = 'n_reports'", [v]
         ).fetchone()

@@ -11,7 +11,7 @@ from typing import Any
 
 import duckdb
 
-from .crops import render_crops
+from .crops import CropRequest, render_crops
 from .data import Unit, Violation, _reports, _violations, crop_requests, load_units, rule_info
 
 HTML_NAME = "dq_dashboard.html"
@@ -71,17 +71,38 @@ def build_payload(
         "reports": reports,
         "violations": [_violation_json(v, requests[v.dq_id], rendered) for v in violations],
         "cropsMissing": sum(1 for reqs in requests.values() for r in reqs if r not in rendered),
-        "corrections": corrections(con),
+        "corrections": corrections(con, out_dir, sources, base_dirs, cache_dirs),
     }
 
 
-def corrections(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]]]:
-    """Active human corrections per report, shown beside the crops of the cells they settle."""
+def corrections(
+    con: duckdb.DuckDBPyConnection,
+    out_dir: Path | None = None,
+    sources: dict[str, str | None] | None = None,
+    base_dirs: Sequence[Path] = (),
+    cache_dirs: Sequence[Path] = (),
+) -> dict[str, list[dict[str, Any]]]:
+    """Active human corrections per report (`correction_checks`: the invariants and GX re-checks), each with a
+    crop of the cell it settles (rendered into ``out_dir``), shown beside the crops of failing rules too."""
+    rows = con.execute(
+        """SELECT k.report_id, k.key, k.new_value, k.old_value, k.corrected_by, k.reason, k.corrected_at,
+                  k.flagged, k.invariants_flagged, k.flag_reason, k.gx_checked, k.gx_failed_rules,
+                  c.page, c.x0, c.top, c.x1, c.bottom
+           FROM correction_checks AS k LEFT JOIN cells AS c USING (report_id, key)
+           ORDER BY k.report_id, k.key"""
+    ).fetchall()
+    crops: dict[tuple[str, str], CropRequest] = {}
+    for rid, key, *_, page, x0, top, x1, bottom in rows:
+        if page is not None and None not in (x0, top, x1, bottom):
+            crops[(rid, key)] = CropRequest(rid, (sources or {}).get(rid), int(page), ((x0, top, x1, bottom),))
+    rendered = (
+        render_crops(crops.values(), out_dir / CROPS_DIR, base_dirs, len(crops), cache_dirs)
+        if out_dir is not None and crops
+        else {}
+    )
     out: dict[str, list[dict[str, Any]]] = {}
-    for rid, key, value, old, by, reason, at, flagged, flag_reason in con.execute(
-        """SELECT report_id, key, new_value, old_value, corrected_by, reason, corrected_at, flagged, flag_reason
-           FROM corrections WHERE active ORDER BY report_id, key"""
-    ).fetchall():
+    for rid, key, value, old, by, reason, at, flagged, inv, flag_reason, gx_checked, gx_failed, page, *_ in rows:
+        req = crops.get((rid, key))
         out.setdefault(rid, []).append(
             {
                 "key": key,
@@ -91,7 +112,12 @@ def corrections(con: duckdb.DuckDBPyConnection) -> dict[str, list[dict[str, Any]
                 "reason": reason,
                 "at": at.strftime("%Y-%m-%d %H:%M UTC") if at else None,
                 "flagged": bool(flagged),
+                "invariantsFlagged": bool(inv),
                 "flagReason": flag_reason,
+                "gxChecked": bool(gx_checked),
+                "gxFailed": list(gx_failed or []),
+                "page": page,
+                "crop": f"{CROPS_DIR}/{rendered[req]}" if req is not None and req in rendered else None,
             }
         )
     return out

@@ -266,10 +266,18 @@
       `<dt>源文件</dt><dd>${url ? `<a href="${esc(url)}">${esc(r.source)}</a>` : esc(r.source || "—")}</dd></dl>`;
     const corrs = (D.corrections || {})[r.id] || [];
     const corrByKey = new Map(corrs.map((c) => [c.key, c]));
-    const corrLine = (c) => `<div class="corr${c.flagged ? " flagged" : ""}" data-correction-key="${esc(c.key)}" data-correction-value="${esc(String(c.value))}">` +
+    // GX re-run with the corrected values: passes on this cell, fails (rules named), or not run yet.
+    const gxBadge = (c) => !c.gxChecked ? `<span class="badge unread" data-gx="pending">GX 待复核</span>`
+      : c.gxFailed.length ? `<span class="badge critical" data-gx="fail">GX 复核未通过</span> ${c.gxFailed.map((x) => `<code>${esc(x)}</code>`).join(" ")}`
+      : `<span class="badge pass" data-gx="pass">GX 复核通过</span>`;
+    const corrLine = (c, withCrop) => `<div class="corr${c.flagged ? " flagged" : ""}" data-correction-key="${esc(c.key)}" data-correction-value="${esc(String(c.value))}">` +
       `人工更正 <code>${esc(c.key)}</code>：${esc(String(c.old ?? "—"))} → <b>${esc(String(c.value))}</b>（${esc(c.by)}，${esc(c.at || "")}：${esc(c.reason)}）` +
-      (c.flagged ? ` <span class="badge critical">仍违反勾稽关系</span> ${esc(c.flagReason || "")}` : "") + `</div>`;
-    if (corrs.length) html += `<div class="corrs" data-corrections="${corrs.length}"><h4>人工更正</h4>${corrs.map(corrLine).join("")}</div>`;
+      (c.invariantsFlagged ? ` <span class="badge critical">仍违反勾稽关系</span> ${esc(c.flagReason || "")}` : "") + ` ${gxBadge(c)}` +
+      (withCrop && c.crop ? `<div class="crop"><figure><img loading="lazy" src="${esc(c.crop)}" alt="${esc(c.key)}" data-correction-crop="${esc(c.key)}">` +
+        `<figcaption>所更正的单元格 · 第 ${c.page} 页</figcaption></figure></div>` : "") + `</div>`;
+    if (r.afterCorrections) html += `<p class="note" data-after-corrections="${r.passes ? "pass" : "fail"}" data-as-read="${r.passesAsRead ? "pass" : "fail"}">` +
+      `按人工更正后的数值复核（GX）：${r.passes ? "通过" : "未通过"}；按读取的数值：${r.passesAsRead ? "通过" : "未通过"}。下列规则结果为更正后的复核结果。</p>`;
+    if (corrs.length) html += `<div class="corrs" data-corrections="${corrs.length}"><h4>人工更正</h4>${corrs.map((c) => corrLine(c, true)).join("")}</div>`;
     if (!vs.length) return html + `<p class="note">没有失败的规则。</p></div>`;
     html += vs.map((v) => {
       const others = v.reports.filter((id) => id !== r.id).map((id) => reportsById.get(id)).filter(Boolean);
@@ -287,7 +295,7 @@
         (v.observed != null || v.expected != null ? `<div class="oe">实际 <b>${esc(v.observed ?? "—")}</b> · 应为 <b>${esc(v.expected ?? "—")}</b></div>` : "") +
         (others.length ? `<div class="oe">涉及其他报告：${others.map((o) => `<a href="#${new URLSearchParams({ county: regionOf(o), report: o.id }).toString()}">${esc(o.agency)} ${o.year}</a>`).join("、")}</div>` : "") +
         (v.cells.length ? `<div class="keys">${v.cells.map((c) => `<code title="${esc(c.report)}">${esc(c.key)}${c.page ? ` p${c.page}` : ""}</code>`).join("")}</div>` : "") +
-        `<div class="crops">${crops}${v.cells.filter((c) => c.report === r.id && corrByKey.has(c.key)).map((c) => corrLine(corrByKey.get(c.key))).join("")}</div></div>`;
+        `<div class="crops">${crops}${v.cells.filter((c) => c.report === r.id && corrByKey.has(c.key)).map((c) => corrLine(corrByKey.get(c.key), false)).join("")}</div></div>`;
     }).join("");
     return html + `</div>`;
   }

@@ -1,6 +1,7 @@
 """The dashboard's embedded data: units, reports with their DQ status, failing DQ rows with cells.
 
-Counts come from the views `gidar dq` reads too: ``dq_by_report.passes_critical`` is the one definition of a
+Failing rows come from ``dq_effective``: a corrected report shows its GX results after corrections. Counts come
+from the views `gidar dq` reads too: ``dq_by_report.passes_critical`` is the one definition of a
 passing report (checked, and no failing critical row attributed to it; cross-report rows are attributed to
 the reports named in their cells), ``dq_summary_by_rule`` the per-rule figures. The page's JavaScript only
 aggregates these records per county/year, so what it shows can be compared with SQL.
@@ -70,7 +71,8 @@ def load_units(province_code: str, years: Sequence[int]) -> tuple[list[Unit], di
 def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     rows = con.execute(
         """SELECT report_id, region_code, region_name, prefecture, report_year, agency, agency_type, status, quality,
-                  source, file_name, template, n_checks, n_critical_failed, n_warning_failed, passes_critical
+                  source, file_name, template, n_checks, n_critical_failed, n_warning_failed, passes_critical,
+                  passes_critical_as_read, after_corrections
            FROM dq_by_report ORDER BY region_code, report_year, agency"""
     ).fetchall()
     out = []
@@ -91,6 +93,8 @@ def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
         _n_crit,
         _n_warn,
         passes,
+        passes_as_read,
+        after_corrections,
     ) in rows:
         out.append(
             {
@@ -108,6 +112,9 @@ def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
                 "template": template,
                 "checks": n_checks,
                 "passes": bool(passes),
+                # judged by GX re-run with a person's corrections; the verdict on the values as read beside it
+                "afterCorrections": bool(after_corrections),
+                "passesAsRead": bool(passes_as_read),
             }
         )
     return out
@@ -115,8 +122,8 @@ def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
 
 def _violations(con: duckdb.DuckDBPyConnection, known: set[str]) -> list[Violation]:
     rows = con.execute(
-        """SELECT rowid, rule, severity, invariant, suite, description, observed, expected, report_id, cells
-           FROM dq_results WHERE NOT passed ORDER BY rowid"""
+        """SELECT dq_id, rule, severity, invariant, suite, description, observed, expected, report_id, cells
+           FROM dq_effective WHERE NOT passed ORDER BY dq_id"""
     ).fetchall()
     parsed: list[tuple[Any, ...]] = []
     need: set[tuple[str, str]] = set()
