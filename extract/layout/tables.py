@@ -104,31 +104,41 @@ class _Row:
         return sorted((p.word for p in self.tokens), key=lambda w: w.x0)
 
 
-def _nearest(rows: Sequence[_Row], w: Word | Line, reach: float = 1.6) -> _Row | None:
+_Span = tuple[float, float, "_Row"]  # a labelled row's label span (gtop, gbottom) and the row
+
+
+def _spans(rows: Sequence[_Row]) -> list[_Span]:
+    """The label spans of labelled rows, looked up once for all the values placed on them."""
+    return [(*r.match.span, r) for r in rows if r.match is not None]
+
+
+def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = 1.6) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
-    heights."""
+    heights; inside two spans, the one centred closer."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
     h = max(6.0, w.bottom - w.top)
-    best, dist = None, (float("inf"), 0.0)
-    for r in rows:
-        assert r.match is not None
-        top, bottom = r.match.span
-        d = 0.0 if top - 0.35 * h <= c <= bottom + 0.35 * h else min(abs(c - top), abs(c - bottom))
-        key = (d, abs(c - (top + bottom) / 2))  # inside two spans: the one centred closer
-        if key < dist:
-            best, dist = r, key
-    return best if dist[0] <= reach * h else None
+    pad = 0.35 * h
+    best, best_d, best_m = None, float("inf"), 0.0
+    for top, bottom, r in spans:
+        d = 0.0 if top - pad <= c <= bottom + pad else min(abs(c - top), abs(c - bottom))
+        if d > best_d:
+            continue
+        m = abs(c - (top + bottom) / 2)
+        if d < best_d or m < best_m:
+            best, best_d, best_m = r, d, m
+    return best if best_d <= reach * h else None
 
 
 def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     """Each labelled row's label centre and lines: its label's first line and centre, and its
     densest line of values (the line of values closest to it that holds most of them)."""
     labelled = [r for r in rows if r.match is not None]
+    spans = _spans(labelled)
     dense: dict[int, Line] = {}
     for ln in group_lines(values):
         if len(ln.words) < DENSE_LINE:
             continue
-        r = _nearest(labelled, ln, reach=DENSE_REACH)
+        r = _nearest(spans, ln, reach=DENSE_REACH)
         if r is not None and (id(r) not in dense or len(ln.words) > len(dense[id(r)].words)):
             dense[id(r)] = ln
     out: list[RowLines] = []
@@ -155,10 +165,10 @@ def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> l
 
 def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
     """Each value goes to the row whose label span holds it, or the nearest close one."""
-    placed = [r for r in rows if r.match is not None]
+    spans = _spans(rows)
     lost: list[Word] = []
     for p in pieces:
-        best = _nearest(placed, p.word)
+        best = _nearest(spans, p.word)
         if best is None:
             lost.append(p.word)
             continue
