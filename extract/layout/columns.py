@@ -52,21 +52,26 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
         h = max(4.0, last.bottom - last.top)
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
+        # cheap geometry first; whether the text still spells the label is asked last
         for w in words:
-            if w in parts or w.page not in (last.page, last.page + 1):
-                continue
-            t = text + normalise(w.text)
-            if not _prefix(t, forms):
-                continue
-            overlaps = min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0)
-            if w.page != last.page:  # a header cell broken by the page end continues on the next page
-                if overlaps and nxt is None:
-                    nxt = w
+            if w.page != last.page:
+                if w.page != last.page + 1 or nxt is not None:
+                    continue
+                # a header cell broken by the page end continues on the next page
+                if min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0) and w not in parts:
+                    if _prefix(text + normalise(w.text), forms):
+                        nxt = w
                 continue
             same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 4 * h
-            below = 0.4 * h < w.top - last.top < 2.6 * h and overlaps
-            d = w.x0 - last.x1 if same_line else w.top - last.bottom if below else None
-            if d is not None and (nxt is None or nxt.page != last.page or d < gap):
+            if same_line:
+                d = w.x0 - last.x1
+            elif 0.4 * h < w.top - last.top < 2.6 * h and min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0):
+                d = w.top - last.bottom  # below, overlapping the stack
+            else:
+                continue
+            if nxt is not None and nxt.page == last.page and d >= gap:
+                continue
+            if w not in parts and _prefix(text + normalise(w.text), forms):
                 nxt, gap = w, d
         if nxt is None:
             return best

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 
 from gidar.extract.model import Word
 from gidar.labels import normalise
@@ -72,18 +73,22 @@ class Line:
 def group_lines(words: Iterable[Word]) -> list[Line]:
     """Words whose vertical centres are within half a line height, left to right."""
     out: list[Line] = []
-    for w in sorted(words, key=lambda w: (w.page, w.yc, w.x0)):
-        if out:
-            last = out[-1]
-            ref = last.words[0]
-            h = max(1.0, min(ref.bottom - ref.top, w.bottom - w.top))
-            if ref.page == w.page and abs(w.yc - ref.yc) <= 0.45 * h:
-                last.words.append(w)
-                continue
+    # each word's centre computed once (the engine groups the same words many times)
+    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w) for w in words), key=_FIRST3)
+    ref_page, ref_yc, ref_h = -1, 0.0, 0.0
+    for page, yc, _, w in keyed:
+        if out and ref_page == page and abs(yc - ref_yc) <= 0.45 * max(1.0, min(ref_h, w.bottom - w.top)):
+            out[-1].words.append(w)
+            continue
         out.append(Line([w]))
+        ref_page, ref_yc, ref_h = page, yc, w.bottom - w.top
     for ln in out:
-        ln.words.sort(key=lambda w: w.x0)
+        ln.words.sort(key=_X0)
     return out
+
+
+_FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order
+_X0 = attrgetter("x0")
 
 
 def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:

@@ -45,6 +45,14 @@ _GROUP = re.compile(r"^(?:\d{3})+(?:\.\d+)?$")
 _LEAD = re.compile(r"^[+-]?\d+$")
 
 
+def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[tuple[int, float, float, float]]]:
+    """Ruling segments grouped by page: each test between two words looks at its page's only."""
+    out: dict[int, list[tuple[int, float, float, float]]] = {}
+    for r in rules:
+        out.setdefault(r[0], []).append(r)
+    return out
+
+
 @dataclass
 class Piece:
     """One value as printed, possibly joined from several words."""
@@ -102,9 +110,10 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
 def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece]:
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
+    rules = by_page(vrules)
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
-            text = _thin_join(p.word, w, vrules)
+            text = _thin_join(p.word, w, rules.get(w.page, ()))
             if text is not None:
                 p.word = _merge(p.word, w, text)
                 flag = "unit_apart" if is_unit(w.text) else "thin_space_thousands"
@@ -245,6 +254,7 @@ def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[
 def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] = ()) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
+    rules = by_page(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
     for i, p in enumerate(todo):
@@ -254,7 +264,7 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
             b = todo[j].word
             if b.page != a.page or b.top > reach:
                 break  # sorted by page and top: nothing further down can be the next line
-            if j not in taken and _stacked(a, b, hrules):
+            if j not in taken and _stacked(a, b, rules.get(a.page, ())):
                 below[i] = j
                 taken.add(j)
                 break
@@ -266,8 +276,8 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
         while chain[-1] in below:
             chain.append(below[chain[-1]])
         parts = [todo[k] for k in chain]
-        for run in _even_runs(parts):
-            out += _resolve(run, rows, hrules)
+        for run in _even_runs(parts):  # a chain is on one page (`_stacked`)
+            out += _resolve(run, rows, rules.get(run[0].word.page, ()))
     return out
 
 
