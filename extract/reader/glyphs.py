@@ -42,12 +42,7 @@ Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, to
 
 def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
-    seen = set()
-    dup = 0
-    for g in glyphs:
-        k = (g.text, round(g.x0), round(g.top))
-        dup += k in seen
-        seen.add(k)
+    dup = len(glyphs) - len({(g[0], round(g[1]), round(g[2])) for g in glyphs})  # glyphs seen before
     return dup > 5 and dup > 0.02 * len(glyphs)
 
 
