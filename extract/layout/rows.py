@@ -223,11 +223,11 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         t = normalise(w.text)
         if not t:
             continue
-        fits = [
+        fits = [  # where the piece sits decides most: geometry is asked first
             (s, m)
             for m in open_
-            if m.extendable(t)
-            and (s := _continues(m, w, bounds)) is not None
+            if (s := _continues(m, w, bounds)) is not None
+            and m.extendable(t)
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
         ]
         if fits and all(m.by_note(t) for _, m in fits) and could_start(t):

@@ -36,6 +36,8 @@ class Glyph(NamedTuple):
 
 _TOP: Callable[[Glyph], float] = attrgetter("top")
 _X0: Callable[[Glyph], float] = attrgetter("x0")
+_UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
+_TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
@@ -61,9 +63,12 @@ def _cluster_ids(values: Iterable[float], tol: float) -> dict[float, int]:
 
 def _clusters(items: list[Glyph], key: Callable[[Glyph], float], tol: float) -> list[list[Glyph]]:
     """Items grouped by chain clusters of ``key``; each group keeps the items' order."""
-    ids = _cluster_ids(map(key, items), tol)
-    ordered = sorted(items, key=lambda g: ids[key(g)])
-    return [list(grp) for _, grp in itertools.groupby(ordered, key=lambda g: ids[key(g)])]
+    keys = list(map(key, items))
+    ids = _cluster_ids(keys, tol)
+    groups: dict[int, list[Glyph]] = {}
+    for g, k in zip(items, keys, strict=True):
+        groups.setdefault(ids[k], []).append(g)
+    return [groups[c] for c in sorted(groups)]
 
 
 def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph]:
@@ -119,11 +124,11 @@ def words(glyphs: Sequence[Glyph]) -> list[Box]:
     """pdfplumber's word grouping: runs of upright/rotated glyphs, split into lines by their tops
     (left edges when rotated), sorted along the line, broken at blanks and at gaps."""
     out: list[Box] = []
-    for upright, run in itertools.groupby(glyphs, key=lambda g: g.upright):
+    for upright, run in itertools.groupby(glyphs, key=_UPRIGHT):
         chars = list(run)
         line_key, tol = (_TOP, Y_TOLERANCE) if upright else (_X0, X_TOLERANCE)
         for line in _clusters(chars, line_key, tol):
-            line.sort(key=(lambda g: g.x0) if upright else (lambda g: (g.top, g.bottom)))
+            line.sort(key=_X0 if upright else _TOP_BOTTOM)
             out.extend(_words_of_line(line, upright))
     return out
 
