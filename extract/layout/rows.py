@@ -43,6 +43,7 @@ class LabelMatch:
     fuzzy: bool = False  # accepted without spelling the whole label
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
     _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
+    _xrange: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
     def target(self) -> Target:
@@ -114,12 +115,20 @@ class LabelMatch:
         return self._span[1]
 
     @property
+    def xrange(self) -> tuple[float, float]:
+        """(x0, x1), computed once per set of words (the matcher asks for it per open label and word)."""
+        key = len(self.words)
+        if self._xrange is None or self._xrange[0] != key:
+            self._xrange = (key, (min(w.x0 for w in self.words), max(w.x1 for w in self.words)))
+        return self._xrange[1]
+
+    @property
     def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+        return self.xrange[0]
 
     @property
     def x1(self) -> float:
-        return max(w.x1 for w in self.words)
+        return self.xrange[1]
 
     @property
     def gtop(self) -> float:
@@ -146,22 +155,25 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
     h = max(4.0, last.bottom - last.top)
-    if w.page == last.page and abs(w.yc - last.yc) < 0.5 * h:  # same line, just to the right
-        gap = w.x0 - last.x1
-        return gap if -1 <= gap <= 4 * h else None  # distributed (分散对齐) labels
-    dy = gy(w) - gy(last)
-    if w.page == last.page and not (0.4 * h < dy < 4.5 * h):
-        return None
-    if w.page != last.page:  # only from the last lines of a page to the first lines of the next
-        if w.page != last.page + 1 or last.page not in bounds or w.page not in bounds:
+    page, last_page = w.page, last.page
+    if page == last_page:
+        if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < 0.5 * h:  # same line, just to the right
+            gap = w.x0 - last.x1
+            return gap if -1 <= gap <= 4 * h else None  # distributed (分散对齐) labels
+        dy = gy(w) - gy(last)
+        if not (0.4 * h < dy < 4.5 * h):
             return None
-        if last.bottom < bounds[last.page][1] - 4 * h or w.top > bounds[w.page][0] + 4 * h:
+    else:  # only from the last lines of a page to the first lines of the next
+        if page != last_page + 1 or last_page not in bounds or page not in bounds:
             return None
-    lo, hi = m.x0, m.x1
+        if last.bottom < bounds[last_page][1] - 4 * h or w.top > bounds[page][0] + 4 * h:
+            return None
+        dy = 0.0
+    lo, hi = m.xrange
     ov = min(hi, w.x1) - max(lo, w.x0)
     if ov < 0.5 * min(w.x1 - w.x0, hi - lo):
         return None
-    return abs(w.x0 - lo) + (dy if w.page == last.page else 0) * 0.1
+    return abs(w.x0 - lo) + dy * 0.1
 
 
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
