@@ -13,9 +13,19 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from gidar.extract.layout.lines import PAGE_STRIDE, gy
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
 from gidar.extract.model import Word
 from gidar.labels import header_unit, label_state, normalise
+
+# How a header stack grows, in line heights of its last piece (`MIN_LINE_HEIGHT` at least):
+STACK_SAME_LINE = 0.5  # centres closer than half a line: the piece continues the stack's line
+STACK_LETTER_GAP = 4  # widest gap to it on the line (letter-spaced headers: 总 计)
+STACK_BELOW = (0.4, 2.6)  # a wrapped header's next line starts this far below (tops), not a row away
+STACK_OVERLAP = 0.4  # share of the piece's width under the stack so far: it wraps in the same cell
+RULE_SLACK = 1.0  # points a ruling may sit inside a header's text edge (the text touches its cell)
+# Value-to-column cost without full rows: each point outside the column's cell costs as much as
+# this many points off its centre, so the cell decides and the centre only breaks ties.
+OUTSIDE_WEIGHT, CENTRE_WEIGHT = 10, 0.01
 
 
 @dataclass(frozen=True)
@@ -49,7 +59,7 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
     while True:
         last = parts[-1]
-        h = max(4.0, last.bottom - last.top)
+        h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
         # cheap geometry first; whether the text still spells the label is asked last
@@ -58,14 +68,16 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
                 if w.page != last.page + 1 or nxt is not None:
                     continue
                 # a header cell broken by the page end continues on the next page
-                if min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0) and w not in parts:
-                    if _prefix(text + normalise(w.text), forms):
-                        nxt = w
+                overlaps = min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0)
+                if overlaps and w not in parts and _prefix(text + normalise(w.text), forms):
+                    nxt = w
                 continue
-            same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 4 * h
+            same_line = abs(w.yc - last.yc) < STACK_SAME_LINE * h and -1 <= w.x0 - last.x1 <= STACK_LETTER_GAP * h
             if same_line:
                 d = w.x0 - last.x1
-            elif 0.4 * h < w.top - last.top < 2.6 * h and min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0):
+            elif STACK_BELOW[0] * h < w.top - last.top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
+                lo, w.x0
+            ) > STACK_OVERLAP * (w.x1 - w.x0):
                 d = w.top - last.bottom  # below, overlapping the stack
             else:
                 continue
@@ -159,13 +171,13 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[Colum
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
         xs = [x for p, x, t, b in rules if p == page and t <= bottom and b >= top]
-        left = [x for x in xs if x <= s.x0 + 1]
-        right = [x for x in xs if x >= s.x1 - 1]
+        left = [x for x in xs if x <= s.x0 + RULE_SLACK]
+        right = [x for x in xs if x >= s.x1 - RULE_SLACK]
         cell = None
         if left and right:
             lo, hi = max(left), min(right)
-            prev_ok = i == 0 or lo >= specs[i - 1].x1 - 1
-            next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + 1
+            prev_ok = i == 0 or lo >= specs[i - 1].x1 - RULE_SLACK
+            next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
         out.append(replace(s, cell=cell))
@@ -209,7 +221,7 @@ def cost(w: Word, i: int, specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) ->
         lo = (specs[i - 1].x1 + specs[i].x0) / 2 if i > 0 else specs[i].x0 - (specs[i].x1 - specs[i].x0)
         hi = (specs[i].x1 + specs[i + 1].x0) / 2 if i + 1 < len(specs) else specs[i].x1 + (specs[i].x1 - specs[i].x0)
     outside = max(0.0, lo - w.xc, w.xc - hi)
-    return outside * 10 + abs(w.xc - specs[i].xc) * 0.01
+    return outside * OUTSIDE_WEIGHT + abs(w.xc - specs[i].xc) * CENTRE_WEIGHT
 
 
 OFF_COLUMN = 6.0  # cost above which a value sits between columns rather than under one

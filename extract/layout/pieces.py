@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT
 from gidar.extract.model import Word
 from gidar.extract.numbers import ZERO_MARKERS, fold, is_fragment, is_unit, is_value_token, parse_cell, strip_unit
 
@@ -38,6 +39,8 @@ ON_LINE = 0.35  # line heights: a line this close to a row's line sits on it
 GAP_SPREAD = 1.0  # points: how unevenly the lines of one paragraph may be spaced
 SPAN_SLACK = 0.2  # line heights: a line touching another row's label by this much is not inside it
 BOX_SLACK = 4.5  # line heights a cell's box may exceed its text by (padding, empty or blank lines)
+THIN_LINE = 0.3  # line heights between the centres of two groups of one number (one baseline)
+TOUCH = 0.5  # points: boxes of neighbouring glyphs overlap, and rules touch text, by up to this
 # Thousands groups on each side of a thin space. A reader may glue some groups of one number
 # and split others (``4145`` ``800.00`` for 4 145 800.00): the left side is any run of digits,
 # the right side one or more whole groups.
@@ -62,7 +65,7 @@ class Piece:
 
 
 def _h(w: Word) -> float:
-    return max(4.0, w.bottom - w.top)
+    return max(MIN_LINE_HEIGHT, w.bottom - w.top)
 
 
 def _merge(a: Word, b: Word, text: str) -> Word:
@@ -92,12 +95,12 @@ def _groups_ok(left: str, right: str) -> bool:
 
 
 def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
-    if a.page != b.page or abs(a.yc - b.yc) > 0.3 * _h(a):
+    if a.page != b.page or abs(a.yc - b.yc) > THIN_LINE * _h(a):
         return None
     gap = b.x0 - a.x1
-    if not (-0.5 <= gap <= THIN_GAP * _h(a)):
+    if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
         return None
-    if any(p == a.page and a.x1 - 0.5 <= x <= b.x0 + 0.5 and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
+    if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
         return None
     if is_unit(b.text) and parse_cell(a.text, "money").ok:
         return a.text + b.text  # ``19,474`` ``宗``: a unit set apart by a space
@@ -139,12 +142,14 @@ def _aligned(a: Word, b: Word) -> bool:
 
 def _ruled_between(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     lo, hi = min(a.x0, b.x0), max(a.x1, b.x1)
-    return any(p == a.page and a.bottom - 0.5 <= y <= b.top + 0.5 and x0 < hi and x1 > lo for p, y, x0, x1 in hrules)
+    return any(
+        p == a.page and a.bottom - TOUCH <= y <= b.top + TOUCH and x0 < hi and x1 > lo for p, y, x0, x1 in hrules
+    )
 
 
 def _stacked(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     """``b`` is the next line of a cell whose line ``a`` is."""
-    if a.page != b.page or b.top < a.bottom - 0.5 or b.top - a.bottom > WRAP_GAP * _h(a):
+    if a.page != b.page or b.top < a.bottom - TOUCH or b.top - a.bottom > WRAP_GAP * _h(a):
         return False
     return _aligned(a, b) and not _ruled_between(a, b, hrules)
 
@@ -156,8 +161,8 @@ def _boxed(lines: Sequence[Word], hrules: Sequence[HRule]) -> bool:
     a, b = lines[0], lines[-1]
     lo, hi = min(w.x0 for w in lines), max(w.x1 for w in lines)
     ys = [y for p, y, x0, x1 in hrules if p == a.page and x0 < hi and x1 > lo]
-    above = [y for y in ys if y <= a.top + 0.5]
-    below = [y for y in ys if y >= b.bottom - 0.5]
+    above = [y for y in ys if y <= a.top + TOUCH]
+    below = [y for y in ys if y >= b.bottom - TOUCH]
     if not above or not below:
         return False
     return min(below) - max(above) <= (b.bottom - a.top) + BOX_SLACK * _h(a)

@@ -15,12 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
 from gidar.labels import label_state, normalise, open_note, without_insertions
 from gidar.templates import GROUP_VARIANTS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
+# A label read mostly, the rest lost: at least this many characters and this share of the form.
+FUZZY_DONE_CHARS, FUZZY_DONE_SHARE = 4, 0.6
+# Distances between a label's pieces, in line heights (`MIN_LINE_HEIGHT` at least):
+SAME_LINE = 0.5  # centres closer than half a line: the piece is on the label's line
+LETTER_GAP = 4  # widest gap to the next piece on the line (分散对齐 labels spread their characters)
+NEXT_LINE = (0.4, 4.5)  # the next line of a wrapped label starts this far below its last (blank lines too)
+PAGE_EDGE = 4  # a label cut by a page break ends this close to the page's last text, resumes near the first
+X_OVERLAP = 0.5  # share of the narrower of piece and label that must overlap in x, for a next line
+DY_WEIGHT = 0.1  # per point further down: a piece right below beats one as well aligned further down
 _NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
 
 
@@ -103,7 +112,8 @@ class LabelMatch:
         """Most of a label read, the rest lost (OCR dropped a line, a typo broke the prefix)."""
         text = without_insertions(self.text)
         return len(self.cands) == 1 and any(
-            f.startswith(text) and len(text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
+            f.startswith(text) and len(text) >= max(FUZZY_DONE_CHARS, FUZZY_DONE_SHARE * len(f))
+            for f in self.cands[0].forms
         )
 
     @property
@@ -154,26 +164,26 @@ def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence
 def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> float | None:
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
-    h = max(4.0, last.bottom - last.top)
+    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
     page, last_page = w.page, last.page
     if page == last_page:
-        if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < 0.5 * h:  # same line, just to the right
+        if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
             gap = w.x0 - last.x1
-            return gap if -1 <= gap <= 4 * h else None  # distributed (分散对齐) labels
+            return gap if -1 <= gap <= LETTER_GAP * h else None  # (-1: boxes that touch may overlap)
         dy = gy(w) - gy(last)
-        if not (0.4 * h < dy < 4.5 * h):
+        if not (NEXT_LINE[0] * h < dy < NEXT_LINE[1] * h):
             return None
     else:  # only from the last lines of a page to the first lines of the next
         if page != last_page + 1 or last_page not in bounds or page not in bounds:
             return None
-        if last.bottom < bounds[last_page][1] - 4 * h or w.top > bounds[page][0] + 4 * h:
+        if last.bottom < bounds[last_page][1] - PAGE_EDGE * h or w.top > bounds[page][0] + PAGE_EDGE * h:
             return None
         dy = 0.0
     lo, hi = m.xrange
     ov = min(hi, w.x1) - max(lo, w.x0)
-    if ov < 0.5 * min(w.x1 - w.x0, hi - lo):
+    if ov < X_OVERLAP * min(w.x1 - w.x0, hi - lo):
         return None
-    return abs(w.x0 - lo) + dy * 0.1
+    return abs(w.x0 - lo) + dy * DY_WEIGHT
 
 
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:

@@ -29,7 +29,7 @@ from gidar.extract.layout.columns import (
     pick_one_per_key,
     with_rules,
 )
-from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
 from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
@@ -44,6 +44,16 @@ DENSE_LINE = 3  # values on one line that make it a row's value line (two could 
 # line heights from its label within which a row's value line lies (a line further away is the end
 # of a neighbour's wrapped cells, in a row whose own cells are blank)
 DENSE_REACH = 1.0
+# A value sits on the row whose label span, widened by this share of the value's height, holds
+# its centre (a one-line value beside a wrapped label is centred on it, never exactly inside)...
+SPAN_PAD = 0.35
+PLACE_REACH = 1.6  # ...or on the nearest row within this many of its heights; further: no row
+MIN_VALUE_HEIGHT = 6.0  # points: a value's height as a unit, at least (digits are small glyphs)
+HEADER_CLEAR = 2.0  # points above the first row's label where the column headers end
+ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
+EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
+ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
+PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
 
 @dataclass
@@ -112,12 +122,12 @@ def _spans(rows: Sequence[_Row]) -> list[_Span]:
     return [(*r.match.span, r) for r in rows if r.match is not None]
 
 
-def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = 1.6) -> _Row | None:
+def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
     heights; inside two spans, the one centred closer."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
-    h = max(6.0, w.bottom - w.top)
-    pad = 0.35 * h
+    h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
+    pad = SPAN_PAD * h
     best, best_d, best_m = None, float("inf"), 0.0
     for top, bottom, r in spans:
         d = 0.0 if top - pad <= c <= bottom + pad else min(abs(c - top), abs(c - bottom))
@@ -351,7 +361,7 @@ def read_t3(
     reading.found.add("t3")
     reading.templates["t3"] = tpl.version
     first = min(r.span[0] for r in found)
-    header_words = [w for w in text_words if gy(w) < first - 2]
+    header_words = [w for w in text_words if gy(w) < first - HEADER_CLEAR]
     specs = pick_one_per_key(
         find_header_columns(header_words, _column_labels(tpl.t3_columns)), [c.key for c in tpl.t3_columns]
     )
@@ -362,7 +372,9 @@ def read_t3(
     all_rows = [*rows, *prow.values()]
     # values above the first row (a header digit) are not the table's; a wrapped first-row cell
     # starts above its label, so the test is on the joined pieces
-    pieces = [p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - 8]
+    pieces = [
+        p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - ABOVE_FIRST_ROW
+    ]
     _place(all_rows, pieces, reading, "t3")
     full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
@@ -411,7 +423,7 @@ def _t4_region(lines: Sequence[Line]) -> list[Line]:
     """Lines after the table-四 title up to the next section heading or prose."""
     out = []
     for ln in lines:
-        prose = any(len(normalise(w.text)) > 16 for w in ln.words)  # header cells are short
+        prose = any(len(normalise(w.text)) > PROSE_CHARS for w in ln.words)  # header cells are short
         if _HEADING.match(ln.norm) or prose:
             break
         out.append(ln)
@@ -523,7 +535,7 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         t = normalise(w.text)
         if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
             continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
-        if any(r.span[0] - 1 <= gyc(w) <= r.span[1] + 1 for r in placed):
+        if any(r.span[0] - ROW_LINE_SLACK <= gyc(w) <= r.span[1] + ROW_LINE_SLACK for r in placed):
             continue
         free.append(w)
     out: list[_Row] = []
@@ -531,8 +543,12 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         prev = out[-1] if out else None
         if prev is not None and prev.match is not None:
             last = prev.match.words[-1]
-            h = max(4.0, last.bottom - last.top)
-            if ln.page == last.page and 0 < ln.top - last.bottom < 1.0 * h and ln.words[0].x0 < prev.match.x1:
+            h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+            if (
+                ln.page == last.page
+                and 0 < ln.top - last.bottom < EXTRA_LABEL_WRAP * h
+                and ln.words[0].x0 < prev.match.x1
+            ):
                 prev.match.words.extend(ln.words)
                 prev.match.text += "".join(normalise(w.text) for w in ln.words)
                 continue
