@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
@@ -186,8 +187,17 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
     return abs(w.x0 - lo) + dy * DY_WEIGHT
 
 
+@lru_cache(maxsize=1 << 14)
+def _startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
+    """Which of the labels (their forms, in order) ``t`` can start: the same texts are asked about
+    the same label sets in every report."""
+    return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
+
+
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
     """Complete label matches in reading order (each target at most once)."""
+    forms = tuple(tg.forms for tg in targets)
+    by_order = [(tg, sorted(tg.forms, key=len, reverse=True)) for tg in sorted(targets, key=lambda tg: tg.order)]
     open_: list[LabelMatch] = []
     done: set[str] = set()
     bounds: dict[int, tuple[float, float]] = {}
@@ -199,7 +209,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [tg for tg in targets if tg.key not in taken and label_state(t, tg.forms) is not None]
+        cands = [targets[i] for i in _startable(t, forms) if targets[i].key not in taken]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -224,10 +234,10 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                             last_order = tg.order
                         return True
         # a fragment holding a whole label plus the start of the next (glued words)
-        for tg in sorted(targets, key=lambda tg: tg.order):
+        for tg, longest_first in by_order:
             if tg.key in taken:
                 continue
-            for f in sorted(tg.forms, key=len, reverse=True):
+            for f in longest_first:
                 if len(f) < len(t) and t.startswith(f):
                     open_.append(LabelMatch([tg], [w], f))
                     done.add(tg.key)
@@ -239,7 +249,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
 
     def could_start(t: str) -> bool:
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        return any(tg.key not in taken and label_state(t, tg.forms) is not None for tg in targets)
+        return any(targets[i].key not in taken for i in _startable(t, forms))
 
     for w in (w for ln in group_lines(words) for w in ln.words):
         t = normalise(w.text)
