@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
+from gidar.extract.layout.rows import startable
 from gidar.extract.model import Word
 from gidar.labels import header_unit, label_state, normalise
 
@@ -95,7 +96,8 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
 
 def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequence[str]]]) -> list[ColumnSpec]:
     """Every header stack spelling one of ``columns`` (key, labels), left to right."""
-    forms = {k: tuple(dict.fromkeys(normalise(x) for x in labels)) for k, labels in columns}
+    forms = [(k, tuple(dict.fromkeys(normalise(x) for x in labels))) for k, labels in columns]
+    every = tuple(fs for _, fs in forms)
     ordered = sorted(words, key=lambda w: (w.page, w.top, w.x0))
     found: list[ColumnSpec] = []
     used: set[int] = set()
@@ -105,12 +107,15 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
         t = normalise(w.text)
         if not t:
             continue
+        starts = startable(t, every)  # the columns whose label ``t`` can start
+        if not starts:
+            continue
         best: tuple[int, str, list[Word]] | None = None
         alts: list[str] = []
-        for key, fs in forms.items():
-            if not _prefix(t, fs):
-                continue
-            parts = _grow(w, [x for x in ordered if id(x) not in used], fs)
+        free = [x for x in ordered if id(x) not in used]
+        for i in starts:
+            key, fs = forms[i]
+            parts = _grow(w, free, fs)
             if parts and (best is None or len(parts) > len(best[2])):
                 best, alts = (len(parts), key, parts), [key]
             elif parts and best is not None and len(parts) == len(best[2]) and parts == best[2]:

@@ -188,7 +188,7 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
 
 
 @lru_cache(maxsize=1 << 14)
-def _startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
+def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
     """Which of the labels (their forms, in order) ``t`` can start: the same texts are asked about
     the same label sets in every report."""
     return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
@@ -209,7 +209,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [targets[i] for i in _startable(t, forms) if targets[i].key not in taken]
+        cands = [targets[i] for i in startable(t, forms) if targets[i].key not in taken]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -249,7 +249,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
 
     def could_start(t: str) -> bool:
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        return any(targets[i].key not in taken for i in _startable(t, forms))
+        return any(targets[i].key not in taken for i in startable(t, forms))
 
     for w in (w for ln in group_lines(words) for w in ln.words):
         t = normalise(w.text)
