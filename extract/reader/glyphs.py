@@ -10,7 +10,7 @@ Coordinates are pdfplumber's: points, origin at the top-left of the page as disp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -86,38 +86,38 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
     return [g for i, g in enumerate(glyphs) if i in keep]
 
 
-def _merge(chars: list[Glyph]) -> Box:
-    text = "".join([LIGATURES.get(c[0], c[0]) for c in chars])
-    return (
-        text,
-        min([c[1] for c in chars]),
-        min([c[2] for c in chars]),
-        max([c[3] for c in chars]),
-        max([c[4] for c in chars]),
-    )
-
-
-def _words_of_line(line: list[Glyph], upright: bool) -> Iterator[Box]:
-    """Break a sorted line at blanks and where a glyph does not continue the previous one."""
-    word: list[Glyph] = []
+def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
+    """Break a sorted line at blanks and where a glyph does not continue the previous one; each
+    word's text (ligatures spelt out) and box are gathered as its glyphs come."""
+    out: list[Box] = []
+    text: list[str] = []
+    x0 = top = x1 = bottom = 0.0
+    p: Glyph | None = None  # the word's last glyph; None between words
     for g in line:
-        if g[0].isspace():
-            if word:
-                yield _merge(word)
-            word = []
+        c = g[0]
+        if c.isspace():
+            if p is not None:
+                out.append(("".join(text), x0, top, x1, bottom))
+                p = None
             continue
-        if word:
-            p = word[-1]
+        if p is not None:
             if upright:  # left to right; lines run down the page
                 new = g[1] < p[1] or g[1] > p[3] + X_TOLERANCE or abs(g[2] - p[2]) > Y_TOLERANCE
             else:  # rotated text reads top to bottom; the tolerances swap axes
                 new = g[2] < p[2] or g[2] > p[4] + Y_TOLERANCE or abs(g[1] - p[1]) > X_TOLERANCE
             if new:
-                yield _merge(word)
-                word = []
-        word.append(g)
-    if word:
-        yield _merge(word)
+                out.append(("".join(text), x0, top, x1, bottom))
+                p = None
+        if p is None:
+            text = [LIGATURES.get(c, c)]
+            x0, top, x1, bottom = g[1], g[2], g[3], g[4]
+        else:
+            text.append(LIGATURES.get(c, c))
+            x0, top, x1, bottom = min(x0, g[1]), min(top, g[2]), max(x1, g[3]), max(bottom, g[4])
+        p = g
+    if p is not None:
+        out.append(("".join(text), x0, top, x1, bottom))
+    return out
 
 
 def words(glyphs: Sequence[Glyph]) -> list[Box]:
