@@ -12,7 +12,6 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -58,6 +57,8 @@ def extract_paths(
     if workers <= 1 or len(files) <= 1:
         yield from map(read, files)
         return
+    from concurrent.futures import ProcessPoolExecutor  # (its import costs a one-process run ~20 ms)
+
     with ProcessPoolExecutor(max_workers=min(workers, len(files))) as pool:
         yield from pool.map(read, files)
 

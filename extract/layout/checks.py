@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from gidar.contract import Cell
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT
 from gidar.extract.model import Word
 from gidar.invariants import Violation
 from gidar.keys import Key
@@ -86,7 +87,7 @@ def _near(w: Word, c: Cell) -> bool:
     x0, top, x1, bottom = c.bbox
     if w.page != c.page or min(x1, w.x1) - max(x0, w.x0) <= 0:
         return False
-    h = max(4.0, w.bottom - w.top)
+    h = max(MIN_LINE_HEIGHT, w.bottom - w.top)
     return top - ORPHAN_REACH * h <= w.yc <= bottom + ORPHAN_REACH * h
 
 

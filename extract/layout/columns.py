@@ -13,9 +13,20 @@ import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from gidar.extract.layout.lines import PAGE_STRIDE, gy
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
+from gidar.extract.layout.rows import startable
 from gidar.extract.model import Word
 from gidar.labels import header_unit, label_state, normalise
+
+# How a header stack grows, in line heights of its last piece (`MIN_LINE_HEIGHT` at least):
+STACK_SAME_LINE = 0.5  # centres closer than half a line: the piece continues the stack's line
+STACK_LETTER_GAP = 4  # widest gap to it on the line (letter-spaced headers: 总 计)
+STACK_BELOW = (0.4, 2.6)  # a wrapped header's next line starts this far below (tops), not a row away
+STACK_OVERLAP = 0.4  # share of the piece's width under the stack so far: it wraps in the same cell
+RULE_SLACK = 1.0  # points a ruling may sit inside a header's text edge (the text touches its cell)
+# Value-to-column cost without full rows: each point outside the column's cell costs as much as
+# this many points off its centre, so the cell decides and the centre only breaks ties.
+OUTSIDE_WEIGHT, CENTRE_WEIGHT = 10, 0.01
 
 
 @dataclass(frozen=True)
@@ -49,24 +60,31 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
     while True:
         last = parts[-1]
-        h = max(4.0, last.bottom - last.top)
+        h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
+        # cheap geometry first; whether the text still spells the label is asked last
         for w in words:
-            if w in parts or w.page not in (last.page, last.page + 1):
-                continue
-            t = text + normalise(w.text)
-            if not _prefix(t, forms):
-                continue
-            overlaps = min(hi, w.x1) - max(lo, w.x0) > 0.4 * (w.x1 - w.x0)
-            if w.page != last.page:  # a header cell broken by the page end continues on the next page
-                if overlaps and nxt is None:
+            if w.page != last.page:
+                if w.page != last.page + 1 or nxt is not None:
+                    continue
+                # a header cell broken by the page end continues on the next page
+                overlaps = min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0)
+                if overlaps and w not in parts and _prefix(text + normalise(w.text), forms):
                     nxt = w
                 continue
-            same_line = abs(w.yc - last.yc) < 0.5 * h and -1 <= w.x0 - last.x1 <= 4 * h
-            below = 0.4 * h < w.top - last.top < 2.6 * h and overlaps
-            d = w.x0 - last.x1 if same_line else w.top - last.bottom if below else None
-            if d is not None and (nxt is None or nxt.page != last.page or d < gap):
+            same_line = abs(w.yc - last.yc) < STACK_SAME_LINE * h and -1 <= w.x0 - last.x1 <= STACK_LETTER_GAP * h
+            if same_line:
+                d = w.x0 - last.x1
+            elif STACK_BELOW[0] * h < w.top - last.top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
+                lo, w.x0
+            ) > STACK_OVERLAP * (w.x1 - w.x0):
+                d = w.top - last.bottom  # below, overlapping the stack
+            else:
+                continue
+            if nxt is not None and nxt.page == last.page and d >= gap:
+                continue
+            if w not in parts and _prefix(text + normalise(w.text), forms):
                 nxt, gap = w, d
         if nxt is None:
             return best
@@ -78,7 +96,8 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
 
 def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequence[str]]]) -> list[ColumnSpec]:
     """Every header stack spelling one of ``columns`` (key, labels), left to right."""
-    forms = {k: tuple(dict.fromkeys(normalise(x) for x in labels)) for k, labels in columns}
+    forms = [(k, tuple(dict.fromkeys(normalise(x) for x in labels))) for k, labels in columns]
+    every = tuple(fs for _, fs in forms)
     ordered = sorted(words, key=lambda w: (w.page, w.top, w.x0))
     found: list[ColumnSpec] = []
     used: set[int] = set()
@@ -88,12 +107,15 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
         t = normalise(w.text)
         if not t:
             continue
+        starts = startable(t, every)  # the columns whose label ``t`` can start
+        if not starts:
+            continue
         best: tuple[int, str, list[Word]] | None = None
         alts: list[str] = []
-        for key, fs in forms.items():
-            if not _prefix(t, fs):
-                continue
-            parts = _grow(w, [x for x in ordered if id(x) not in used], fs)
+        free = [x for x in ordered if id(x) not in used]
+        for i in starts:
+            key, fs = forms[i]
+            parts = _grow(w, free, fs)
             if parts and (best is None or len(parts) > len(best[2])):
                 best, alts = (len(parts), key, parts), [key]
             elif parts and best is not None and len(parts) == len(best[2]) and parts == best[2]:
@@ -154,13 +176,13 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[Colum
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
         xs = [x for p, x, t, b in rules if p == page and t <= bottom and b >= top]
-        left = [x for x in xs if x <= s.x0 + 1]
-        right = [x for x in xs if x >= s.x1 - 1]
+        left = [x for x in xs if x <= s.x0 + RULE_SLACK]
+        right = [x for x in xs if x >= s.x1 - RULE_SLACK]
         cell = None
         if left and right:
             lo, hi = max(left), min(right)
-            prev_ok = i == 0 or lo >= specs[i - 1].x1 - 1
-            next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + 1
+            prev_ok = i == 0 or lo >= specs[i - 1].x1 - RULE_SLACK
+            next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
         out.append(replace(s, cell=cell))
@@ -204,7 +226,7 @@ def cost(w: Word, i: int, specs: Sequence[ColumnSpec], anc: Sequence[Anchor]) ->
         lo = (specs[i - 1].x1 + specs[i].x0) / 2 if i > 0 else specs[i].x0 - (specs[i].x1 - specs[i].x0)
         hi = (specs[i].x1 + specs[i + 1].x0) / 2 if i + 1 < len(specs) else specs[i].x1 + (specs[i].x1 - specs[i].x0)
     outside = max(0.0, lo - w.xc, w.xc - hi)
-    return outside * 10 + abs(w.xc - specs[i].xc) * 0.01
+    return outside * OUTSIDE_WEIGHT + abs(w.xc - specs[i].xc) * CENTRE_WEIGHT
 
 
 OFF_COLUMN = 6.0  # cost above which a value sits between columns rather than under one

@@ -12,6 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter, itemgetter
 
 from gidar.extract.model import Word
 from gidar.labels import normalise
@@ -22,6 +23,16 @@ _PAGE_NO = re.compile(
     r"^(?:[-—–_]*\d{1,3}[-—–_]*|第\d{1,3}页(?:[,/]?共\d{1,3}页)?|\d{1,3}/\d{1,3}|page\d+(?:of\d+)?)$", re.I
 )
 TOP_ZONE, BOTTOM_ZONE = 0.07, 0.09  # fractions of the page height treated as header/footer zones
+# A word's height as a unit of distance, at least this (points): a comma's or a dash's box is
+# flatter than the line it sits on, and distances in "line heights" must not shrink with it.
+MIN_LINE_HEIGHT = 4.0
+# Words whose centres are within this share of the smaller height are one line: under half a
+# line, so two lines never merge, and loose enough for CJK and Latin boxes of different heights.
+SAME_LINE = 0.45
+MIN_WORD_HEIGHT = 1.0  # points: a zero-height box (a blank glyph) still groups with its line
+# Running headers/footers repeat on several pages at the same height, to within this (points,
+# the band a top rounds into): one writer's header may move by a point or two across pages.
+FURNITURE_BAND = 6
 
 
 def gy(w: Word) -> float:
@@ -72,18 +83,26 @@ class Line:
 def group_lines(words: Iterable[Word]) -> list[Line]:
     """Words whose vertical centres are within half a line height, left to right."""
     out: list[Line] = []
-    for w in sorted(words, key=lambda w: (w.page, w.yc, w.x0)):
-        if out:
-            last = out[-1]
-            ref = last.words[0]
-            h = max(1.0, min(ref.bottom - ref.top, w.bottom - w.top))
-            if ref.page == w.page and abs(w.yc - ref.yc) <= 0.45 * h:
-                last.words.append(w)
-                continue
+    # each word's centre computed once (the engine groups the same words many times)
+    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w) for w in words), key=_FIRST3)
+    ref_page, ref_yc, ref_h = -1, 0.0, 0.0
+    for page, yc, _, w in keyed:
+        if (
+            out
+            and ref_page == page
+            and abs(yc - ref_yc) <= SAME_LINE * max(MIN_WORD_HEIGHT, min(ref_h, w.bottom - w.top))
+        ):
+            out[-1].words.append(w)
+            continue
         out.append(Line([w]))
+        ref_page, ref_yc, ref_h = page, yc, w.bottom - w.top
     for ln in out:
-        ln.words.sort(key=lambda w: w.x0)
+        ln.words.sort(key=_X0)
     return out
+
+
+_FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order
+_X0 = attrgetter("x0")
 
 
 def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:
@@ -95,14 +114,16 @@ def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word
             ln for ln in group_lines(words) if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height
         ]
         zone_lines.append(lines)
-        for sig in {(ln.norm, round(ln.top / 6)) for ln in lines}:
+        for sig in {(ln.norm, round(ln.top / FURNITURE_BAND)) for ln in lines}:
             repeats[sig] += 1
     out: list[list[Word]] = []
     for (_height, words), lines in zip(pages, zone_lines, strict=True):
         drop: set[int] = set()
         for ln in lines:
             n = ln.norm
-            if _PAGE_NO.match(n) or (len(pages) > 2 and repeats[(n, round(ln.top / 6))] >= 2 and len(n) > 1):
+            if _PAGE_NO.match(n) or (
+                len(pages) > 2 and repeats[(n, round(ln.top / FURNITURE_BAND))] >= 2 and len(n) > 1
+            ):
                 drop.update(id(w) for w in ln.words)
         out.append([w for w in words if id(w) not in drop])
     return out

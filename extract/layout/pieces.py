@@ -24,6 +24,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT
 from gidar.extract.model import Word
 from gidar.extract.numbers import ZERO_MARKERS, fold, is_fragment, is_unit, is_value_token, parse_cell, strip_unit
 
@@ -38,11 +39,21 @@ ON_LINE = 0.35  # line heights: a line this close to a row's line sits on it
 GAP_SPREAD = 1.0  # points: how unevenly the lines of one paragraph may be spaced
 SPAN_SLACK = 0.2  # line heights: a line touching another row's label by this much is not inside it
 BOX_SLACK = 4.5  # line heights a cell's box may exceed its text by (padding, empty or blank lines)
+THIN_LINE = 0.3  # line heights between the centres of two groups of one number (one baseline)
+TOUCH = 0.5  # points: boxes of neighbouring glyphs overlap, and rules touch text, by up to this
 # Thousands groups on each side of a thin space. A reader may glue some groups of one number
 # and split others (``4145`` ``800.00`` for 4 145 800.00): the left side is any run of digits,
 # the right side one or more whole groups.
 _GROUP = re.compile(r"^(?:\d{3})+(?:\.\d+)?$")
 _LEAD = re.compile(r"^[+-]?\d+$")
+
+
+def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[tuple[int, float, float, float]]]:
+    """Ruling segments grouped by page: each test between two words looks at its page's only."""
+    out: dict[int, list[tuple[int, float, float, float]]] = {}
+    for r in rules:
+        out.setdefault(r[0], []).append(r)
+    return out
 
 
 @dataclass
@@ -54,7 +65,7 @@ class Piece:
 
 
 def _h(w: Word) -> float:
-    return max(4.0, w.bottom - w.top)
+    return max(MIN_LINE_HEIGHT, w.bottom - w.top)
 
 
 def _merge(a: Word, b: Word, text: str) -> Word:
@@ -84,12 +95,12 @@ def _groups_ok(left: str, right: str) -> bool:
 
 
 def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
-    if a.page != b.page or abs(a.yc - b.yc) > 0.3 * _h(a):
+    if a.page != b.page or abs(a.yc - b.yc) > THIN_LINE * _h(a):
         return None
     gap = b.x0 - a.x1
-    if not (-0.5 <= gap <= THIN_GAP * _h(a)):
+    if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
         return None
-    if any(p == a.page and a.x1 - 0.5 <= x <= b.x0 + 0.5 and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
+    if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
         return None
     if is_unit(b.text) and parse_cell(a.text, "money").ok:
         return a.text + b.text  # ``19,474`` ``宗``: a unit set apart by a space
@@ -102,9 +113,10 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
 def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece]:
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
+    rules = by_page(vrules)
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
-            text = _thin_join(p.word, w, vrules)
+            text = _thin_join(p.word, w, rules.get(w.page, ()))
             if text is not None:
                 p.word = _merge(p.word, w, text)
                 flag = "unit_apart" if is_unit(w.text) else "thin_space_thousands"
@@ -130,12 +142,14 @@ def _aligned(a: Word, b: Word) -> bool:
 
 def _ruled_between(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     lo, hi = min(a.x0, b.x0), max(a.x1, b.x1)
-    return any(p == a.page and a.bottom - 0.5 <= y <= b.top + 0.5 and x0 < hi and x1 > lo for p, y, x0, x1 in hrules)
+    return any(
+        p == a.page and a.bottom - TOUCH <= y <= b.top + TOUCH and x0 < hi and x1 > lo for p, y, x0, x1 in hrules
+    )
 
 
 def _stacked(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     """``b`` is the next line of a cell whose line ``a`` is."""
-    if a.page != b.page or b.top < a.bottom - 0.5 or b.top - a.bottom > WRAP_GAP * _h(a):
+    if a.page != b.page or b.top < a.bottom - TOUCH or b.top - a.bottom > WRAP_GAP * _h(a):
         return False
     return _aligned(a, b) and not _ruled_between(a, b, hrules)
 
@@ -147,8 +161,8 @@ def _boxed(lines: Sequence[Word], hrules: Sequence[HRule]) -> bool:
     a, b = lines[0], lines[-1]
     lo, hi = min(w.x0 for w in lines), max(w.x1 for w in lines)
     ys = [y for p, y, x0, x1 in hrules if p == a.page and x0 < hi and x1 > lo]
-    above = [y for y in ys if y <= a.top + 0.5]
-    below = [y for y in ys if y >= b.bottom - 0.5]
+    above = [y for y in ys if y <= a.top + TOUCH]
+    below = [y for y in ys if y >= b.bottom - TOUCH]
     if not above or not below:
         return False
     return min(below) - max(above) <= (b.bottom - a.top) + BOX_SLACK * _h(a)
@@ -245,6 +259,7 @@ def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[
 def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] = ()) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
+    rules = by_page(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
     for i, p in enumerate(todo):
@@ -254,7 +269,7 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
             b = todo[j].word
             if b.page != a.page or b.top > reach:
                 break  # sorted by page and top: nothing further down can be the next line
-            if j not in taken and _stacked(a, b, hrules):
+            if j not in taken and _stacked(a, b, rules.get(a.page, ())):
                 below[i] = j
                 taken.add(j)
                 break
@@ -266,8 +281,8 @@ def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequ
         while chain[-1] in below:
             chain.append(below[chain[-1]])
         parts = [todo[k] for k in chain]
-        for run in _even_runs(parts):
-            out += _resolve(run, rows, hrules)
+        for run in _even_runs(parts):  # a chain is on one page (`_stacked`)
+            out += _resolve(run, rows, rules.get(run[0].word.page, ()))
     return out
 
 

@@ -14,13 +14,23 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
+from functools import lru_cache
 
-from gidar.extract.layout.lines import PAGE_STRIDE, group_lines, gy
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
 from gidar.labels import label_state, normalise, open_note, without_insertions
 from gidar.templates import GROUP_VARIANTS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
+# A label read mostly, the rest lost: at least this many characters and this share of the form.
+FUZZY_DONE_CHARS, FUZZY_DONE_SHARE = 4, 0.6
+# Distances between a label's pieces, in line heights (`MIN_LINE_HEIGHT` at least):
+SAME_LINE = 0.5  # centres closer than half a line: the piece is on the label's line
+LETTER_GAP = 4  # widest gap to the next piece on the line (分散对齐 labels spread their characters)
+NEXT_LINE = (0.4, 4.5)  # the next line of a wrapped label starts this far below its last (blank lines too)
+PAGE_EDGE = 4  # a label cut by a page break ends this close to the page's last text, resumes near the first
+X_OVERLAP = 0.5  # share of the narrower of piece and label that must overlap in x, for a next line
+DY_WEIGHT = 0.1  # per point further down: a piece right below beats one as well aligned further down
 _NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
 
 
@@ -43,6 +53,7 @@ class LabelMatch:
     fuzzy: bool = False  # accepted without spelling the whole label
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
     _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
+    _xrange: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
 
     @property
     def target(self) -> Target:
@@ -102,7 +113,8 @@ class LabelMatch:
         """Most of a label read, the rest lost (OCR dropped a line, a typo broke the prefix)."""
         text = without_insertions(self.text)
         return len(self.cands) == 1 and any(
-            f.startswith(text) and len(text) >= max(4, 0.6 * len(f)) for f in self.cands[0].forms
+            f.startswith(text) and len(text) >= max(FUZZY_DONE_CHARS, FUZZY_DONE_SHARE * len(f))
+            for f in self.cands[0].forms
         )
 
     @property
@@ -114,12 +126,20 @@ class LabelMatch:
         return self._span[1]
 
     @property
+    def xrange(self) -> tuple[float, float]:
+        """(x0, x1), computed once per set of words (the matcher asks for it per open label and word)."""
+        key = len(self.words)
+        if self._xrange is None or self._xrange[0] != key:
+            self._xrange = (key, (min(w.x0 for w in self.words), max(w.x1 for w in self.words)))
+        return self._xrange[1]
+
+    @property
     def x0(self) -> float:
-        return min(w.x0 for w in self.words)
+        return self.xrange[0]
 
     @property
     def x1(self) -> float:
-        return max(w.x1 for w in self.words)
+        return self.xrange[1]
 
     @property
     def gtop(self) -> float:
@@ -145,27 +165,39 @@ def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence
 def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> float | None:
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
-    h = max(4.0, last.bottom - last.top)
-    if w.page == last.page and abs(w.yc - last.yc) < 0.5 * h:  # same line, just to the right
-        gap = w.x0 - last.x1
-        return gap if -1 <= gap <= 4 * h else None  # distributed (分散对齐) labels
-    dy = gy(w) - gy(last)
-    if w.page == last.page and not (0.4 * h < dy < 4.5 * h):
-        return None
-    if w.page != last.page:  # only from the last lines of a page to the first lines of the next
-        if w.page != last.page + 1 or last.page not in bounds or w.page not in bounds:
+    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    page, last_page = w.page, last.page
+    if page == last_page:
+        if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
+            gap = w.x0 - last.x1
+            return gap if -1 <= gap <= LETTER_GAP * h else None  # (-1: boxes that touch may overlap)
+        dy = gy(w) - gy(last)
+        if not (NEXT_LINE[0] * h < dy < NEXT_LINE[1] * h):
             return None
-        if last.bottom < bounds[last.page][1] - 4 * h or w.top > bounds[w.page][0] + 4 * h:
+    else:  # only from the last lines of a page to the first lines of the next
+        if page != last_page + 1 or last_page not in bounds or page not in bounds:
             return None
-    lo, hi = m.x0, m.x1
+        if last.bottom < bounds[last_page][1] - PAGE_EDGE * h or w.top > bounds[page][0] + PAGE_EDGE * h:
+            return None
+        dy = 0.0
+    lo, hi = m.xrange
     ov = min(hi, w.x1) - max(lo, w.x0)
-    if ov < 0.5 * min(w.x1 - w.x0, hi - lo):
+    if ov < X_OVERLAP * min(w.x1 - w.x0, hi - lo):
         return None
-    return abs(w.x0 - lo) + (dy if w.page == last.page else 0) * 0.1
+    return abs(w.x0 - lo) + dy * DY_WEIGHT
+
+
+@lru_cache(maxsize=1 << 14)
+def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
+    """Which of the labels (their forms, in order) ``t`` can start: the same texts are asked about
+    the same label sets in every report."""
+    return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
 
 
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
     """Complete label matches in reading order (each target at most once)."""
+    forms = tuple(tg.forms for tg in targets)
+    by_order = [(tg, sorted(tg.forms, key=len, reverse=True)) for tg in sorted(targets, key=lambda tg: tg.order)]
     open_: list[LabelMatch] = []
     done: set[str] = set()
     bounds: dict[int, tuple[float, float]] = {}
@@ -177,7 +209,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [tg for tg in targets if tg.key not in taken and label_state(t, tg.forms) is not None]
+        cands = [targets[i] for i in startable(t, forms) if targets[i].key not in taken]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -202,10 +234,10 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                             last_order = tg.order
                         return True
         # a fragment holding a whole label plus the start of the next (glued words)
-        for tg in sorted(targets, key=lambda tg: tg.order):
+        for tg, longest_first in by_order:
             if tg.key in taken:
                 continue
-            for f in sorted(tg.forms, key=len, reverse=True):
+            for f in longest_first:
                 if len(f) < len(t) and t.startswith(f):
                     open_.append(LabelMatch([tg], [w], f))
                     done.add(tg.key)
@@ -217,17 +249,17 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
 
     def could_start(t: str) -> bool:
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        return any(tg.key not in taken and label_state(t, tg.forms) is not None for tg in targets)
+        return any(targets[i].key not in taken for i in startable(t, forms))
 
     for w in (w for ln in group_lines(words) for w in ln.words):
         t = normalise(w.text)
         if not t:
             continue
-        fits = [
+        fits = [  # where the piece sits decides most: geometry is asked first
             (s, m)
             for m in open_
-            if m.extendable(t)
-            and (s := _continues(m, w, bounds)) is not None
+            if (s := _continues(m, w, bounds)) is not None
+            and m.extendable(t)
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
         ]
         if fits and all(m.by_note(t) for _, m in fits) and could_start(t):

@@ -29,7 +29,7 @@ from gidar.extract.layout.columns import (
     pick_one_per_key,
     with_rules,
 )
-from gidar.extract.layout.lines import PAGE_STRIDE, Line, group_lines, gy, gyc
+from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
 from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
@@ -44,6 +44,16 @@ DENSE_LINE = 3  # values on one line that make it a row's value line (two could 
 # line heights from its label within which a row's value line lies (a line further away is the end
 # of a neighbour's wrapped cells, in a row whose own cells are blank)
 DENSE_REACH = 1.0
+# A value sits on the row whose label span, widened by this share of the value's height, holds
+# its centre (a one-line value beside a wrapped label is centred on it, never exactly inside)...
+SPAN_PAD = 0.35
+PLACE_REACH = 1.6  # ...or on the nearest row within this many of its heights; further: no row
+MIN_VALUE_HEIGHT = 6.0  # points: a value's height as a unit, at least (digits are small glyphs)
+HEADER_CLEAR = 2.0  # points above the first row's label where the column headers end
+ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
+EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
+ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
+PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
 
 @dataclass
@@ -104,31 +114,41 @@ class _Row:
         return sorted((p.word for p in self.tokens), key=lambda w: w.x0)
 
 
-def _nearest(rows: Sequence[_Row], w: Word | Line, reach: float = 1.6) -> _Row | None:
+_Span = tuple[float, float, "_Row"]  # a labelled row's label span (gtop, gbottom) and the row
+
+
+def _spans(rows: Sequence[_Row]) -> list[_Span]:
+    """The label spans of labelled rows, looked up once for all the values placed on them."""
+    return [(*r.match.span, r) for r in rows if r.match is not None]
+
+
+def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
-    heights."""
+    heights; inside two spans, the one centred closer."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
-    h = max(6.0, w.bottom - w.top)
-    best, dist = None, (float("inf"), 0.0)
-    for r in rows:
-        assert r.match is not None
-        top, bottom = r.match.span
-        d = 0.0 if top - 0.35 * h <= c <= bottom + 0.35 * h else min(abs(c - top), abs(c - bottom))
-        key = (d, abs(c - (top + bottom) / 2))  # inside two spans: the one centred closer
-        if key < dist:
-            best, dist = r, key
-    return best if dist[0] <= reach * h else None
+    h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
+    pad = SPAN_PAD * h
+    best, best_d, best_m = None, float("inf"), 0.0
+    for top, bottom, r in spans:
+        d = 0.0 if top - pad <= c <= bottom + pad else min(abs(c - top), abs(c - bottom))
+        if d > best_d:
+            continue
+        m = abs(c - (top + bottom) / 2)
+        if d < best_d or m < best_m:
+            best, best_d, best_m = r, d, m
+    return best if best_d <= reach * h else None
 
 
 def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     """Each labelled row's label centre and lines: its label's first line and centre, and its
     densest line of values (the line of values closest to it that holds most of them)."""
     labelled = [r for r in rows if r.match is not None]
+    spans = _spans(labelled)
     dense: dict[int, Line] = {}
     for ln in group_lines(values):
         if len(ln.words) < DENSE_LINE:
             continue
-        r = _nearest(labelled, ln, reach=DENSE_REACH)
+        r = _nearest(spans, ln, reach=DENSE_REACH)
         if r is not None and (id(r) not in dense or len(ln.words) > len(dense[id(r)].words)):
             dense[id(r)] = ln
     out: list[RowLines] = []
@@ -155,10 +175,10 @@ def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> l
 
 def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
     """Each value goes to the row whose label span holds it, or the nearest close one."""
-    placed = [r for r in rows if r.match is not None]
+    spans = _spans(rows)
     lost: list[Word] = []
     for p in pieces:
-        best = _nearest(placed, p.word)
+        best = _nearest(spans, p.word)
         if best is None:
             lost.append(p.word)
             continue
@@ -341,7 +361,7 @@ def read_t3(
     reading.found.add("t3")
     reading.templates["t3"] = tpl.version
     first = min(r.span[0] for r in found)
-    header_words = [w for w in text_words if gy(w) < first - 2]
+    header_words = [w for w in text_words if gy(w) < first - HEADER_CLEAR]
     specs = pick_one_per_key(
         find_header_columns(header_words, _column_labels(tpl.t3_columns)), [c.key for c in tpl.t3_columns]
     )
@@ -352,7 +372,9 @@ def read_t3(
     all_rows = [*rows, *prow.values()]
     # values above the first row (a header digit) are not the table's; a wrapped first-row cell
     # starts above its label, so the test is on the joined pieces
-    pieces = [p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - 8]
+    pieces = [
+        p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - ABOVE_FIRST_ROW
+    ]
     _place(all_rows, pieces, reading, "t3")
     full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
@@ -401,7 +423,7 @@ def _t4_region(lines: Sequence[Line]) -> list[Line]:
     """Lines after the table-四 title up to the next section heading or prose."""
     out = []
     for ln in lines:
-        prose = any(len(normalise(w.text)) > 16 for w in ln.words)  # header cells are short
+        prose = any(len(normalise(w.text)) > PROSE_CHARS for w in ln.words)  # header cells are short
         if _HEADING.match(ln.norm) or prose:
             break
         out.append(ln)
@@ -513,7 +535,7 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         t = normalise(w.text)
         if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
             continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
-        if any(r.span[0] - 1 <= gyc(w) <= r.span[1] + 1 for r in placed):
+        if any(r.span[0] - ROW_LINE_SLACK <= gyc(w) <= r.span[1] + ROW_LINE_SLACK for r in placed):
             continue
         free.append(w)
     out: list[_Row] = []
@@ -521,8 +543,12 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         prev = out[-1] if out else None
         if prev is not None and prev.match is not None:
             last = prev.match.words[-1]
-            h = max(4.0, last.bottom - last.top)
-            if ln.page == last.page and 0 < ln.top - last.bottom < 1.0 * h and ln.words[0].x0 < prev.match.x1:
+            h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+            if (
+                ln.page == last.page
+                and 0 < ln.top - last.bottom < EXTRA_LABEL_WRAP * h
+                and ln.words[0].x0 < prev.match.x1
+            ):
                 prev.match.words.extend(ln.words)
                 prev.match.text += "".join(normalise(w.text) for w in ln.words)
                 continue

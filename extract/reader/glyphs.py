@@ -10,7 +10,7 @@ Coordinates are pdfplumber's: points, origin at the top-left of the page as disp
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter
 from typing import NamedTuple
 
@@ -36,18 +36,15 @@ class Glyph(NamedTuple):
 
 _TOP: Callable[[Glyph], float] = attrgetter("top")
 _X0: Callable[[Glyph], float] = attrgetter("x0")
+_UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
+_TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
 
 def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
-    seen = set()
-    dup = 0
-    for g in glyphs:
-        k = (g.text, round(g.x0), round(g.top))
-        dup += k in seen
-        seen.add(k)
+    dup = len(glyphs) - len({(g[0], round(g[1]), round(g[2])) for g in glyphs})  # glyphs seen before
     return dup > 5 and dup > 0.02 * len(glyphs)
 
 
@@ -66,9 +63,12 @@ def _cluster_ids(values: Iterable[float], tol: float) -> dict[float, int]:
 
 def _clusters(items: list[Glyph], key: Callable[[Glyph], float], tol: float) -> list[list[Glyph]]:
     """Items grouped by chain clusters of ``key``; each group keeps the items' order."""
-    ids = _cluster_ids(map(key, items), tol)
-    ordered = sorted(items, key=lambda g: ids[key(g)])
-    return [list(grp) for _, grp in itertools.groupby(ordered, key=lambda g: ids[key(g)])]
+    keys = list(map(key, items))
+    ids = _cluster_ids(keys, tol)
+    groups: dict[int, list[Glyph]] = {}
+    for g, k in zip(items, keys, strict=True):
+        groups.setdefault(ids[k], []).append(g)
+    return [groups[c] for c in sorted(groups)]
 
 
 def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph]:
@@ -86,49 +86,49 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
     return [g for i, g in enumerate(glyphs) if i in keep]
 
 
-def _merge(chars: list[Glyph]) -> Box:
-    text = "".join([LIGATURES.get(c[0], c[0]) for c in chars])
-    return (
-        text,
-        min([c[1] for c in chars]),
-        min([c[2] for c in chars]),
-        max([c[3] for c in chars]),
-        max([c[4] for c in chars]),
-    )
-
-
-def _words_of_line(line: list[Glyph], upright: bool) -> Iterator[Box]:
-    """Break a sorted line at blanks and where a glyph does not continue the previous one."""
-    word: list[Glyph] = []
+def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
+    """Break a sorted line at blanks and where a glyph does not continue the previous one; each
+    word's text (ligatures spelt out) and box are gathered as its glyphs come."""
+    out: list[Box] = []
+    text: list[str] = []
+    x0 = top = x1 = bottom = 0.0
+    p: Glyph | None = None  # the word's last glyph; None between words
     for g in line:
-        if g[0].isspace():
-            if word:
-                yield _merge(word)
-            word = []
+        c = g[0]
+        if c.isspace():
+            if p is not None:
+                out.append(("".join(text), x0, top, x1, bottom))
+                p = None
             continue
-        if word:
-            p = word[-1]
+        if p is not None:
             if upright:  # left to right; lines run down the page
                 new = g[1] < p[1] or g[1] > p[3] + X_TOLERANCE or abs(g[2] - p[2]) > Y_TOLERANCE
             else:  # rotated text reads top to bottom; the tolerances swap axes
                 new = g[2] < p[2] or g[2] > p[4] + Y_TOLERANCE or abs(g[1] - p[1]) > X_TOLERANCE
             if new:
-                yield _merge(word)
-                word = []
-        word.append(g)
-    if word:
-        yield _merge(word)
+                out.append(("".join(text), x0, top, x1, bottom))
+                p = None
+        if p is None:
+            text = [LIGATURES.get(c, c)]
+            x0, top, x1, bottom = g[1], g[2], g[3], g[4]
+        else:
+            text.append(LIGATURES.get(c, c))
+            x0, top, x1, bottom = min(x0, g[1]), min(top, g[2]), max(x1, g[3]), max(bottom, g[4])
+        p = g
+    if p is not None:
+        out.append(("".join(text), x0, top, x1, bottom))
+    return out
 
 
 def words(glyphs: Sequence[Glyph]) -> list[Box]:
     """pdfplumber's word grouping: runs of upright/rotated glyphs, split into lines by their tops
     (left edges when rotated), sorted along the line, broken at blanks and at gaps."""
     out: list[Box] = []
-    for upright, run in itertools.groupby(glyphs, key=lambda g: g.upright):
+    for upright, run in itertools.groupby(glyphs, key=_UPRIGHT):
         chars = list(run)
         line_key, tol = (_TOP, Y_TOLERANCE) if upright else (_X0, X_TOLERANCE)
         for line in _clusters(chars, line_key, tol):
-            line.sort(key=(lambda g: g.x0) if upright else (lambda g: (g.top, g.bottom)))
+            line.sort(key=_X0 if upright else _TOP_BOTTOM)
             out.extend(_words_of_line(line, upright))
     return out
 

@@ -164,10 +164,11 @@ class _Fonts:
         self.cache: dict[int | None, _Font] = {}
         self.buf = ctypes.create_string_buffer(256)
 
-    def get(self, font: int | None, code: int) -> _Font:
+    def get(self, font: int | None, tp: int | None, i: int) -> _Font:
+        """The font of character ``i`` of text page ``tp`` (its code is read only for a new font)."""
         m = self.cache.get(font)
         if m is None:
-            m = self.cache[font] = self._look_up(font, code) if font else _Font(0.0, False)
+            m = self.cache[font] = self._look_up(font, _unicode(tp, i)) if font else _Font(0.0, False)
         return m
 
     def _look_up(self, font: int, code: int) -> _Font:
@@ -200,7 +201,7 @@ def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, sc
     ta, tb, tc, td = view.turn[:4]
     a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
     c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
-    font = fonts.get(_font_of(obj) if obj else None, _unicode(tp, i))
+    font = fonts.get(_font_of(obj) if obj else None, tp, i)
     size = _font_size(tp, i)
     turned = abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
@@ -242,6 +243,8 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     a, b, c, d, e, f = view.to_page
     new = tuple.__new__
+    # the facts of the current text object's run, as locals: read per glyph
+    kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = _HORIZONTAL, True, False, 1.0, 1.0, 0.0, 0.0, 0.0
     for i in range(n):
         code = ord(text[i]) if text is not None else _unicode(tp, i)
         if code in _BREAKS and _is_generated(tp, i):
@@ -252,7 +255,8 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             run = runs.get(obj)
             if run is None:
                 run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
-        if run.unmapped and _map_error(tp, i) == 1:
+            kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
+        if unmapped and _map_error(tp, i) == 1:
             glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
         elif code == _HYPHEN_MARK:
             glyph = "-"
@@ -260,16 +264,15 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             glyph = chr(code) if code else "\ufffd"
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
-        kind = run.kind
         if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
-            y_lo, y_hi = run.y_lo, run.y_hi
+            y_lo, y_hi = run_lo, run_hi
         elif kind == _VERTICAL:
             # pdfminer: the em square centred on the pen, its top 0.12 em above the pen. PDFium's
             # origin is the em square's lower corner moved by half the glyph's own width (the
             # PDF default), and its loose box puts the half-em back, without the text matrix.
             _origin(tp, i, ox_p, oy_p)
-            x_lo, y_lo = ox.value + run.a * (x_lo - ox.value), oy.value
-            x_hi, y_hi = x_lo + run.a * run.size, y_lo + run.d * run.size
+            x_lo, y_lo = ox.value + run_a * (x_lo - ox.value), oy.value
+            x_hi, y_hi = x_lo + run_a * size, y_lo + run_d * size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
             pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
             x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
@@ -280,7 +283,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
         if ya > yb:
             ya, yb = yb, ya
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
-        out.append(new(Glyph, (glyph, xa, ya, xb, yb, run.upright, "", 0.0)))
+        out.append(new(Glyph, (glyph, xa, ya, xb, yb, upright, "", 0.0)))
     return _join_surrogates(out), len(out)
 
 
