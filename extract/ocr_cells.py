@@ -60,6 +60,8 @@ def needs_check(tokens: Sequence[Token], conf_ok: float = CONF_OK) -> bool:
         return True
     if any(has_cjk(t.text) and not DASH.match(t.text) for t in tokens):
         return False  # a label: the first pass reads labels well and the engine matches them loosely
+    if len(tokens) == 1 and DASH.match(tokens[0].text) and tokens[0].conf >= GLYPH_CONF:
+        return False  # a dash or slash known by its shape
     return len(tokens) > 1 or any(t.conf < conf_ok or not is_value_text(t.text) for t in tokens)
 
 

@@ -9,7 +9,7 @@ import pytest
 from gidar.extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
 from gidar.extract.ocr_glyph import DASH, SLASH, stroke_glyph
 from gidar.extract.ocr_grid import find_grid, ink_box
-from gidar.extract.ocr_tokens import OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
+from gidar.extract.ocr_tokens import Char, OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
 
 
 def _table(rows: list[int], cols: list[int]) -> np.ndarray:
@@ -46,7 +46,7 @@ def test_glyph_stroke_in_a_tight_row_is_not_a_rule() -> None:
 
 
 def test_blank_cell_has_no_ink() -> None:
-    img = _table([30, 90], [30, 120])
+    img = _table([30, 90], [30, 190, 350])
     grid = find_grid(img, min_len=40, min_cell=8)
     assert ink_box(img, grid.lines, grid.cells[0]) is None
     cv2.putText(img, "7", (65, 70), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
@@ -70,13 +70,34 @@ def test_stroke_glyph(draw, expected) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_split_row_of_numbers_into_tokens_with_positions() -> None:
+    # one row of an unruled table read as one line: values 40 px apart, digits of 12 adjacent
     text = "3 0 12 0"
-    chars = box_chars(text, 100, 180, None, None, 0.9)  # no per-character boxes: interpolated
-    box = OcrBox(text, 0.9, 100, 10, 180, 30, chars)
+    ink = [(100, 110), None, (150, 160), None, (200, 210), (212, 222), None, (262, 272)]
+    chars = tuple(Char(c, *(x or (0, 0)), 0.9) for c, x in zip(text, ink, strict=True))
+    box = OcrBox(text, 0.9, 100, 10, 272, 30, chars)
     tokens = split_box(box, lambda x, y: -1)
     assert [t.text for t in tokens] == ["3", "0", "12", "0"]
-    assert [t.x0 for t in tokens] == sorted(t.x0 for t in tokens)
-    assert tokens[2].x1 - tokens[2].x0 == pytest.approx(2 * (tokens[0].x1 - tokens[0].x0))
+    assert [(t.x0, t.x1) for t in tokens] == [(100, 110), (150, 160), (200, 222), (262, 272)]
+
+
+def test_full_width_number_is_one_token_and_labels_keep_their_number() -> None:
+    # １２ prints its digits half a text height apart; 3、补正 has a wide blank after 、
+    wide = OcrBox("12", 0.9, 0, 0, 40, 20, (Char("1", 0, 8, 0.9), Char("2", 18, 28, 0.9)))
+    assert [t.text for t in split_box(wide, lambda x, y: -1)] == ["12"]
+    label = OcrBox(
+        "3、补正",
+        0.9,
+        0,
+        0,
+        80,
+        20,
+        (Char("3", 0, 8, 0.9), Char("、", 10, 14, 0.9), Char("补", 26, 44, 0.9), Char("正", 46, 64, 0.9)),
+    )
+    assert [t.text for t in split_box(label, lambda x, y: -1)] == ["3、补正"]
+    dropped = OcrBox(
+        "8属于", 0.9, 0, 0, 60, 20, (Char("8", 0, 8, 0.9), Char("属", 20, 38, 0.9), Char("于", 40, 58, 0.9))
+    )
+    assert [t.text for t in split_box(dropped, lambda x, y: -1)] == ["8.属于"]
 
 
 def test_split_label_run_into_number_at_cell_border() -> None:
