@@ -21,12 +21,14 @@ Public: `is_image_only`, `image_only_pages`, `ocr_page`, `ocr_page_words`, `ocr_
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import math
 import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
@@ -40,10 +42,11 @@ from gidar.extract import ocr_lines as ol
 from gidar.extract import ocr_orient as orient
 from gidar.extract.model import Word
 from gidar.extract.ocr_cells import GLYPH_CONF, review_cells
-from gidar.extract.ocr_engine import Engine, engine
+from gidar.extract.ocr_engine import DEFAULT_THREADS, Engine, engine
 from gidar.extract.ocr_glyph import numeral_by_strokes, stroke_glyph
 from gidar.extract.ocr_grid import Grid, dark_mask, find_grid, ink_box, text_crop
 from gidar.extract.ocr_tokens import Char, OcrBox, Token, reading_lines, split_box
+from gidar.extract.reader.pdfium import PDFIUM_LOCK
 
 SCALE = 2.0  # render scale: 144 dpi, where 8-pt table text is about 16 px high
 MIN_TEXT_CHARS = 20  # fewer extractable characters than this on a page: treat it as an image
@@ -109,42 +112,41 @@ def _page_text_chars(pdf: Any, index: int) -> int:
         page.close()
 
 
-def image_only_pages(pdf_path: Path) -> list[int]:
-    """1-based numbers of pages without a usable text layer (fewer than MIN_TEXT_CHARS characters)."""
+@contextlib.contextmanager
+def _opened(pdf_path: Path) -> Iterator[Any]:
+    """The PDF open in PDFium, under `PDFIUM_LOCK` (PDFium is not thread-safe; report tasks may
+    run in threads). Hold it only for PDFium calls: the OCR itself runs outside it."""
     import pypdfium2 as pdfium
 
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
+    with PDFIUM_LOCK:
+        pdf = pdfium.PdfDocument(str(pdf_path))
+        try:
+            yield pdf
+        finally:
+            pdf.close()
+
+
+def image_only_pages(pdf_path: Path) -> list[int]:
+    """1-based numbers of pages without a usable text layer (fewer than MIN_TEXT_CHARS characters)."""
+    with _opened(pdf_path) as pdf:
         return [i + 1 for i in range(len(pdf)) if _page_text_chars(pdf, i) < MIN_TEXT_CHARS]
-    finally:
-        pdf.close()
 
 
 def is_image_only(pdf_path: Path) -> bool:
     """True when no page of the PDF has a usable text layer (a scan or a 图片版 report)."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
+    with _opened(pdf_path) as pdf:
         n = len(pdf)
         return n > 0 and all(_page_text_chars(pdf, i) < MIN_TEXT_CHARS for i in range(n))
-    finally:
-        pdf.close()
 
 
 def page_area(pdf_path: Path, page_number: int) -> float:
     """The page's area in square points, as it would be rendered (read without rendering)."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
+    with _opened(pdf_path) as pdf:
         page = pdf[page_number - 1]
         try:
             w, h = page.get_size()
         finally:
             page.close()
-    finally:
-        pdf.close()
     return float(w) * float(h)
 
 
@@ -154,10 +156,7 @@ def page_area(pdf_path: Path, page_number: int) -> float:
 def render_gray(pdf_path: Path, page_number: int, scale: float) -> np.ndarray:
     """One page as a greyscale uint8 array (pixel = PDF point × scale); the page is closed after.
     Raises `PageTooLarge` before rendering a page over MAX_RENDER_PIXELS."""
-    import pypdfium2 as pdfium
-
-    pdf = pdfium.PdfDocument(str(pdf_path))
-    try:
+    with _opened(pdf_path) as pdf:
         page = pdf[page_number - 1]
         try:
             w, h = page.get_size()
@@ -170,22 +169,13 @@ def render_gray(pdf_path: Path, page_number: int, scale: float) -> np.ndarray:
                 bitmap.close()
         finally:
             page.close()
-    finally:
-        pdf.close()
     if array.ndim == 3:  # some pdfium builds return one channel per component even for grey
         array = array[..., 0]
     return array
 
 
-@lru_cache(maxsize=1)
-def _threads() -> int:
-    # One thread per process by default: gidar reads files in parallel processes, one per core,
-    # and onnxruntime threads beyond that only contend. GIDAR_OCR_THREADS=0 lets onnxruntime choose.
-    return int(os.environ.get("GIDAR_OCR_THREADS", "1"))
-
-
-def _engine() -> Engine:
-    return engine(_threads())
+def _engine(threads: int = DEFAULT_THREADS) -> Engine:
+    return engine(threads)
 
 
 def is_blank(gray: np.ndarray) -> bool:
@@ -235,9 +225,9 @@ def read_segments(
     lines = ol.visual_lines([segs[i] for i in keep])
     stack_h = {}  # median character height of each stack
     for line in lines:
-        members = [segs[keep[j]] for j in line]
-        if members[0].stack >= 0:
-            stack_h[members[0].stack] = float(np.median([m.h for m in members]))
+        on_line = [segs[keep[j]] for j in line]
+        if on_line[0].stack >= 0:
+            stack_h[on_line[0].stack] = float(np.median([m.h for m in on_line]))
     strips = [ol.build_strip(gray, rules, segs, [keep[j] for j in line]) for line in lines]
     found: dict[int, OcrBox] = {}
     for strip, hits in zip(strips, eng.read_strips([s.image for s in strips], pack=True), strict=True):
@@ -344,13 +334,16 @@ def _line_bands(segs: list[ol.Segment], lines: list[list[int]], text_h: float) -
     return out
 
 
-def read_image(gray: np.ndarray, scale: float = SCALE, prose_top: float = 0.0, prose: bool = False) -> PageRead:
+def read_image(
+    gray: np.ndarray, scale: float = SCALE, prose_top: float = 0.0, prose: bool = False, threads: int = DEFAULT_THREADS
+) -> PageRead:
     """Read one page image (grey, ``scale`` pixels per point). Running prose is read only above
-    ``prose_top`` (a fraction of the page height) unless ``prose`` is set."""
+    ``prose_top`` (a fraction of the page height) unless ``prose`` is set. ``threads``: onnxruntime
+    threads of the process's engine, when this call creates it (`ocr_engine.engine`)."""
     if is_blank(gray):
         empty = Grid([], np.zeros(gray.shape, bool), np.full(gray.shape, -1, np.int32))
         return PageRead(gray, empty, (), (), scale, 0, 0.0, 0)
-    eng = _engine()
+    eng = _engine(threads)
     gray, quads, turned, skew = _upright(gray, eng)
     grid = find_grid(gray, min_len=round(RULE_MIN_PT * scale), min_cell=round(MIN_CELL_PT * scale))
     segs, th, rules = page_segments(gray, grid, quads, scale)
@@ -393,7 +386,9 @@ _reads: OrderedDict[_Key, PageRead] = OrderedDict()
 _pages: OrderedDict[_Key, OcrPage] = OrderedDict()
 
 
-def page_read(pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: bool = False) -> PageRead:
+def page_read(
+    pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: bool = False, threads: int = DEFAULT_THREADS
+) -> PageRead:
     """The page read (cached: the last few pages' images are kept for cell re-reads)."""
     key = (file_sha256(pdf_path), page_number, SCALE, prose_top, prose)
     with _cache_lock:
@@ -401,7 +396,7 @@ def page_read(pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: b
         if hit is not None:
             _reads.move_to_end(key)
             return hit
-        read = read_image(render_gray(pdf_path, page_number, SCALE), SCALE, prose_top, prose)
+        read = read_image(render_gray(pdf_path, page_number, SCALE), SCALE, prose_top, prose, threads)
         _reads[key] = read
         while len(_reads) > _CACHE_PAGES:
             _reads.popitem(last=False)
@@ -421,11 +416,13 @@ def _to_word(t: Token, page_number: int, scale: float) -> Word:
     return Word(t.text, t.x0 / scale, t.top / scale, t.x1 / scale, t.bottom / scale, page_number, round(t.conf, 4))
 
 
-def ocr_page(pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: bool = False) -> OcrPage:
+def ocr_page(
+    pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: bool = False, threads: int = DEFAULT_THREADS
+) -> OcrPage:
     """Words of an image-only page in PDF points of the upright page (top-left origin), one per
     printed token, with OCR confidence in ``conf``; running prose only above ``prose_top`` (a
-    fraction of the page height) unless ``prose``. Raises on an unreadable PDF, a page number
-    out of range, or `PageTooLarge`."""
+    fraction of the page height) unless ``prose``; ``threads`` as in `read_image`. Raises on an
+    unreadable PDF, a page number out of range, or `PageTooLarge`."""
     key = (file_sha256(pdf_path), page_number, SCALE, prose_top, prose)
     with _cache_lock:
         if key not in _pages:
@@ -434,7 +431,7 @@ def ocr_page(pdf_path: Path, page_number: int, prose_top: float = 0.0, prose: bo
                 h, w = thumb.shape
                 _pages[key] = OcrPage([], w / BLANK_SCALE, h / BLANK_SCALE, 0, 0.0, 0, blank=True)
             else:
-                r = page_read(pdf_path, page_number, prose_top, prose)
+                r = page_read(pdf_path, page_number, prose_top, prose, threads)
                 h, w = r.gray.shape
                 words = [_to_word(t, page_number, r.scale) for t in r.tokens]
                 _pages[key] = OcrPage(words, w / r.scale, h / r.scale, r.turned, r.skew, r.prose_skipped)

@@ -47,6 +47,11 @@ class CharHit:
 SAME_READING = ("0Oo〇○０Ｏ", ",，", ".．", "-－‐‑–—―一", "/／")
 
 
+# One onnxruntime thread per process by default: gidar reads files in parallel processes, one per
+# core, and threads beyond that only contend. 0 lets onnxruntime choose (GIDAR_OCR_THREADS).
+DEFAULT_THREADS = 1
+
+
 def _decode(preds: np.ndarray, charset: list[str], width: int, groups: list[np.ndarray]) -> list[list[CharHit]]:
     """CTC greedy decoding that keeps each character's time step (as an x position)."""
     idx = preds.argmax(axis=2)
@@ -70,7 +75,7 @@ def _decode(preds: np.ndarray, charset: list[str], width: int, groups: list[np.n
 class Engine:
     """Detector, recogniser and orientation classifier sessions (CPU)."""
 
-    def __init__(self, threads: int = 1) -> None:
+    def __init__(self, threads: int = DEFAULT_THREADS) -> None:
         from rapidocr_onnxruntime.ch_ppocr_cls import TextClassifier
         from rapidocr_onnxruntime.ch_ppocr_det import TextDetector
         from rapidocr_onnxruntime.ch_ppocr_rec import TextRecognizer
@@ -236,7 +241,7 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def engine(threads: int = 1) -> Engine:
+def engine(threads: int = DEFAULT_THREADS) -> Engine:
     """The process's one engine (created on first use; ``threads`` counts only then)."""
     global _engine
     with _engine_lock:

@@ -329,9 +329,9 @@ def segments(
             if t is None:
                 continue
             if (t[3] - t[1]) >= STACK_RATIO * (t[2] - t[0]) and (t[2] - t[0]) <= 1.6 * text_h:
-                pieces = [q for q in (_tight(owned, p, min_pixels) for p in _stack_chars(owned, t)) if q]
-                stack = len(out) if len(pieces) > 1 else -1
-                out += [Segment.of(q, cell, stack) for q in pieces]
+                chars = [q for q in (_tight(owned, p, min_pixels) for p in _stack_chars(owned, t)) if q]
+                stack = len(out) if len(chars) > 1 else -1
+                out += [Segment.of(q, cell, stack) for q in chars]
             else:
                 for line in _split_lines(owned, t, text_h, min_pixels):
                     for piece in _split_misaligned(owned, line, text_h, min_pixels):

@@ -80,6 +80,7 @@ def _budget(args: argparse.Namespace) -> Any:
         max_page_objects=s.max_page_objects,
         max_page_area=s.max_page_area,
         max_ocr_pages=s.max_ocr_pages,
+        ocr_threads=s.ocr_threads,
     )
 
 
