@@ -194,7 +194,7 @@ def _upright(gray: np.ndarray, eng: Engine) -> tuple[np.ndarray, np.ndarray, int
         gray = cv2.rotate(gray, cv2.ROTATE_90_CLOCKWISE)
         quads = eng.detect(gray)
         turned = 90
-    skew = orient.skew_degrees(quads)
+    skew = orient.refine_skew(dark_mask(gray), orient.skew_degrees(quads))
     gray, m = orient.deskew(gray, skew)
     if m is not None:
         quads = orient.transform_quads(quads, m)

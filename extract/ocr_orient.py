@@ -20,6 +20,12 @@ MIN_SKEW_DEG = 0.05  # below this a rotation would only blur the image
 MAX_SKEW_DEG = 10.0  # beyond this the boxes' angles are not a skew (a stamp, a diagonal mark)
 UPSIDE_DOWN = 0.5  # mean 180° probability of the page's lines above which it is turned over
 CLS_LINES = 12  # longest lines sent to the classifier
+# The boxes' skew is refined on the ink's row profile within this many degrees, in these steps, on
+# a copy reduced by this factor: short boxes give angles up to a degree off (3.7° for 3.0° on a
+# page holding a few lines), and at 0.1° a 1200-px table row drifts by 2 px, under a rule's width.
+SKEW_SEARCH_DEG = 1.0
+SKEW_STEP_DEG = 0.1
+SKEW_REDUCE = 0.5
 
 
 def _sides(q: np.ndarray) -> tuple[float, float]:
@@ -57,6 +63,27 @@ def skew_degrees(quads: np.ndarray) -> float:
     order = np.argsort(angles)
     cum = np.cumsum(np.asarray(weights)[order])
     return float(np.asarray(angles)[order][np.searchsorted(cum, cum[-1] / 2)])
+
+
+def refine_skew(ink: np.ndarray, coarse: float) -> float:
+    """The skew near ``coarse`` at which the ink's rows are sharpest: the sum of squared
+    differences between neighbouring rows' ink counts peaks when text lines and rules lie level.
+    It uses every ink pixel (rules, all text), where `skew_degrees` has only the boxes' edges."""
+    small = cv2.resize(ink.astype(np.float32), None, fx=SKEW_REDUCE, fy=SKEW_REDUCE, interpolation=cv2.INTER_AREA)
+    if not small.any():
+        return coarse
+    h, w = small.shape
+    best, best_score = coarse, -1.0
+    steps = round(SKEW_SEARCH_DEG / SKEW_STEP_DEG)
+    for k in range(-steps, steps + 1):
+        a = coarse + k * SKEW_STEP_DEG
+        if abs(a) > MAX_SKEW_DEG:
+            continue
+        turned = cv2.warpAffine(small, rotation_matrix((h, w), -a), (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+        score = float(np.square(np.diff(turned.sum(axis=1))).sum())
+        if score > best_score:
+            best, best_score = a, score
+    return round(best, 2)
 
 
 def rotation_matrix(shape: tuple[int, int], degrees: float) -> np.ndarray:

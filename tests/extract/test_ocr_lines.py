@@ -111,6 +111,21 @@ def test_sideways_page_and_skew_from_boxes() -> None:
     assert orient.skew_degrees(moved) == pytest.approx(0.0, abs=0.1)
 
 
+@pytest.mark.parametrize(("skew", "coarse"), [(-3.0, -3.7), (2.4, 1.6), (0.0, 0.4)])
+def test_skew_refined_on_the_ink(skew: float, coarse: float) -> None:
+    # A ruled table with rows of glyphs, turned by ``skew``: the boxes' estimate (``coarse``,
+    # off by up to a degree on a page of few lines) is refined on the ink's row profile.
+    img = _page(600, 900)
+    for k in range(8):
+        y = 100 + 50 * k
+        img[y - 12 : y - 10, 80:820] = 0
+        _word(img, 100, y, 12)
+    img[y + 30 : y + 32, 80:820] = 0
+    turned = cv2.warpAffine(img, orient.rotation_matrix(img.shape, skew), (900, 600), borderValue=255)
+    found = orient.refine_skew(turned < 128, coarse)
+    assert found == pytest.approx(skew, abs=0.15)
+
+
 @pytest.mark.parametrize(("n", "numeral"), [(1, "一"), (2, "二"), (3, "三")])
 def test_numeral_by_its_strokes(n: int, numeral: str) -> None:
     ink = np.zeros((TH, TH), bool)
