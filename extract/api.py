@@ -131,6 +131,7 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
 @dataclass
 class _OcrRun:
     pages: list[int] = field(default_factory=list)  # pages read by OCR
+    blank: int = 0  # textless pages seen blank (no OCR spent on them)
     stopped: str = ""  # why OCR stopped before the tables were complete (a budget), or ""
 
 
@@ -166,8 +167,11 @@ def _ocr_words(doc: Document, budget: Budget) -> _OcrRun:
                         "to read further"
                     )
                     break
-                page = ocr.ocr_page(doc.path, p.number, prose_top=PROSE_TOP if p.number == 1 else 0.0)
-                if not page.blank:
+                prose_top = PROSE_TOP if p.number == 1 else 0.0
+                page = ocr.ocr_page(doc.path, p.number, prose_top=prose_top, threads=budget.ocr_threads)
+                if page.blank:
+                    run.blank += 1
+                else:
                     run.pages.append(p.number)
                 p.words, p.width, p.height = page.words, page.width, page.height
             read += normalise("".join(w.text for w in p.words))
@@ -179,7 +183,9 @@ def _ocr_words(doc: Document, budget: Budget) -> _OcrRun:
     except Exception as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR failed: {type(e).__name__}: {e}") from e
     if not doc.has_text and not run.stopped:
-        raise BadInput("needs_ocr", "image-only PDF and OCR found no text")
+        n = len(doc.pages)
+        blank = f"all {n} pages are blank" if run.blank == n else f"{run.blank} of {n} pages are blank"
+        raise BadInput("needs_ocr", f"image-only PDF and OCR found no text: {blank}")
     return run
 
 
