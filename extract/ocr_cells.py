@@ -31,7 +31,7 @@ UNREAD = "?"  # emitted for a cell with clear ink that no reading could make sen
 class CellCheck:
     cell: int  # index into Grid.cells
     ink: PixBox
-    tokens: tuple[Token, ...]  # first-pass tokens in the cell (may be empty)
+    tokens: tuple[Token, ...]  # first-pass tokens checked: the cell's, or one line's of it (may be empty)
     glyph: str | None  # "/", "—" or "-" when the ink is one such stroke
 
 
@@ -65,6 +65,43 @@ def needs_check(tokens: Sequence[Token], conf_ok: float = CONF_OK) -> bool:
     return len(tokens) > 1 or any(t.conf < conf_ok or not is_value_text(t.text) for t in tokens)
 
 
+def cell_lines(tokens: Sequence[Token]) -> list[list[Token]]:
+    """A cell's tokens in lines, top to bottom: a token joins the line its centre falls within."""
+    lines: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: t.yc):
+        if lines and t.yc < max(u.bottom for u in lines[-1]):
+            lines[-1].append(t)
+        else:
+            lines.append([t])
+    return lines
+
+
+def _line_checks(
+    gray: np.ndarray, grid: Grid, i: int, lines: list[list[Token]], min_pixels: int, th: float, conf_ok: float
+) -> list[CellCheck]:
+    """Checks of a cell printing more than one line (a number wrapped inside its cell: ``3,9`` over
+    ``77``), one per doubtful line, each on that line's ink: a crop of the whole cell would hold
+    two lines, which the line recogniser cannot read. The lines stay apart, as a text layer
+    prints them, for the table engine to join."""
+    cx0, cy0, cx1, cy1 = grid.cells[i]
+    checks = []
+    for line in lines:
+        if not needs_check(line, conf_ok):
+            continue
+        box = (
+            max(cx0, int(min(t.x0 for t in line)) - 2),
+            max(cy0, int(min(t.top for t in line)) - 1),
+            min(cx1, int(max(t.x1 for t in line)) + 3),
+            min(cy1, int(max(t.bottom for t in line)) + 2),
+        )
+        ink = ink_box(gray, grid.lines, box, inset=0, min_pixels=min_pixels)
+        if ink is not None:
+            x0, y0, x1, y1 = ink
+            mask = dark_mask(gray[y0:y1, x0:x1]) & ~grid.lines[y0:y1, x0:x1]
+            checks.append(CellCheck(i, ink, tuple(line), stroke_glyph(mask, th)))
+    return checks
+
+
 def plan_checks(
     gray: np.ndarray, grid: Grid, inside: dict[int, list[Token]], text_height: float, conf_ok: float = CONF_OK
 ) -> list[CellCheck]:
@@ -72,6 +109,10 @@ def plan_checks(
     checks = []
     for i, cell in enumerate(grid.cells):
         tokens = inside.get(i, [])
+        lines = cell_lines(tokens)
+        if len(lines) > 1:
+            checks += _line_checks(gray, grid, i, lines, min_pixels, text_height, conf_ok)
+            continue
         if not needs_check(tokens, conf_ok):
             continue
         ink = ink_box(gray, grid.lines, cell, min_pixels=min_pixels)
@@ -163,7 +204,9 @@ def review_cells(
         for i, reading in zip(retry, recognise(crops), strict=True):
             rereads[i].append(reading)
     for check, reads in zip(checks, rereads, strict=True):
-        inside[check.cell] = resolve(check, reads, text_height)
+        checked = {id(t) for t in check.tokens}
+        kept = [t for t in inside.get(check.cell, []) if id(t) not in checked]
+        inside[check.cell] = kept + resolve(check, reads, text_height)
     out = list(outside)
     for cell_tokens in inside.values():
         out.extend(cell_tokens)

@@ -6,7 +6,16 @@ import cv2
 import numpy as np
 import pytest
 
-from gidar.extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
+from gidar.extract.ocr_cells import (
+    CellCheck,
+    Reading,
+    cell_lines,
+    needs_check,
+    plan_checks,
+    resolve,
+    review_cells,
+    vote,
+)
 from gidar.extract.ocr_glyph import DASH, SLASH, stroke_glyph
 from gidar.extract.ocr_grid import find_grid, ink_box
 from gidar.extract.ocr_tokens import Char, OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
@@ -152,3 +161,20 @@ def test_needs_check() -> None:
     assert needs_check([tok("12", 0.8)])
     assert needs_check([tok("T", 0.99)])
     assert not needs_check([tok("行政许可", 0.5)])
+
+
+def test_wrapped_number_is_checked_line_by_line() -> None:
+    # A value wrapped inside its ruled cell: "10" over "7". Read whole, the two-line crop is
+    # unreadable; each doubtful line is checked on its own ink, a sure line is kept as it is.
+    img = _table([30, 110], [30, 190, 350])
+    cv2.putText(img, "10", (60, 62), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    cv2.putText(img, "7", (60, 98), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    grid = find_grid(img, min_len=40, min_cell=8)
+    upper, lower = Token("10", 58, 44, 92, 64, 0.99), Token("7", 58, 80, 76, 100, 0.6)
+    assert [[t.text for t in line] for line in cell_lines([lower, upper])] == [["10"], ["7"]]
+    checks = plan_checks(img, grid, {0: [upper, lower]}, text_height=20)
+    assert [c.tokens for c in checks] == [(lower,)]
+    _, y0, _, y1 = checks[0].ink
+    assert y0 >= 78 and y1 <= 102, "the check sees the lower line's ink only"
+    out = review_cells(img, grid, [upper, lower], lambda crops: [("7", 0.95)] * len(crops), text_height=20)
+    assert sorted((t.text, round(t.top)) for t in out) == [("10", 44), ("7", 80)]  # both lines kept apart
