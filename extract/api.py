@@ -144,7 +144,8 @@ def _ocr_words(doc: Document, budget: Budget) -> _OcrRun:
     (`BadInput` too_large), and OCR stops after ``max_ocr_pages`` pages with ink (the caller
     decides whether what was read is enough)."""
     try:
-        from gidar.extract import ocr
+        # not `from gidar.extract import ocr`, which finds a loaded module even when OCR is unavailable
+        import gidar.extract.ocr as ocr
     except ImportError as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR is not available ({e})") from e
     run = _OcrRun()
