@@ -59,6 +59,12 @@ MAX_RENDER_PIXELS = 60_000_000  # a hard stop under the caller's page-area budge
 DASH_ROW = 0.3  # a line whose tallest piece is this flat (text heights) holds dashes only
 NUMERAL_CHECK_CONF = 0.9  # a row numeral 一二三 read with less confidence is checked by its strokes
 SECOND_READ_CONF = 0.85  # a segment read in its strip with less confidence is read again on its own
+# A token closer to the image border than this share of its height (about a digit's width; pages
+# keep a margin of a centimetre or more) may go on beyond it: a table run off the page, or cropped
+# by the scanner. Its reading gets at most EDGE_CONF, under the review threshold, so a value cut
+# short is never taken for a clean read, nor its sums for the publisher's error.
+EDGE_HEIGHTS = 1.0
+EDGE_CONF = 0.5
 _CACHE_PAGES = 2  # page images kept for `reread_cell`
 _CACHE_WORDS = 512  # pages of finished words kept
 
@@ -334,6 +340,17 @@ def _line_bands(segs: list[ol.Segment], lines: list[list[int]], text_h: float) -
     return out
 
 
+def _at_edge(t: Token, scanned: np.ndarray) -> bool:
+    """The token comes within EDGE_HEIGHTS of its height of the scan's edge (the image border,
+    or the white corners deskewing turned in)."""
+    h, w = scanned.shape
+    m = max(2.0, EDGE_HEIGHTS * (t.bottom - t.top))
+    x0, y0, x1, y1 = int(t.x0 - m), int(t.top - m), math.ceil(t.x1 + m), math.ceil(t.bottom + m)
+    if x0 < 0 or y0 < 0 or x1 > w or y1 > h:
+        return True
+    return not bool(scanned[y0:y1, x0:x1].all())
+
+
 def read_image(
     gray: np.ndarray, scale: float = SCALE, prose_top: float = 0.0, prose: bool = False, threads: int = DEFAULT_THREADS
 ) -> PageRead:
@@ -361,6 +378,8 @@ def read_image(
     tokens = [replace(t, text="—") if t.text == "一" else t for box in lined for t in split_box(box, grid.cell_at)]
     tokens += [t for box in stacked for t in split_box(box, grid.cell_at)]
     tokens = review_cells(gray, grid, tokens, eng.read_lines, th)
+    scanned = orient.scanned_area(gray.shape, skew)
+    tokens = [replace(t, conf=min(t.conf, EDGE_CONF)) if _at_edge(t, scanned) else t for t in tokens]
     return PageRead(gray, grid, ocr_boxes, tuple(tokens), scale, turned, skew, len(skip))
 
 

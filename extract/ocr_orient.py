@@ -104,6 +104,17 @@ def deskew(gray: np.ndarray, degrees: float) -> tuple[np.ndarray, np.ndarray | N
     return out, m
 
 
+def scanned_area(shape: tuple[int, int], degrees: float) -> np.ndarray:
+    """Pixels of an image deskewed by `deskew` (same ``shape`` and ``degrees``) that show the
+    scan; the corners turned in from outside it are white fill, not paper."""
+    ones = np.ones(shape, np.uint8)
+    if abs(degrees) < MIN_SKEW_DEG:
+        return ones.astype(bool)
+    h, w = shape
+    m = rotation_matrix(shape, -degrees)
+    return cv2.warpAffine(ones, m, (w, h), flags=cv2.INTER_NEAREST, borderValue=0).astype(bool)
+
+
 def transform_quads(quads: np.ndarray, m: np.ndarray) -> np.ndarray:
     pts = quads.reshape(-1, 2)
     moved = pts @ m[:, :2].T + m[:, 2]

@@ -168,3 +168,17 @@ def test_decode_keeps_positions_and_pools_same_readings() -> None:
 )
 def test_token_fixes(read: str, meant: str) -> None:
     assert normalise_token(read) == meant
+
+
+def test_tokens_at_the_scans_edge_are_not_clean_reads() -> None:
+    # Deskewing by 2.5° turns white corners in along the border: a value beside them, or beside
+    # the image border, may have been cut short (a table run off the page) and gets EDGE_CONF.
+    from gidar.extract.ocr import EDGE_CONF, _at_edge
+    from gidar.extract.ocr_tokens import Token
+
+    scanned = orient.scanned_area((1000, 800), 2.5)
+    assert scanned[500, 400] and not scanned[5, 795] and not scanned[995, 5]
+    centre, left = Token("12", 380, 490, 420, 506, 0.99), Token("5", 24, 40, 34, 56, 0.99)
+    assert not _at_edge(centre, scanned) and _at_edge(left, scanned)
+    assert _at_edge(Token("5", 5, 490, 15, 506, 0.99), orient.scanned_area((1000, 800), 0.0))
+    assert EDGE_CONF < 0.8  # under the review threshold (layout.checks.OCR_REVIEW_CONF)
