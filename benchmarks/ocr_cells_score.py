@@ -2,11 +2,12 @@
 
 usage: .venv/bin/python benchmarks/ocr_cells_score.py [CORPUS_DIR] [ID ...]
 
-For each scanned report, the value-like OCR words (numbers, dashes) of all pages are put in reading
-order (rows by vertical centre, then x) and aligned with the truth's non-blank cell texts in
-template order (t2 blocks/rows/columns, t3 rows/columns, t4 blocks/columns). Reports matched
-values / expected values, and lists the differences. A development aid until the full
-``gidar extract`` pipeline is scored with ../shared/tools/score_extraction.py.
+For each image-only report (the shared corpus' scans, or a generated corpus written with
+``python -m gidar_dev.synth OUT --image-rate 1``), the value-like OCR words (numbers, dashes)
+of all pages are put in reading order (rows by vertical centre, then x) and aligned with the
+truth's non-blank cell texts in template order (t2 blocks/rows/columns, t3 rows/columns, t4
+blocks/columns). Reports matched values / expected values, and lists the differences: a view
+of the OCR alone, before the table engine (benchmarks/ocr_bench.py scores the whole pipeline).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from __future__ import annotations
 import csv
 import difflib
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -75,35 +75,11 @@ def score(pdf: Path, truth: dict, n_pages: int) -> tuple[int, int, list[str], fl
     return matched, len(want), diffs, seconds
 
 
-def _disk_memo(cache_dir: Path) -> None:
-    """Development aid: keep first-pass OCR per page image on disk, so post-processing changes can
-    be re-scored without re-running detection (set GIDAR_OCR_DEV_CACHE=DIR)."""
-    import hashlib
-    import pickle
-
-    from gidar.extract import ocr
-
-    inner = ocr.detect_and_read
-
-    def memo(gray):  # type: ignore[no-untyped-def]
-        path = cache_dir / (hashlib.sha256(gray.tobytes()).hexdigest()[:24] + ".pkl")
-        if path.exists():
-            return pickle.loads(path.read_bytes())
-        boxes = inner(gray)
-        path.write_bytes(pickle.dumps(boxes))
-        return boxes
-
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    ocr.detect_and_read = memo  # type: ignore[assignment]
-
-
 def main(argv: list[str]) -> None:
-    if os.environ.get("GIDAR_OCR_DEV_CACHE"):
-        _disk_memo(Path(os.environ["GIDAR_OCR_DEV_CACHE"]))
     corpus = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parents[2] / "shared" / "corpus"
     only = set(argv[2:])
     with open(corpus / "manifest.csv", encoding="utf-8") as f:
-        rows = [r for r in csv.DictReader(f) if r["renderer"] == "scanned"]
+        rows = [r for r in csv.DictReader(f) if r["has_text_layer"] == "false"]
     total_m = total_n = 0
     for r in rows:
         if only and r["id"] not in only:

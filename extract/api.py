@@ -12,6 +12,7 @@ import logging
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ _log = logging.getLogger(__name__)
 PARSER_VERSION = "layout-1"
 _T4_TITLE = normalise(T4_TITLE)
 _SECTION5 = re.compile(re.escape(normalise(SECTION5_TITLE[:2])) + ".{0,12}" + re.escape(SECTION5_CORE))
+PROSE_TOP = 0.3  # OCR reads running prose only on this top share of page 1: title, statistics period
 _REPORT_WORDS = ("政府信息公开", "年度报告")
 
 
@@ -115,7 +117,7 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
         sniff(data)
         doc = read_pdf(path, backend, data=data, budget=budget)
         res.backend = doc.backend
-        _extract_doc(doc, res)
+        _extract_doc(doc, res, budget)
     except BadInput as e:
         res.status, res.message = e.status, e.message  # type: ignore[assignment]
     except Exception as e:  # a bug must not stop a batch: report it on this file, traceback in the log
@@ -126,26 +128,66 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
     return res
 
 
-def _ocr_words(doc: Document, res: ExtractionResult) -> None:
+@dataclass
+class _OcrRun:
+    pages: list[int] = field(default_factory=list)  # pages read by OCR
+    blank: int = 0  # textless pages seen blank (no OCR spent on them)
+    stopped: str = ""  # why OCR stopped before the tables were complete (a budget), or ""
+
+
+def _ocr_words(doc: Document, budget: Budget) -> _OcrRun:
     """OCR the pages without text, in order, up to the page where section 五 starts after table 四:
-    the pages after it are prose and signature (about 5 s of OCR each, nothing to read)."""
+    the pages after it are prose and signature, with nothing to read. Running prose is read only
+    at the top of page 1 (title, statistics period); blank pages cost a low-resolution look.
+
+    Budgets are checked before the work: a page over ``max_page_area`` is never rasterised
+    (`BadInput` too_large), and OCR stops after ``max_ocr_pages`` pages with ink (the caller
+    decides whether what was read is enough)."""
     try:
-        from gidar.extract.ocr import ocr_page_words
+        # not `from gidar.extract import ocr`, which finds a loaded module even when OCR is unavailable
+        import gidar.extract.ocr as ocr
     except ImportError as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR is not available ({e})") from e
+    run = _OcrRun()
     read = ""
     try:
         for p in doc.pages:
             if not p.words:
-                p.words = ocr_page_words(doc.path, p.number)
+                area = p.width * p.height
+                if area > budget.max_page_area:
+                    raise BadInput(
+                        "too_large",
+                        f"page {p.number} is {p.width:.0f} × {p.height:.0f} pt ({area:,.0f} pt²), over the "
+                        f"limit of {budget.max_page_area:,.0f} pt² for rasterising a page to OCR it; "
+                        f"raise {budget.setting('max_page_area')} to read it",
+                    )
+                if len(run.pages) >= budget.max_ocr_pages:
+                    run.stopped = (
+                        f"OCR stopped after {len(run.pages)} pages (limit {budget.max_ocr_pages} OCR pages "
+                        f"per file) before the tables were complete; raise {budget.setting('max_ocr_pages')} "
+                        "to read further"
+                    )
+                    break
+                prose_top = PROSE_TOP if p.number == 1 else 0.0
+                page = ocr.ocr_page(doc.path, p.number, prose_top=prose_top, threads=budget.ocr_threads)
+                if page.blank:
+                    run.blank += 1
+                else:
+                    run.pages.append(p.number)
+                p.words, p.width, p.height = page.words, page.width, page.height
             read += normalise("".join(w.text for w in p.words))
             t4 = read.find(_T4_TITLE)
             if t4 >= 0 and _SECTION5.search(read, t4):
                 break
+    except BadInput:
+        raise
     except Exception as e:
         raise BadInput("needs_ocr", f"image-only PDF and OCR failed: {type(e).__name__}: {e}") from e
-    if not doc.has_text:
-        raise BadInput("needs_ocr", "image-only PDF and OCR found no text")
+    if not doc.has_text and not run.stopped:
+        n = len(doc.pages)
+        blank = f"all {n} pages are blank" if run.blank == n else f"{run.blank} of {n} pages are blank"
+        raise BadInput("needs_ocr", f"image-only PDF and OCR found no text: {blank}")
+    return run
 
 
 def detect_template(text: str, year: int | None) -> Template:
@@ -188,22 +230,32 @@ def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
     return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules, hrules)
 
 
-def _extract_doc(doc: Document, res: ExtractionResult) -> None:
+def _extract_doc(doc: Document, res: ExtractionResult, budget: Budget = DEFAULT_BUDGET) -> None:
     res.n_pages = len(doc.pages)
     res.text_layer = doc.has_text
     res.method = "text"
+    run = _OcrRun()
     if not doc.has_text:
         res.method = "ocr"
-        _ocr_words(doc, res)
+        run = _ocr_words(doc, budget)
     texts, res.metadata, tpl, reading = _read(doc)
     if len(reading.found) < 3 and doc.has_text and any(not p.words for p in doc.pages):
         # a text report with some pages pasted in as images (often the tables): OCR just those
         try:
-            _ocr_words(doc, res)
-            res.method = "text+ocr"
-            texts, res.metadata, tpl, reading = _read(doc)
-        except BadInput:
-            pass
+            run = _ocr_words(doc, budget)
+            if run.pages:
+                res.method = "text+ocr"
+                texts, res.metadata, tpl, reading = _read(doc)
+        except BadInput as e:
+            if e.status == "too_large":
+                raise
+    if run.stopped and len(reading.found) < 3:
+        raise BadInput("too_large", run.stopped)
+    for cell in reading.cells.values():  # cells read from page images say so
+        if cell.page in run.pages and "ocr" not in cell.flags:
+            cell.flags.append("ocr")
+    # OCR leaves most prose unread, so section 一 comes from text-layer pages only
+    prose = [t for p, t in zip(doc.pages, texts, strict=True) if p.number not in run.pages]
     full = "\n".join(texts)
     is_report = all(k in full for k in _REPORT_WORDS) or len(reading.found) >= 2
     if not reading.found:
@@ -211,7 +263,7 @@ def _extract_doc(doc: Document, res: ExtractionResult) -> None:
             res.status, res.message = "not_a_report", "no disclosure-report title or tables: not an annual report"
         else:
             res.status, res.message = "table_not_found", "a disclosure report, but tables 二/三/四 were not found"
-        res.narrative = section_one(texts) if is_report else None
+        res.narrative = section_one(prose) if is_report else None
         return
     templates = table_templates(reading, tpl)
     res.template = templates["t3"].version
@@ -220,7 +272,7 @@ def _extract_doc(doc: Document, res: ExtractionResult) -> None:
     res.blank_tables = list(reading.blank)
     if res.metadata.template is None:
         res.metadata.template = res.template
-    res.narrative = section_one(texts)
+    res.narrative = section_one(prose)
     _finish(res, reading, templates)
 
 

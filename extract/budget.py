@@ -25,6 +25,9 @@ class Budget:
     # Objects one page may draw (glyphs, paths, images): a dense report page draws one or two
     # thousand; a few kilobytes of compressed content can draw hundreds of thousands.
     max_page_objects: int = 100_000
+    # onnxruntime threads of the OCR engine in one reading process: 1, as gidar reads files in one
+    # process per core (more would only contend); 0 lets onnxruntime choose. A cost, not a limit.
+    ocr_threads: int = 1
 
     def setting(self, field: str) -> str:
         """The environment variable that raises a limit (read by gidar.settings)."""

@@ -9,6 +9,7 @@ dissent lowers it, so a doubtful cell goes to review instead of being papered ov
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -25,13 +26,17 @@ RETRY_CONF = 0.8  # a re-read below this is read once more from a slightly large
 GLYPH_CONF = 0.9  # confidence of a stroke recognised by shape
 NOISE_WEIGHT = 0.25  # weight of a non-value reading against a value reading in a numeric cell
 UNREAD = "?"  # emitted for a cell with clear ink that no reading could make sense of
+# Pieces of one number wrapped down its cell (2, / 68 / 9) are at most this many piece heights
+# apart: a line spacing, or two when a lone separator's line was dropped as a speck.
+WRAP_GAP = 2.5
+_PIECE = re.compile(r"^[+\-]?[\d,.，．]*\d[\d,.，．]*$|^[,，.．]$")  # digits and separators only
 
 
 @dataclass(frozen=True)
 class CellCheck:
     cell: int  # index into Grid.cells
     ink: PixBox
-    tokens: tuple[Token, ...]  # first-pass tokens in the cell (may be empty)
+    tokens: tuple[Token, ...]  # first-pass tokens checked: the cell's, or one line's of it (may be empty)
     glyph: str | None  # "/", "—" or "-" when the ink is one such stroke
 
 
@@ -60,7 +65,76 @@ def needs_check(tokens: Sequence[Token], conf_ok: float = CONF_OK) -> bool:
         return True
     if any(has_cjk(t.text) and not DASH.match(t.text) for t in tokens):
         return False  # a label: the first pass reads labels well and the engine matches them loosely
+    if len(tokens) == 1 and DASH.match(tokens[0].text) and tokens[0].conf >= GLYPH_CONF:
+        return False  # a dash or slash known by its shape
     return len(tokens) > 1 or any(t.conf < conf_ok or not is_value_text(t.text) for t in tokens)
+
+
+def cell_lines(tokens: Sequence[Token]) -> list[list[Token]]:
+    """A cell's tokens in lines, top to bottom: a token joins the line its centre falls within."""
+    lines: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: t.yc):
+        if lines and t.yc < max(u.bottom for u in lines[-1]):
+            lines[-1].append(t)
+        else:
+            lines.append([t])
+    return lines
+
+
+def join_wrapped(tokens: Sequence[Token]) -> list[Token]:
+    """A ruled cell's tokens with the pieces of each number wrapped down the cell joined, top to
+    bottom, into one token: pieces of digits and separators stacked over each other (overlapping
+    columns), each within WRAP_GAP piece heights of the one above. A lone separator's line is
+    easily lost as a speck, and without it the table engine would not know ``2`` over ``689``
+    for one number; inside a ruled cell the stack is one value."""
+    out: list[Token] = []
+    stacks: list[list[Token]] = []
+    for t in sorted(tokens, key=lambda t: (t.top, t.x0)):
+        if not _PIECE.match(t.text):
+            out.append(t)
+            continue
+        h = t.bottom - t.top
+        for s in stacks:
+            last = s[-1]
+            if last.bottom <= t.yc and t.x0 < last.x1 and last.x0 < t.x1 and t.top - last.bottom <= WRAP_GAP * h:
+                s.append(t)
+                break
+        else:
+            stacks.append([t])
+    for s in stacks:
+        if len(s) == 1 or s[0].text[0] in ",，.．":
+            out += s  # a single piece, or a stack starting with a separator: not one number
+            continue
+        text = normalise_token("".join(p.text for p in s))
+        box = (min(p.x0 for p in s), s[0].top, max(p.x1 for p in s), s[-1].bottom)
+        out.append(Token(text, *box, min(p.conf for p in s)))
+    return out
+
+
+def _line_checks(
+    gray: np.ndarray, grid: Grid, i: int, lines: list[list[Token]], min_pixels: int, th: float, conf_ok: float
+) -> list[CellCheck]:
+    """Checks of a cell printing more than one line (a number wrapped inside its cell: ``3,9`` over
+    ``77``), one per doubtful line, each on that line's ink: a crop of the whole cell would hold
+    two lines, which the line recogniser cannot read. The lines stay apart, as a text layer
+    prints them, for the table engine to join."""
+    cx0, cy0, cx1, cy1 = grid.cells[i]
+    checks = []
+    for line in lines:
+        if not needs_check(line, conf_ok):
+            continue
+        box = (
+            max(cx0, int(min(t.x0 for t in line)) - 2),
+            max(cy0, int(min(t.top for t in line)) - 1),
+            min(cx1, int(max(t.x1 for t in line)) + 3),
+            min(cy1, int(max(t.bottom for t in line)) + 2),
+        )
+        ink = ink_box(gray, grid.lines, box, inset=0, min_pixels=min_pixels)
+        if ink is not None:
+            x0, y0, x1, y1 = ink
+            mask = dark_mask(gray[y0:y1, x0:x1]) & ~grid.lines[y0:y1, x0:x1]
+            checks.append(CellCheck(i, ink, tuple(line), stroke_glyph(mask, th)))
+    return checks
 
 
 def plan_checks(
@@ -70,6 +144,10 @@ def plan_checks(
     checks = []
     for i, cell in enumerate(grid.cells):
         tokens = inside.get(i, [])
+        lines = cell_lines(tokens)
+        if len(lines) > 1:
+            checks += _line_checks(gray, grid, i, lines, min_pixels, text_height, conf_ok)
+            continue
         if not needs_check(tokens, conf_ok):
             continue
         ink = ink_box(gray, grid.lines, cell, min_pixels=min_pixels)
@@ -161,9 +239,11 @@ def review_cells(
         for i, reading in zip(retry, recognise(crops), strict=True):
             rereads[i].append(reading)
     for check, reads in zip(checks, rereads, strict=True):
-        inside[check.cell] = resolve(check, reads, text_height)
+        checked = {id(t) for t in check.tokens}
+        kept = [t for t in inside.get(check.cell, []) if id(t) not in checked]
+        inside[check.cell] = kept + resolve(check, reads, text_height)
     out = list(outside)
     for cell_tokens in inside.values():
-        out.extend(cell_tokens)
+        out.extend(join_wrapped(cell_tokens) if len(cell_tokens) > 1 else cell_tokens)
     out.sort(key=lambda t: (round(t.top), t.x0))
     return out

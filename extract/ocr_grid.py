@@ -59,6 +59,21 @@ def _attached(segments: np.ndarray, rules: np.ndarray, ink: np.ndarray, vertical
     return keep[labels]
 
 
+LONG_RULE_FACTOR = 3  # × the minimum rule length: longer than a stroke of any title glyph (60 pt)
+
+
+def _touching(parts: np.ndarray, other: np.ndarray, tol: int = 2) -> np.ndarray:
+    """The connected components of ``parts`` that touch ``other`` (within ``tol`` pixels)."""
+    if not parts.any() or not other.any():
+        return np.zeros_like(parts)
+    n, labels = cv2.connectedComponents(parts.astype(np.uint8), connectivity=8)
+    near = cv2.dilate(other.astype(np.uint8), np.ones((2 * tol + 1, 2 * tol + 1), np.uint8)).astype(bool)
+    keep = np.zeros(n, bool)
+    keep[np.unique(labels[near & parts])] = True
+    keep[0] = False
+    return keep[labels]
+
+
 def line_mask(gray: np.ndarray, min_len: int, min_seg: int | None = None) -> np.ndarray:
     """Pixels of ruling lines: dark runs of at least ``min_len`` pixels, plus shorter runs (at least
     ``min_seg``) that join two rules of the other direction (cell borders of a single low row).
@@ -69,6 +84,13 @@ def line_mask(gray: np.ndarray, min_len: int, min_seg: int | None = None) -> np.
     ink = dark_mask(gray).astype(np.uint8)
     horiz = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, min_len), np.uint8)).astype(bool)
     vert = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((min_len, 1), np.uint8)).astype(bool)
+    # A stroke of a large title glyph can be min_len long: a rule is either longer than any
+    # glyph, or meets such a long rule of the other direction (the grid of a table).
+    long_len = LONG_RULE_FACTOR * min_len
+    horiz_long = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, long_len), np.uint8)).astype(bool)
+    vert_long = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((long_len, 1), np.uint8)).astype(bool)
+    horiz = horiz_long | _touching(horiz, vert_long)
+    vert = vert_long | _touching(vert, horiz_long)
     seg = min_seg or max(3, min_len // 3)
     short_v = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((seg, 1), np.uint8)).astype(bool) & ~vert
     short_h = cv2.morphologyEx(ink, cv2.MORPH_OPEN, np.ones((1, seg), np.uint8)).astype(bool) & ~horiz

@@ -74,7 +74,14 @@ def _budget(args: argparse.Namespace) -> Any:
     from gidar.extract.budget import Budget
 
     s = _settings(args)
-    return Budget(max_pages=s.max_pages, max_file_bytes=s.max_file_bytes, max_page_objects=s.max_page_objects)
+    return Budget(
+        max_pages=s.max_pages,
+        max_file_bytes=s.max_file_bytes,
+        max_page_objects=s.max_page_objects,
+        max_page_area=s.max_page_area,
+        max_ocr_pages=s.max_ocr_pages,
+        ocr_threads=s.ocr_threads,
+    )
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

@@ -93,6 +93,7 @@ class ReadConfig:
                 max_ocr_pages=s.max_ocr_pages,
                 max_file_bytes=s.max_file_bytes,
                 max_page_objects=s.max_page_objects,
+                ocr_threads=s.ocr_threads,
             ),
             limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
             processes=s.processes,

@@ -42,6 +42,7 @@ class ReadOptions:
     max_ocr_pages: int = 16
     max_file_bytes: int = 200 * 1024 * 1024
     max_page_objects: int = 100_000
+    ocr_threads: int = 1
 
     def budget(self) -> Any:
         from gidar.extract.budget import Budget
@@ -52,6 +53,7 @@ class ReadOptions:
             max_ocr_pages=self.max_ocr_pages,
             max_file_bytes=self.max_file_bytes,
             max_page_objects=self.max_page_objects,
+            ocr_threads=self.ocr_threads,
         )
 
 

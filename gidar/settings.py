@@ -81,6 +81,7 @@ class Settings(BaseSettings):
     max_ocr_pages: int = Field(default=16, ge=0)
     max_file_bytes: int = Field(default=200 * 1024 * 1024, ge=1)
     max_page_objects: int = Field(default=100_000, ge=1)  # glyphs and drawings per page
+    ocr_threads: int = Field(default=1, ge=0)  # onnxruntime threads per reading process (0: its choice)
     # Wall-clock seconds one file may take in a reading process; then it ends `timeout`.
     max_seconds: float = Field(default=300.0, gt=0)
     # Address space of one reading process (MiB); a file that needs more ends `too_large` or `error`.

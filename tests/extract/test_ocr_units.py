@@ -6,10 +6,20 @@ import cv2
 import numpy as np
 import pytest
 
-from gidar.extract.ocr_cells import CellCheck, Reading, needs_check, resolve, vote
+from gidar.extract.ocr_cells import (
+    CellCheck,
+    Reading,
+    cell_lines,
+    join_wrapped,
+    needs_check,
+    plan_checks,
+    resolve,
+    review_cells,
+    vote,
+)
 from gidar.extract.ocr_glyph import DASH, SLASH, stroke_glyph
 from gidar.extract.ocr_grid import find_grid, ink_box
-from gidar.extract.ocr_tokens import OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
+from gidar.extract.ocr_tokens import Char, OcrBox, Token, box_chars, normalise_token, reading_lines, split_box
 
 
 def _table(rows: list[int], cols: list[int]) -> np.ndarray:
@@ -46,7 +56,7 @@ def test_glyph_stroke_in_a_tight_row_is_not_a_rule() -> None:
 
 
 def test_blank_cell_has_no_ink() -> None:
-    img = _table([30, 90], [30, 120])
+    img = _table([30, 90], [30, 190, 350])
     grid = find_grid(img, min_len=40, min_cell=8)
     assert ink_box(img, grid.lines, grid.cells[0]) is None
     cv2.putText(img, "7", (65, 70), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
@@ -70,13 +80,34 @@ def test_stroke_glyph(draw, expected) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_split_row_of_numbers_into_tokens_with_positions() -> None:
+    # one row of an unruled table read as one line: values 40 px apart, digits of 12 adjacent
     text = "3 0 12 0"
-    chars = box_chars(text, 100, 180, None, None, 0.9)  # no per-character boxes: interpolated
-    box = OcrBox(text, 0.9, 100, 10, 180, 30, chars)
+    ink = [(100, 110), None, (150, 160), None, (200, 210), (212, 222), None, (262, 272)]
+    chars = tuple(Char(c, *(x or (0, 0)), 0.9) for c, x in zip(text, ink, strict=True))
+    box = OcrBox(text, 0.9, 100, 10, 272, 30, chars)
     tokens = split_box(box, lambda x, y: -1)
     assert [t.text for t in tokens] == ["3", "0", "12", "0"]
-    assert [t.x0 for t in tokens] == sorted(t.x0 for t in tokens)
-    assert tokens[2].x1 - tokens[2].x0 == pytest.approx(2 * (tokens[0].x1 - tokens[0].x0))
+    assert [(t.x0, t.x1) for t in tokens] == [(100, 110), (150, 160), (200, 222), (262, 272)]
+
+
+def test_full_width_number_is_one_token_and_labels_keep_their_number() -> None:
+    # １２ prints its digits half a text height apart; 3、补正 has a wide blank after 、
+    wide = OcrBox("12", 0.9, 0, 0, 40, 20, (Char("1", 0, 8, 0.9), Char("2", 18, 28, 0.9)))
+    assert [t.text for t in split_box(wide, lambda x, y: -1)] == ["12"]
+    label = OcrBox(
+        "3、补正",
+        0.9,
+        0,
+        0,
+        80,
+        20,
+        (Char("3", 0, 8, 0.9), Char("、", 10, 14, 0.9), Char("补", 26, 44, 0.9), Char("正", 46, 64, 0.9)),
+    )
+    assert [t.text for t in split_box(label, lambda x, y: -1)] == ["3、补正"]
+    dropped = OcrBox(
+        "8属于", 0.9, 0, 0, 60, 20, (Char("8", 0, 8, 0.9), Char("属", 20, 38, 0.9), Char("于", 40, 58, 0.9))
+    )
+    assert [t.text for t in split_box(dropped, lambda x, y: -1)] == ["8.属于"]
 
 
 def test_split_label_run_into_number_at_cell_border() -> None:
@@ -131,3 +162,35 @@ def test_needs_check() -> None:
     assert needs_check([tok("12", 0.8)])
     assert needs_check([tok("T", 0.99)])
     assert not needs_check([tok("行政许可", 0.5)])
+
+
+def test_wrapped_number_is_checked_line_by_line() -> None:
+    # A value wrapped inside its ruled cell: "10" over "7". Read whole, the two-line crop is
+    # unreadable; each doubtful line is checked on its own ink, a sure line is kept as it is.
+    img = _table([30, 110], [30, 190, 350])
+    cv2.putText(img, "10", (60, 62), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    cv2.putText(img, "7", (60, 98), cv2.FONT_HERSHEY_SIMPLEX, 0.8, 0, 2)
+    grid = find_grid(img, min_len=40, min_cell=8)
+    upper, lower = Token("10", 58, 44, 92, 64, 0.99), Token("7", 58, 80, 76, 100, 0.6)
+    assert [[t.text for t in line] for line in cell_lines([lower, upper])] == [["10"], ["7"]]
+    checks = plan_checks(img, grid, {0: [upper, lower]}, text_height=20)
+    assert [c.tokens for c in checks] == [(lower,)]
+    _, y0, _, y1 = checks[0].ink
+    assert y0 >= 78 and y1 <= 102, "the check sees the lower line's ink only"
+    out = review_cells(img, grid, [upper, lower], lambda crops: [("7", 0.95)] * len(crops), text_height=20)
+    assert [(t.text, round(t.top), round(t.bottom)) for t in out] == [("107", 44, 100)]  # one value
+
+
+def test_wrapped_pieces_join_per_column() -> None:
+    # Two columns of one unruled row (a cell spanning both): 2 / , / 68 / 9 in each, the comma
+    # of the right one lost as a speck; a label and a dash stay as they are.
+    def tok(text: str, x: float, top: float) -> Token:
+        return Token(text, x, top, x + 8 * len(text), top + 8, 0.99)
+
+    left = [tok("2", 10, 0), tok(",", 10, 10), tok("68", 10, 20), tok("9", 10, 30)]
+    right = [tok("2", 100, 0), tok("68", 100, 20), tok("9", 100, 30)]
+    others = [tok("行政许可", 200, 0), tok("—", 60, 20)]
+    joined = join_wrapped([*left, *right, *others])
+    assert sorted(t.text for t in joined) == sorted(["2,689", "2689", "行政许可", "—"])
+    far = [tok("12", 10, 0), tok("34", 10, 40)]  # rows apart, not one number
+    assert [t.text for t in join_wrapped(far)] == ["12", "34"]

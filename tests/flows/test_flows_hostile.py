@@ -3,8 +3,9 @@
 One run, shared by the tests below, ingests a manifest that mixes good reports (a local file and
 a URL) with every hostile source: a FIFO, /dev/zero, a directory, a local secret, an HTML page,
 an empty and a truncated file, a report named ``<!--<script>.pdf``, an owner-password-only
-report, a page of 300k text operators, a server dripping one byte at
-a time, a redirect to a loopback service, and URLs of loopback and cloud-metadata addresses.
+report, a page of 300k text operators, a 20000 × 20000 pt page and 300 blank pages with no
+text layer (OCR bombs), a server dripping one byte at a time, a redirect to a loopback service,
+and URLs of loopback and cloud-metadata addresses.
 Each must end with its own status and a message that names the problem, the run within its
 budget and bounded memory, and the good reports must be loaded.
 
@@ -40,6 +41,9 @@ DEADLINE = 3.0  # GIDAR_DOWNLOAD_DEADLINE of the run: the drip would take minute
 # a busy 2-core machine; without the guards the drip and /dev/zero never end.
 RUN_SECONDS = 240.0
 TEXT_BOMB_SECONDS = 15.0  # the object budget ends it in ~1 s; 36 s when the file was read whole
+# The page-area budget ends the huge page before rasterising (~0.1 s; it took 6.3 GB); 300 blank
+# pages are seen blank at 18 dpi (~2 s; 123 s of OCR before).
+OCR_BOMB_SECONDS = 20.0
 PEAK_RSS_MB = 1500.0  # Prefect server + flow + one extraction process; a runaway read is GBs
 
 
@@ -73,6 +77,8 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Run]:
         "hostile_name": str(hostile.hostile_name(files, SAMPLES / "series-2022.pdf")),
         "owner_password": str(hostile.owner_password(files / "owner.pdf")),
         "text_operators": str(hostile.text_operators(files / "ops.pdf")),
+        "huge_page": str(hostile.huge_page(files / "huge.pdf")),
+        "blank_pages": str(hostile.blank_pages(files / "blank.pdf")),
     }
     with serve_site() as site, serve_site() as internal:
         internal.routes["/secret"] = Route(hostile.ETC_SHADOW)
@@ -206,6 +212,23 @@ def test_text_operator_bomb_ends_on_its_budget(run: Run) -> None:
     # read whole, the 300k operators took 36 s; the budget stops it before the reading
     assert o["seconds"] < TEXT_BOMB_SECONDS
     assert run.loaded[run.refs["text_operators"]] == "too_large", "a file over a limit keeps its row"
+
+
+@pytest.mark.parametrize(
+    ("case", "status", "words"),
+    [
+        ("huge_page", "too_large", "20000 × 20000 pt"),
+        ("huge_page", "too_large", "GIDAR_MAX_PAGE_AREA"),
+        ("blank_pages", "needs_ocr", "all 300 pages are blank"),
+    ],
+)
+def test_ocr_bombs_end_quickly_without_rasterising(run: Run, case: str, status: str, words: str) -> None:
+    # the run's peak RSS bound (test_the_run_ends_within_budget...) holds these too: rasterised,
+    # the huge page alone took 6.3 GB
+    o = _outcome(run, case)
+    assert o["status"] == status and words in o["message"], o
+    assert o["seconds"] < OCR_BOMB_SECONDS
+    assert run.loaded[run.refs[case]] == status, "a file over a limit keeps its row"
 
 
 def test_no_part_files_are_left(run: Run) -> None:

@@ -19,6 +19,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--image-rate", type=float, default=0.0, help="share rasterised to image-only PDFs")
     ap.add_argument("--dpi", type=int, default=150)
     ap.add_argument("--series", type=int, default=0, help="bodies with one report per year 2019-2025 (extra)")
+    ap.add_argument("--hard-scans", action="store_true", help="scans at 200-300 dpi, some turned, skewed up to ±3°")
+    ap.add_argument("--mixed-rate", type=float, default=0.0, help="share of text reports with table pages as images")
     a = ap.parse_args(argv)
     t = time.perf_counter()
     truths = write_corpus(
@@ -30,6 +32,8 @@ def main(argv: list[str] | None = None) -> int:
         image_rate=a.image_rate,
         dpi=a.dpi,
         series=a.series,
+        hard_scans=a.hard_scans,
+        mixed_rate=a.mixed_rate,
     )
     n_err = sum(1 for x in truths if x["expected_violations"])
     print(f"wrote {len(truths)} reports ({n_err} with violations) to {a.out_dir} in {time.perf_counter() - t:.1f}s")

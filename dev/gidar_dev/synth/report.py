@@ -67,7 +67,8 @@ def render_pdf(
     """Render a full report; returns (pdf bytes, pages, truth tables, narrative record).
 
     ``t2_template``: table 二's layout when it is not the report's. ``info``, if given, receives
-    the deviations the tables show (``deviations``) and the units printed per cell (``units``)."""
+    the deviations the tables show (``deviations``) and the units printed per cell (``units``)
+    and the layout options as printed (``opts``: a table may have dropped its padding to fit)."""
     font = register_font(CID_FONT, font_path)
     lines = title_lines(meta, opts.title_form)
     meta["title"] = "".join(lines)
@@ -137,6 +138,7 @@ def render_pdf(
     if info is not None:
         info["deviations"] = sorted(ctx.tags)
         info["units"] = dict(ctx.units)
+        info["opts"] = ctx.opts
     return pdf, n_pages, {"t2": t2, "t3": t3, "t4": t4}, narrative
 
 
@@ -188,6 +190,7 @@ def make_report(
     pdf, n_pages, tables, narrative = render_pdf(
         template, printed, meta, opts, rng, font_path=font_path, t2_template=t2_template, info=info
     )
+    opts = info["opts"]
     extra = tables["t2"].pop("extra_rows")
     blank = blank_tables(tables)
     deviations = sorted({*info["deviations"], *(["blank_table"] if blank else [])})

@@ -77,6 +77,13 @@ class Ctx:
     def version(self, table: str) -> str:
         return self.t2.version if table == "t2" else self.template.version
 
+    def unpad_if(self, table: str, too_wide: bool) -> None:
+        """Print ``table``'s values without their U+3000 padding when the padded values would
+        push the table past the page edge (Word would rather wrap the padding than the number;
+        a value off the page is not on the page, nor in a scan of it)."""
+        if too_wide and table in self.opts.pad_tables:
+            self.opts = self.opts.with_(pad_tables=tuple(t for t in self.opts.pad_tables if t != table))
+
     def fmt(self, key: str, col: Column, table: str) -> str:
         return format_value(
             self.values[key], col.value_type, table, self.opts, self.version(table), blank=self.blank(table)
@@ -307,9 +314,14 @@ def table3(ctx: Ctx) -> tuple[Grid, dict[str, Any]]:
     else:
         vw = min(o.value_width, (avail - 2 * g - size * 8) / len(t.t3_columns))
     cells_cols = [(f"t3.{r.key}.{c.key}", c) for r in t.t3_rows for c in t.t3_columns]
+    min_leaf = size * 6 + 2 * pad
+    if not o.narrow_values:  # padded values that would push the table off the page lose their padding
+        need = ctx.widest("t3", cells_cols, size) + 2 * pad + 2
+        ctx.unpad_if("t3", 2 * g + min_leaf + need * len(t.t3_columns) > avail)
+        o = ctx.opts
     # narrow: long numbers wrap inside their cell; else every number fits on one line
     vw = narrow_width(ctx, size, pad) if o.narrow_values else max(vw, ctx.widest("t3", cells_cols, size) + 2 * pad + 2)
-    leaf = max(size * 6 + 2 * pad, avail - 2 * g - vw * len(t.t3_columns))
+    leaf = max(min_leaf, avail - 2 * g - vw * len(t.t3_columns))
     widths = [g, g, leaf] + [vw] * len(t.t3_columns) + [trail_w] * o.trailing_columns
     v0 = 3  # first value column
     cols = list(t.t3_columns)
@@ -395,7 +407,13 @@ def table4(ctx: Ctx) -> tuple[Grid, dict[str, Any]]:
     cells: list[GridCell] = []
     truth_blocks = []
     groups = _merge_runs([b.group for b in t.t4_blocks])
-    need = ctx.widest("t4", [(f"t4.{b.key}.{c.key}", c) for b in t.t4_blocks for c in cols], size) + 7
+    keys_cols = [(f"t4.{b.key}.{c.key}", c) for b in t.t4_blocks for c in cols]
+    if not o.narrow_values:  # padded values that would push the table off the page lose their padding
+        n_values = len(cols) * (len(t.t4_blocks) if o.t4_layout == "wide" else 1)
+        too_wide = (ctx.widest("t4", keys_cols, size) + 7) * n_values > width * (1.0 if o.t4_layout == "wide" else 0.8)
+        ctx.unpad_if("t4", too_wide)
+        o = ctx.opts
+    need = ctx.widest("t4", keys_cols, size) + 7
     if o.t4_layout == "wide":
         n = len(cols)
         vw = narrow_width(ctx, size, pad) if o.narrow_values else max(need, width / (n * len(t.t4_blocks)))
