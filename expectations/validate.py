@@ -112,6 +112,14 @@ def _gx() -> _Gx:
         return _GX[0]
 
 
+def warm() -> None:
+    """Build the context and every suite's validation definition ahead of the first batch."""
+    gx = _gx()
+    with gx.lock:
+        for name, rules in suites().items():
+            gx.definition(name, rules)
+
+
 def run_gx(frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
     """Run every non-empty suite once; (suite, rule position) -> unexpected index tuples."""
     gx = _gx()

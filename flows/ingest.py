@@ -20,7 +20,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import socket
+import tempfile
 import time
 import uuid
 from collections import Counter, deque
@@ -51,19 +53,19 @@ from gidar.flows.summary import (
     TOO_LARGE,
     IngestSummary,
     Outcome,
-    dq_failures,
     format_markdown,
     format_summary,
 )
-from gidar.flows.workers import Failure, Limits, shared_pool
+from gidar.flows.workers import Failure, Limits, checking_processes, shared_pool
 from gidar.settings import Settings
 
 READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating
 # A reading process's failure -> the file's status. Not loaded: the next run tries the file again.
 FAILURE_STATUS = {"timeout": TIMEOUT, "memory": TOO_LARGE, "died": ERROR, "error": ERROR, "cancelled": CANCELLED}
-# Batches read ahead of the one being committed, per reading slot: keeps every process busy while the
-# writer commits, and bounds memory (a batch's tables are a few MB).
-AHEAD_PER_SLOT = 1
+# Batches read ahead of the one being committed, per reading slot: keeps the reading processes busy while a
+# batch is checked and committed. An in-flight batch holds only outcomes and lake paths (its files' bytes
+# on a cluster), so memory stays small.
+AHEAD_PER_SLOT = 2
 WAIT_SLICE = 0.2  # seconds between looks at the stop flag while waiting for a batch
 
 
@@ -82,6 +84,10 @@ class ReadConfig:
     retries: int
     retry_delay: float
     downloads: int  # concurrent downloads within a batch
+    lake: str = ""  # the flow's lake, where reading processes on its machine store the tables
+    ship: bool = False  # the task runs on another machine: store in a staging folder, ship the files back
+    run_id: str = ""  # stamped on the batch's DQ rows
+    checkers: int = 1  # checking (GX) processes per machine
 
     @classmethod
     def from_settings(cls, s: Settings) -> ReadConfig:
@@ -102,16 +108,23 @@ class ReadConfig:
             retries=s.retries,
             retry_delay=s.retry_delay,
             downloads=s.workers,
+            lake=str(s.lake),
+            checkers=checking_processes(s.processes),
         )
 
 
 @dataclass
 class BatchRead:
+    """A batch read, stored in the lake and checked by GX, where the reading task ran."""
+
     index: int
-    reads: list[tuple[Outcome, dict[str, pa.Table] | None]]
+    reads: list[tuple[Outcome, stages.Stored | None]]
+    dq: pa.Table | None = None  # DQ_RESULTS rows of the stored reports (None: not checked, see check_error)
+    check_error: str | None = None
     host: str = ""
     pid: int = 0  # the process that ran the task (a Dask worker with --cluster)
-    seconds: float = 0.0
+    seconds: float = 0.0  # the whole task
+    check_seconds: float = 0.0
 
 
 def fetch_with_retries(url: str, cfg: ReadConfig) -> Fetched:
@@ -139,9 +152,12 @@ def _slots() -> int | None:
 
 
 def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchRead:
-    """Read one batch: download its URLs, then read every file in the worker pool."""
+    """One batch, everything per report done here and not in the flow's process: download its URLs, read
+    every file in the reading pool, which builds the tables and stores them in the lake, then GX on the
+    batch as stored (in the checking process). On another machine (``cfg.ship``) the lake is a staging
+    folder whose files travel back with the result."""
     t0 = time.perf_counter()
-    reads: list[tuple[Outcome, dict[str, pa.Table] | None]] = []
+    reads: list[tuple[Outcome, stages.Stored | None]] = []
     paths: dict[str, tuple[WorkItem, str, str]] = {}  # ref -> (item, path, sha)
     urls = [it for it in items if it.kind == "url"]
     if urls:
@@ -158,23 +174,47 @@ def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchR
                 paths[it.ref] = (it, fetched.path, fetched.sha256)
         else:
             paths[it.ref] = (it, it.ref, it.sha256 or "")
-    pool = _pool(cfg)
-    futures: dict[str, Future] = {}
-    for ref, (it, path, _) in paths.items():
-        if it.data is not None:
-            futures[ref] = pool.submit(stages.read_bytes, it.data, it.ref, it.name, cfg.options)
-        else:
-            futures[ref] = pool.submit(stages.read_file, path, it.ref, it.name, cfg.options)
-    for ref, fut in futures.items():
-        it, _, sha = paths[ref]
-        value = fut.result()
-        if isinstance(value, Failure):
-            status = FAILURE_STATUS.get(value.kind, ERROR)
-            reads.append((Outcome(it.ref, it.name, status, value.message, sha or None), None))
-        else:
-            outcome, tables = value
-            reads.append((outcome, tables))
-    return BatchRead(index, reads, socket.gethostname(), os.getpid(), time.perf_counter() - t0)
+    stage = tempfile.mkdtemp(prefix="gidar-stage-") if cfg.ship else None
+    lake = stage or cfg.lake
+    try:
+        pool = _pool(cfg)
+        futures: dict[str, Future] = {}
+        for ref, (it, path, _) in paths.items():
+            if it.data is not None:
+                futures[ref] = pool.submit(stages.read_store_bytes, it.data, it.ref, it.name, cfg.options, lake)
+            else:
+                futures[ref] = pool.submit(stages.read_store, path, it.ref, it.name, cfg.options, lake)
+        for ref, fut in futures.items():
+            it, _, sha = paths[ref]
+            value = fut.result()
+            if isinstance(value, Failure):
+                status = FAILURE_STATUS.get(value.kind, ERROR)
+                reads.append((Outcome(it.ref, it.name, status, value.message, sha or None), None))
+            else:
+                reads.append(value)
+        t1 = time.perf_counter()
+        dq, check_error = _check(reads, lake, cfg)
+        check_seconds = time.perf_counter() - t1
+        if stage is not None:
+            reads = [(o, stages.ship(Path(stage), st) if st is not None else None) for o, st in reads]
+    finally:
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+    return BatchRead(
+        index, reads, dq, check_error, socket.gethostname(), os.getpid(), time.perf_counter() - t0, check_seconds
+    )
+
+
+def _check(reads: list[tuple[Outcome, stages.Stored | None]], lake: str, cfg: ReadConfig) -> tuple[Any, str | None]:
+    """GX on the batch's stored reports that were read (statuses ``ok``, ``uncertain``), in the checking
+    process; a batch without any gets empty DQ rows and never loads GX."""
+    ids = list(dict.fromkeys(st.report_id for o, st in reads if st is not None and o.status in READ_OK))
+    if not ids:
+        return stages.no_dq(), None
+    value = _checkers(cfg).submit(stages.check_stored, lake, ids, cfg.run_id).result()
+    if isinstance(value, Failure):
+        return None, f"validation failed: {value.message}"
+    return value, None
 
 
 class _InProcess:
@@ -196,6 +236,15 @@ def _pool(cfg: ReadConfig) -> Any:
     if multiprocessing.current_process().daemon:
         return _InProcess()
     return shared_pool(_slots() or cfg.processes, cfg.limits)
+
+
+def _checkers(cfg: ReadConfig) -> Any:
+    import multiprocessing
+
+    if multiprocessing.current_process().daemon:
+        return _InProcess()
+    slots = _slots()
+    return shared_pool(checking_processes(slots) if slots else cfg.checkers, cfg.limits, role="check")
 
 
 def _fetch_one(item: WorkItem, cfg: ReadConfig) -> Fetched | Outcome:
@@ -223,46 +272,43 @@ class Committed:
 
 
 def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: set[str]) -> Committed:
-    """Lake → GX on the batch as stored → one warehouse transaction. ``seen``: report ids committed
-    earlier in this run (the same content under two URLs is loaded once)."""
+    """The single writer's part of a batch stored and checked by its reading task: (shipped files into the
+    lake,) then ONE warehouse transaction that DuckDB fills from the batch's Parquet files, and a publish.
+    ``seen``: report ids committed earlier in this run (the same content under two URLs is loaded once)."""
     out: list[Outcome] = []
-    to_load: list[tuple[Outcome, dict[str, pa.Table]]] = []
+    to_load: list[tuple[Outcome, stages.Stored]] = []
     timings: dict[str, float] = {}
-    for outcome, tables in batch.reads:
+    for outcome, stored in batch.reads:
         rid = str(outcome.report_id or "")
-        if tables is None:
+        if stored is None:
             out.append(outcome)
         elif rid in seen:
             out.append(replace(outcome, status=DUPLICATE, message="same content as another file of this run"))
         else:
             seen.add(rid)
-            to_load.append((outcome, tables))
-    stored: list[tuple[Outcome, dict[str, pa.Table]]] = []
-    with stages.timed(timings, "lake"):
-        for o, tables in to_load:
-            try:
-                stages.write_lake(Path(lake), tables)
-                stored.append((o, tables))
-            except Exception as e:  # one report's bad tables must not stop its batch
-                out.append(replace(o, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"))
-    to_load = stored
-    check = [str(o.report_id) for o, _ in to_load if o.status in READ_OK]
-    try:
-        with stages.timed(timings, "validate"):
-            dq = stages.validate(Path(lake), check) if check else []
-    except Exception as e:  # no report is marked done without its checks: all retried next run
-        msg = f"validation failed: {type(e).__name__}: {e}"
+            to_load.append((outcome, stored))
+    if batch.dq is None:  # no report is marked done without its checks: all retried next run
+        msg = batch.check_error or "validation failed"
         out += [replace(o, status=ERROR, message=msg) for o, _ in to_load]
-        return Committed(out, step_errors=[f"{msg} ({len(to_load)} reports)"], timings=timings)
-    by_report = stages.dq_by_report(dq, run_id)
+        return Committed(out, step_errors=[f"{msg} ({len(to_load)} reports)"] if to_load else [], timings=timings)
+    placed: list[tuple[Outcome, stages.Stored]] = []
+    with stages.timed(timings, "lake"):
+        for o, st in to_load:
+            try:
+                placed.append((o, stages.place(Path(lake), st) if st.data else st))
+            except Exception as e:
+                out.append(replace(o, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"))
+    to_load = placed
+    ids = [st.report_id for _, st in to_load]
+    dq = stages.dq_of(batch.dq, ids)
     with stages.timed(timings, "load"):
-        ids = [str(o.report_id) for o, _ in to_load]
-        errors = writer.load_batch([(t, by_report.get(rid, [])) for rid, (_, t) in zip(ids, to_load, strict=True)], ids)
+        errors = writer.load_stored([(st.report_id, st.year, st.paths(Path(lake))) for _, st in to_load], dq)
         writer.publish()
-    for o, _ in to_load:
-        err = errors.get(str(o.report_id))
+    for o, st in to_load:
+        err = errors.get(st.report_id)
         out.append(replace(o, status=LOAD_FAILED, message=err) if err else o)
-    return Committed(out, Counter(dq_failures(dq)), len(dq), timings=timings, loaded=len(to_load) - len(errors))
+    failed, checked = stages.dq_counts(dq)
+    return Committed(out, Counter(failed), checked, timings=timings, loaded=len(to_load) - len(errors))
 
 
 commit_batch = task(name="commit-batch", task_run_name="commit batch {batch.index}", cache_policy=NO_CACHE)(
@@ -388,8 +434,8 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
         if progress is not None:
             progress.start(total, (o.status for o in plan.settled.values()))
         artifact = _Artifact(orchestrated)
-        cfg = ReadConfig.from_settings(s)
         cluster = bool(s.cluster) and orchestrated
+        cfg = replace(ReadConfig.from_settings(s), ship=cluster, run_id=run_id)
         slots = _cluster_slots() if cluster else s.processes
         ahead = max(2, AHEAD_PER_SLOT * slots)
         batches = _batches(plan.todo, s.batch_size)
@@ -402,7 +448,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
         seen: set[str] = set()
         in_flight: deque[tuple[list[WorkItem], Any]] = deque()
         pending = iter(batches)
-        read_seconds = 0.0
+        read_seconds = check_seconds = 0.0
         read_by: Counter[str] = Counter()
 
         def settle(items: list[WorkItem], status: str, message: str) -> None:
@@ -433,6 +479,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                         progress.advance(ERROR for _ in batch)
                     continue
                 read_seconds += read.seconds
+                check_seconds += read.check_seconds
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
                 done = commit(read, writer, str(s.lake), run_id, seen)
                 for k, v in done.timings.items():
@@ -473,7 +520,8 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 step_errors.append(f"dashboard not built: {type(e).__name__}: {e}")
     timings.update(HOOKS.startup)
     timings["flow body"] = time.perf_counter() - t_body
-    timings["reading (sum over batches)"] = read_seconds
+    timings["reading tasks (sum over batches)"] = read_seconds
+    timings["of which GX (sum over batches)"] = check_seconds
     summary = IngestSummary(
         run_id=run_id,
         source=source,

@@ -106,6 +106,63 @@ def read_bytes(data: bytes, source: str, name: str, options: ReadOptions) -> tup
             os.unlink(tmp)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A report's tables as a reading process stored them in the lake (`read_store`)."""
+
+    report_id: str
+    year: int | None
+    files: tuple[str, ...]  # lake-relative paths: <table>/report_year=<y>/<report_id>.parquet
+    data: tuple[bytes, ...] = ()  # the files' bytes, shipped when the lake is on another machine
+
+    def paths(self, lake: Path) -> dict[str, Path]:
+        """Table -> file in ``lake``."""
+        return {Path(f).parts[0]: Path(lake) / f for f in self.files}
+
+
+def read_store(path: str, source: str, name: str, options: ReadOptions, lake: str) -> tuple[Outcome, Stored | None]:
+    """Read one report, build its tables and write them to the lake at ``lake`` (runs in a reading
+    process, so neither the tables nor their encoding pass through the flow's process). A report whose
+    tables cannot be stored ends `load_failed` and costs only itself."""
+    outcome, tables = read_file(path, source, name, options)
+    return _store(outcome, tables, Path(lake))
+
+
+def read_store_bytes(
+    data: bytes, source: str, name: str, options: ReadOptions, lake: str
+) -> tuple[Outcome, Stored | None]:
+    """`read_store` on file content shipped from the flow (a cluster worker without the file)."""
+    outcome, tables = read_bytes(data, source, name, options)
+    return _store(outcome, tables, Path(lake))
+
+
+def _store(outcome: Outcome, tables: Mapping[str, pa.Table], lake: Path) -> tuple[Outcome, Stored | None]:
+    from dataclasses import replace
+
+    from gidar.flows.summary import LOAD_FAILED
+
+    try:
+        files = write_lake(lake, tables)
+        year = tables["reports"].column("report_year")[0].as_py()
+    except Exception as e:  # one report's bad tables must not stop its batch
+        return replace(outcome, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"), None
+    rel = tuple(str(Path(f).relative_to(lake)) for f in files)
+    return outcome, Stored(str(outcome.report_id), year, rel)
+
+
+def ship(lake: Path, stored: Stored) -> Stored:
+    """``stored`` with its files' bytes, to travel to the flow's machine."""
+    return Stored(stored.report_id, stored.year, stored.files, tuple((lake / f).read_bytes() for f in stored.files))
+
+
+def place(lake: Path, stored: Stored) -> Stored:
+    """Store shipped files (`ship`) in the flow's lake, as `write_lake` would have; the bytes are dropped."""
+    from gidar.transform.lake import place_files
+
+    place_files(lake, stored.report_id, dict(zip(stored.files, stored.data, strict=True)))
+    return Stored(stored.report_id, stored.year, stored.files)
+
+
 # --- transform -------------------------------------------------------------------------------
 
 
@@ -143,6 +200,36 @@ def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
     return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
+def check_stored(lake: str, report_ids: Sequence[str], run_id: str) -> pa.Table:
+    """`validate` a batch as stored in the lake, as `dq_results` rows stamped with the run (runs in the
+    checking process: GX and pandas never load in the flow's process)."""
+    from gidar.warehouse.load import dq_table
+
+    return dq_table(validate(Path(lake), report_ids) if report_ids else [], run_id=run_id)
+
+
+def no_dq() -> pa.Table:
+    """The DQ rows of a batch with nothing to check."""
+    from gidar.schema import DQ_RESULTS
+
+    return DQ_RESULTS.empty_table()
+
+
+def dq_of(dq: pa.Table, report_ids: Sequence[str]) -> pa.Table:
+    """The rows of these reports."""
+    import pyarrow.compute as pc
+
+    return dq.filter(pc.is_in(dq["report_id"], pa.array(list(report_ids), pa.string())))
+
+
+def dq_counts(dq: pa.Table) -> tuple[dict[str, int], int]:
+    """Failed rows by severity, and all rows (passed or not)."""
+    import pyarrow.compute as pc
+
+    failed = dq.filter(pc.invert(dq["passed"]))["severity"].value_counts().to_pylist()
+    return dict(sorted((str(c["values"]), int(c["counts"])) for c in failed)), dq.num_rows
+
+
 def warm_reader() -> None:
     """Import the extractor and transform in a reading process before its first file."""
     import gidar.extract.api
@@ -150,10 +237,12 @@ def warm_reader() -> None:
 
 
 def warm_validation() -> None:
-    """Import GX ahead of the first batch (in a background thread while the run starts)."""
-    import great_expectations  # noqa: F401
+    """Import GX, its context and the suites' validation definitions in the checking process before
+    its first batch (while the run starts)."""
+    from gidar.expectations.validate import warm
 
-    from gidar.expectations import validate  # noqa: F401
+    warm()
+    import gidar.warehouse.load  # noqa: F401
 
 
 # --- warehouse -------------------------------------------------------------------------------

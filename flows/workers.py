@@ -316,24 +316,37 @@ class WorkerPool:
             self._drop(slot)
 
 
-_POOL: WorkerPool | None = None
+# Reading processes per checking (GX) process: with the PDFium reader, GX on batches of 100 costs less CPU
+# per report than reading, so one checker keeps up with a few readers.
+READERS_PER_CHECKER = 4
+
+
+def checking_processes(readers: int) -> int:
+    """GX processes to run beside ``readers`` reading processes."""
+    return max(1, -(-readers // READERS_PER_CHECKER))
+
+
+# The process's pools by role: "read" (reading processes) and "check" (the GX process: GX's import and
+# context cost seconds and ~270 MB, paid once per machine rather than in every reading process).
+_POOLS: dict[str, WorkerPool] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def shared_pool(processes: int, limits: Limits) -> WorkerPool:
-    """The process's one pool, created once under a lock (concurrent batch tasks share it)."""
-    global _POOL
+def shared_pool(processes: int, limits: Limits, role: str = "read") -> WorkerPool:
+    """The process's one pool for ``role``, created once under a lock (concurrent batch tasks share it)."""
     with _POOL_LOCK:
-        if _POOL is None or _POOL._stopping.is_set() or _POOL.limits != limits:
-            if _POOL is not None:
-                _POOL.close()
-            _POOL = WorkerPool(processes, limits)
-        return _POOL
+        pool = _POOLS.get(role)
+        if pool is None or pool._stopping.is_set() or pool.limits != limits:
+            if pool is not None:
+                pool.close()
+            pool = _POOLS[role] = WorkerPool(processes, limits)
+        return pool
 
 
 def close_shared_pool(cancel: bool = False) -> None:
-    global _POOL
+    """Close every shared pool (cancel: kill busy workers, queued jobs end `cancelled`)."""
     with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
         pool.cancel() if cancel else pool.close()
