@@ -6,8 +6,10 @@ Start-up is most of a small run's time, so the command overlaps it:
    is left to read the command answers at once without a flow run, and rebuilds the dashboard
    only if the warehouse changed after it was last built (a crash after a load is healed here);
 2. otherwise, in embedded mode the temporary Prefect server starts first (a separate process,
-   prefect_env.py); while it comes up, a thread imports Prefect and the flow, the reading processes
-   start and import the extractor, and the checking process imports GX and builds its suites;
+   prefect_env.py); while it comes up (and in both modes while Prefect is imported and the flow run
+   created), a thread imports Prefect and the flow, the checking process imports GX and builds its
+   suites, and the reading processes start on the first batches (`batches.read_early`), whose
+   read-batch tasks then take the results over;
 3. then the flow runs, stopped cleanly by SIGTERM or Ctrl-C (control.py).
 """
 
@@ -66,6 +68,9 @@ def ingest_command(
             checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
             for _ in range(checkers.processes):
                 checkers.submit(stages.warm_validation)
+            from gidar.flows.batches import read_early
+
+            read_early(plan.todo, settings)  # the flow's first read-batch tasks take these over
         warm.join()
         startup = {"imports (while the server starts)": time.time() - t0}
         if server is not None:
@@ -131,9 +136,11 @@ def _flush_to_api() -> None:
 
 
 def _stop_reading(cancel: bool = True) -> None:
+    from gidar.flows.batches import forget_early
     from gidar.flows.workers import close_shared_pool
 
     close_shared_pool(cancel=cancel)
+    forget_early()
 
 
 def _plan(source: str, settings: Settings, force: bool) -> Any:

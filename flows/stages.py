@@ -200,12 +200,18 @@ def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
     return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
-def check_stored(lake: str, report_ids: Sequence[str], run_id: str) -> pa.Table:
-    """`validate` a batch as stored in the lake, as `dq_results` rows stamped with the run (runs in the
-    checking process: GX and pandas never load in the flow's process)."""
+def check_stored(lake: str, report_ids: Sequence[str]) -> pa.Table:
+    """`validate` a batch as stored in the lake, as `dq_results` rows (runs in the checking process: GX and
+    pandas never load in the flow's process). The run that loads them stamps its id (`for_run`)."""
     from gidar.warehouse.load import dq_table
 
-    return dq_table(validate(Path(lake), report_ids) if report_ids else [], run_id=run_id)
+    return dq_table(validate(Path(lake), report_ids) if report_ids else [])
+
+
+def for_run(dq: pa.Table, run_id: str) -> pa.Table:
+    """DQ rows stamped with the run that loads them."""
+    i = dq.schema.get_field_index("run_id")
+    return dq.set_column(i, dq.schema.field(i), pa.array([run_id] * dq.num_rows, pa.string()))
 
 
 def no_dq() -> pa.Table:

@@ -99,6 +99,21 @@ def worker_main(conn: Any, limits: Limits, parent: int) -> None:
     _die_with_parent(parent)
     _limit_memory(limits.max_memory_mb)
     signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        _serve(conn, limits)
+    finally:
+        # Every result was sent and nothing else is kept: skip the interpreter's clean-up (a second or more
+        # with GX's modules loaded), which every run would wait for.
+        with contextlib.suppress(Exception):
+            from multiprocessing import util
+
+            util._exit_function()  # multiprocessing's own finalizers (semaphores), as a normal exit runs them
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(0)
+
+
+def _serve(conn: Any, limits: Limits) -> None:
     while True:
         try:
             msg = conn.recv()
@@ -348,5 +363,8 @@ def close_shared_pool(cancel: bool = False) -> None:
     with _POOL_LOCK:
         pools = list(_POOLS.values())
         _POOLS.clear()
-    for pool in pools:
-        pool.cancel() if cancel else pool.close()
+    threads = [threading.Thread(target=pool.cancel if cancel else pool.close) for pool in pools]
+    for t in threads:  # the pools' processes stop side by side
+        t.start()
+    for t in threads:
+        t.join()

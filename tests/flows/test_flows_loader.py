@@ -25,7 +25,7 @@ def _stored(result, lake: Path, tables: dict[str, pa.Table] | None = None) -> tu
 
 def _checked(reads, lake: Path, run_id: str) -> pa.Table:
     ids = [st.report_id for _, st in reads if st is not None]
-    return stages.check_stored(str(lake), ids, run_id)
+    return stages.check_stored(str(lake), ids)
 
 
 def _rows(wh: Path, table: str) -> list[tuple]:
