@@ -457,11 +457,9 @@ def _add_warehouse(p: argparse.ArgumentParser) -> None:
 
 
 def _add_backend(p: argparse.ArgumentParser) -> None:
-    from gidar.extract.pdf import BACKENDS
-
+    # No ``choices``: naming them would import the reading stack for every command; `_backend` checks the value.
     p.add_argument(
         "--backend",
-        choices=BACKENDS,
         help="PDF reader tried first (default: $GIDAR_BACKEND or pdfium; pdfplumber is the slower reference);"
         " the other one reads a file the first cannot",
     )

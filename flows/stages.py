@@ -26,7 +26,23 @@ from gidar.flows.summary import Outcome
 
 
 def parser_version() -> str:
-    """The extractor's version; a report is re-extracted when it changes."""
+    """The extractor's version; a report is re-extracted when it changes. Read from the extractor's source
+    when it is a plain string constant, so that planning (and a run with nothing to read) does not import
+    the whole reading stack into the flow's process; imported otherwise."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("gidar.extract")  # finding the package does not import it
+    try:
+        assert spec is not None and spec.submodule_search_locations
+        source = Path(list(spec.submodule_search_locations)[0]) / "api.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in tree.body:
+            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if isinstance(target, ast.Name) and target.id == "PARSER_VERSION" and isinstance(node.value, ast.Constant):
+                return str(node.value.value)
+    except (AssertionError, OSError, SyntaxError):
+        pass
     from gidar.extract.api import PARSER_VERSION
 
     return str(PARSER_VERSION)
@@ -423,12 +439,14 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
     for the cropped evidence images (their ``reports.source`` is a URL). Crops already rendered
     are reused, so a rebuild after a batch costs the new reports' crops only."""
+    from gidar.flows.workers import current_pool
     from gidar.warehouse.dashboard import build_dashboard as _build
 
     state = warehouse_state(warehouse)
+    pool = current_pool("read")  # a run's reading processes render the crops side by side
     con = open_reader(warehouse)
     try:
-        built = Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
+        built = Path(_build(con, out, cache_dirs=(cache,) if cache else (), submit=pool.submit if pool else None))
     finally:
         con.close()
     (out / STAMP).write_text(state, encoding="utf-8")

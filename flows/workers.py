@@ -358,6 +358,13 @@ def shared_pool(processes: int, limits: Limits, role: str = "read") -> WorkerPoo
         return pool
 
 
+def current_pool(role: str = "read") -> WorkerPool | None:
+    """The shared pool of ``role`` if this process has a running one."""
+    with _POOL_LOCK:
+        pool = _POOLS.get(role)
+        return pool if pool is not None and not pool._stopping.is_set() else None
+
+
 def close_shared_pool(cancel: bool = False) -> None:
     """Close every shared pool (cancel: kill busy workers, queued jobs end `cancelled`)."""
     with _POOL_LOCK:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from gidar.schema import REPORT_TABLES
@@ -95,7 +95,9 @@ def place_files(lake: Path, report_id: str, files: Mapping[str, bytes]) -> list[
     return written
 
 
-def _partitioning() -> ds.Partitioning:
+def _partitioning() -> Any:
+    import pyarrow.dataset as ds
+
     return ds.HivePartitioning(pa.schema([(PARTITION, pa.int32())]), null_fallback=NULL_PARTITION)
 
 
@@ -112,6 +114,8 @@ def read_table(lake: Path, table: str, report_ids: list[str] | None = None) -> p
         )
     if not files:
         return schema.empty_table()
+    import pyarrow.dataset as ds  # here only: it imports pandas, which the writer's process never needs
+
     data = ds.dataset(
         [str(f) for f in files],
         schema=schema,

@@ -8,7 +8,9 @@ unreadable PDF yields no crop — the dashboard says so instead of failing the b
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,13 +87,14 @@ def render_crops(
     base_dirs: Iterable[Path] = (),
     max_crops: int = 3000,
     cache_dirs: Iterable[Path] = (),
+    submit: Callable[..., Future] | None = None,
 ) -> dict[CropRequest, str]:
     """Render each request once into `out_dir`; return request -> file name (missing PDFs are left out).
 
-    Requests are grouped by PDF so each document is opened once; existing files are reused.
+    Requests are grouped by PDF so each document is opened once; existing files are reused, so a rebuild
+    renders only new reports' crops. ``submit(fn, *args)`` (an executor's, returning a Future) renders the
+    PDFs side by side in other processes; without it they are rendered here.
     """
-    import pypdfium2 as pdfium
-
     out_dir.mkdir(parents=True, exist_ok=True)
     base_dirs, cache_dirs = list(base_dirs), list(cache_dirs)
     by_pdf: dict[Path, list[CropRequest]] = {}
@@ -100,30 +103,52 @@ def render_crops(
         if path is not None and req.boxes and req.page >= 1:
             by_pdf.setdefault(path, []).append(req)
     done: dict[CropRequest, str] = {}
+    jobs: list[tuple[str, list[CropRequest]]] = []
+    budget = max_crops
     for path, reqs in by_pdf.items():
         todo = [r for r in reqs if not (out_dir / r.name).exists()]
         done.update({r: r.name for r in reqs if r not in todo})
-        if not todo or len(done) >= max_crops:
-            continue
-        try:
-            pdf = pdfium.PdfDocument(str(path))
-        except Exception:  # corrupt, encrypted, replaced by something else: no crop
-            continue
-        try:
-            for req in sorted(todo, key=lambda r: r.page):
-                if len(done) >= max_crops or req.page > len(pdf):
-                    continue
-                page = pdf[req.page - 1]
-                _, height = page.get_size()
-                top, bottom = crop_band(req.boxes, height)
-                # render only the band: pdfium's crop is (left, bottom, right, top) points cut from each side
-                img = page.render(scale=SCALE, crop=(0, height - bottom, 0, top)).to_pil().convert("RGB")
-                _mark(img, req.boxes, top)
-                # JPEG: a seventh of PNG's encoding time at the same size; no chroma subsampling keeps the
-                # coloured outlines and the small CJK glyphs sharp
-                img.save(out_dir / req.name, quality=JPEG_QUALITY, subsampling=0)
-                done[req] = req.name
-                page.close()
-        finally:
-            pdf.close()
+        budget -= len(reqs) - len(todo)
+        if todo and budget > 0:
+            jobs.append((str(path), todo[:budget]))
+            budget -= len(todo[:budget])
+    if submit is None:
+        results = [render_pdf(path, reqs, str(out_dir)) for path, reqs in jobs]
+    else:
+        results = [f.result() for f in [submit(render_pdf, path, reqs, str(out_dir)) for path, reqs in jobs]]
+    for (_, reqs), names in zip(jobs, results, strict=True):
+        if isinstance(names, list):  # else the job failed in its process (a Failure): no crops of that PDF
+            done.update({r: r.name for r in reqs if r.name in set(names)})
     return done
+
+
+def render_pdf(path: str, requests: list[CropRequest], out_dir: str) -> list[str]:
+    """Render one PDF's crops into ``out_dir``; returns the files written."""
+    import pypdfium2 as pdfium
+
+    try:
+        pdf = pdfium.PdfDocument(path)
+    except Exception:  # corrupt, encrypted, replaced by something else: no crop
+        return []
+    written = []
+    try:
+        for req in sorted(requests, key=lambda r: r.page):
+            if req.page > len(pdf):
+                continue
+            page = pdf[req.page - 1]
+            _, height = page.get_size()
+            top, bottom = crop_band(req.boxes, height)
+            # render only the band: pdfium's crop is (left, bottom, right, top) points cut from each side
+            img = page.render(scale=SCALE, crop=(0, height - bottom, 0, top)).to_pil().convert("RGB")
+            _mark(img, req.boxes, top)
+            # JPEG: a seventh of PNG's encoding time at the same size; no chroma subsampling keeps the
+            # coloured outlines and the small CJK glyphs sharp. Written under a temporary name, then renamed:
+            # a crop that exists is complete.
+            tmp = Path(out_dir) / f".{req.name}.{os.getpid()}.tmp"
+            img.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
+            os.replace(tmp, Path(out_dir) / req.name)
+            written.append(req.name)
+            page.close()
+    finally:
+        pdf.close()
+    return written
