@@ -297,7 +297,7 @@ def _located(frames: Frames, records: list[DQRecord]) -> list[DQRecord]:
         return records
     cells = frames.cells
     hit = cells[pd.MultiIndex.from_frame(cells[["report_id", "key"]]).isin(list(wanted))]
-    found: dict[tuple[str, str], tuple[int | None, Any]] = {}
+    found: dict[tuple[str, str | None], tuple[int | None, Any]] = {}
     columns = ["report_id", "key", "page", "x0", "top", "x1", "bottom"]
     for rid, key, page, x0, top, x1, bottom in hit[columns].itertuples(index=False, name=None):
         bbox = None if pd.isna(x0) else (x0, top, x1, bottom)

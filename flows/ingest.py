@@ -221,7 +221,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 read_seconds += read.seconds
                 check_seconds += read.check_seconds
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
-                done = commit(read, writer, str(s.lake), run_id, seen)
+                done: Committed = commit(read, writer, str(s.lake), run_id, seen)
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v
                 dq += done.dq

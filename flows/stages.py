@@ -35,10 +35,12 @@ def parser_version() -> str:
     spec = importlib.util.find_spec("gidar.extract")  # finding the package does not import it
     try:
         assert spec is not None and spec.submodule_search_locations
-        source = Path(list(spec.submodule_search_locations)[0]) / "api.py"
+        source = Path(next(iter(spec.submodule_search_locations))) / "api.py"
         tree = ast.parse(source.read_text(encoding="utf-8"))
         for node in tree.body:
-            target = node.targets[0] if isinstance(node, ast.Assign) and len(node.targets) == 1 else None
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
             if isinstance(target, ast.Name) and target.id == "PARSER_VERSION" and isinstance(node.value, ast.Constant):
                 return str(node.value.value)
     except (AssertionError, OSError, SyntaxError):

@@ -107,7 +107,7 @@ def worker_main(conn: Any, limits: Limits, parent: int) -> None:
         with contextlib.suppress(Exception):
             from multiprocessing import util
 
-            util._exit_function()  # multiprocessing's own finalizers (semaphores), as a normal exit runs them
+            util._exit_function()  # type: ignore[attr-defined]  # multiprocessing's own finalizers (semaphores), as a normal exit runs them
             sys.stdout.flush()
             sys.stderr.flush()
         os._exit(0)
