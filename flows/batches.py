@@ -75,15 +75,7 @@ class ReadConfig:
     @classmethod
     def from_settings(cls, s: Settings) -> ReadConfig:
         return cls(
-            options=stages.ReadOptions(
-                backend=s.reader_backend,
-                max_pages=s.max_pages,
-                max_page_area=s.max_page_area,
-                max_ocr_pages=s.max_ocr_pages,
-                max_file_bytes=s.max_file_bytes,
-                max_page_objects=s.max_page_objects,
-                ocr_threads=s.ocr_threads,
-            ),
+            options=stages.ReadOptions.from_settings(s),
             limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
             processes=s.processes,
             cache=str(s.cache),

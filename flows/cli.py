@@ -71,17 +71,10 @@ def _backend(args: argparse.Namespace) -> str:
 
 
 def _budget(args: argparse.Namespace) -> Any:
-    from gidar.extract.budget import Budget
+    """Every per-file budget of the settings (the same as `gidar ingest` reads with)."""
+    from gidar.flows.stages import ReadOptions
 
-    s = _settings(args)
-    return Budget(
-        max_pages=s.max_pages,
-        max_file_bytes=s.max_file_bytes,
-        max_page_objects=s.max_page_objects,
-        max_page_area=s.max_page_area,
-        max_ocr_pages=s.max_ocr_pages,
-        ocr_threads=s.ocr_threads,
-    )
+    return ReadOptions.from_settings(_settings(args)).budget()
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

@@ -15,12 +15,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from gidar.dq import DQRecord
 from gidar.flows.summary import Outcome
+
+if TYPE_CHECKING:  # not imported at run time: reading processes load this module and need no pydantic
+    from gidar.settings import Settings
 
 # --- extract ---------------------------------------------------------------------------------
 
@@ -61,6 +64,19 @@ class ReadOptions:
     max_file_bytes: int = 200 * 1024 * 1024
     max_page_objects: int = 100_000
     ocr_threads: int = 1
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ReadOptions:
+        """The user's reading backend and every per-file budget (GIDAR_BACKEND, GIDAR_MAX_*)."""
+        return cls(
+            backend=s.reader_backend,
+            max_pages=s.max_pages,
+            max_page_area=s.max_page_area,
+            max_ocr_pages=s.max_ocr_pages,
+            max_file_bytes=s.max_file_bytes,
+            max_page_objects=s.max_page_objects,
+            ocr_threads=s.ocr_threads,
+        )
 
     def budget(self) -> Any:
         from gidar.extract.budget import Budget

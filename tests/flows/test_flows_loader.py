@@ -8,6 +8,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from gidar.extract.api import extract_file
 from gidar.flows import stages
 from gidar.flows.ingest import BatchRead, commit_items
 from gidar.flows.summary import DUPLICATE, LOAD_FAILED, Outcome
@@ -15,6 +16,7 @@ from gidar.schema import REPORT_TABLES
 from gidar.warehouse.store import open_writer
 from gidar_dev.sample import sample_result
 
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 VOLATILE = {"reports": {"extracted_at"}}  # stamped when the tables are built
 
 
@@ -70,6 +72,10 @@ def test_a_batch_is_stored_checked_and_committed_and_a_bad_report_costs_only_its
 def test_loading_from_the_lake_files_gives_the_rows_of_loading_the_tables(tmp_path: Path) -> None:
     results = [sample_result(2020, seed=7), sample_result(2022, seed=8), sample_result(2024, seed=9)]
     results[1].metadata.report_year = None  # the lake's null partition
+    # a report that bends the template: table 二 in the 2019 layout of a 2023 report, extra cells
+    mixed = extract_file(SAMPLES / "mixed-2023.pdf")
+    assert mixed.extra_cells and mixed.table_templates.get("t2") == "v2019"
+    results.append(mixed)
     lake = tmp_path / "lake"
     reads = [_stored(r, lake) for r in results]
     with open_writer(tmp_path / "files.duckdb") as w:
@@ -78,6 +84,8 @@ def test_loading_from_the_lake_files_gives_the_rows_of_loading_the_tables(tmp_pa
         assert w.load_batch([(stages.report_tables(r), None) for r in results]) == {}
     for table in REPORT_TABLES:
         assert _rows(tmp_path / "files.duckdb", table) == _rows(tmp_path / "tables.duckdb", table), table
+    extra = _rows(tmp_path / "files.duckdb", "extra_cells")
+    assert len(extra) == len(mixed.extra_cells) and {r[0] for r in extra} == {mixed.sha256}
     for table in ("report_bodies", "fact_applications"):
         assert _rows(tmp_path / "files.duckdb", table) == _rows(tmp_path / "tables.duckdb", table), table
 
