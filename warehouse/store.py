@@ -50,6 +50,11 @@ PUBLISH_SHARE = 0.10
 # Read-only connections may not touch files, attach databases or load extensions (exports go through
 # `gidar export`, which writes only where the user asked).
 READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+# The writer's DuckDB. Unbounded, its buffer pool keeps every block a run touched (each batch's load and
+# refresh, the cross-report checks) and grows toward 80 % of RAM with the warehouse: the ingest's process
+# grew ~35 MB a batch. Past the limit DuckDB evicts, or spills to a temporary folder beside the file. One
+# thread: during an ingest the writer shares the cores with the reading processes, and a batch's load is small.
+WRITER_CONFIG = {"memory_limit": "256MB", "threads": 1}
 
 
 class WarehouseBusyError(RuntimeError):
@@ -122,7 +127,7 @@ class Writer:
         if not self.live.exists() and self.path.exists():
             self._adopt()
         try:
-            self.con = duckdb.connect(str(self.live))
+            self.con = duckdb.connect(str(self.live), config=dict(WRITER_CONFIG))
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
                 raise WarehouseBusyError(
