@@ -31,7 +31,7 @@ def describe(done: int, total: int, seconds: float, counts: Counter[str]) -> str
 
 
 class ConsoleProgress:
-    """``mode``: rich (a live bar), plain (a line every `PLAIN_EVERY` s and at the end) or none."""
+    """``mode``: rich (a live bar), plain (at most a line every `PLAIN_EVERY` s, and one at the end) or none."""
 
     def __init__(self, mode: str = "auto", stream: IO[str] | None = None, label: str = "gidar ingest") -> None:
         self.stream = stream or sys.stderr
