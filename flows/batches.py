@@ -11,6 +11,7 @@ command starts the first batches with them while Prefect starts (`read_early`).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -133,6 +134,23 @@ _EARLY: dict[tuple[str, ...], Future] = {}
 _EARLY_LOCK = threading.Lock()
 
 
+# Called with a file's ref as soon as it is read, in this process (the console's progress; a cluster's
+# reads are seen when their batch arrives).
+_ON_READ: Callable[[str], None] | None = None
+
+
+def on_read(hook: Callable[[str], None] | None) -> None:
+    global _ON_READ
+    _ON_READ = hook
+
+
+def _notify_read(ref: str) -> None:
+    hook = _ON_READ
+    if hook is not None:
+        with contextlib.suppress(Exception):  # progress never stops reading
+            hook(ref)
+
+
 def read_early(todo: Sequence[WorkItem], settings: Settings) -> int:
     """Start reading the first batches of ``todo`` in this machine's reading processes now, while Prefect
     starts (its server, its import, the flow run's creation); the flow's read-batch task of each such batch
@@ -204,6 +222,7 @@ def _read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> Batch
         for ref, fut in futures.items():
             it, _, sha = paths[ref]
             value = fut.result()
+            _notify_read(it.ref)
             if isinstance(value, Failure):
                 status = FAILURE_STATUS.get(value.kind, ERROR)
                 reads.append((Outcome(it.ref, it.name, status, value.message, sha or None), None))

@@ -526,7 +526,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress",
         choices=("auto", "rich", "plain", "none"),
         default="auto",
-        help="progress on stderr, per committed batch: a live bar on a terminal, at most a line every 10 s"
+        help="progress on stderr, as files are read: a live bar on a terminal, at most a line every 10 s"
         " otherwise (default: auto)",
     )
     i.add_argument("--json", action="store_true", help="print only the run summary, as JSON, on stdout")

@@ -216,7 +216,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                     settle(batch, ERROR, f"reading task failed: {type(err).__name__}: {err}")
                     step_errors.append(f"a reading task failed: {type(err).__name__}: {err}")
                     if progress is not None:
-                        progress.advance(ERROR for _ in batch)
+                        progress.advance([ERROR for _ in batch], [it.ref for it in batch])
                     continue
                 read_seconds += read.seconds
                 check_seconds += read.check_seconds
@@ -232,7 +232,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 committed += done.loaded
                 n_batches += 1
                 if progress is not None:
-                    progress.advance(o.status for o in done.outcomes)
+                    progress.advance([o.status for o in done.outcomes], [o.source for o in done.outcomes])
                 artifact.update(len(outcomes), total)
             stopped = control.stop_signal()
             if stopped is not None:

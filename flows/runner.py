@@ -58,7 +58,11 @@ def ingest_command(
     warm = threading.Thread(target=_warm, args=(settings, plan), name="gidar-warm", daemon=True)
     warm.start()
     try:
+        from gidar.flows.batches import on_read
         from gidar.flows.workers import Limits, checking_processes, shared_pool
+
+        if progress is not None:  # the bar moves as files are read, before their batch is committed
+            on_read(progress.read)
 
         if not settings.cluster:  # reading and checking processes start and import while the server starts
             limits = Limits(settings.max_seconds, settings.max_memory_mb)
@@ -110,6 +114,8 @@ def ingest_command(
         _stop_reading()
         raise
     finally:
+        if "gidar.flows.batches" in sys.modules:
+            sys.modules["gidar.flows.batches"].on_read(None)
         if "gidar.flows.ingest" in sys.modules:  # the next run in this process starts with fresh hooks
             mod = sys.modules["gidar.flows.ingest"]
             mod.HOOKS.__dict__.update(mod.RunHooks().__dict__)
