@@ -234,12 +234,22 @@ def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
     return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
+# Reports GX validates at once in the checking process, whose frames and results grow with it: 50 keeps
+# the process near 380 MB (100: ~415 MB) at the same CPU per report (25 costs ~40 % more).
+CHECK_CHUNK = 50
+
+
 def check_stored(lake: str, report_ids: Sequence[str]) -> pa.Table:
     """`validate` a batch as stored in the lake, as `dq_results` rows (runs in the checking process: GX and
-    pandas never load in the flow's process). The run that loads them stamps its id (`for_run`)."""
+    pandas never load in the flow's process), `CHECK_CHUNK` reports at a time (each report's checks see
+    only its own rows). The run that loads them stamps its id (`for_run`)."""
     from gidar.warehouse.load import dq_table
 
-    return dq_table(validate(Path(lake), report_ids) if report_ids else [])
+    ids = list(report_ids)
+    records: list[DQRecord] = []
+    for i in range(0, len(ids), CHECK_CHUNK):
+        records += validate(Path(lake), ids[i : i + CHECK_CHUNK])
+    return dq_table(records)
 
 
 def for_run(dq: pa.Table, run_id: str) -> pa.Table:

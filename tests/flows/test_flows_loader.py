@@ -122,3 +122,16 @@ def test_a_batch_whose_checks_failed_is_not_loaded(tmp_path: Path) -> None:
         done = commit_items(BatchRead(1, [read], None, "validation failed: boom"), writer, str(lake), "r", set())
     assert [o.status for o in done.outcomes] == ["error"] and done.loaded == 0
     assert done.step_errors and "boom" in done.step_errors[0]
+
+
+def test_checking_in_chunks_gives_the_rows_of_one_check(tmp_path: Path, monkeypatch) -> None:
+    lake = tmp_path / "lake"
+    reads = [_stored(sample_result(2019 + i, seed=20 + i), lake) for i in range(3)]
+    ids = [st.report_id for _, st in reads if st is not None]
+
+    def rows(dq: pa.Table) -> list[tuple]:
+        return sorted(map(repr, dq.drop_columns(["checked_at"]).to_pylist()))
+
+    whole = stages.check_stored(str(lake), ids)
+    monkeypatch.setattr(stages, "CHECK_CHUNK", 2)
+    assert rows(stages.check_stored(str(lake), ids)) == rows(whole) and whole.num_rows > 0
