@@ -289,7 +289,11 @@ def dask_cluster(workers: int = 2) -> Iterator[str]:
         for p in reversed(procs):
             p.terminate()
         for p in procs:
-            p.wait(timeout=30)
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # a worker busy closing its reading processes on 2 loaded cores
+                p.kill()
+                p.wait()
 
 
 # --- the benchmark ---------------------------------------------------------------------------
