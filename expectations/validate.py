@@ -22,7 +22,7 @@ import pyarrow as pa
 from gidar.dq import CellRef, DQRecord, as_text
 from gidar.keys import Key
 
-from .frames import Frames, build_frames, locate
+from .frames import Frames, build_frames
 from .rules import CELLS, REPORTS, Rule, Severity, suites
 
 
@@ -47,7 +47,7 @@ def validate_reports(frames: Frames) -> list[DQRecord]:
                 out += _cell_results(rule, frame, bad)
             else:
                 out += _row_results(rule, frame, bad)
-    out = [_located(frames, r) for r in out]
+    out = _located(frames, out)
     order = {rid: i for i, rid in enumerate(frames.reports["report_id"])}
     out.sort(key=lambda r: order.get(r.report_id, len(order)))  # stable: suite/rule order kept per report
     return out
@@ -110,6 +110,14 @@ def _gx() -> _Gx:
         if not _GX:
             _GX.append(_Gx())
         return _GX[0]
+
+
+def warm() -> None:
+    """Build the context and every suite's validation definition ahead of the first batch."""
+    gx = _gx()
+    with gx.lock:
+        for name, rules in suites().items():
+            gx.definition(name, rules)
 
 
 def run_gx(frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
@@ -282,16 +290,29 @@ def _fmt(v: Any) -> str:
     return "null" if f is None else (str(int(f)) if f.is_integer() else repr(f))
 
 
-def _located(frames: Frames, r: DQRecord) -> DQRecord:
-    """A failure's cells with their page and box, read from the stored cells."""
-    if r.passed or not r.cells or r.report_id is None:
-        return r
-    found = {c["key"]: c for c in locate(frames, r.report_id, [c.key for c in r.cells if c.key])}
-    cells = tuple(
-        CellRef(c.report_id, c.key, found[c.key]["page"], found[c.key]["bbox"]) if c.key in found else c
-        for c in r.cells
-    )
-    return replace(r, cells=cells)
+def _located(frames: Frames, records: list[DQRecord]) -> list[DQRecord]:
+    """Failures' cells with their page and box, read from the stored cells (one lookup for the batch)."""
+    wanted = {(r.report_id, c.key) for r in records if not r.passed and r.report_id is not None for c in r.cells}
+    if not wanted:
+        return records
+    cells = frames.cells
+    hit = cells[pd.MultiIndex.from_frame(cells[["report_id", "key"]]).isin(list(wanted))]
+    found: dict[tuple[str, str | None], tuple[int | None, Any]] = {}
+    columns = ["report_id", "key", "page", "x0", "top", "x1", "bottom"]
+    for rid, key, page, x0, top, x1, bottom in hit[columns].itertuples(index=False, name=None):
+        bbox = None if pd.isna(x0) else (x0, top, x1, bottom)
+        found.setdefault((rid, key), (None if pd.isna(page) else int(page), bbox))
+    out = []
+    for r in records:
+        if r.passed or not r.cells or r.report_id is None:
+            out.append(r)
+            continue
+        located = tuple(
+            CellRef(c.report_id, c.key, *found[(r.report_id, c.key)]) if (r.report_id, c.key) in found else c
+            for c in r.cells
+        )
+        out.append(replace(r, cells=located))
+    return out
 
 
 def failures(results: Sequence[DQRecord], severity: Severity | None = None) -> list[DQRecord]:

@@ -71,17 +71,10 @@ def _backend(args: argparse.Namespace) -> str:
 
 
 def _budget(args: argparse.Namespace) -> Any:
-    from gidar.extract.budget import Budget
+    """Every per-file budget of the settings (the same as `gidar ingest` reads with)."""
+    from gidar.flows.stages import ReadOptions
 
-    s = _settings(args)
-    return Budget(
-        max_pages=s.max_pages,
-        max_file_bytes=s.max_file_bytes,
-        max_page_objects=s.max_page_objects,
-        max_page_area=s.max_page_area,
-        max_ocr_pages=s.max_ocr_pages,
-        ocr_threads=s.ocr_threads,
-    )
+    return ReadOptions.from_settings(_settings(args)).budget()
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -457,11 +450,9 @@ def _add_warehouse(p: argparse.ArgumentParser) -> None:
 
 
 def _add_backend(p: argparse.ArgumentParser) -> None:
-    from gidar.extract.pdf import BACKENDS
-
+    # No ``choices``: naming them would import the reading stack for every command; `_backend` checks the value.
     p.add_argument(
         "--backend",
-        choices=BACKENDS,
         help="PDF reader tried first (default: $GIDAR_BACKEND or pdfium; pdfplumber is the slower reference);"
         " the other one reads a file the first cannot",
     )
@@ -535,7 +526,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--progress",
         choices=("auto", "rich", "plain", "none"),
         default="auto",
-        help="progress on stderr: a live bar on a terminal, a line every 10 s otherwise (default: auto)",
+        help="progress on stderr, as files are read: a live bar on a terminal, at most a line every 10 s"
+        " otherwise (default: auto)",
     )
     i.add_argument("--json", action="store_true", help="print only the run summary, as JSON, on stdout")
     i.add_argument("-v", "--verbose", action="store_true", help="show Prefect's INFO logs on the console")

@@ -2,267 +2,62 @@
 
     plan        (flow process) sources → local files hashed → skip what is loaded → batches
     read-batch  (a reading task: threads here, or a Dask worker with --cluster) per batch of 25–100:
-                download URLs (retries with Prefect's exponential_backoff) → read each file in a
-                process of the worker pool (wall-clock and memory limits, a dead worker costs one
-                file) → Arrow tables
-    commit      (flow process, the single writer) per batch: Parquet lake → GX on the batch as
-                stored in the lake → ONE short warehouse transaction → publish
+                download URLs → read, build the tables and store them in the Parquet lake, in the
+                reading processes → GX on the batch as stored, in a checking process (flows/batches.py)
+    commit      (flow process, the single writer) per batch: ONE short warehouse transaction that
+                DuckDB fills from the batch's Parquet files → publish
     finish      cross-report checks, the run row; the dashboard when the warehouse changed
 
-Reading runs ahead of committing by at most a few batches, so memory stays flat in the number of
-reports; a run killed at any point keeps every committed batch and the next run does only the
-rest (a report's rows are what marks it done). Bad input never stops the run: every source item
-ends with a status (flows/summary.py). The same body runs without Prefect (`run_ingest` with
-``orchestrated=False``) so the benchmark can measure what orchestration costs.
+The flow's process never loads GX or pandas and holds no tables: reading runs ahead of committing by
+a few batches, each only outcomes and lake paths, so memory stays flat in the number of reports; a run
+killed at any point keeps every committed batch and the next run does only the rest (a report's rows
+are what marks it done). Bad input never stops the run: every source item ends with a status
+(flows/summary.py). The same body runs without Prefect (`run_ingest` with ``orchestrated=False``) so
+the benchmark can measure what orchestration costs.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
 import time
 import uuid
 from collections import Counter, deque
-from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.tasks import exponential_backoff
 
 from gidar.flows import control, stages
-from gidar.flows.download import DownloadError, DownloadPolicy, Fetched, abort_downloads, fetch_url, is_transient
+from gidar.flows.batches import (  # noqa: F401  (BatchRead, Committed: the tasks' values, for callers)
+    AHEAD_PER_SLOT,
+    WAIT_SLICE,
+    BatchRead,
+    Committed,
+    ReadConfig,
+    commit_items,
+    read_items,
+    ship_items,
+    split_batches,
+)
+from gidar.flows.download import abort_downloads
 from gidar.flows.incremental import WorkItem
 from gidar.flows.plan import plan_run
 from gidar.flows.summary import (
     CANCELLED,
-    DOWNLOAD_FAILED,
-    DUPLICATE,
     ERROR,
-    LOAD_FAILED,
-    SKIPPED,
-    TIMEOUT,
-    TOO_LARGE,
     IngestSummary,
     Outcome,
-    dq_failures,
     format_markdown,
     format_summary,
 )
-from gidar.flows.workers import Failure, Limits, shared_pool
 from gidar.settings import Settings
 
-READ_OK = {"ok", "uncertain"}  # statuses whose tables carry values worth validating
-# A reading process's failure -> the file's status. Not loaded: the next run tries the file again.
-FAILURE_STATUS = {"timeout": TIMEOUT, "memory": TOO_LARGE, "died": ERROR, "error": ERROR, "cancelled": CANCELLED}
-# Batches read ahead of the one being committed, per reading slot: keeps every process busy while the
-# writer commits, and bounds memory (a batch's tables are a few MB).
-AHEAD_PER_SLOT = 1
-WAIT_SLICE = 0.2  # seconds between looks at the stop flag while waiting for a batch
-
-
-# --- read ------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReadConfig:
-    """Everything a reading task needs, as plain values (it may run on another machine)."""
-
-    options: stages.ReadOptions
-    limits: Limits
-    processes: int  # reading processes in the task's process (None on a cluster: its threads)
-    cache: str
-    policy: DownloadPolicy  # timeouts, deadline, which addresses may be fetched, size limit
-    retries: int
-    retry_delay: float
-    downloads: int  # concurrent downloads within a batch
-
-    @classmethod
-    def from_settings(cls, s: Settings) -> ReadConfig:
-        return cls(
-            options=stages.ReadOptions(
-                backend=s.reader_backend,
-                max_pages=s.max_pages,
-                max_page_area=s.max_page_area,
-                max_ocr_pages=s.max_ocr_pages,
-                max_file_bytes=s.max_file_bytes,
-                max_page_objects=s.max_page_objects,
-                ocr_threads=s.ocr_threads,
-            ),
-            limits=Limits(max_seconds=s.max_seconds, max_memory_mb=s.max_memory_mb),
-            processes=s.processes,
-            cache=str(s.cache),
-            policy=DownloadPolicy.from_settings(s),
-            retries=s.retries,
-            retry_delay=s.retry_delay,
-            downloads=s.workers,
-        )
-
-
-@dataclass
-class BatchRead:
-    index: int
-    reads: list[tuple[Outcome, dict[str, pa.Table] | None]]
-    host: str = ""
-    pid: int = 0  # the process that ran the task (a Dask worker with --cluster)
-    seconds: float = 0.0
-
-
-def fetch_with_retries(url: str, cfg: ReadConfig) -> Fetched:
-    """Download with retries on transient errors only (timeouts, 5xx, 429), waiting
-    Prefect's `exponential_backoff` schedule between attempts."""
-    delays = exponential_backoff(backoff_factor=cfg.retry_delay)(cfg.retries)
-    for attempt in range(cfg.retries + 1):
-        try:
-            return fetch_url(url, Path(cfg.cache), cfg.policy)
-        except Exception as e:
-            if attempt >= cfg.retries or not is_transient(e) or control.stop_requested():
-                raise
-            time.sleep(delays[attempt])
-    raise AssertionError("unreachable")
-
-
-def _slots() -> int | None:
-    """Threads of the Dask worker running this task, if any: one reading process each."""
-    try:
-        from distributed import get_worker
-
-        return int(get_worker().state.nthreads)
-    except Exception:
-        return None
-
-
-def read_items(index: int, items: Sequence[WorkItem], cfg: ReadConfig) -> BatchRead:
-    """Read one batch: download its URLs, then read every file in the worker pool."""
-    t0 = time.perf_counter()
-    reads: list[tuple[Outcome, dict[str, pa.Table] | None]] = []
-    paths: dict[str, tuple[WorkItem, str, str]] = {}  # ref -> (item, path, sha)
-    urls = [it for it in items if it.kind == "url"]
-    if urls:
-        with ThreadPoolExecutor(max_workers=max(1, min(cfg.downloads, len(urls)))) as ex:
-            got = dict(zip((u.ref for u in urls), ex.map(lambda u: _fetch_one(u, cfg), urls), strict=True))
-    for it in items:
-        if it.kind == "url":
-            fetched = got[it.ref]
-            if isinstance(fetched, Outcome):
-                reads.append((fetched, None))
-            elif it.loaded_sha and fetched.sha256 == it.loaded_sha:
-                reads.append((Outcome(it.ref, it.name, SKIPPED, "unchanged since last load", fetched.sha256), None))
-            else:
-                paths[it.ref] = (it, fetched.path, fetched.sha256)
-        else:
-            paths[it.ref] = (it, it.ref, it.sha256 or "")
-    pool = _pool(cfg)
-    futures: dict[str, Future] = {}
-    for ref, (it, path, _) in paths.items():
-        if it.data is not None:
-            futures[ref] = pool.submit(stages.read_bytes, it.data, it.ref, it.name, cfg.options)
-        else:
-            futures[ref] = pool.submit(stages.read_file, path, it.ref, it.name, cfg.options)
-    for ref, fut in futures.items():
-        it, _, sha = paths[ref]
-        value = fut.result()
-        if isinstance(value, Failure):
-            status = FAILURE_STATUS.get(value.kind, ERROR)
-            reads.append((Outcome(it.ref, it.name, status, value.message, sha or None), None))
-        else:
-            outcome, tables = value
-            reads.append((outcome, tables))
-    return BatchRead(index, reads, socket.gethostname(), os.getpid(), time.perf_counter() - t0)
-
-
-class _InProcess:
-    """Reading in the task's own process: for a daemonic Dask worker (started by a nanny), which may not
-    have child processes. No per-file wall-clock or memory limit there: see README (Dask cluster)."""
-
-    def submit(self, fn: Callable[..., Any], *args: Any) -> Future:
-        fut: Future = Future()
-        try:
-            fut.set_result(fn(*args))
-        except Exception as e:
-            fut.set_result(Failure("error", f"reading raised: {type(e).__name__}: {e}"))
-        return fut
-
-
-def _pool(cfg: ReadConfig) -> Any:
-    import multiprocessing
-
-    if multiprocessing.current_process().daemon:
-        return _InProcess()
-    return shared_pool(_slots() or cfg.processes, cfg.limits)
-
-
-def _fetch_one(item: WorkItem, cfg: ReadConfig) -> Fetched | Outcome:
-    try:
-        return fetch_with_retries(item.ref, cfg)
-    except Exception as e:
-        msg = str(e) if isinstance(e, DownloadError) else f"{type(e).__name__}: {e}"
-        return Outcome(item.ref, item.name, DOWNLOAD_FAILED, msg)
-
-
 read_batch = task(name="read-batch", task_run_name="read batch {index}", cache_policy=NO_CACHE)(read_items)
-
-
-# --- commit ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Committed:
-    outcomes: list[Outcome]
-    dq: Counter[str] = field(default_factory=Counter)  # failed rules by severity
-    dq_checked: int = 0
-    step_errors: list[str] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)
-    loaded: int = 0  # reports committed
-
-
-def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: set[str]) -> Committed:
-    """Lake → GX on the batch as stored → one warehouse transaction. ``seen``: report ids committed
-    earlier in this run (the same content under two URLs is loaded once)."""
-    out: list[Outcome] = []
-    to_load: list[tuple[Outcome, dict[str, pa.Table]]] = []
-    timings: dict[str, float] = {}
-    for outcome, tables in batch.reads:
-        rid = str(outcome.report_id or "")
-        if tables is None:
-            out.append(outcome)
-        elif rid in seen:
-            out.append(replace(outcome, status=DUPLICATE, message="same content as another file of this run"))
-        else:
-            seen.add(rid)
-            to_load.append((outcome, tables))
-    stored: list[tuple[Outcome, dict[str, pa.Table]]] = []
-    with stages.timed(timings, "lake"):
-        for o, tables in to_load:
-            try:
-                stages.write_lake(Path(lake), tables)
-                stored.append((o, tables))
-            except Exception as e:  # one report's bad tables must not stop its batch
-                out.append(replace(o, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"))
-    to_load = stored
-    check = [str(o.report_id) for o, _ in to_load if o.status in READ_OK]
-    try:
-        with stages.timed(timings, "validate"):
-            dq = stages.validate(Path(lake), check) if check else []
-    except Exception as e:  # no report is marked done without its checks: all retried next run
-        msg = f"validation failed: {type(e).__name__}: {e}"
-        out += [replace(o, status=ERROR, message=msg) for o, _ in to_load]
-        return Committed(out, step_errors=[f"{msg} ({len(to_load)} reports)"], timings=timings)
-    by_report = stages.dq_by_report(dq, run_id)
-    with stages.timed(timings, "load"):
-        ids = [str(o.report_id) for o, _ in to_load]
-        errors = writer.load_batch([(t, by_report.get(rid, [])) for rid, (_, t) in zip(ids, to_load, strict=True)], ids)
-        writer.publish()
-    for o, _ in to_load:
-        err = errors.get(str(o.report_id))
-        out.append(replace(o, status=LOAD_FAILED, message=err) if err else o)
-    return Committed(out, Counter(dq_failures(dq)), len(dq), timings=timings, loaded=len(to_load) - len(errors))
 
 
 commit_batch = task(name="commit-batch", task_run_name="commit batch {batch.index}", cache_policy=NO_CACHE)(
@@ -329,15 +124,6 @@ class RunHooks:
 HOOKS = RunHooks()
 
 
-def _batches(todo: Sequence[WorkItem], size: int) -> list[list[WorkItem]]:
-    return [list(todo[i : i + size]) for i in range(0, len(todo), size)]
-
-
-def _ship(items: list[WorkItem]) -> list[WorkItem]:
-    """A cluster worker reads the bytes the flow sends: it needs no shared filesystem."""
-    return [it.shipped(Path(it.ref).read_bytes()) if it.kind == "path" else it for it in items]
-
-
 class _Artifact:
     """The run's progress as a Prefect progress artifact (updated once per batch)."""
 
@@ -388,11 +174,11 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
         if progress is not None:
             progress.start(total, (o.status for o in plan.settled.values()))
         artifact = _Artifact(orchestrated)
-        cfg = ReadConfig.from_settings(s)
         cluster = bool(s.cluster) and orchestrated
+        cfg = replace(ReadConfig.from_settings(s), ship=cluster)
         slots = _cluster_slots() if cluster else s.processes
         ahead = max(2, AHEAD_PER_SLOT * slots)
-        batches = _batches(plan.todo, s.batch_size)
+        batches = split_batches(plan.todo, s.batch_size)
         log.info("plan: %d files, %d to read in %d batches", total, len(plan.todo), len(batches))
         submit = _submitter(orchestrated, ahead)
         commit = commit_batch if orchestrated else commit_items
@@ -402,7 +188,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
         seen: set[str] = set()
         in_flight: deque[tuple[list[WorkItem], Any]] = deque()
         pending = iter(batches)
-        read_seconds = 0.0
+        read_seconds = check_seconds = 0.0
         read_by: Counter[str] = Counter()
 
         def settle(items: list[WorkItem], status: str, message: str) -> None:
@@ -417,7 +203,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                     if batch is None:
                         break
                     index += 1
-                    in_flight.append((batch, submit(index, _ship(batch) if cluster else batch, cfg)))
+                    in_flight.append((batch, submit(index, ship_items(batch) if cluster else batch, cfg)))
                 if not in_flight or control.stop_requested():
                     break
                 batch, fut = in_flight.popleft()
@@ -430,11 +216,12 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                     settle(batch, ERROR, f"reading task failed: {type(err).__name__}: {err}")
                     step_errors.append(f"a reading task failed: {type(err).__name__}: {err}")
                     if progress is not None:
-                        progress.advance(ERROR for _ in batch)
+                        progress.advance([ERROR for _ in batch], [it.ref for it in batch])
                     continue
                 read_seconds += read.seconds
+                check_seconds += read.check_seconds
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
-                done = commit(read, writer, str(s.lake), run_id, seen)
+                done: Committed = commit(read, writer, str(s.lake), run_id, seen)
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v
                 dq += done.dq
@@ -445,7 +232,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 committed += done.loaded
                 n_batches += 1
                 if progress is not None:
-                    progress.advance(o.status for o in done.outcomes)
+                    progress.advance([o.status for o in done.outcomes], [o.source for o in done.outcomes])
                 artifact.update(len(outcomes), total)
             stopped = control.stop_signal()
             if stopped is not None:
@@ -473,7 +260,8 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 step_errors.append(f"dashboard not built: {type(e).__name__}: {e}")
     timings.update(HOOKS.startup)
     timings["flow body"] = time.perf_counter() - t_body
-    timings["reading (sum over batches)"] = read_seconds
+    timings["reading tasks (sum over batches)"] = read_seconds
+    timings["of which GX (sum over batches)"] = check_seconds
     summary = IngestSummary(
         run_id=run_id,
         source=source,

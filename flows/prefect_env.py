@@ -23,8 +23,10 @@ import contextlib
 import ctypes
 import importlib.util
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -76,6 +78,56 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _template() -> Path:
+    """A Prefect database migrated by this Prefect version and holding nothing else: migrating a fresh SQLite
+    database (100+ Alembic revisions) costs ~10 s, paid once per machine and version instead of once per
+    data dir. Kept in the user's cache folder."""
+    from importlib.metadata import version
+
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "gidar"
+    return cache / f"prefect-{version('prefect')}.db"
+
+
+def _database() -> Path | None:
+    """The SQLite file the server will use, when it is Prefect's default one under ``PREFECT_HOME``."""
+    if os.environ.get("PREFECT_API_DATABASE_CONNECTION_URL") or not os.environ.get("PREFECT_HOME"):
+        return None
+    return Path(os.environ["PREFECT_HOME"]).expanduser() / "prefect.db"
+
+
+def _seed(db: Path, template: Path) -> bool:
+    """Start a new database as a copy of the template; True if copied."""
+    if db.exists() or not template.is_file():
+        return False
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.{os.getpid()}.tmp")
+    try:
+        shutil.copyfile(template, tmp)
+        os.replace(tmp, db)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return False
+    return True
+
+
+def _save_template(db: Path, template: Path) -> None:
+    """Keep a consistent copy (SQLite's backup API: the server may be writing) of a database the server
+    has just migrated, before any run was recorded in it."""
+    try:
+        template.parent.mkdir(parents=True, exist_ok=True)
+        tmp = template.with_name(f".{template.name}.{os.getpid()}.tmp")
+        src, dst = sqlite3.connect(db), sqlite3.connect(tmp)
+        try:
+            src.backup(dst)
+        finally:
+            src.close()
+            dst.close()
+        os.replace(tmp, template)
+    except (OSError, sqlite3.Error):  # best effort: the next fresh database migrates again
+        with contextlib.suppress(OSError, UnboundLocalError):
+            tmp.unlink(missing_ok=True)
+
+
 class EmbeddedServer:
     """A temporary Prefect API server owned by this process (see the module doc)."""
 
@@ -83,6 +135,12 @@ class EmbeddedServer:
         spec = importlib.util.find_spec("prefect")
         if spec is None or spec.origin is None:
             raise RuntimeError("prefect is not installed")
+        self.db = _database()
+        self.template: Path | None = None  # where to keep the database once migrated (a fresh one)
+        if self.db is not None and not self.db.exists():
+            template = _template()
+            if not _seed(self.db, template):
+                self.template = template
         self.port = _free_port()
         self.api_url = f"http://127.0.0.1:{self.port}/api"
         env = {
@@ -128,6 +186,8 @@ class EmbeddedServer:
                 with urllib.request.urlopen(f"{self.api_url}/health", timeout=2) as r:
                     if r.status == 200:
                         self.ready_after = time.perf_counter() - self.t0
+                        if self.template is not None and self.db is not None:
+                            _save_template(self.db, self.template)
                         return
             except OSError:
                 pass

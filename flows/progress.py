@@ -8,9 +8,10 @@ artifact from the flow (flows/ingest.py); this module knows nothing of Prefect.
 from __future__ import annotations
 
 import sys
+import threading
 import time
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 PLAIN_EVERY = 10.0  # seconds between plain progress lines (logs, CI, cron mail)
@@ -22,16 +23,23 @@ def rate_eta(done: int, total: int, seconds: float) -> tuple[float, float | None
     return rate, ((total - done) / rate if rate > 0 else None)
 
 
-def describe(done: int, total: int, seconds: float, counts: Counter[str]) -> str:
+def describe(done: int, total: int, seconds: float, counts: Counter[str], pending: int = 0) -> str:
+    """``done`` files with their final status (``counts``), and ``pending`` more read but not committed yet."""
+    done += pending
     rate, eta = rate_eta(done, total, seconds)
     pct = 100.0 * done / total if total else 100.0
-    by_status = ", ".join(f"{k} {v}" for k, v in sorted(counts.items())) or "—"
+    by_status = ", ".join([*(f"{k} {v}" for k, v in sorted(counts.items())), *_pending(pending)]) or "—"
     eta_text = f"ETA {eta:.0f} s" if eta is not None and done < total else "ETA —"
     return f"{done}/{total} files ({pct:.0f} %), {rate:.1f} reports/s, {eta_text} — {by_status}"
 
 
+def _pending(n: int) -> Iterator[str]:
+    if n:
+        yield f"{n} read, not committed yet"
+
+
 class ConsoleProgress:
-    """``mode``: rich (a live bar), plain (a line every `PLAIN_EVERY` s and at the end) or none."""
+    """``mode``: rich (a live bar), plain (at most a line every `PLAIN_EVERY` s, and one at the end) or none."""
 
     def __init__(self, mode: str = "auto", stream: IO[str] | None = None, label: str = "gidar ingest") -> None:
         self.stream = stream or sys.stderr
@@ -42,6 +50,10 @@ class ConsoleProgress:
         self.total = 0
         self.done = 0
         self.counts: Counter[str] = Counter()
+        # Files read on this machine whose batch is not committed yet (their final status comes then):
+        # the bar moves as files are read, not only a batch at a time.
+        self.pending: set[str] = set()
+        self._lock = threading.Lock()  # `read` is called from the reading threads
         self.t0 = time.perf_counter()
         self._last_line = 0.0
         self._bar: Any = None
@@ -72,21 +84,31 @@ class ConsoleProgress:
             self._task = self._bar.add_task(self.label, total=total, completed=self.done, rate="", counts="")
         self._render(force=self.mode == "plain" and total > 0)
 
-    def advance(self, statuses: Iterable[str]) -> None:
-        for status in statuses:
-            self.done += 1
-            self.counts[status] += 1
-        self._render()
+    def read(self, ref: str) -> None:
+        """A file was read (its batch is committed later, with `advance`)."""
+        with self._lock:
+            self.pending.add(ref)
+            self._render()
+
+    def advance(self, statuses: Iterable[str], refs: Iterable[str] = ()) -> None:
+        """Files with their final status (their batch committed); ``refs`` are no longer pending."""
+        with self._lock:
+            for status in statuses:
+                self.done += 1
+                self.counts[status] += 1
+            self.pending.difference_update(refs)
+            self._render()
 
     def line(self) -> str:
-        return describe(self.done, self.total, time.perf_counter() - self.t0, self.counts)
+        return describe(self.done, self.total, time.perf_counter() - self.t0, self.counts, len(self.pending))
 
     def _render(self, force: bool = False) -> None:
         now = time.perf_counter()
         if self.mode == "rich" and self._bar is not None:
-            rate, _ = rate_eta(self.done, self.total, now - self.t0)
-            counts = ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
-            self._bar.update(self._task, completed=self.done, rate=f"{rate:.1f}/s", counts=counts)
+            done = self.done + len(self.pending)
+            rate, _ = rate_eta(done, self.total, now - self.t0)
+            counts = ", ".join([*(f"{k} {v}" for k, v in sorted(self.counts.items())), *_pending(len(self.pending))])
+            self._bar.update(self._task, completed=done, rate=f"{rate:.1f}/s", counts=counts)
         elif self.mode == "plain" and (force or now - self._last_line >= PLAIN_EVERY):
             self._last_line = now
             print(f"{self.label}: {self.line()}", file=self.stream, flush=True)

@@ -6,8 +6,10 @@ Start-up is most of a small run's time, so the command overlaps it:
    is left to read the command answers at once without a flow run, and rebuilds the dashboard
    only if the warehouse changed after it was last built (a crash after a load is healed here);
 2. otherwise, in embedded mode the temporary Prefect server starts first (a separate process,
-   prefect_env.py); while it comes up, a thread imports Prefect and the flow (and GX when reports
-   will be validated), and the reading processes start and import the extractor;
+   prefect_env.py); while it comes up (and in both modes while Prefect is imported and the flow run
+   created), a thread imports Prefect and the flow, the checking process imports GX and builds its
+   suites, and the reading processes start on the first batches (`batches.read_early`), whose
+   read-batch tasks then take the results over;
 3. then the flow runs, stopped cleanly by SIGTERM or Ctrl-C (control.py).
 """
 
@@ -56,13 +58,23 @@ def ingest_command(
     warm = threading.Thread(target=_warm, args=(settings, plan), name="gidar-warm", daemon=True)
     warm.start()
     try:
-        from gidar.flows.workers import Limits, shared_pool
+        from gidar.flows.batches import on_read
+        from gidar.flows.workers import Limits, checking_processes, shared_pool
 
-        pool = None
-        if not settings.cluster:
-            pool = shared_pool(settings.processes, Limits(settings.max_seconds, settings.max_memory_mb))
+        if progress is not None:  # the bar moves as files are read, before their batch is committed
+            on_read(progress.read)
+
+        if not settings.cluster:  # reading and checking processes start and import while the server starts
+            limits = Limits(settings.max_seconds, settings.max_memory_mb)
+            pool = shared_pool(settings.processes, limits)
             for _ in range(min(pool.processes, len(plan.todo))):
                 pool.submit(stages.warm_reader)
+            checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
+            for _ in range(checkers.processes):
+                checkers.submit(stages.warm_validation)
+            from gidar.flows.batches import read_early
+
+            read_early(plan.todo, settings)  # the flow's first read-batch tasks take these over
         warm.join()
         startup = {"imports (while the server starts)": time.time() - t0}
         if server is not None:
@@ -102,6 +114,8 @@ def ingest_command(
         _stop_reading()
         raise
     finally:
+        if "gidar.flows.batches" in sys.modules:
+            sys.modules["gidar.flows.batches"].on_read(None)
         if "gidar.flows.ingest" in sys.modules:  # the next run in this process starts with fresh hooks
             mod = sys.modules["gidar.flows.ingest"]
             mod.HOOKS.__dict__.update(mod.RunHooks().__dict__)
@@ -128,9 +142,11 @@ def _flush_to_api() -> None:
 
 
 def _stop_reading(cancel: bool = True) -> None:
+    from gidar.flows.batches import forget_early
     from gidar.flows.workers import close_shared_pool
 
     close_shared_pool(cancel=cancel)
+    forget_early()
 
 
 def _plan(source: str, settings: Settings, force: bool) -> Any:
@@ -143,11 +159,9 @@ def _plan(source: str, settings: Settings, force: bool) -> Any:
 
 
 def _warm(settings: Settings, plan: Any) -> None:
-    """Imports the run needs, done while the server starts (that wait is I/O for this process)."""
+    """Imports the run needs, done while the server starts (that wait is I/O for this process). GX is
+    not one of them: it runs in the checking processes."""
     import gidar.flows.ingest  # noqa: F401  (Prefect, the flow)
-
-    if plan.todo:
-        stages.warm_validation()
 
 
 def _no_work(source: str, settings: Settings, plan: Any, t0: float) -> IngestSummary:

@@ -15,18 +15,39 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from gidar.dq import DQRecord
 from gidar.flows.summary import Outcome
 
+if TYPE_CHECKING:  # not imported at run time: reading processes load this module and need no pydantic
+    from gidar.settings import Settings
+
 # --- extract ---------------------------------------------------------------------------------
 
 
 def parser_version() -> str:
-    """The extractor's version; a report is re-extracted when it changes."""
+    """The extractor's version; a report is re-extracted when it changes. Read from the extractor's source
+    when it is a plain string constant, so that planning (and a run with nothing to read) does not import
+    the whole reading stack into the flow's process; imported otherwise."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec("gidar.extract")  # finding the package does not import it
+    try:
+        assert spec is not None and spec.submodule_search_locations
+        source = Path(next(iter(spec.submodule_search_locations))) / "api.py"
+        tree = ast.parse(source.read_text(encoding="utf-8"))
+        for node in tree.body:
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
+            if isinstance(target, ast.Name) and target.id == "PARSER_VERSION" and isinstance(node.value, ast.Constant):
+                return str(node.value.value)
+    except (AssertionError, OSError, SyntaxError):
+        pass
     from gidar.extract.api import PARSER_VERSION
 
     return str(PARSER_VERSION)
@@ -43,6 +64,19 @@ class ReadOptions:
     max_file_bytes: int = 200 * 1024 * 1024
     max_page_objects: int = 100_000
     ocr_threads: int = 1
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> ReadOptions:
+        """The user's reading backend and every per-file budget (GIDAR_BACKEND, GIDAR_MAX_*)."""
+        return cls(
+            backend=s.reader_backend,
+            max_pages=s.max_pages,
+            max_page_area=s.max_page_area,
+            max_ocr_pages=s.max_ocr_pages,
+            max_file_bytes=s.max_file_bytes,
+            max_page_objects=s.max_page_objects,
+            ocr_threads=s.ocr_threads,
+        )
 
     def budget(self) -> Any:
         from gidar.extract.budget import Budget
@@ -106,6 +140,63 @@ def read_bytes(data: bytes, source: str, name: str, options: ReadOptions) -> tup
             os.unlink(tmp)
 
 
+@dataclass(frozen=True)
+class Stored:
+    """A report's tables as a reading process stored them in the lake (`read_store`)."""
+
+    report_id: str
+    year: int | None
+    files: tuple[str, ...]  # lake-relative paths: <table>/report_year=<y>/<report_id>.parquet
+    data: tuple[bytes, ...] = ()  # the files' bytes, shipped when the lake is on another machine
+
+    def paths(self, lake: Path) -> dict[str, Path]:
+        """Table -> file in ``lake``."""
+        return {Path(f).parts[0]: Path(lake) / f for f in self.files}
+
+
+def read_store(path: str, source: str, name: str, options: ReadOptions, lake: str) -> tuple[Outcome, Stored | None]:
+    """Read one report, build its tables and write them to the lake at ``lake`` (runs in a reading
+    process, so neither the tables nor their encoding pass through the flow's process). A report whose
+    tables cannot be stored ends `load_failed` and costs only itself."""
+    outcome, tables = read_file(path, source, name, options)
+    return _store(outcome, tables, Path(lake))
+
+
+def read_store_bytes(
+    data: bytes, source: str, name: str, options: ReadOptions, lake: str
+) -> tuple[Outcome, Stored | None]:
+    """`read_store` on file content shipped from the flow (a cluster worker without the file)."""
+    outcome, tables = read_bytes(data, source, name, options)
+    return _store(outcome, tables, Path(lake))
+
+
+def _store(outcome: Outcome, tables: Mapping[str, pa.Table], lake: Path) -> tuple[Outcome, Stored | None]:
+    from dataclasses import replace
+
+    from gidar.flows.summary import LOAD_FAILED
+
+    try:
+        files = write_lake(lake, tables)
+        year = tables["reports"].column("report_year")[0].as_py()
+    except Exception as e:  # one report's bad tables must not stop its batch
+        return replace(outcome, status=LOAD_FAILED, message=f"not stored: {type(e).__name__}: {e}"), None
+    rel = tuple(str(Path(f).relative_to(lake)) for f in files)
+    return outcome, Stored(str(outcome.report_id), year, rel)
+
+
+def ship(lake: Path, stored: Stored) -> Stored:
+    """``stored`` with its files' bytes, to travel to the flow's machine."""
+    return Stored(stored.report_id, stored.year, stored.files, tuple((lake / f).read_bytes() for f in stored.files))
+
+
+def place(lake: Path, stored: Stored) -> Stored:
+    """Store shipped files (`ship`) in the flow's lake, as `write_lake` would have; the bytes are dropped."""
+    from gidar.transform.lake import place_files
+
+    place_files(lake, stored.report_id, dict(zip(stored.files, stored.data, strict=True)))
+    return Stored(stored.report_id, stored.year, stored.files)
+
+
 # --- transform -------------------------------------------------------------------------------
 
 
@@ -143,6 +234,52 @@ def validate(lake: Path, report_ids: Sequence[str]) -> list[DQRecord]:
     return validate_tables(read_table(lake, "reports", ids), read_table(lake, "cells", ids))
 
 
+# Reports GX validates at once in the checking process, whose frames and results grow with it: 50 keeps
+# the process near 380 MB (100: ~415 MB) at the same CPU per report (25 costs ~40 % more).
+CHECK_CHUNK = 50
+
+
+def check_stored(lake: str, report_ids: Sequence[str]) -> pa.Table:
+    """`validate` a batch as stored in the lake, as `dq_results` rows (runs in the checking process: GX and
+    pandas never load in the flow's process), `CHECK_CHUNK` reports at a time (each report's checks see
+    only its own rows). The run that loads them stamps its id (`for_run`)."""
+    from gidar.warehouse.load import dq_table
+
+    ids = list(report_ids)
+    records: list[DQRecord] = []
+    for i in range(0, len(ids), CHECK_CHUNK):
+        records += validate(Path(lake), ids[i : i + CHECK_CHUNK])
+    return dq_table(records)
+
+
+def for_run(dq: pa.Table, run_id: str) -> pa.Table:
+    """DQ rows stamped with the run that loads them."""
+    i = dq.schema.get_field_index("run_id")
+    return dq.set_column(i, dq.schema.field(i), pa.array([run_id] * dq.num_rows, pa.string()))
+
+
+def no_dq() -> pa.Table:
+    """The DQ rows of a batch with nothing to check."""
+    from gidar.schema import DQ_RESULTS
+
+    return DQ_RESULTS.empty_table()
+
+
+def dq_of(dq: pa.Table, report_ids: Sequence[str]) -> pa.Table:
+    """The rows of these reports."""
+    import pyarrow.compute as pc
+
+    return dq.filter(pc.is_in(dq["report_id"], pa.array(list(report_ids), pa.string())))
+
+
+def dq_counts(dq: pa.Table) -> tuple[dict[str, int], int]:
+    """Failed rows by severity, and all rows (passed or not)."""
+    import pyarrow.compute as pc
+
+    failed = dq.filter(pc.invert(dq["passed"]))["severity"].value_counts().to_pylist()
+    return dict(sorted((str(c["values"]), int(c["counts"])) for c in failed)), dq.num_rows
+
+
 def warm_reader() -> None:
     """Import the extractor and transform in a reading process before its first file."""
     import gidar.extract.api
@@ -150,10 +287,12 @@ def warm_reader() -> None:
 
 
 def warm_validation() -> None:
-    """Import GX ahead of the first batch (in a background thread while the run starts)."""
-    import great_expectations  # noqa: F401
+    """Import GX, its context and the suites' validation definitions in the checking process before
+    its first batch (while the run starts)."""
+    from gidar.expectations.validate import warm
 
-    from gidar.expectations import validate  # noqa: F401
+    warm()
+    import gidar.warehouse.load  # noqa: F401
 
 
 # --- warehouse -------------------------------------------------------------------------------
@@ -328,12 +467,14 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
     for the cropped evidence images (their ``reports.source`` is a URL). Crops already rendered
     are reused, so a rebuild after a batch costs the new reports' crops only."""
+    from gidar.flows.workers import current_pool
     from gidar.warehouse.dashboard import build_dashboard as _build
 
     state = warehouse_state(warehouse)
+    pool = current_pool("read")  # a run's reading processes render the crops side by side
     con = open_reader(warehouse)
     try:
-        built = Path(_build(con, out, cache_dirs=(cache,) if cache else ()))
+        built = Path(_build(con, out, cache_dirs=(cache,) if cache else (), submit=pool.submit if pool else None))
     finally:
         con.close()
     (out / STAMP).write_text(state, encoding="utf-8")

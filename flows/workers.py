@@ -99,6 +99,21 @@ def worker_main(conn: Any, limits: Limits, parent: int) -> None:
     _die_with_parent(parent)
     _limit_memory(limits.max_memory_mb)
     signal.signal(signal.SIGALRM, _on_alarm)
+    try:
+        _serve(conn, limits)
+    finally:
+        # Every result was sent and nothing else is kept: skip the interpreter's clean-up (a second or more
+        # with GX's modules loaded), which every run would wait for.
+        with contextlib.suppress(Exception):
+            from multiprocessing import util
+
+            util._exit_function()  # type: ignore[attr-defined]  # multiprocessing's own finalizers (semaphores), as a normal exit runs them
+            sys.stdout.flush()
+            sys.stderr.flush()
+        os._exit(0)
+
+
+def _serve(conn: Any, limits: Limits) -> None:
     while True:
         try:
             msg = conn.recv()
@@ -316,24 +331,47 @@ class WorkerPool:
             self._drop(slot)
 
 
-_POOL: WorkerPool | None = None
+# Reading processes per checking (GX) process: with the PDFium reader, GX on batches of 100 costs less CPU
+# per report than reading, so one checker keeps up with a few readers.
+READERS_PER_CHECKER = 4
+
+
+def checking_processes(readers: int) -> int:
+    """GX processes to run beside ``readers`` reading processes."""
+    return max(1, -(-readers // READERS_PER_CHECKER))
+
+
+# The process's pools by role: "read" (reading processes) and "check" (the GX process: GX's import and
+# context cost seconds and ~270 MB, paid once per machine rather than in every reading process).
+_POOLS: dict[str, WorkerPool] = {}
 _POOL_LOCK = threading.Lock()
 
 
-def shared_pool(processes: int, limits: Limits) -> WorkerPool:
-    """The process's one pool, created once under a lock (concurrent batch tasks share it)."""
-    global _POOL
+def shared_pool(processes: int, limits: Limits, role: str = "read") -> WorkerPool:
+    """The process's one pool for ``role``, created once under a lock (concurrent batch tasks share it)."""
     with _POOL_LOCK:
-        if _POOL is None or _POOL._stopping.is_set() or _POOL.limits != limits:
-            if _POOL is not None:
-                _POOL.close()
-            _POOL = WorkerPool(processes, limits)
-        return _POOL
+        pool = _POOLS.get(role)
+        if pool is None or pool._stopping.is_set() or pool.limits != limits:
+            if pool is not None:
+                pool.close()
+            pool = _POOLS[role] = WorkerPool(processes, limits)
+        return pool
+
+
+def current_pool(role: str = "read") -> WorkerPool | None:
+    """The shared pool of ``role`` if this process has a running one."""
+    with _POOL_LOCK:
+        pool = _POOLS.get(role)
+        return pool if pool is not None and not pool._stopping.is_set() else None
 
 
 def close_shared_pool(cancel: bool = False) -> None:
-    global _POOL
+    """Close every shared pool (cancel: kill busy workers, queued jobs end `cancelled`)."""
     with _POOL_LOCK:
-        pool, _POOL = _POOL, None
-    if pool is not None:
-        pool.cancel() if cancel else pool.close()
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    threads = [threading.Thread(target=pool.cancel if cancel else pool.close) for pool in pools]
+    for t in threads:  # the pools' processes stop side by side
+        t.start()
+    for t in threads:
+        t.join()

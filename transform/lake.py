@@ -12,9 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from gidar.schema import REPORT_TABLES
@@ -64,15 +64,40 @@ def write_report(lake: Path, tables: Mapping[str, pa.Table]) -> list[Path]:
             path = report_path(lake, name, report_id, year)
             _atomic_write(t.cast(REPORT_TABLES[name]).drop_columns([PARTITION]), path)
             written.append(path)
-    keep = set(written)
-    for name in REPORT_TABLES:  # stale copies: other partitions, tables now empty
-        for old in (Path(lake) / name).glob(f"{PARTITION}=*/{report_id}.parquet"):
-            if old not in keep:
-                old.unlink()
+    _remove_stale(lake, report_id, written)
     return written
 
 
-def _partitioning() -> ds.Partitioning:
+def _remove_stale(lake: Path, report_id: str, keep: list[Path]) -> None:
+    """Remove a report's other copies: other partitions (its year changed), tables now empty."""
+    kept = set(keep)
+    for name in REPORT_TABLES:
+        for old in (Path(lake) / name).glob(f"{PARTITION}=*/{report_id}.parquet"):
+            if old not in kept:
+                old.unlink(missing_ok=True)  # another process may have removed it first
+
+
+def place_files(lake: Path, report_id: str, files: Mapping[str, bytes]) -> list[Path]:
+    """Store files `write_report` wrote elsewhere (relative path -> bytes, e.g. shipped from a cluster worker)
+    into ``lake``, atomically and with the same clean-up: the lake ends as if `write_report` had run here."""
+    written = []
+    for rel, data in files.items():
+        parts = Path(rel).parts
+        if len(parts) != 3 or parts[0] not in REPORT_TABLES or parts[2] != f"{report_id}.parquet":
+            raise ValueError(f"not a lake file of report {report_id}: {rel}")
+        path = Path(lake) / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+        written.append(path)
+    _remove_stale(lake, report_id, written)
+    return written
+
+
+def _partitioning() -> Any:
+    import pyarrow.dataset as ds
+
     return ds.HivePartitioning(pa.schema([(PARTITION, pa.int32())]), null_fallback=NULL_PARTITION)
 
 
@@ -89,6 +114,8 @@ def read_table(lake: Path, table: str, report_ids: list[str] | None = None) -> p
         )
     if not files:
         return schema.empty_table()
+    import pyarrow.dataset as ds  # here only: it imports pandas, which the writer's process never needs
+
     data = ds.dataset(
         [str(f) for f in files],
         schema=schema,

@@ -113,6 +113,51 @@ def replace_reports(con: duckdb.DuckDBPyConnection, batch: Sequence[ReportLoad])
     return ids
 
 
+StoredReport = tuple[str, "int | None", Mapping[str, "str | Path"]]  # report_id, report_year, table -> lake file
+
+
+def replace_stored_reports(
+    con: duckdb.DuckDBPyConnection, batch: Sequence[StoredReport], dq: pa.Table | None = None
+) -> list[str]:
+    """`replace_reports` from the reports' files in the Parquet lake, which DuckDB reads itself (no Arrow
+    tables through Python): the files `transform.lake.write_report` wrote, in the `REPORT_TABLES` schemas
+    without ``report_year`` (it lives in the path, and here in ``batch``), one report per file. ``dq``: the
+    `DQ_RESULTS` rows of these reports, replacing their stored ones (None keeps them). No transaction of
+    its own: the caller's makes the batch atomic."""
+    ids = [rid for rid, _, _ in batch]
+    if len(set(ids)) != len(ids):
+        raise ValueError("a batch holds the same report twice")
+    if not ids:
+        return []
+    if dq is not None and set(dq.column("report_id").to_pylist()) - set(ids):
+        raise ValueError("DQ rows of reports outside the batch")
+    stored = [
+        r
+        for (r,) in con.execute("SELECT report_id FROM reports WHERE report_id IN (SELECT unnest(?))", [ids]).fetchall()
+    ]
+    for name in REPORT_TABLES if stored else ():
+        con.execute(f"DELETE FROM {ident(name)} WHERE report_id IN (SELECT unnest(?))", [stored])
+    for name in REPORT_TABLES:
+        by_year: dict[int | None, list[str]] = {}
+        for _, year, files in batch:
+            if name in files:
+                by_year.setdefault(year, []).append(str(files[name]))
+        for year, paths in by_year.items():
+            con.execute(
+                f"INSERT INTO {ident(name)} BY NAME "
+                "SELECT *, CAST($year AS INTEGER) AS report_year FROM read_parquet($files, hive_partitioning = false)",
+                {"year": year, "files": paths},
+            )
+    got = con.execute("SELECT count(*) FROM reports WHERE report_id IN (SELECT unnest(?))", [ids]).fetchall()[0][0]
+    if got != len(ids):  # every report has exactly one `reports` row (write_report checked it)
+        raise ValueError(f"{len(ids)} reports but {got} `reports` rows in their files")
+    if dq is not None:
+        con.execute("DELETE FROM dq_results WHERE report_id IN (SELECT unnest(?))", [ids])
+        _insert(con, "dq_results", _conform("dq_results", dq, DQ_RESULTS))
+    refresh(con, ids, stored)
+    return ids
+
+
 def load_report(
     con: duckdb.DuckDBPyConnection,
     tables: Mapping[str, pa.Table],

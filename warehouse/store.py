@@ -35,9 +35,11 @@ from types import TracebackType
 from typing import Any
 
 import duckdb
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from .db import SchemaDriftError
-from .load import ReportLoad, replace_reports, transaction
+from .load import ReportLoad, StoredReport, replace_reports, replace_stored_reports, transaction
 from .migrations import ANALYST_MIGRATION, migrate, schema_drift
 
 # Seconds between two publishes during a run (GIDAR_PUBLISH_INTERVAL): readers lag the load by at most this.
@@ -48,6 +50,10 @@ PUBLISH_SHARE = 0.10
 # Read-only connections may not touch files, attach databases or load extensions (exports go through
 # `gidar export`, which writes only where the user asked).
 READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
+# The writer's DuckDB runs one thread: during an ingest it shares the cores with the reading processes, a
+# batch's load is small, and each thread holds buffers of its own (two threads: ~50 MB more in the
+# ingest's process, which stays under its memory target).
+WRITER_CONFIG = {"threads": 1}
 
 
 class WarehouseBusyError(RuntimeError):
@@ -120,7 +126,7 @@ class Writer:
         if not self.live.exists() and self.path.exists():
             self._adopt()
         try:
-            self.con = duckdb.connect(str(self.live))
+            self.con = duckdb.connect(str(self.live), config=dict(WRITER_CONFIG))
         except duckdb.IOException as e:
             if "lock" in str(e).lower():
                 raise WarehouseBusyError(
@@ -184,20 +190,36 @@ class Writer:
         If the batch fails as a whole, its reports are loaded one by one, so a bad report costs only
         itself. Returns load errors by report id (``ids``, the caller's ids of the items, when the tables
         may be too broken to name their report), empty when everything loaded."""
-        if not batch:
+        names = list(ids) if ids is not None else [_report_id(item) for item in batch]
+        return self._load(names, lambda con, idx: replace_reports(con, [batch[i] for i in idx]))
+
+    def load_stored(self, batch: Sequence[StoredReport], dq: pa.Table | None = None) -> dict[str, str]:
+        """`load_batch` from the reports' Parquet files in the lake (`load.replace_stored_reports`: DuckDB
+        reads them itself) with ``dq``, the batch's `DQ_RESULTS` rows."""
+        ids = [rid for rid, _, _ in batch]
+
+        def load(con: duckdb.DuckDBPyConnection, idx: Sequence[int]) -> None:
+            mine = [ids[i] for i in idx]
+            rows = dq if dq is None or len(idx) == len(batch) else dq.filter(pc.is_in(dq["report_id"], pa.array(mine)))
+            replace_stored_reports(con, [batch[i] for i in idx], rows)
+
+        return self._load(ids, load)
+
+    def _load(self, ids: Sequence[str], load: Any) -> dict[str, str]:
+        """``load(con, positions)`` for the whole batch in one transaction; if that fails, position by position."""
+        if not ids:
             return {}
         try:
             with self.transaction() as con:
-                replace_reports(con, batch)
+                load(con, range(len(ids)))
             return {}
         except Exception:
             pass
         errors: dict[str, str] = {}
-        for i, item in enumerate(batch):
-            rid = ids[i] if ids is not None else _report_id(item)
+        for i, rid in enumerate(ids):
             try:
                 with self.transaction() as con:
-                    replace_reports(con, [item])
+                    load(con, [i])
             except Exception as e:
                 errors[rid] = f"{type(e).__name__}: {e}"
         return errors

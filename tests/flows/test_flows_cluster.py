@@ -119,3 +119,33 @@ def test_the_cluster_reads_the_corpus_into_the_same_rows(
     assert set(readers) <= worker_pids and os.getpid() not in readers, "read in the Dask workers"
     assert sum(readers.values()) == len(remote["outcomes"])
     assert local["read_by"] == {f"{socket.gethostname()}:{os.getpid()}": len(local["outcomes"])}
+
+
+def test_cluster_workers_read_with_the_users_backend_and_budget(
+    cluster: tuple[str, set[int]], tmp_path: Path, prefect_api: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The settings are read where the command runs and travel with the tasks: the workers, started
+    without them, read with the user's backend and limits."""
+    address, worker_pids = cluster
+    samples = Path(__file__).resolve().parents[2] / "samples"
+    src = tmp_path / "src"
+    src.mkdir()
+    pages = {"county-2023.pdf": 3, "mixed-2023.pdf": 5}  # within and over the page limit below
+    for name in pages:
+        (src / name).write_bytes((samples / name).read_bytes())
+    monkeypatch.setenv("GIDAR_BACKEND", "pdfplumber")
+    monkeypatch.setenv("GIDAR_MAX_PAGES", "4")
+    argv = ["ingest", str(src), "--json", "--progress", "none", "--data-dir", str(tmp_path / "d")]
+    summary = _ingest([*argv, "--cluster", address])
+
+    status = {Path(o["source"]).name: (o["status"], o["message"]) for o in summary["outcomes"]}
+    assert status["county-2023.pdf"][0] == "ok", status
+    assert status["mixed-2023.pdf"][0] == "too_large" and "GIDAR_MAX_PAGES" in status["mixed-2023.pdf"][1]
+    readers = {int(k.rsplit(":", 1)[1]) for k in summary["read_by"]}
+    assert readers <= worker_pids and os.getpid() not in readers
+    con = duckdb.connect(str(tmp_path / "d" / "gidar.duckdb"), read_only=True)
+    try:
+        read = con.execute("SELECT file_name, backend FROM reports WHERE status = 'ok'").fetchall()
+        assert read == [("county-2023.pdf", "pdfplumber")]
+    finally:
+        con.close()

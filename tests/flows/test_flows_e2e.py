@@ -13,6 +13,7 @@ import io
 import json
 import shutil
 import time
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import duckdb
 import pytest
 
 from gidar.flows.cli import main
+from gidar.flows.progress import ConsoleProgress
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +64,23 @@ def demo(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict[str
     lake = root / "data" / "lake"
     # relative paths, as in `make demo`; batches of 2 so the run commits several batches
     argv = ["ingest", "samples", "--data-dir", "data", "--batch-size", "2", "--progress", "plain", "--json"]
-    with contextlib.chdir(root):
+    events: list[tuple[str, tuple[str, ...]]] = []  # the console progress's calls, in order
+    read, advance = ConsoleProgress.read, ConsoleProgress.advance
+
+    def spy_read(self: ConsoleProgress, ref: str) -> None:
+        events.append(("read", (ref,)))
+        read(self, ref)
+
+    def spy_advance(self: ConsoleProgress, statuses: Iterable[str], refs: Iterable[str] = ()) -> None:
+        refs = list(refs)
+        events.append(("commit", tuple(refs)))
+        advance(self, statuses, refs)
+
+    with contextlib.chdir(root), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(ConsoleProgress, "read", spy_read)
+        mp.setattr(ConsoleProgress, "advance", spy_advance)
         code1, out1, err1 = run_cli(argv)
+    with contextlib.chdir(root):
         counts1 = table_counts(wh)
         lake1 = {p: p.stat().st_mtime_ns for p in lake.rglob("*.parquet")}
         site = root / "data" / "site" / "dq_dashboard.html"
@@ -88,7 +105,17 @@ def demo(tmp_path_factory: pytest.TempPathFactory, prefect_api: str) -> dict[str
         "built": [built1, built2, built3],
         "second_seconds": second_seconds,
         "api": prefect_api,
+        "progress_events": events,
     }
+
+
+def test_the_progress_counts_each_file_when_read_before_its_batch_is_committed(demo: dict[str, Any]) -> None:
+    events = demo["progress_events"]
+    read_at = {ref: i for i, (kind, refs) in enumerate(events) if kind == "read" for ref in refs}
+    committed_at = {ref: i for i, (kind, refs) in enumerate(events) if kind == "commit" for ref in refs}
+    sources = {o["source"] for o in demo["runs"][0][1]["outcomes"]}
+    assert set(read_at) == set(committed_at) == sources  # every file here is read (none skipped on a first run)
+    assert all(read_at[r] < committed_at[r] for r in sources)
 
 
 def test_first_run_loads_every_file_in_batches(demo: dict[str, Any]) -> None:

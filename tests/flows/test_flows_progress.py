@@ -34,6 +34,16 @@ def test_plain_mode_off_a_terminal_prints_a_first_and_a_last_line() -> None:
     assert lines[-1].startswith("gidar ingest: 3/3 files") and "not_pdf 1, ok 1, skipped 1" in lines[-1]
 
 
+def test_files_count_as_they_are_read_and_get_their_status_when_committed() -> None:
+    p = ConsoleProgress("plain", stream=io.StringIO())
+    p.read("a.pdf")  # an early read, before the flow started the progress
+    p.start(3)
+    p.read("b.pdf")
+    assert p.line().startswith("2/3 files") and "2 read, not committed yet" in p.line()
+    p.advance(["ok", "not_pdf"], ["a.pdf", "b.pdf"])
+    assert p.line().startswith("2/3 files") and p.line().endswith("not_pdf 1, ok 1")
+
+
 def test_rich_mode_draws_a_bar_with_the_counts() -> None:
     out = io.StringIO()
     p = ConsoleProgress("rich", stream=out)

@@ -45,3 +45,31 @@ def test_the_process_environment_is_read_by_pydantic_settings(monkeypatch: pytes
     assert Settings.from_env({}).cluster is None  # an explicit mapping ignores the process environment
     with pytest.raises(ValidationError):  # frozen: passed down as a value, never changed on the way
         s.workers = 9  # type: ignore[misc]
+
+
+def test_reading_gets_the_backend_and_every_budget_of_the_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`gidar ingest` (its reading tasks, local or on a cluster) and `gidar extract`/`eval` read with the
+    user's GIDAR_BACKEND and every GIDAR_MAX_* budget, not the extractor's defaults."""
+    import argparse
+    import dataclasses
+
+    from gidar.extract.budget import DEFAULT_BUDGET, Budget
+    from gidar.flows.batches import ReadConfig
+    from gidar.flows.cli import _budget
+    from gidar.flows.stages import ReadOptions
+
+    # A value unlike the default for every field of Budget: a field added there and not passed on fails here.
+    env = {"GIDAR_BACKEND": "pdfplumber"}
+    for f in dataclasses.fields(Budget):
+        env[f"GIDAR_{f.name.upper()}"] = str(getattr(DEFAULT_BUDGET, f.name) * 3 + 1)
+    s = Settings.from_env(env)
+    want = Budget(**{f.name: getattr(s, f.name) for f in dataclasses.fields(Budget)})
+    assert want != DEFAULT_BUDGET
+
+    options = ReadConfig.from_settings(s).options
+    assert options == ReadOptions.from_settings(s) and options.backend == "pdfplumber"
+    assert options.budget() == want
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert _budget(argparse.Namespace(data_dir=None)) == want

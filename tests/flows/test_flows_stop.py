@@ -31,10 +31,17 @@ GIDAR = [sys.executable, "-m", "gidar.flows.cli"]
 
 
 def _source(tmp_path: Path) -> Path:
+    """The samples and 16 generated reports: enough batches of 2 that the run is still going when the
+    first ones are committed."""
     src = tmp_path / "src"
     src.mkdir()
     for pdf in SAMPLES.glob("*.pdf"):
         shutil.copy2(pdf, src)
+    subprocess.run(
+        [sys.executable, "-m", "gidar_dev.synth", str(src / "gen"), "--n", "16", "--seed", "3"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return src
 
 
@@ -64,19 +71,22 @@ def _alive(pid: int) -> bool:
 
 def _start(src: Path, data: Path) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "GIDAR_"))}
+    env["GIDAR_PUBLISH_INTERVAL"] = "0"  # every committed batch reaches readers: the test watches as one
     argv = [*GIDAR, "ingest", str(src), "--data-dir", str(data), "--batch-size", "2", "--processes", "1", "--json"]
     return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _wait_for_commits(proc: subprocess.Popen[str], lake: Path, n_files: int, timeout: float = 300) -> set[int]:
-    """Wait until the lake holds ``n_files`` reports: the batches before the last one written are
-    committed (a batch's lake files are written only after the previous batch's commit)."""
+def _wait_for_commits(proc: subprocess.Popen[str], warehouse: Path, n_reports: int, timeout: float = 300) -> set[int]:
+    """Wait until a reader of the published warehouse sees ``n_reports`` committed reports (the lake is no
+    sign: reading processes store reports there before the writer commits them)."""
     deadline = time.monotonic() + timeout
     children: set[int] = set()
     while time.monotonic() < deadline:
         children |= _children(proc.pid)
-        if len(list((lake / "reports").glob("*/*.parquet"))) >= n_files:
-            return children | _children(proc.pid)
+        if warehouse.exists():
+            with contextlib.suppress(duckdb.Error):
+                if len(_loaded(warehouse)) >= n_reports:
+                    return children | _children(proc.pid)
         if proc.poll() is not None:
             pytest.fail(f"gidar ended early ({proc.returncode}): {proc.stderr.read() if proc.stderr else ''}")
         time.sleep(0.05)
@@ -102,7 +112,7 @@ def _loaded(wh: Path) -> dict[str, tuple[int, int]]:
 def test_sigkill_keeps_committed_batches_and_the_rerun_does_only_the_rest(tmp_path: Path, prefect_api: str) -> None:
     src, data = _source(tmp_path), tmp_path / "data"
     proc = _start(src, data)
-    children = _wait_for_commits(proc, data / "lake", 3)
+    children = _wait_for_commits(proc, data / "gidar.duckdb", 2)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert children, "the run had a server and reading processes"
@@ -133,7 +143,7 @@ def test_sigkill_keeps_committed_batches_and_the_rerun_does_only_the_rest(tmp_pa
 def test_sigterm_stops_soon_with_a_summary_of_what_was_committed(tmp_path: Path) -> None:
     src, data = _source(tmp_path), tmp_path / "data"
     proc = _start(src, data)
-    children = _wait_for_commits(proc, data / "lake", 3)
+    children = _wait_for_commits(proc, data / "gidar.duckdb", 2)
     t0 = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)

@@ -185,7 +185,7 @@ def test_drill_down_and_screenshots(chromium: str, dashboard) -> None:
         [rid, rid],
     ).fetchone()
     assert int(detail["data-violations"]) == n_fail > 0
-    assert re.search(r'<img[^>]+src="crops/[^"]+\.png"', dom)
+    assert re.search(r'<img[^>]+src="crops/[^"]+\.jpg"', dom)
     OUTPUT.mkdir(exist_ok=True)
     shots = {"dashboard.png": path.as_uri(), "dashboard_drilldown.png": url}
     for name, u in shots.items():

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -45,6 +46,7 @@ def build_payload(
     base_dirs: Sequence[Path] = (),
     cache_dirs: Sequence[Path] = (),
     max_crops: int = 3000,
+    submit: Callable[..., Future] | None = None,
 ) -> dict[str, Any]:
     reports = _reports(con)
     years = sorted({r["year"] for r in reports if r["year"] is not None})
@@ -55,7 +57,12 @@ def build_payload(
     sources = {r["id"]: r["source"] for r in reports}
     requests = {v.dq_id: crop_requests(v, sources) for v in violations}
     rendered = render_crops(
-        (req for reqs in requests.values() for req in reqs), out_dir / CROPS_DIR, base_dirs, max_crops, cache_dirs
+        (req for reqs in requests.values() for req in reqs),
+        out_dir / CROPS_DIR,
+        base_dirs,
+        max_crops,
+        cache_dirs,
+        submit,
     )
     prefectures: dict[str, dict[str, Any]] = {}
     for u in units:
@@ -155,8 +162,10 @@ def build_dashboard(
     base_dirs: Sequence[Path] = (),
     cache_dirs: Sequence[Path] = (),
     max_crops: int = 3000,
+    submit: Callable[..., Future] | None = None,
 ) -> Path:
-    """Write `out_dir/dq_dashboard.html` (and `out_dir/crops/`) for the warehouse behind `con`; return the file."""
+    """Write `out_dir/dq_dashboard.html` (and `out_dir/crops/`) for the warehouse behind `con`; return the file.
+    ``submit``: an executor's submit to render the crops in other processes (see `render_crops`)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     payload = build_payload(
@@ -167,6 +176,7 @@ def build_dashboard(
         base_dirs=base_dirs,
         max_crops=max_crops,
         cache_dirs=cache_dirs,
+        submit=submit,
     )
     html = (
         _asset("dashboard.html")
