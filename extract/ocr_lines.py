@@ -83,6 +83,14 @@ class Segment:
         return (self.y0 + self.y1) / 2
 
 
+def _root(parent: list[int] | dict[int, int], i: int) -> int:
+    """Union-find: the representative of i's group, halving the path as it goes."""
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
 def axis_boxes(quads: np.ndarray, shape: tuple[int, int]) -> list[PixBox]:
     """Axis-aligned integer boxes of detector quadrilaterals, clipped to the image."""
     h, w = shape
@@ -397,17 +405,11 @@ def _join_close(segs: list[Segment], text_h: float) -> list[Segment]:
     np.fill_diagonal(pair, False)
     parent = list(range(len(segs)))
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     for i, j in zip(*np.nonzero(np.triu(pair)), strict=True):
-        parent[root(int(j))] = root(int(i))
+        parent[_root(parent, int(j))] = _root(parent, int(i))
     groups: dict[int, list[Segment]] = {}
     for i, s in enumerate(segs):
-        groups.setdefault(root(i), []).append(s)
+        groups.setdefault(_root(parent, i), []).append(s)
     return [
         g[0]
         if len(g) == 1
@@ -439,11 +441,6 @@ def stack_up(segs: list[Segment], text_h: float) -> list[Segment]:
     free = sorted((i for i, ln in zip(cand, lined, strict=True) if not ln), key=lambda i: segs[i].y0)
     parent = {i: i for i in free}
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
     for n, i in enumerate(free):
         upper = segs[i]
         for j in free[n + 1 :]:
@@ -452,10 +449,10 @@ def stack_up(segs: list[Segment], text_h: float) -> list[Segment]:
                 break
             ov = min(upper.x1, lower.x1) - max(upper.x0, lower.x0)
             if lower.cell == upper.cell and lower.y0 >= upper.yc and ov >= 0.4 * min(upper.w, lower.w):
-                parent[root(j)] = root(i)
+                parent[_root(parent, j)] = _root(parent, i)
     groups: dict[int, list[int]] = {}
     for i in free:
-        groups.setdefault(root(i), []).append(i)
+        groups.setdefault(_root(parent, i), []).append(i)
     out = list(segs)
     base = len(segs)
     for g, members in groups.items():
@@ -602,12 +599,6 @@ def visual_lines(segs: Sequence[Segment]) -> list[list[int]]:
             stacks.setdefault(s.stack, []).append(i)
     parent = list(range(len(segs)))
 
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
     if flat:
         c = _coords([segs[i] for i in flat])
         h = np.maximum(c.h, 1.0)
@@ -632,10 +623,10 @@ def visual_lines(segs: Sequence[Segment]) -> list[list[int]]:
             for k in range(len(flat)):
                 j = int(best[k])
                 if np.isfinite(dist[k, j]) and ok[k, j]:
-                    parent[root(flat[j])] = root(flat[k])
+                    parent[_root(parent, flat[j])] = _root(parent, flat[k])
     lines: dict[int, list[int]] = {}
     for i in flat:
-        lines.setdefault(root(i), []).append(i)
+        lines.setdefault(_root(parent, i), []).append(i)
     out = [sorted(line, key=lambda i: segs[i].x0) for line in lines.values()]
     out.sort(key=lambda line: (min(segs[i].y0 for i in line), segs[line[0]].x0))
     return out + [sorted(m, key=lambda i: segs[i].y0) for m in stacks.values()]

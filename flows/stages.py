@@ -12,7 +12,7 @@ import os
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import pyarrow as pa
 
 from gidar.dq import DQRecord
+from gidar.extract.budget import Budget  # a plain dataclass: importing it loads no reader
 from gidar.flows.summary import Outcome
 
 if TYPE_CHECKING:  # not imported at run time: reading processes load this module and need no pydantic
@@ -58,37 +59,16 @@ class ReadOptions:
     """What reading one file needs, as plain values (it travels to worker processes and machines)."""
 
     backend: str = "pdfium"
-    max_pages: int = 500
-    max_page_area: float = 4_000_000.0
-    max_ocr_pages: int = 16
-    max_file_bytes: int = 200 * 1024 * 1024
-    max_page_objects: int = 100_000
-    ocr_threads: int = 1
+    limits: Budget = field(default_factory=Budget)
 
     @classmethod
     def from_settings(cls, s: Settings) -> ReadOptions:
         """The user's reading backend and every per-file budget (GIDAR_BACKEND, GIDAR_MAX_*)."""
-        return cls(
-            backend=s.reader_backend,
-            max_pages=s.max_pages,
-            max_page_area=s.max_page_area,
-            max_ocr_pages=s.max_ocr_pages,
-            max_file_bytes=s.max_file_bytes,
-            max_page_objects=s.max_page_objects,
-            ocr_threads=s.ocr_threads,
-        )
+        limits = Budget(**{f.name: getattr(s, f.name) for f in fields(Budget)})
+        return cls(backend=s.reader_backend, limits=limits)
 
-    def budget(self) -> Any:
-        from gidar.extract.budget import Budget
-
-        return Budget(
-            max_pages=self.max_pages,
-            max_page_area=self.max_page_area,
-            max_ocr_pages=self.max_ocr_pages,
-            max_file_bytes=self.max_file_bytes,
-            max_page_objects=self.max_page_objects,
-            ocr_threads=self.ocr_threads,
-        )
+    def budget(self) -> Budget:
+        return self.limits
 
 
 def _extract(path: Path, options: ReadOptions) -> Any:

@@ -31,6 +31,7 @@ import pyarrow as pa
 from gidar.dq import CORRECTED, DQRecord
 from gidar.schema import CELLS, CORRECTIONS, REPORTS
 
+from .ddl import insert_arrow
 from .derived import refresh
 from .load import dq_table
 
@@ -252,12 +253,7 @@ def store_corrected_dq(
         raise ValueError(f"GX results of reports not being re-validated: {sorted(map(str, unknown))}")
     table = dq_table(recs, run_id=run_id)
     con.execute(f"DELETE FROM dq_results WHERE basis = '{CORRECTED}' AND report_id IN (SELECT unnest(?))", [ids])
-    if table.num_rows:
-        con.register("_corrected_dq", table)
-        try:
-            con.execute("INSERT INTO dq_results BY NAME SELECT * FROM _corrected_dq")
-        finally:
-            con.unregister("_corrected_dq")
+    insert_arrow(con, "dq_results", table)
     return table.num_rows
 
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import duckdb
 import pyarrow as pa
 
 from gidar.schema import describe, table_description
@@ -43,3 +46,18 @@ def comments(name: str, schema: pa.Schema) -> list[str]:
     out = [f"COMMENT ON TABLE {ident(name)} IS {literal(table_description(schema))}"]
     out += [f"COMMENT ON COLUMN {ident(name)}.{ident(f.name)} IS {literal(describe(f))}" for f in schema]
     return out
+
+
+_views = itertools.count()
+
+
+def insert_arrow(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
+    """Append an Arrow table's rows to table `name`, matching columns by name (no-op when empty)."""
+    if table.num_rows == 0:
+        return
+    view = f"_insert_{name}_{next(_views)}"  # unique: several inserts may share one connection
+    con.register(view, table)
+    try:
+        con.execute(f"INSERT INTO {ident(name)} BY NAME SELECT * FROM {ident(view)}")
+    finally:
+        con.unregister(view)

@@ -31,7 +31,7 @@ from gidar.regions import divisions
 from gidar.schema import APPLICATION_MEASURES, DIM_REGION, REPORT_BODIES
 from gidar.templates import T4_BLOCKS, T4_COLUMNS, TEMPLATES
 
-from .ddl import ident, literal
+from .ddl import ident, insert_arrow, literal
 from .harmonise import normalised_rows, t3_measures, t3_row_map
 
 FACT_TABLES = (
@@ -275,12 +275,7 @@ def refresh(
             # read. (None: a migration rebuilding from unchanged cells; those results stay valid.)
             con.execute(f"DELETE FROM dq_results WHERE basis = '{CORRECTED}' AND {cond}", del_params)
     bodies = _report_bodies(con, ids)
-    if bodies.num_rows:
-        con.register("_bodies", bodies)
-        try:
-            con.execute("INSERT INTO report_bodies BY NAME SELECT * FROM _bodies")
-        finally:
-            con.unregister("_bodies")
+    insert_arrow(con, "report_bodies", bodies)
     _validate_corrections(con, ids)
     for name in FACT_TABLES:
         con.execute(fact_sql(name, "true" if ids is None else "c.report_id IN (SELECT unnest($ids))"), params)

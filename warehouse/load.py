@@ -8,7 +8,6 @@ schemas before the transaction starts.
 
 from __future__ import annotations
 
-import itertools
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -23,10 +22,8 @@ from gidar.dq import DQRecord
 from gidar.schema import DQ_RESULTS, REPORT_TABLES, RUNS
 from gidar.transform.lake import read_report, report_ids
 
-from .ddl import ident
+from .ddl import ident, insert_arrow
 from .derived import refresh
-
-_names = itertools.count()
 
 
 @contextmanager
@@ -48,17 +45,6 @@ def _conform(name: str, table: pa.Table, schema: pa.Schema) -> pa.Table:
     if missing:
         raise ValueError(f"{name}: missing columns {missing}")
     return table.select(schema.names).cast(schema)
-
-
-def _insert(con: duckdb.DuckDBPyConnection, name: str, table: pa.Table) -> None:
-    if table.num_rows == 0:
-        return
-    view = f"_load_{name}_{next(_names)}"
-    con.register(view, table)
-    try:
-        con.execute(f"INSERT INTO {ident(name)} BY NAME SELECT * FROM {ident(view)}")
-    finally:
-        con.unregister(view)
 
 
 def _prepare(tables: Mapping[str, pa.Table]) -> tuple[str, dict[str, pa.Table]]:
@@ -105,10 +91,10 @@ def replace_reports(con: duckdb.DuckDBPyConnection, batch: Sequence[ReportLoad])
     for name, schema in REPORT_TABLES.items():
         parts = [t[name] for _, t, _ in prepared if name in t]
         if parts:
-            _insert(con, name, pa.concat_tables(parts).cast(schema))
+            insert_arrow(con, name, pa.concat_tables(parts).cast(schema))
     if dq_ids:
         con.execute("DELETE FROM dq_results WHERE report_id IN (SELECT unnest(?))", [dq_ids])
-        _insert(con, "dq_results", pa.concat_tables(dq_tables))
+        insert_arrow(con, "dq_results", pa.concat_tables(dq_tables))
     refresh(con, ids, stored)  # bodies and facts follow the load in the same transaction
     return ids
 
@@ -153,7 +139,7 @@ def replace_stored_reports(
         raise ValueError(f"{len(ids)} reports but {got} `reports` rows in their files")
     if dq is not None:
         con.execute("DELETE FROM dq_results WHERE report_id IN (SELECT unnest(?))", [ids])
-        _insert(con, "dq_results", _conform("dq_results", dq, DQ_RESULTS))
+        insert_arrow(con, "dq_results", _conform("dq_results", dq, DQ_RESULTS))
     refresh(con, ids, stored)
     return ids
 
@@ -218,7 +204,7 @@ def load_dq_batch(con: duckdb.DuckDBPyConnection, rows: Iterable[DQRecord], repo
         raise ValueError("per-report DQ rows need a report_id (use replace_cross_report_dq)")
     with transaction(con):
         con.execute("DELETE FROM dq_results WHERE list_contains(?, report_id)", [sorted(ids)])
-        _insert(con, "dq_results", table)
+        insert_arrow(con, "dq_results", table)
     return table.num_rows
 
 
@@ -234,7 +220,7 @@ def replace_cross_report_dq(
             con.execute("DELETE FROM dq_results WHERE report_id IS NULL")
         else:
             con.execute("DELETE FROM dq_results WHERE report_id IS NULL AND list_contains(?, rule)", [list(rules)])
-        _insert(con, "dq_results", table)
+        insert_arrow(con, "dq_results", table)
     return table.num_rows
 
 
@@ -267,4 +253,4 @@ def record_run(
     table = pa.Table.from_pylist([row], schema=RUNS)
     with transaction(con):
         con.execute("DELETE FROM runs WHERE run_id = ?", [row["run_id"]])
-        _insert(con, "runs", table)
+        insert_arrow(con, "runs", table)

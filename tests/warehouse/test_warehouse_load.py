@@ -132,7 +132,7 @@ def test_crash_between_inserts_leaves_nothing_partial(con, monkeypatch):
     old = sample_result(2024, seed=6)
     load_report(con, build_tables(old))
     new = sample_result(2020, seed=7)  # a new report: after a crash none of its rows may exist
-    real_insert, calls = load_mod._insert, []
+    real_insert, calls = load_mod.insert_arrow, []
 
     def crashing_insert(c, name, table):
         calls.append(name)
@@ -140,7 +140,7 @@ def test_crash_between_inserts_leaves_nothing_partial(con, monkeypatch):
         if len(calls) == 3:
             raise KeyboardInterrupt("killed mid-load")
 
-    monkeypatch.setattr(load_mod, "_insert", crashing_insert)
+    monkeypatch.setattr(load_mod, "insert_arrow", crashing_insert)
     with pytest.raises(KeyboardInterrupt):
         load_report(con, build_tables(new))
     assert len(calls) == 3
