@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     user_agent: str = "gidar/0.1 (+https://github.com/gidar; government report archiver)"
 
     # --- reading ----------------------------------------------------------------------------
-    reader_backend: str = Field(  # GIDAR_BACKEND: pdfium | pdfplumber
+    reader_backend: Literal["pdfium", "pdfplumber"] = Field(  # GIDAR_BACKEND
         default="pdfium", validation_alias=AliasChoices("GIDAR_BACKEND", "backend", "reader_backend")
     )
     # Budgets per file (extract.budget.Budget); the defaults are Budget's.
@@ -153,6 +153,7 @@ class Settings(BaseSettings):
 def _one_line(e: ValidationError) -> str:
     parts = []
     for err in e.errors():
-        name = PREFIX + str(err["loc"][0]).upper() if err["loc"] else "GIDAR_*"
+        field = str(err["loc"][0]).upper() if err["loc"] else "*"
+        name = field if field.startswith(PREFIX) else PREFIX + field  # an alias may carry the prefix already
         parts.append(f"{name}={err.get('input')!r}: {err['msg']}")
     return "; ".join(parts)

@@ -32,6 +32,8 @@ def test_bad_values_are_rejected_naming_the_variable() -> None:
         Settings.from_env({"GIDAR_VERBOSE": "perhaps"})
     with pytest.raises(SettingsError, match="GIDAR_PROCESSES"):
         Settings.from_env({"GIDAR_PROCESSES": "0"})
+    with pytest.raises(SettingsError, match=r"^GIDAR_BACKEND='ocr'"):  # named once, though its alias has the prefix
+        Settings.from_env({"GIDAR_BACKEND": "ocr"})
 
 
 def test_the_process_environment_is_read_by_pydantic_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
