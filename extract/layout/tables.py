@@ -50,6 +50,7 @@ SPAN_PAD = 0.35
 PLACE_REACH = 1.6  # ...or on the nearest row within this many of its heights; further: no row
 MIN_VALUE_HEIGHT = 6.0  # points: a value's height as a unit, at least (digits are small glyphs)
 HEADER_CLEAR = 2.0  # points above the first row's label where the column headers end
+EDGE_SLACK = 1.0  # points a value's glyph box may overrun the half-way line to the next column
 ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
 EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
 ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
@@ -237,6 +238,11 @@ def _cells_for_row(
                 cell.flags.append("off_column")
             if dropped:
                 cell.flags.append("row_value_dropped")
+            if specs is not None and len(specs) == len(keys):
+                if _straddles(tok, i, specs):
+                    cell.flags.append("straddles_columns")
+                elif _crosses(tok, i, specs):
+                    cell.flags.append("crosses_column_edge")
             unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
         else:
             bbox = None
@@ -254,6 +260,21 @@ def _cells_for_row(
         if unit:
             reading.units[key] = unit
     return out
+
+
+def _straddles(w: Word, i: int, specs: Sequence[ColumnSpec]) -> bool:
+    """The value's box spans another column's centre: two values read as one word (an OCR
+    engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
+    return any(j != i and w.x0 < s.xc < w.x1 for j, s in enumerate(specs))
+
+
+def _crosses(w: Word, i: int, specs: Sequence[ColumnSpec]) -> bool:
+    """The value's box reaches over half-way to a neighbouring column's centre (by more than
+    glyph-box slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below
+    ``13`` and ``71`` beside it read as ``971``)."""
+    lo = (specs[i - 1].xc + specs[i].xc) / 2 if i > 0 else float("-inf")
+    hi = (specs[i].xc + specs[i + 1].xc) / 2 if i + 1 < len(specs) else float("inf")
+    return w.x0 < lo - EDGE_SLACK or w.x1 > hi + EDGE_SLACK
 
 
 def _texts(ws: Sequence[Word]) -> str:
