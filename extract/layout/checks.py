@@ -39,6 +39,7 @@ _FLAG_REASONS = {
     "row_value_dropped": "a value of this row went to no column",
     "table_blank": "the table is blank (an unfilled template)",
     "straddles_columns": "value spans two columns: two values read as one?",
+    "straddled_by_neighbour": "a neighbouring value spans this column: this value may be glued into it",
 }
 # Flags that make an OCR cell suspect, not a text-layer one: a text layer places each glyph
 # exactly, so `pieces` can prove a wrap join; on a scan the engine's boxes and lines are
@@ -48,6 +49,7 @@ _FLAG_REASONS = {
 _OCR_FLAG_REASONS = {
     "wrapped": "joined from lines wrapped on a scan: the join is not proven",
     "crosses_column_edge": "value reaches into the next column on a scan: a piece of its neighbour glued on?",
+    "crossed_by_neighbour": "a neighbouring value reaches into this column on a scan: a piece of this one glued to it?",
 }
 
 

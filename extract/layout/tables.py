@@ -226,6 +226,7 @@ def _cells_for_row(
             placed = dict(enumerate(toks))
     reading.orphans += dropped
     out: dict[str, Cell] = {}
+    reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
@@ -239,10 +240,15 @@ def _cells_for_row(
             if dropped:
                 cell.flags.append("row_value_dropped")
             if specs is not None and len(specs) == len(keys):
-                if _straddles(tok, i, specs):
+                spans, reaches = _straddled(tok, i, specs), _crossed(tok, i, specs)
+                if spans:
                     cell.flags.append("straddles_columns")
-                elif _crosses(tok, i, specs):
+                elif reaches:
                     cell.flags.append("crosses_column_edge")
+                for j in spans:  # the column it reaches into may be missing the glued piece
+                    reached[j] = "straddled_by_neighbour"
+                for j in reaches:
+                    reached.setdefault(j, "crossed_by_neighbour")
             unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
         else:
             bbox = None
@@ -259,22 +265,27 @@ def _cells_for_row(
         out[key] = cell
         if unit:
             reading.units[key] = unit
+    for j, flag in reached.items():
+        out[keys[j]].flags.append(flag)
     return out
 
 
-def _straddles(w: Word, i: int, specs: Sequence[ColumnSpec]) -> bool:
-    """The value's box spans another column's centre: two values read as one word (an OCR
+def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
+    """Other columns whose centre the value's box spans: two values read as one word (an OCR
     engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
-    return any(j != i and w.x0 < s.xc < w.x1 for j, s in enumerate(specs))
+    return [j for j, s in enumerate(specs) if j != i and w.x0 < s.xc < w.x1]
 
 
-def _crosses(w: Word, i: int, specs: Sequence[ColumnSpec]) -> bool:
-    """The value's box reaches over half-way to a neighbouring column's centre (by more than
-    glyph-box slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below
-    ``13`` and ``71`` beside it read as ``971``)."""
-    lo = (specs[i - 1].xc + specs[i].xc) / 2 if i > 0 else float("-inf")
-    hi = (specs[i].xc + specs[i + 1].xc) / 2 if i + 1 < len(specs) else float("inf")
-    return w.x0 < lo - EDGE_SLACK or w.x1 > hi + EDGE_SLACK
+def _crossed(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
+    """Neighbouring columns the value's box reaches over half-way to (by more than glyph-box
+    slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
+    ``71`` beside it read as ``971``)."""
+    out = []
+    if i > 0 and w.x0 < (specs[i - 1].xc + specs[i].xc) / 2 - EDGE_SLACK:
+        out.append(i - 1)
+    if i + 1 < len(specs) and w.x1 > (specs[i].xc + specs[i + 1].xc) / 2 + EDGE_SLACK:
+        out.append(i + 1)
+    return out
 
 
 def _texts(ws: Sequence[Word]) -> str:
