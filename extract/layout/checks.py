@@ -6,7 +6,9 @@ cleanly: one well-formed number inside its column box, with no orphan value piec
 ``review`` with the reason. A cell is suspect when:
 
 * it is not a number (unparsed text, a table left blank);
-* its value sits between two columns, or a value of its row went to no column;
+* its value sits between two columns, or spans two (two values read as one), or a value of its
+  row went to no column;
+* (OCR) it was joined from lines wrapped down its cell: on a scan, line positions cannot prove it;
 * (a number wrapped inside its cell is joined only where that is proven, `pieces`; unproven
   pieces stay apart and make their row fail the count check instead);
 * a value piece that went to no cell lies in its column close by (a number split in two);
@@ -36,6 +38,18 @@ _FLAG_REASONS = {
     "off_column": "value printed between two columns",
     "row_value_dropped": "a value of this row went to no column",
     "table_blank": "the table is blank (an unfilled template)",
+    "straddles_columns": "value spans two columns: two values read as one?",
+    "straddled_by_neighbour": "a neighbouring value spans this column: this value may be glued into it",
+}
+# Flags that make an OCR cell suspect, not a text-layer one: a text layer places each glyph
+# exactly, so `pieces` can prove a wrap join; on a scan the engine's boxes and lines are
+# estimates, and ``43`` over the next row's ``40`` joins into ``4340`` as easily as ``3,9``
+# over ``77`` into ``3,977``. Such a value is blamed on nobody until a person looks: if the
+# row's identities hold with it, it is proven and nothing is reported.
+_OCR_FLAG_REASONS = {
+    "wrapped": "joined from lines wrapped on a scan: the join is not proven",
+    "crosses_column_edge": "value reaches into the next column on a scan: a piece of its neighbour glued on?",
+    "crossed_by_neighbour": "a neighbouring value reaches into this column on a scan: a piece of this one glued to it?",
 }
 
 
@@ -62,6 +76,10 @@ def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, s
         for flag, why in _FLAG_REASONS.items():
             if flag in c.flags:
                 out.setdefault(c.key, why)
+        if "ocr" in c.flags:
+            for flag, why in _OCR_FLAG_REASONS.items():
+                if flag in c.flags:
+                    out.setdefault(c.key, why)
         if c.conf is not None and c.conf < OCR_REVIEW_CONF:
             out.setdefault(c.key, f"OCR confidence {c.conf:.2f}")
         dense = counts[table] and printed[table] / counts[table] >= DENSE

@@ -50,6 +50,7 @@ SPAN_PAD = 0.35
 PLACE_REACH = 1.6  # ...or on the nearest row within this many of its heights; further: no row
 MIN_VALUE_HEIGHT = 6.0  # points: a value's height as a unit, at least (digits are small glyphs)
 HEADER_CLEAR = 2.0  # points above the first row's label where the column headers end
+EDGE_SLACK = 1.0  # points a value's glyph box may overrun the half-way line to the next column
 ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
 EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
 ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
@@ -225,6 +226,7 @@ def _cells_for_row(
             placed = dict(enumerate(toks))
     reading.orphans += dropped
     out: dict[str, Cell] = {}
+    reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
@@ -237,6 +239,16 @@ def _cells_for_row(
                 cell.flags.append("off_column")
             if dropped:
                 cell.flags.append("row_value_dropped")
+            if specs is not None and len(specs) == len(keys):
+                spans, reaches = _straddled(tok, i, specs), _crossed(tok, i, specs)
+                if spans:
+                    cell.flags.append("straddles_columns")
+                elif reaches:
+                    cell.flags.append("crosses_column_edge")
+                for j in spans:  # the column it reaches into may be missing the glued piece
+                    reached[j] = "straddled_by_neighbour"
+                for j in reaches:
+                    reached.setdefault(j, "crossed_by_neighbour")
             unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
         else:
             bbox = None
@@ -253,6 +265,26 @@ def _cells_for_row(
         out[key] = cell
         if unit:
             reading.units[key] = unit
+    for j, flag in reached.items():
+        out[keys[j]].flags.append(flag)
+    return out
+
+
+def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
+    """Other columns whose centre the value's box spans: two values read as one word (an OCR
+    engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
+    return [j for j, s in enumerate(specs) if j != i and w.x0 < s.xc < w.x1]
+
+
+def _crossed(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
+    """Neighbouring columns the value's box reaches over half-way to (by more than glyph-box
+    slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
+    ``71`` beside it read as ``971``)."""
+    out = []
+    if i > 0 and w.x0 < (specs[i - 1].xc + specs[i].xc) / 2 - EDGE_SLACK:
+        out.append(i - 1)
+    if i + 1 < len(specs) and w.x1 > (specs[i].xc + specs[i + 1].xc) / 2 + EDGE_SLACK:
+        out.append(i + 1)
     return out
 
 
