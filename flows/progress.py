@@ -17,16 +17,17 @@ from typing import IO, Any
 PLAIN_EVERY = 10.0  # seconds between plain progress lines (logs, CI, cron mail)
 
 
-def rate_eta(done: int, total: int, seconds: float) -> tuple[float, float | None]:
-    """Reports per second so far, and the seconds left at that rate (None before the first)."""
-    rate = done / seconds if seconds > 0 else 0.0
+def rate_eta(done: int, total: int, seconds: float, settled: int = 0) -> tuple[float, float | None]:
+    """Reports per second so far, and the seconds left at that rate (None before the first).
+    ``settled`` of the ``done`` files needed no work (unchanged since the last run): they are not a rate."""
+    rate = max(done - settled, 0) / seconds if seconds > 0 else 0.0
     return rate, ((total - done) / rate if rate > 0 else None)
 
 
-def describe(done: int, total: int, seconds: float, counts: Counter[str], pending: int = 0) -> str:
+def describe(done: int, total: int, seconds: float, counts: Counter[str], pending: int = 0, settled: int = 0) -> str:
     """``done`` files with their final status (``counts``), and ``pending`` more read but not committed yet."""
     done += pending
-    rate, eta = rate_eta(done, total, seconds)
+    rate, eta = rate_eta(done, total, seconds, settled)
     pct = 100.0 * done / total if total else 100.0
     by_status = ", ".join([*(f"{k} {v}" for k, v in sorted(counts.items())), *_pending(pending)]) or "—"
     eta_text = f"ETA {eta:.0f} s" if eta is not None and done < total else "ETA —"
@@ -49,6 +50,7 @@ class ConsoleProgress:
         self.label = label
         self.total = 0
         self.done = 0
+        self.settled = 0  # of `done`, the files that needed no work
         self.counts: Counter[str] = Counter()
         # Files read on this machine whose batch is not committed yet (their final status comes then):
         # the bar moves as files are read, not only a batch at a time.
@@ -58,13 +60,16 @@ class ConsoleProgress:
         self._last_line = 0.0
         self._bar: Any = None
         self._task: Any = None
+        self._started = False  # nothing is shown before `start` gives the total
 
     def start(self, total: int, already: Iterable[str] = ()) -> None:
         """``total`` files to account for; ``already`` the statuses of those settled without work."""
+        # The clock keeps running from construction: reading starts before the plan's total is known.
         self.total = total
-        self.t0 = time.perf_counter()
+        self._started = True
         for status in already:
             self.done += 1
+            self.settled += 1
             self.counts[status] += 1
         if self.mode == "rich":
             from rich.console import Console
@@ -100,13 +105,16 @@ class ConsoleProgress:
             self._render()
 
     def line(self) -> str:
-        return describe(self.done, self.total, time.perf_counter() - self.t0, self.counts, len(self.pending))
+        elapsed = time.perf_counter() - self.t0
+        return describe(self.done, self.total, elapsed, self.counts, len(self.pending), self.settled)
 
     def _render(self, force: bool = False) -> None:
+        if not self._started:
+            return
         now = time.perf_counter()
         if self.mode == "rich" and self._bar is not None:
             done = self.done + len(self.pending)
-            rate, _ = rate_eta(done, self.total, now - self.t0)
+            rate, _ = rate_eta(done, self.total, now - self.t0, self.settled)
             counts = ", ".join([*(f"{k} {v}" for k, v in sorted(self.counts.items())), *_pending(len(self.pending))])
             self._bar.update(self._task, completed=done, rate=f"{rate:.1f}/s", counts=counts)
         elif self.mode == "plain" and (force or now - self._last_line >= PLAIN_EVERY):

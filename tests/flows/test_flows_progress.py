@@ -60,3 +60,15 @@ def test_version_names_the_parser(capsys: pytest.CaptureFixture[str]) -> None:
     assert e.value.code == 0
     out = capsys.readouterr().out.strip()
     assert out.startswith("gidar ") and "(parser " in out
+
+
+def test_nothing_is_shown_before_the_total_and_the_rate_counts_only_files_read() -> None:
+    out = io.StringIO()
+    p = ConsoleProgress("plain", stream=out)
+    p.read("a.pdf")  # reading starts before planning has counted the files
+    assert out.getvalue() == ""
+    p.t0 -= 10.0  # the run has been going for 10 s
+    p.start(5, ["skipped"] * 3)  # 3 files unchanged since the last run: no work, not a rate
+    p.advance(["ok"], ["a.pdf"])
+    line = out.getvalue().splitlines()[-1]
+    assert line.startswith("gidar ingest: 4/5 files (80 %), 0.1 reports/s"), line
