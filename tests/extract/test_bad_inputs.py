@@ -10,7 +10,6 @@ import os
 import re
 import sys
 import time
-import zlib
 from pathlib import Path
 
 import pytest
@@ -22,6 +21,7 @@ from gidar.contract import ExtractionResult
 from gidar.extract.api import extract_file, extract_paths
 from gidar.extract.budget import Budget
 from gidar.extract.pdf import BACKENDS
+from gidar_dev.hostile import text_operators
 from gidar_dev.synth.canvas import Document, register_font
 from gidar_dev.synth.image import rasterise
 
@@ -146,34 +146,10 @@ def test_too_many_bytes(tmp_path: Path) -> None:
     assert r.status == "too_large" and "GIDAR_MAX_FILE_BYTES" in r.message
 
 
-def text_bomb(n_ops: int) -> bytes:
-    """One page whose compressed content shows a glyph ``n_ops`` times: 300k operators in ~4 KB."""
-    content = zlib.compress(b"BT /F1 1 Tf 10 10 Td " + b"(x) Tj " * n_ops + b"ET", 9)
-    objs = [
-        b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 4 0 R >> >>"
-        b" /Contents 5 0 R >>",
-        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
-        b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(content) + content + b"\nendstream",
-    ]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, obj in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + obj + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % off for off in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    return bytes(out)
-
-
 def test_page_of_300k_text_operators_ends_too_large(tmp_path: Path) -> None:
     """pdfminer needs about 17 s for it; PDFium counts the page's objects before reading them.
     The bound is generous (a shared, busy 2-core machine); the status is the assertion."""
-    p = tmp_path / "bomb.pdf"
-    p.write_bytes(text_bomb(300_000))
+    p = text_operators(tmp_path / "bomb.pdf", 300_000)
     assert p.stat().st_size < 30_000
     t0 = time.perf_counter()
     r = extract_file(p)
@@ -183,8 +159,7 @@ def test_page_of_300k_text_operators_ends_too_large(tmp_path: Path) -> None:
 
 
 def test_text_operators_within_the_budget_are_read(tmp_path: Path) -> None:
-    p = tmp_path / "dense.pdf"
-    p.write_bytes(text_bomb(20_000))
+    p = text_operators(tmp_path / "dense.pdf", 20_000)
     r = extract_file(p)
     assert (r.status, r.backend) == ("not_a_report", "pdfium")
     assert extract_file(p, budget=Budget(max_page_objects=10_000)).status == "too_large"
