@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from baseline import naive_loop  # benchmarks/ is on the path: these run as scripts
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("GIDAR_SHARED", ROOT.parent / "shared"))
 GIDAR = [sys.executable, "-m", "gidar.flows.cli"]
@@ -44,18 +46,6 @@ class Run:
     rss_mb: float
     exact: str = ""
     violations: str = ""
-
-
-def naive_loop(files: list[str]) -> None:
-    """The baseline a user would write by hand (run in its own process by `measure`)."""
-    import pdfplumber
-
-    for f in files:
-        with pdfplumber.open(f) as pdf:
-            for page in pdf.pages:
-                page.extract_text()
-                page.extract_tables()
-                page.close()
 
 
 def compile_gidar() -> None:
