@@ -302,6 +302,7 @@ class Committed:
     step_errors: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     loaded: int = 0  # reports committed
+    report_ids: list[str] = field(default_factory=list)  # the reports committed
 
 
 def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: set[str]) -> Committed:
@@ -341,7 +342,8 @@ def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: se
         err = errors.get(st.report_id)
         out.append(replace(o, status=LOAD_FAILED, message=err) if err else o)
     failed, checked = stages.dq_counts(dq)
-    return Committed(out, Counter(failed), checked, timings=timings, loaded=len(to_load) - len(errors))
+    ids = [st.report_id for _, st in to_load if st.report_id not in errors]
+    return Committed(out, Counter(failed), checked, timings=timings, loaded=len(ids), report_ids=ids)
 
 
 # The run's last `size` files go in this many smaller batches: after the last file is read, its batch is still to be
