@@ -208,7 +208,8 @@ def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> 
         row, col = _none(row), _none(col)
         inst = places.get((row, col))
         numeric = isinstance(value, int | float) and not isinstance(value, bool)
-        key = (rid, row, col) if rule.frame not in (REPORTS,) else (rid,)
+        # most rules fail nowhere in a batch: no key to build then
+        passed = not bad or _index_key((rid, row, col) if rule.frame != REPORTS else (rid,)) not in bad
         out.append(
             DQRecord(
                 report_id=rid,
@@ -219,7 +220,7 @@ def _row_results(rule: Rule, frame: pd.DataFrame, bad: set[tuple[Any, ...]]) -> 
                 row_key=row,
                 col_key=col,
                 severity=rule.severity,
-                passed=_index_key(key) not in bad,
+                passed=passed,
                 observed=as_text(_num(value) if numeric else _text(value)),
                 expected=rule.expected,
                 lhs=_num(lhs_v),

@@ -195,6 +195,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
             for it in items:
                 outcomes.setdefault(it.ref, Outcome(it.ref, it.name, status, message, it.sha256))
 
+        crops = stages.CropsAhead(s.site)
         with stages.open_writer(s.warehouse, s.publish_interval) as writer:
             index = 0
             while True:
@@ -230,6 +231,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 for o in done.outcomes:
                     outcomes[o.source] = o
                 committed += done.loaded
+                crops.add(writer.con, done.report_ids, s.cache)
                 n_batches += 1
                 if progress is not None:
                     progress.advance([o.status for o in done.outcomes], [o.source for o in done.outcomes])
@@ -249,6 +251,8 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
             step_errors += errs
         if progress is not None:
             progress.close()
+        with stages.timed(timings, "crops ahead (wait)"):
+            crops.wait()
         dashboard = None
         if stopped is None and stages.dashboard_stale(s.warehouse, s.site):
             try:

@@ -461,6 +461,56 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     return built
 
 
+class CropsAhead:
+    """The dashboard's crops of each committed batch's failed checks, rendered while the run goes on (in the
+    run's reading processes, queued behind the reads), so that the dashboard built after the last batch
+    finds them done instead of rendering them all at the end while the other cores idle. Only with local
+    reading processes; at most the dashboard's crop budget in all."""
+
+    def __init__(self, site: Path) -> None:
+        from gidar.warehouse.dashboard.build import CROPS_DIR, MAX_CROPS
+
+        self.out = Path(site) / CROPS_DIR
+        self._budget: int | None = None
+        self._max = MAX_CROPS
+        self._ex: Any = None
+
+    def add(self, con: Any, report_ids: Sequence[str], cache: Path) -> None:
+        """Queue the crops of ``report_ids`` (just committed through ``con``; a query, not a write). Never
+        raises: a crop not rendered ahead is rendered by the dashboard's build."""
+        with contextlib.suppress(Exception):
+            self._add(con, report_ids, cache)
+
+    def _add(self, con: Any, report_ids: Sequence[str], cache: Path) -> None:
+        from gidar.flows.workers import current_pool
+
+        pool = current_pool("read")
+        if pool is None or not report_ids:
+            return
+        if self._budget is None:
+            self._budget = self._max - (sum(1 for _ in self.out.glob("*.jpg")) if self.out.is_dir() else 0)
+        if self._budget <= 0:
+            return
+        from gidar.warehouse.dashboard.build import report_crop_requests
+        from gidar.warehouse.dashboard.crops import render_crops
+
+        requests = report_crop_requests(con, report_ids)[: self._budget]
+        if not requests:
+            return
+        self._budget -= len(requests)
+        if self._ex is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._ex = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gidar-crops")
+        self._ex.submit(render_crops, requests, self.out, (), len(requests), (cache,), pool.submit)
+
+    def wait(self) -> None:
+        """Until every queued crop is rendered (or failed: the dashboard renders what is missing)."""
+        if self._ex is not None:
+            self._ex.shutdown(wait=True)
+            self._ex = None
+
+
 @contextlib.contextmanager
 def timed(into: dict[str, float], key: str) -> Iterator[None]:
     t0 = time.perf_counter()

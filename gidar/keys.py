@@ -8,6 +8,7 @@ takes them apart; nothing else splits a key on dots.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 TableKey = Literal["t2", "t3", "t4"]
@@ -35,6 +36,12 @@ class Key:
     @classmethod
     def parse(cls, text: str) -> Key:
         """The key of a flat key string; `ValueError` for anything not shaped like one."""
+        if cls is Key:
+            return _parse(text)  # keys are a small vocabulary parsed hundreds of times per report
+        return cls._parse(text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Key:
         parts = text.split(".")
         if parts[0] == "t2" and len(parts) == 4:
             return cls.t2(parts[1], parts[2], parts[3])
@@ -58,3 +65,7 @@ class Key:
 
     def __str__(self) -> str:
         return ".".join(p for p in (self.table, self.block, self.row, self.col) if p is not None)
+
+
+# Keys are immutable and their strings few (a template has a few hundred cells): parsed once each.
+_parse = lru_cache(maxsize=8192)(Key._parse)

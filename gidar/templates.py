@@ -115,7 +115,11 @@ class Template:
         return next(r for r in self.t3_rows if r.key == key)
 
     def identities(self) -> list[Identity]:
-        return list(_identities(self))
+        # Computed once per template object: invariants are evaluated for every report read and checked.
+        got = _IDENTITY_CACHE.get(id(self))
+        if got is None or got[0] is not self:
+            got = _IDENTITY_CACHE[id(self)] = (self, tuple(_identities(self)))
+        return list(got[1])
 
 
 # --- shared pieces -------------------------------------------------------------------------
@@ -349,6 +353,11 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("t4_block_total", "t4", "critical", "四表每块：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结"),
     )
 }
+
+
+# id(template) -> (the template, its identities): keyed by identity, since hashing a template costs more than a
+# lookup should; the template is kept so that its id cannot be reused.
+_IDENTITY_CACHE: dict[int, tuple[Template, tuple[Identity, ...]]] = {}
 
 
 def _identities(t: Template) -> Iterator[Identity]:

@@ -118,3 +118,17 @@ def test_county_table_is_offered_as_csv(built) -> None:
     lines = raw.decode("utf-8-sig").splitlines()
     (n,) = con.execute("SELECT count(*) FROM applications_by_county_year").fetchone()
     assert lines[0].startswith('"region_code","region_name"') and len(lines) == n + 1 and n > 20
+
+
+def test_crops_of_some_reports_are_the_ones_the_dashboard_shows(built) -> None:
+    """An ingest renders each committed batch's crops ahead (`report_crop_requests`): they must be the very
+    files the dashboard's build asks for, or the build would render them all again."""
+    from gidar.warehouse.dashboard.build import report_crop_requests
+
+    con, _, _, _, data, gone = built
+    shown = {Path(c["src"]).name for v in data["violations"] for c in v["crops"] if c["src"]}
+    ids = [r for (r,) in con.execute("SELECT report_id FROM reports ORDER BY report_id").fetchall()]
+    ahead = [req for req in report_crop_requests(con, ids) if req.report_id != gone]
+    assert ahead and {req.name for req in ahead} <= shown
+    one = ids[0]
+    assert all(req.report_id == one for req in report_crop_requests(con, [one]))

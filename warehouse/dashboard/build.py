@@ -18,6 +18,7 @@ from .data import Unit, Violation, _reports, _violations, crop_requests, load_un
 HTML_NAME = "dq_dashboard.html"
 COUNTY_CSV = "applications_by_county_year.csv"  # the county rollup, offered as a download (UTF-8 with BOM)
 CROPS_DIR = "crops"
+MAX_CROPS = 3000  # crop images a dashboard holds at most (its folder stays a few hundred MB)
 
 
 def _asset(name: str) -> str:
@@ -45,7 +46,7 @@ def build_payload(
     unit_years: dict[str, list[int]] | None = None,
     base_dirs: Sequence[Path] = (),
     cache_dirs: Sequence[Path] = (),
-    max_crops: int = 3000,
+    max_crops: int = MAX_CROPS,
     submit: Callable[..., Future] | None = None,
 ) -> dict[str, Any]:
     reports = _reports(con)
@@ -153,6 +154,16 @@ def _violation_json(v: Violation, reqs: list, rendered: dict) -> dict[str, Any]:
     }
 
 
+def report_crop_requests(con: duckdb.DuckDBPyConnection, report_ids: Sequence[str]) -> list[CropRequest]:
+    """The crops the dashboard shows for these reports' own failed checks (`build_payload` asks for the same
+    ones, so a run can render them ahead, batch by batch, and the build finds them done)."""
+    ids = list(report_ids)
+    sources = dict(
+        con.execute("SELECT report_id, source FROM reports WHERE report_id IN (SELECT unnest(?))", [ids]).fetchall()
+    )
+    return [req for v in _violations(con, set(ids), ids) for req in crop_requests(v, sources)]
+
+
 def build_dashboard(
     con: duckdb.DuckDBPyConnection,
     out_dir: Path,
@@ -161,7 +172,7 @@ def build_dashboard(
     units: Sequence[Unit] | None = None,
     base_dirs: Sequence[Path] = (),
     cache_dirs: Sequence[Path] = (),
-    max_crops: int = 3000,
+    max_crops: int = MAX_CROPS,
     submit: Callable[..., Future] | None = None,
 ) -> Path:
     """Write `out_dir/dq_dashboard.html` (and `out_dir/crops/`) for the warehouse behind `con`; return the file.

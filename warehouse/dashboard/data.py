@@ -120,10 +120,15 @@ def _reports(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     return out
 
 
-def _violations(con: duckdb.DuckDBPyConnection, known: set[str]) -> list[Violation]:
+def _violations(
+    con: duckdb.DuckDBPyConnection, known: set[str], report_ids: Sequence[str] | None = None
+) -> list[Violation]:
+    """Failed checks (``report_ids``: only those of these reports, none cross-report)."""
+    only = "" if report_ids is None else "AND report_id IN (SELECT unnest($ids))"
     rows = con.execute(
-        """SELECT dq_id, rule, severity, invariant, suite, description, observed, expected, report_id, cells
-           FROM dq_effective WHERE NOT passed ORDER BY dq_id"""
+        f"""SELECT dq_id, rule, severity, invariant, suite, description, observed, expected, report_id, cells
+           FROM dq_effective WHERE NOT passed {only} ORDER BY dq_id""",
+        {} if report_ids is None else {"ids": list(report_ids)},
     ).fetchall()
     parsed: list[tuple[Any, ...]] = []
     need: set[tuple[str, str]] = set()
