@@ -240,13 +240,17 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     rect_p = ctypes.pointer(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     a, b, c, d, e, f = view.to_page
+    # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
+    axis_aligned = b == 0 and c == 0
     new = tuple.__new__
     # the facts of the current text object's run, as locals: read per glyph
     kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = _HORIZONTAL, True, False, 1.0, 1.0, 0.0, 0.0, 0.0
-    for i in range(n):
-        code = ord(text[i]) if text is not None else _unicode(tp, i)
+    fast = False  # the run's glyphs take the shortcut below
+    top = bottom_ = 0.0  # its page y's, when they do
+    codes = list(map(ord, text)) if text is not None else [_unicode(tp, i) for i in range(n)]
+    for i, code in enumerate(codes):
         if code in _BREAKS and _is_generated(tp, i):
             continue
         obj = _text_object(tp, i)
@@ -256,6 +260,9 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             if run is None:
                 run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
             kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
+            fast = kind == _HORIZONTAL and axis_aligned
+            if fast:
+                top, bottom_ = sorted((d * run_lo + f, d * run_hi + f))
         if unmapped and _map_error(tp, i) == 1:
             glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
         elif code == _HYPHEN_MARK:
@@ -264,6 +271,12 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             glyph = chr(code) if code else "\ufffd"
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
+        if fast and x_hi - x_lo > 1e-3:  # the general case below, with b = c = 0 and the run's y's
+            xa, xb = a * x_lo + e, a * x_hi + e
+            if xa > xb:
+                xa, xb = xb, xa
+            out.append(new(Glyph, (glyph, xa, top, xb, bottom_, upright, "", 0.0)))
+            continue
         if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
             y_lo, y_hi = run_lo, run_hi
         elif kind == _VERTICAL:
@@ -274,8 +287,8 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             x_lo, y_lo = ox.value + run_a * (x_lo - ox.value), oy.value
             x_hi, y_hi = x_lo + run_a * size, y_lo + run_d * size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
-            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
-            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
+            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top_)
+            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top_.value
         xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
         xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
         if xa > xb:
