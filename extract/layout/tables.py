@@ -14,6 +14,7 @@ caller can mark the reading ``uncertain``; values that went to no cell are kept 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -118,19 +119,36 @@ class _Row:
 _Span = tuple[float, float, "_Row"]  # a labelled row's label span (gtop, gbottom) and the row
 
 
-def _spans(rows: Sequence[_Row]) -> list[_Span]:
-    """The label spans of labelled rows, looked up once for all the values placed on them."""
-    return [(*r.match.span, r) for r in rows if r.match is not None]
+class _Spans:
+    """The label spans of labelled rows, looked up once for all the values placed on them, and
+    ordered by top so that a value is compared with the spans within its reach only."""
+
+    def __init__(self, rows: Sequence[_Row]) -> None:
+        self.spans: list[_Span] = [(*r.match.span, r) for r in rows if r.match is not None]
+        self.by_top = sorted(range(len(self.spans)), key=lambda i: self.spans[i][0])
+        self.tops = [self.spans[i][0] for i in self.by_top]
+        self.tallest = max((b - t for t, b, _ in self.spans), default=0.0)
+
+    def near(self, c: float, margin: float) -> list[_Span]:
+        """The spans (in row order) with ``c`` no further than ``margin`` above or below them:
+        top ≥ c - margin - the tallest span's height, so the search starts there. (The margin is
+        widened by a hair against rounding: one span more to compare changes nothing.)"""
+        margin += 1e-6
+        lo = bisect_left(self.tops, c - margin - self.tallest)
+        hi = bisect_right(self.tops, c + margin)
+        spans = self.spans
+        return [spans[i] for i in sorted(i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin)]
 
 
-def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
+def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
     heights; inside two spans, the one centred closer."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
     h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
     pad = SPAN_PAD * h
     best, best_d, best_m = None, float("inf"), 0.0
-    for top, bottom, r in spans:
+    # a span further than both the pad and the reach is at a distance beyond the reach: never chosen
+    for top, bottom, r in spans.near(c, max(pad, reach * h)):
         d = 0.0 if top - pad <= c <= bottom + pad else min(abs(c - top), abs(c - bottom))
         if d > best_d:
             continue
@@ -144,7 +162,7 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     """Each labelled row's label centre and lines: its label's first line and centre, and its
     densest line of values (the line of values closest to it that holds most of them)."""
     labelled = [r for r in rows if r.match is not None]
-    spans = _spans(labelled)
+    spans = _Spans(labelled)
     dense: dict[int, Line] = {}
     for ln in group_lines(values):
         if len(ln.words) < DENSE_LINE:
@@ -176,7 +194,7 @@ def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> l
 
 def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
     """Each value goes to the row whose label span holds it, or the nearest close one."""
-    spans = _spans(rows)
+    spans = _Spans(rows)
     lost: list[Word] = []
     for p in pieces:
         best = _nearest(spans, p.word)
