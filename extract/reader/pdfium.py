@@ -10,6 +10,7 @@ the pdfplumber backend gets from pdfplumber itself, so the layout engine sees th
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,9 @@ Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): 
 # PDFium (reading here, rasterising for OCR) holds this lock; reading a report takes milliseconds.
 PDFIUM_LOCK = threading.RLock()
 
-_BREAKS = frozenset((0x20, 0x0D, 0x0A))  # what PDFium generates between words and lines
-_HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"
+_BREAKS = frozenset(" \r\n")  # what PDFium generates between words and lines
+# PDFium's code for a soft hyphen it found at a line end (the glyph is a "-"), and for no code
+_SPECIAL = {"\x02": "-", "\x00": "\ufffd"}
 _MAX_FORM_DEPTH = 8  # forms nested deeper than this are drawn by no producer we know; stop there
 
 
@@ -195,21 +197,24 @@ class _Scratch:
         self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
 
 
+_MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
+
+
 def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
-    mat = scratch.mat
     _matrix_of(tp, i, scratch.mat_p)
+    ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
     ta, tb, tc, td = view.turn[:4]
-    a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
-    c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
+    a, b = ma * ta + mb * tc, ma * tb + mb * td
+    c, d = mc * ta + md * tc, mc * tb + md * td
     font = fonts.get(_font_of(obj) if obj else None, tp, i)
     size = _font_size(tp, i)
-    turned = abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6
+    turned = abs(mb) >= 1e-6 or abs(mc) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
     _origin(tp, i, scratch.ox_p, scratch.oy_p)
-    y_lo = scratch.oy.value + mat.d * font.descent * size
+    y_lo = scratch.oy.value + md * font.descent * size
     upright = a * d > 0 and b * c <= 0
     unmapped = _map_error(tp, i) == 1
-    return tuple.__new__(_Run, (kind, upright, unmapped, mat.a, mat.d, size, y_lo, y_lo + mat.d * size))
+    return tuple.__new__(_Run, (kind, upright, unmapped, ma, md, size, y_lo, y_lo + md * size))
 
 
 def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
@@ -249,9 +254,10 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = _HORIZONTAL, True, False, 1.0, 1.0, 0.0, 0.0, 0.0
     fast = False  # the run's glyphs take the shortcut below
     top = bottom_ = 0.0  # its page y's, when they do
-    codes = list(map(ord, text)) if text is not None else [_unicode(tp, i) for i in range(n)]
-    for i, code in enumerate(codes):
-        if code in _BREAKS and _is_generated(tp, i):
+    chars = text if text is not None else "".join(chr(_unicode(tp, i)) for i in range(n))
+    append = out.append
+    for i, ch in enumerate(chars):
+        if ch in _BREAKS and _is_generated(tp, i):
             continue
         obj = _text_object(tp, i)
         if obj != key or run is None:
@@ -263,19 +269,15 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             fast = kind == _HORIZONTAL and axis_aligned
             if fast:
                 top, bottom_ = sorted((d * run_lo + f, d * run_hi + f))
-        if unmapped and _map_error(tp, i) == 1:
-            glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
-        elif code == _HYPHEN_MARK:
-            glyph = "-"
-        else:
-            glyph = chr(code) if code else "\ufffd"
+        # no Unicode for it: pdfminer's notation, so both backends agree
+        glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else _SPECIAL.get(ch, ch)
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
         if fast and x_hi - x_lo > 1e-3:  # the general case below, with b = c = 0 and the run's y's
             xa, xb = a * x_lo + e, a * x_hi + e
             if xa > xb:
                 xa, xb = xb, xa
-            out.append(new(Glyph, (glyph, xa, top, xb, bottom_, upright, "", 0.0)))
+            append(new(Glyph, (glyph, xa, top, xb, bottom_, upright, "", 0.0)))
             continue
         if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
             y_lo, y_hi = run_lo, run_hi
