@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 # pdfplumber's extract_words settings the engine was tuned on.
@@ -38,13 +38,15 @@ _TOP: Callable[[Glyph], float] = attrgetter("top")
 _X0: Callable[[Glyph], float] = attrgetter("x0")
 _UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
 _TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
+_ITEMS = [itemgetter(k) for k in range(3)]  # text, x0, top of a Glyph
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
 
 def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
-    dup = len(glyphs) - len({(g[0], round(g[1]), round(g[2])) for g in glyphs})  # glyphs seen before
+    texts, x0s, tops = map(_ITEMS[0], glyphs), map(_ITEMS[1], glyphs), map(_ITEMS[2], glyphs)
+    dup = len(glyphs) - len(set(zip(texts, map(round, x0s), map(round, tops), strict=True)))  # glyphs seen before
     return dup > 5 and dup > 0.02 * len(glyphs)
 
 
@@ -113,7 +115,15 @@ def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
             x0, top, x1, bottom = g[1], g[2], g[3], g[4]
         else:
             text.append(LIGATURES.get(c, c))
-            x0, top, x1, bottom = min(x0, g[1]), min(top, g[2]), max(x1, g[3]), max(bottom, g[4])
+            # min and max, spelt out: this runs for every glyph of a report
+            if g[1] < x0:
+                x0 = g[1]
+            if g[2] < top:
+                top = g[2]
+            if g[3] > x1:
+                x1 = g[3]
+            if g[4] > bottom:
+                bottom = g[4]
         p = g
     if p is not None:
         out.append(("".join(text), x0, top, x1, bottom))
