@@ -226,8 +226,9 @@ def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
     return text if len(text) == n else None
 
 
-def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int]:
-    """Every drawn glyph (PDFium's generated spaces and line breaks left out) and their count.
+def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int, set[int | None]]:
+    """Every drawn glyph (PDFium's generated spaces and line breaks left out), their count, and
+    the text objects that draw them.
 
     Boxes are pdfminer's: from the pen position, font descent and font size up (the height
     of the em square), and across the advance width (PDFium's loose box, which also takes in
@@ -299,7 +300,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             ya, yb = yb, ya
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
         out.append(new(Glyph, (glyph, xa, ya, xb, yb, upright, "", 0.0)))
-    return _join_surrogates(out), len(out)
+    return _join_surrogates(out), len(out), set(runs)
 
 
 def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
@@ -358,8 +359,7 @@ class _PathReader:
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
     def _matrix(self, obj: int) -> Affine:
-        m = self.m
-        return (m.a, m.b, m.c, m.d, m.e, m.f) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
 
     def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
         """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
@@ -424,7 +424,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         textpage = pdfium_c.FPDFText_LoadPage(page.raw)
         try:
             _check(budget, number, pdfium_c.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
-            glyphs, n_chars = _glyphs(textpage, view, fonts)
+            glyphs, n_chars, texts = _glyphs(textpage, view, fonts)
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
@@ -434,7 +434,8 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
             address = ctypes.cast(page.raw, ctypes.c_void_p).value
-            objs = [_page_object(address, k) for k in range(n_objects)]
+            # the text objects are known: no need to ask each its type
+            objs = [o for o in (_page_object(address, k) for k in range(n_objects)) if o not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:
