@@ -223,7 +223,15 @@ def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:
-    return {i for i, r in enumerate(rows) if r.page == page and any(abs(a - y) <= ON_LINE * h for a in r.lines)}
+    out: set[int] = set()
+    tol = ON_LINE * h
+    for i, r in enumerate(rows):  # a plain loop: this runs for every line of every stacked run
+        if r.page == page:
+            for a in r.lines:
+                if abs(a - y) <= tol:
+                    out.add(i)
+                    break
+    return out
 
 
 def _closest(w: Word, rows: Sequence[RowLines]) -> int | None:
