@@ -65,6 +65,12 @@ def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[
 
 _POSITION = itemgetter(1)
 _Ruling = tuple[int, float, float, float]  # page, position, extent from, to
+RulesByPage = dict[int, list[_Ruling]]
+
+
+def _paged(rules: Sequence[_Ruling] | RulesByPage) -> RulesByPage:
+    """Rules as `by_page` groups them: a caller joining many tables groups them once."""
+    return rules if isinstance(rules, dict) else by_page(rules)
 
 
 def _between(rules: Sequence[_Ruling], lo: float, hi: float) -> Sequence[_Ruling]:
@@ -127,10 +133,10 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     return text if parse_cell(text, "money").ok else None
 
 
-def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece]:
+def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ()) -> list[Piece]:
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
-    rules = by_page(vrules)
+    rules = _paged(vrules)
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
             text = _thin_join(p.word, w, rules.get(w.page, ()))
@@ -280,10 +286,12 @@ def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[
     )
 
 
-def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] = ()) -> list[Piece]:
+def join_wrapped(
+    pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] | RulesByPage = ()
+) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
-    rules = by_page(hrules)
+    rules = _paged(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
     for i, p in enumerate(todo):

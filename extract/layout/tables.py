@@ -31,7 +31,7 @@ from gidar.extract.layout.columns import (
     with_rules,
 )
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
+from gidar.extract.layout.pieces import HRule, Piece, RowLines, RulesByPage, by_page, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
@@ -68,8 +68,8 @@ class Reading:
     orphans: list[Word] = field(default_factory=list)  # value words that went to no cell
     units: dict[str, str] = field(default_factory=dict)  # cell key -> unit printed in its cell or header
     blank: list[str] = field(default_factory=list)  # tables printed without a single value
-    hrules: Sequence[HRule] = ()
-    vrules: Sequence[Rule] = ()
+    hrules: RulesByPage = field(default_factory=dict)  # the ruling segments, `by_page`: grouped once
+    vrules: RulesByPage = field(default_factory=dict)
 
     def doubt(self, key: str | None, why: str) -> None:
         self.doubts.append((key, why))
@@ -718,7 +718,7 @@ def read_tables(
     markers) suggest; each table is read with the template its own labels show, ``tpl`` only
     breaking ties. ``reading.templates`` says which."""
     lines = group_lines(words)
-    reading = Reading(hrules=hrules, vrules=rules)
+    reading = Reading(hrules=by_page(hrules), vrules=by_page(rules))
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)
     t4 = find_title(lines, tpl.t4_title, t3.gtop if t3 else -1.0)
