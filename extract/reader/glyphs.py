@@ -159,11 +159,13 @@ def rulings(paths: Iterable[Sequence[tuple[float, float]]]) -> tuple[list[Segmen
     for pts in paths:
         seen: set[tuple[float, float, float, float]] = set()
         for (xa, ya), (xb, yb) in itertools.pairwise(pts):
-            key = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            # min and max spelt out, ties to the first as theirs (a page draws hundreds of these)
+            x0, x1 = xb if xb < xa else xa, xb if xb > xa else xa
+            top, bottom = yb if yb < ya else ya, yb if yb > ya else ya
+            key = (x0, top, x1, bottom)
             if key in seen:  # a line closed back on itself ("m l h") is one segment
                 continue
             seen.add(key)
-            x0, top, x1, bottom = key
             if abs(ya - yb) <= AXIS_EPS and x1 - x0 > MIN_RULE:
                 h.append((top, x0, x1))
             elif abs(xa - xb) <= AXIS_EPS and bottom - top > MIN_RULE:
