@@ -115,7 +115,15 @@ class Template:
         return next(r for r in self.t3_rows if r.key == key)
 
     def identities(self) -> list[Identity]:
-        return list(_identities(self))
+        # built once per template (a template is frozen): every report checks them, and building
+        # them (their keys as strings) cost more than the check itself
+        hit = _IDENTITIES.get(id(self))
+        if hit is None or hit[0] is not self:
+            hit = _IDENTITIES[id(self)] = (self, tuple(_identities(self)))
+        return list(hit[1])
+
+
+_IDENTITIES: dict[int, tuple[Template, tuple[Identity, ...]]] = {}  # id → (template kept alive, identities)
 
 
 # --- shared pieces -------------------------------------------------------------------------
