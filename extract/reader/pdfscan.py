@@ -32,6 +32,9 @@ _TOKEN = re.compile(
 # fact the scan is asked for is in one, so it is stepped over whole and read as empty.
 _NUMBERS = re.compile(rb"(?:[\s\d.+\-]|\[[\s\d.+\-]*\])*\]")
 _MAX_DEPTH = 32  # nesting deeper than this is no font dictionary
+# An object stream holds a few hundred small objects; one inflating to more than this is a
+# compression bomb, left to the caller's other means (which have their own limits).
+_MAX_OBJECT_STREAM = 32 * 2**20
 
 
 class Unsure(Exception):
@@ -166,10 +169,13 @@ def _object_stream(data: bytes, start: int, head: Any, put: Callable[[int, bytes
     s = _STREAM.search(data, start)
     if s is None:
         raise Unsure("an object stream without its stream")
+    inflate = zlib.decompressobj()
     try:
-        content = zlib.decompressobj().decompress(data[s.end() :])
+        content = inflate.decompress(memoryview(data)[s.end() :], _MAX_OBJECT_STREAM)
     except zlib.error as e:
         raise Unsure(f"object stream: {e}") from None
+    if inflate.unconsumed_tail:
+        raise Unsure("an object stream inflating past the limit")
     try:
         nums = [int(x) for x in content[:first].split()]
     except ValueError:

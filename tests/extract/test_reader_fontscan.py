@@ -128,3 +128,12 @@ def test_parse_reads_pdf_values() -> None:
     assert v == [b"a (b) \\) c", b"ABC", b"N x", pdfscan.Ref(3), 7]
     with pytest.raises(pdfscan.Unsure):
         pdfscan.parse(b"<< /A (cut")
+
+
+def test_an_object_stream_inflating_past_the_limit_is_not_read() -> None:
+    bomb = zlib.compress(b" " * (33 * 2**20), 9)  # 33 MiB of blanks in a few kilobytes
+    data = b"%PDF-1.5\n1 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode >>\nstream\n"
+    data += bomb + b"\nendstream\nendobj\n"
+    with pytest.raises(pdfscan.Unsure, match="limit"):
+        pdfscan.objects(data)
+    assert scan_descents(data) is None
