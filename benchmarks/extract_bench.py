@@ -1,6 +1,6 @@
 """Text-layer extraction speed, memory and exactness: `gidar extract` against the naive loop.
 
-    python benchmarks/extract_bench.py [--n 60] [--seed 11] [--workers N] [FOLDER ...]
+    python benchmarks/extract_bench.py [--n 60] [--seed 11] [--workers N] [--repeat R] [FOLDER ...]
 
 The files are the text-layer reports (truth JSON beside the PDF, ``has_text_layer`` true) of
 the FOLDERs, by default the shared corpus, the real PDFs and samples/, plus ``--n`` reports
@@ -15,7 +15,8 @@ user sees it): wall seconds and CPU seconds (user + system, all processes), per 
 page, and the peak RSS of the largest single process. gidar's modules are byte-compiled first,
 as an installed package's are (an editable install under PYTHONDONTWRITEBYTECODE would compile
 them again in every process). gidar's output is scored against the truth:
-exact cells and expected/false violations. The machine may be shared: run it twice.
+exact cells and expected/false violations. The machine may be shared: ``--repeat R`` runs each
+command R times, in turns, and keeps each one's fastest run (wall; its CPU and RSS with it).
 """
 
 from __future__ import annotations
@@ -122,6 +123,7 @@ def main() -> None:
     ap.add_argument(
         "--backend", action="append", choices=("pdfium", "pdfplumber"), help="only this backend (repeatable)"
     )
+    ap.add_argument("--repeat", type=int, default=1, help="runs of each command, in turns; the fastest is kept")
     args = ap.parse_args()
     folders = args.folders or [p for p in (SHARED / "corpus", SHARED / "real", ROOT / "samples") if p.is_dir()]
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,15 +145,23 @@ def main() -> None:
         print(f"files: {len(files)} text-layer reports, {pages} pages, from {', '.join(str(f) for f in folders)}")
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; all-cores runs: {args.workers}")
         compile_gidar()
-        runs = []
-        wall, cpu, rss = measure([sys.executable, __file__, "--naive-loop", str(listing)])
-        runs.append(Run("naive pdfplumber loop", wall, cpu, rss))
+        commands: list[tuple[str, list[str], Path | None]] = [
+            ("naive pdfplumber loop", [sys.executable, __file__, "--naive-loop", str(listing)], None)
+        ]
         for workers in (1, args.workers):
             for backend in args.backend or ("pdfium", "pdfplumber"):
                 out = t / f"out-{backend}-{workers}"
                 cmd = [*GIDAR, "extract", *files, "--out", str(out), "--workers", str(workers), "--backend", backend]
-                wall, cpu, rss = measure(cmd)
-                runs.append(Run(f"gidar extract {backend} --workers {workers}", wall, cpu, rss, *score(out, cases)))
+                commands.append((f"gidar extract {backend} --workers {workers}", cmd, out))
+        best: dict[str, tuple[float, float, float]] = {}
+        for _ in range(max(args.repeat, 1)):  # in turns: a busy spell of the machine hits every command alike
+            for name, cmd, _out in commands:
+                m = measure(cmd)
+                if name not in best or m[0] < best[name][0]:
+                    best[name] = m
+        runs = [
+            Run(name, *best[name], *(score(out, cases) if out is not None else ("", ""))) for name, _, out in commands
+        ]
     n = len(files)
     print(
         f"{'run':<38}{'wall s':>8}{'CPU s':>8}{'s/report':>10}{'s/page':>9}{'peak RSS MB':>13}  {'exact cells':<22}"
@@ -165,7 +175,7 @@ def main() -> None:
     base = runs[0]
     for r in runs[1:]:
         print(f"speed-up over the naive loop, {r.name}: {base.wall / r.wall:.2f}× wall, {base.cpu / r.cpu:.2f}× CPU")
-    print(f"timestamp {time.strftime('%Y-%m-%d %H:%M:%S')}")
+    print(f"timestamp {time.strftime('%Y-%m-%d %H:%M:%S')}; each run the fastest of {max(args.repeat, 1)}")
 
 
 if __name__ == "__main__":

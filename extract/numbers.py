@@ -62,6 +62,7 @@ def is_fragment(text: str) -> bool:
     return bool(_FRAGMENT.match(fold(text)))
 
 
+@lru_cache(maxsize=1 << 14)
 def is_unit(text: str) -> bool:
     """A unit on its own (``宗`` wrapped below ``19,474`` in a narrow cell)."""
     return fold(text) in CELL_UNITS
@@ -75,6 +76,7 @@ def strip_unit(s: str) -> tuple[str, str | None]:
     return s, None
 
 
+@lru_cache(maxsize=1 << 14)  # the same few hundred texts in every report; a `Parsed` is frozen
 def parse_cell(text: str, value_type: ValueType = "count") -> Parsed:
     """Parse one printed cell. Blank and zero markers are 0 with a flag; junk is None.
 

@@ -19,9 +19,11 @@ import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from gidar.settings import Settings
+if TYPE_CHECKING:  # pydantic-settings costs 0.2 s to import: only the commands that read settings load it
+    from gidar.extract.budget import Budget
+    from gidar.settings import Settings
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 EXIT_BUSY = 3  # another gidar ingest or correct (or another process) is writing the same warehouse
@@ -30,6 +32,8 @@ _STARTED: list[float | None] = [None]  # when the command started: the run summa
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from gidar.settings import Settings
+
     s = Settings.from_env()  # the edge: settings are read here once and passed down
     if getattr(args, "data_dir", None):
         s = s.rebase(Path(args.data_dir))
@@ -61,20 +65,50 @@ def output_names(inputs: Sequence[Path]) -> dict[str, Path]:
     return names
 
 
-def _backend(args: argparse.Namespace) -> str:
-    from gidar.extract.pdf import BACKENDS
+def _reading_settings() -> Settings | None:
+    """The settings, or None when no variable of a reading setting is set (`_reading_variables`):
+    reading then takes the defaults, `DEFAULT_BACKEND` and `Budget()` (equal to `Settings`' own:
+    tests/test_cli.py holds them so), without importing pydantic-settings, which is most of a short
+    `gidar extract` run's start-up (0.2 s)."""
+    if not _reading_variables() & {k.upper() for k in os.environ}:
+        return None
+    from gidar.settings import Settings
 
-    backend = str(args.backend or _settings(args).reader_backend)
+    return Settings.from_env()
+
+
+def _reading_variables() -> set[str]:
+    """Every environment variable `Settings` reads the backend or a per-file budget from (names
+    are matched without case; the backend's aliases count without the prefix too)."""
+    from dataclasses import fields
+
+    from gidar.extract.budget import Budget
+
+    return {"GIDAR_BACKEND", "GIDAR_READER_BACKEND", "BACKEND", "READER_BACKEND"} | {
+        f"GIDAR_{f.name.upper()}" for f in fields(Budget)
+    }
+
+
+def _backend(args: argparse.Namespace) -> str:
+    from gidar.extract.pdf import BACKENDS, DEFAULT_BACKEND
+
+    s = None if args.backend else _reading_settings()
+    backend = str(args.backend or (s.reader_backend if s is not None else DEFAULT_BACKEND))
     if backend not in BACKENDS:
         raise ValueError(f"unknown reading backend {backend!r} (GIDAR_BACKEND): choose one of {', '.join(BACKENDS)}")
     return backend
 
 
-def _budget(args: argparse.Namespace) -> Any:
+def _budget(args: argparse.Namespace) -> Budget:
     """Every per-file budget of the settings (the same as `gidar ingest` reads with)."""
+    s = _reading_settings()
+    if s is None:
+        from gidar.extract.budget import DEFAULT_BUDGET
+
+        return DEFAULT_BUDGET
     from gidar.flows.stages import ReadOptions
 
-    return ReadOptions.from_settings(_settings(args)).budget()
+    return ReadOptions.from_settings(s).budget()
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
@@ -364,6 +398,7 @@ def _who(args: argparse.Namespace) -> str:
 def _cmd_correct(args: argparse.Namespace) -> int:
     from gidar.flows import control
     from gidar.flows.stages import correct
+    from gidar.settings import Settings
     from gidar.warehouse.corrections import Correction, CorrectionError, parse_value
     from gidar.warehouse.store import WarehouseBusyError
 
@@ -664,8 +699,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     import time
 
     _STARTED[0] = time.time()
-    from gidar.settings import SettingsError
-
     args = build_parser().parse_args(argv)
     try:
         code = int(args.func(args))
@@ -676,9 +709,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_OK
-    except (UsageError, SettingsError) as e:  # SettingsError: a GIDAR_* variable that does not fit its type
+    except Exception as e:
+        if not isinstance(e, UsageError) and not _settings_error(e):
+            raise
         print(f"gidar {args.command}: {e}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _settings_error(e: Exception) -> bool:
+    """A GIDAR_* variable that does not fit its type (`SettingsError`). Only a command that read
+    the settings can raise one, so a command that never imported them is not made to."""
+    settings = sys.modules.get("gidar.settings")
+    return settings is not None and isinstance(e, settings.SettingsError)
 
 
 if __name__ == "__main__":

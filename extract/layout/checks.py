@@ -53,8 +53,7 @@ _OCR_FLAG_REASONS = {
 }
 
 
-def _row_of(key: str) -> str:
-    k = Key.parse(key)
+def _row_of(k: Key) -> str:
     return str(Key(k.table, k.block, k.row, "_"))
 
 
@@ -64,13 +63,13 @@ def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, s
     rows: dict[str, list[Cell]] = defaultdict(list)
     printed: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
-    for c in cells:
-        rows[_row_of(c.key)].append(c)
-        table = Key.parse(c.key).table
-        counts[table] += 1
-        printed[table] += "blank_as_zero" not in c.flags
-    for c in cells:
-        table = Key.parse(c.key).table
+    keys = [Key.parse(c.key) for c in cells]  # each key taken apart once
+    for c, k in zip(cells, keys, strict=True):
+        rows[_row_of(k)].append(c)
+        counts[k.table] += 1
+        printed[k.table] += "blank_as_zero" not in c.flags
+    for c, k in zip(cells, keys, strict=True):
+        table = k.table
         if c.value is None:
             out.setdefault(c.key, f"{c.raw!r} is not a number")
         for flag, why in _FLAG_REASONS.items():

@@ -10,6 +10,8 @@ value's centre; rows that print every column give exact positions that beat the 
 from __future__ import annotations
 
 import itertools
+import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -54,7 +56,31 @@ def _prefix(text: str, forms: Sequence[str]) -> bool:
     return label_state(text, forms) is not None
 
 
-def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word] | None:
+class _Pieces:
+    """The words a header stack may grow by, ordered by (page, top, x0): for a stack's last piece,
+    the words of its page near enough in height to continue it, then those of the next page, in
+    that order. Words with a box upside down or not finite are compared with every stack instead."""
+
+    def __init__(self, ordered: Sequence[Word]) -> None:
+        self.words = list(ordered)
+        self.keys = [(w.page, w.top) for w in ordered]
+        self.tallest = max((w.bottom - w.top for w in ordered), default=0.0)
+        self.indexed = all(math.isfinite(w.top) and math.isfinite(w.bottom) and w.bottom >= w.top for w in ordered)
+
+    def near(self, last: Word, h: float) -> list[Word]:
+        if not self.indexed:
+            return self.words
+        # below it by STACK_BELOW, or on its line: a centre within STACK_SAME_LINE of its centre
+        # (so a top no higher than that less half the tallest word); widened a hair against rounding
+        lo = min(last.top + STACK_BELOW[0] * h, last.yc - STACK_SAME_LINE * h - self.tallest / 2) - 1e-6
+        hi = max(last.top + STACK_BELOW[1] * h, last.yc + STACK_SAME_LINE * h) + 1e-6
+        keys, page = self.keys, last.page
+        same = self.words[bisect_left(keys, (page, lo)) : bisect_right(keys, (page, hi))]
+        nxt = self.words[bisect_left(keys, (page + 1, -math.inf)) : bisect_left(keys, (page + 2, -math.inf))]
+        return same + nxt
+
+
+def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) -> list[Word] | None:
     parts = [start]
     text = normalise(start.text)
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
@@ -64,7 +90,9 @@ def _grow(start: Word, words: Sequence[Word], forms: Sequence[str]) -> list[Word
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
         # cheap geometry first; whether the text still spells the label is asked last
-        for w in words:
+        for w in pieces.near(last, h):
+            if id(w) in used:
+                continue
             if w.page != last.page:
                 if w.page != last.page + 1 or nxt is not None:
                     continue
@@ -99,6 +127,7 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
     forms = [(k, tuple(dict.fromkeys(normalise(x) for x in labels))) for k, labels in columns]
     every = tuple(fs for _, fs in forms)
     ordered = sorted(words, key=lambda w: (w.page, w.top, w.x0))
+    pieces = _Pieces(ordered)
     found: list[ColumnSpec] = []
     used: set[int] = set()
     for w in ordered:
@@ -112,10 +141,9 @@ def find_header_columns(words: Sequence[Word], columns: Sequence[tuple[str, Sequ
             continue
         best: tuple[int, str, list[Word]] | None = None
         alts: list[str] = []
-        free = [x for x in ordered if id(x) not in used]
         for i in starts:
             key, fs = forms[i]
-            parts = _grow(w, free, fs)
+            parts = _grow(w, pieces, used, fs)
             if parts and (best is None or len(parts) > len(best[2])):
                 best, alts = (len(parts), key, parts), [key]
             elif parts and best is not None and len(parts) == len(best[2]) and parts == best[2]:

@@ -87,13 +87,13 @@ def group_lines(words: Iterable[Word]) -> list[Line]:
     keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w) for w in words), key=_FIRST3)
     ref_page, ref_yc, ref_h = -1, 0.0, 0.0
     for page, yc, _, w in keyed:
-        if (
-            out
-            and ref_page == page
-            and abs(yc - ref_yc) <= SAME_LINE * max(MIN_WORD_HEIGHT, min(ref_h, w.bottom - w.top))
-        ):
-            out[-1].words.append(w)
-            continue
+        if out and ref_page == page:
+            # SAME_LINE * max(MIN_WORD_HEIGHT, min(ref_h, h)) without builtin calls: this runs for every word
+            h = w.bottom - w.top
+            h = h if h < ref_h else ref_h
+            if abs(yc - ref_yc) <= SAME_LINE * (h if h > MIN_WORD_HEIGHT else MIN_WORD_HEIGHT):
+                out[-1].words.append(w)
+                continue
         out.append(Line([w]))
         ref_page, ref_yc, ref_h = page, yc, w.bottom - w.top
     for ln in out:

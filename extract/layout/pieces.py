@@ -21,8 +21,10 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import itemgetter
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT
 from gidar.extract.model import Word
@@ -49,11 +51,31 @@ _LEAD = re.compile(r"^[+-]?\d+$")
 
 
 def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[tuple[int, float, float, float]]]:
-    """Ruling segments grouped by page: each test between two words looks at its page's only."""
+    """Ruling segments grouped by page, each page's ordered by position (y of a horizontal rule,
+    x of a vertical one): each test between two words looks at its page's rules near them only.
+    A rule without a position (NaN, from a broken path) is left out: no comparison holds with it."""
     out: dict[int, list[tuple[int, float, float, float]]] = {}
     for r in rules:
-        out.setdefault(r[0], []).append(r)
+        if r[1] == r[1]:
+            out.setdefault(r[0], []).append(r)
+    for page_rules in out.values():
+        page_rules.sort(key=_POSITION)
     return out
+
+
+_POSITION = itemgetter(1)
+_Ruling = tuple[int, float, float, float]  # page, position, extent from, to
+RulesByPage = dict[int, list[_Ruling]]
+
+
+def _paged(rules: Sequence[_Ruling] | RulesByPage) -> RulesByPage:
+    """Rules as `by_page` groups them: a caller joining many tables groups them once."""
+    return rules if isinstance(rules, dict) else by_page(rules)
+
+
+def _between(rules: Sequence[_Ruling], lo: float, hi: float) -> Sequence[_Ruling]:
+    """The rules of one page (`by_page`) positioned from ``lo`` to ``hi``."""
+    return rules[bisect_left(rules, lo, key=_POSITION) : bisect_right(rules, hi, key=_POSITION)]
 
 
 @dataclass
@@ -100,7 +122,8 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     gap = b.x0 - a.x1
     if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
         return None
-    if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in vrules):
+    near = _between(vrules, a.x1 - TOUCH, b.x0 + TOUCH)
+    if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in near):
         return None
     if is_unit(b.text) and parse_cell(a.text, "money").ok:
         return a.text + b.text  # ``19,474`` ``宗``: a unit set apart by a space
@@ -110,10 +133,10 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     return text if parse_cell(text, "money").ok else None
 
 
-def join_thin(words: Sequence[Word], vrules: Sequence[VRule] = ()) -> list[Piece]:
+def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ()) -> list[Piece]:
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
-    rules = by_page(vrules)
+    rules = _paged(vrules)
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
             text = _thin_join(p.word, w, rules.get(w.page, ()))
@@ -142,9 +165,8 @@ def _aligned(a: Word, b: Word) -> bool:
 
 def _ruled_between(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     lo, hi = min(a.x0, b.x0), max(a.x1, b.x1)
-    return any(
-        p == a.page and a.bottom - TOUCH <= y <= b.top + TOUCH and x0 < hi and x1 > lo for p, y, x0, x1 in hrules
-    )
+    near = _between(hrules, a.bottom - TOUCH, b.top + TOUCH)
+    return any(p == a.page and a.bottom - TOUCH <= y <= b.top + TOUCH and x0 < hi and x1 > lo for p, y, x0, x1 in near)
 
 
 def _stacked(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
@@ -207,7 +229,15 @@ def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:
-    return {i for i, r in enumerate(rows) if r.page == page and any(abs(a - y) <= ON_LINE * h for a in r.lines)}
+    out: set[int] = set()
+    tol = ON_LINE * h
+    for i, r in enumerate(rows):  # a plain loop: this runs for every line of every stacked run
+        if r.page == page:
+            for a in r.lines:
+                if abs(a - y) <= tol:
+                    out.add(i)
+                    break
+    return out
 
 
 def _closest(w: Word, rows: Sequence[RowLines]) -> int | None:
@@ -256,10 +286,12 @@ def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[
     )
 
 
-def join_wrapped(pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] = ()) -> list[Piece]:
+def join_wrapped(
+    pieces: Sequence[Piece], rows: Sequence[RowLines], hrules: Sequence[HRule] | RulesByPage = ()
+) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
-    rules = by_page(hrules)
+    rules = _paged(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
     for i, p in enumerate(todo):

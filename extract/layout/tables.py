@@ -14,6 +14,7 @@ caller can mark the reading ``uncertain``; values that went to no cell are kept 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -30,7 +31,7 @@ from gidar.extract.layout.columns import (
     with_rules,
 )
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.pieces import HRule, Piece, RowLines, join_thin, join_wrapped, row_bands
+from gidar.extract.layout.pieces import HRule, Piece, RowLines, RulesByPage, by_page, join_thin, join_wrapped, row_bands
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
@@ -67,8 +68,8 @@ class Reading:
     orphans: list[Word] = field(default_factory=list)  # value words that went to no cell
     units: dict[str, str] = field(default_factory=dict)  # cell key -> unit printed in its cell or header
     blank: list[str] = field(default_factory=list)  # tables printed without a single value
-    hrules: Sequence[HRule] = ()
-    vrules: Sequence[Rule] = ()
+    hrules: RulesByPage = field(default_factory=dict)  # the ruling segments, `by_page`: grouped once
+    vrules: RulesByPage = field(default_factory=dict)
 
     def doubt(self, key: str | None, why: str) -> None:
         self.doubts.append((key, why))
@@ -118,19 +119,36 @@ class _Row:
 _Span = tuple[float, float, "_Row"]  # a labelled row's label span (gtop, gbottom) and the row
 
 
-def _spans(rows: Sequence[_Row]) -> list[_Span]:
-    """The label spans of labelled rows, looked up once for all the values placed on them."""
-    return [(*r.match.span, r) for r in rows if r.match is not None]
+class _Spans:
+    """The label spans of labelled rows, looked up once for all the values placed on them, and
+    ordered by top so that a value is compared with the spans within its reach only."""
+
+    def __init__(self, rows: Sequence[_Row]) -> None:
+        self.spans: list[_Span] = [(*r.match.span, r) for r in rows if r.match is not None]
+        self.by_top = sorted(range(len(self.spans)), key=lambda i: self.spans[i][0])
+        self.tops = [self.spans[i][0] for i in self.by_top]
+        self.tallest = max((b - t for t, b, _ in self.spans), default=0.0)
+
+    def near(self, c: float, margin: float) -> list[_Span]:
+        """The spans (in row order) with ``c`` no further than ``margin`` above or below them:
+        top ≥ c - margin - the tallest span's height, so the search starts there. (The margin is
+        widened by a hair against rounding: one span more to compare changes nothing.)"""
+        margin += 1e-6
+        lo = bisect_left(self.tops, c - margin - self.tallest)
+        hi = bisect_right(self.tops, c + margin)
+        spans = self.spans
+        return [spans[i] for i in sorted(i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin)]
 
 
-def _nearest(spans: Sequence[_Span], w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
+def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
     heights; inside two spans, the one centred closer."""
     c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
     h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
     pad = SPAN_PAD * h
     best, best_d, best_m = None, float("inf"), 0.0
-    for top, bottom, r in spans:
+    # a span further than both the pad and the reach is at a distance beyond the reach: never chosen
+    for top, bottom, r in spans.near(c, max(pad, reach * h)):
         d = 0.0 if top - pad <= c <= bottom + pad else min(abs(c - top), abs(c - bottom))
         if d > best_d:
             continue
@@ -144,7 +162,7 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
     """Each labelled row's label centre and lines: its label's first line and centre, and its
     densest line of values (the line of values closest to it that holds most of them)."""
     labelled = [r for r in rows if r.match is not None]
-    spans = _spans(labelled)
+    spans = _Spans(labelled)
     dense: dict[int, Line] = {}
     for ln in group_lines(values):
         if len(ln.words) < DENSE_LINE:
@@ -176,7 +194,7 @@ def _pieces(values: Sequence[Word], rows: Sequence[_Row], reading: Reading) -> l
 
 def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, table: str) -> None:
     """Each value goes to the row whose label span holds it, or the nearest close one."""
-    spans = _spans(rows)
+    spans = _Spans(rows)
     lost: list[Word] = []
     for p in pieces:
         best = _nearest(spans, p.word)
@@ -442,7 +460,7 @@ def read_t3(
                 )
                 if nonzero:
                     reading.doubt(key, f"t3: {g} printed as one row; its values are put under the last sub-row")
-    _flag_blank(reading, "t3", tpl.value_keys("t3"))
+    _flag_blank(reading, "t3", _table_keys(tpl, "t3"))
 
 
 # --- table 四 -----------------------------------------------------------------------------
@@ -528,7 +546,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
             c = reading.cells[f"t4.{s.key}"]
             if c.bbox is None:
                 c.bbox, c.page = (s.x0, top, s.x1, bottom), data[0].page if data else page
-    _flag_blank(reading, "t4", tpl.value_keys("t4"))
+    _flag_blank(reading, "t4", _table_keys(tpl, "t4"))
 
 
 def _read_t4_stacked(
@@ -544,7 +562,7 @@ def _read_t4_stacked(
     full = [r.words for r in rows if len(r.tokens) == len(specs)]
     for r in rows:
         reading.cells.update(_cells_for_row(reading, f"t4.{r.key}", r, tpl.t4_columns, specs, full))
-    _flag_blank(reading, "t4", tpl.value_keys("t4"))
+    _flag_blank(reading, "t4", _table_keys(tpl, "t4"))
 
 
 # --- table 二 -----------------------------------------------------------------------------
@@ -655,7 +673,7 @@ def read_t2(
             if x.tokens and top <= x.span[0] < next_top:
                 _extra_cells(reading, b.key, x, b.columns, specs, full)
         prev_bottom = bottom
-    _flag_blank(reading, "t2", tpl.value_keys("t2"))
+    _flag_blank(reading, "t2", _table_keys(tpl, "t2"))
 
 
 def _extra_cells(
@@ -700,7 +718,7 @@ def read_tables(
     markers) suggest; each table is read with the template its own labels show, ``tpl`` only
     breaking ties. ``reading.templates`` says which."""
     lines = group_lines(words)
-    reading = Reading(hrules=hrules, vrules=rules)
+    reading = Reading(hrules=by_page(hrules), vrules=by_page(rules))
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)
     t4 = find_title(lines, tpl.t4_title, t3.gtop if t3 else -1.0)
@@ -723,4 +741,16 @@ def table_templates(reading: Reading, fallback: Template) -> dict[TableKey, Temp
 
 def value_keys(templates: dict[TableKey, Template]) -> list[str]:
     """Every template cell key of the report: each table's keys from its own template."""
-    return [k for table in ("t2", "t3", "t4") for k in templates[table].value_keys(table)]  # type: ignore[arg-type]
+    return [k for table in ("t2", "t3", "t4") for k in _table_keys(templates[table], table)]  # type: ignore[arg-type]
+
+
+_KEYS: dict[tuple[int, str], tuple[Template, tuple[str, ...]]] = {}
+
+
+def _table_keys(tpl: Template, table: TableKey) -> tuple[str, ...]:
+    """``tpl.value_keys(table)``, built once per template (hundreds of keys; templates are frozen,
+    and kept alive here so that their ids stay theirs)."""
+    hit = _KEYS.get((id(tpl), table))
+    if hit is None or hit[0] is not tpl:
+        hit = _KEYS[(id(tpl), table)] = (tpl, tuple(tpl.value_keys(table)))
+    return hit[1]

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
 # pdfplumber's extract_words settings the engine was tuned on.
@@ -21,6 +21,7 @@ DEDUPE_TOLERANCE = 1.0  # fake bold redraws a glyph ≤ 1 pt away (pdfplumber's 
 MIN_RULE = 3.0  # shorter segments are tick marks or the ends of thin boxes, not rules
 AXIS_EPS = 0.01  # PDFium gives float32 points: within this a segment is horizontal/vertical
 LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
+_LIGATURE_TABLE = str.maketrans(LIGATURES)
 
 
 class Glyph(NamedTuple):
@@ -38,13 +39,16 @@ _TOP: Callable[[Glyph], float] = attrgetter("top")
 _X0: Callable[[Glyph], float] = attrgetter("x0")
 _UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
 _TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
+_ITEMS = [itemgetter(k) for k in range(3)]  # text, x0, top of a Glyph
+_TEXT = _ITEMS[0]
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
 
 def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
-    dup = len(glyphs) - len({(g[0], round(g[1]), round(g[2])) for g in glyphs})  # glyphs seen before
+    texts, x0s, tops = map(_ITEMS[0], glyphs), map(_ITEMS[1], glyphs), map(_ITEMS[2], glyphs)
+    dup = len(glyphs) - len(set(zip(texts, map(round, x0s), map(round, tops), strict=True)))  # glyphs seen before
     return dup > 5 and dup > 0.02 * len(glyphs)
 
 
@@ -86,18 +90,23 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
     return [g for i, g in enumerate(glyphs) if i in keep]
 
 
+def _spelt(line: list[Glyph], start: int, end: int) -> str:
+    """The text of glyphs ``start:end`` of a line, ligatures spelt out (one glyph is one
+    character, or an unmapped glyph's "(cid:N)", which holds no ligature)."""
+    return "".join(map(_TEXT, line[start:end])).translate(_LIGATURE_TABLE)
+
+
 def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
     """Break a sorted line at blanks and where a glyph does not continue the previous one; each
-    word's text (ligatures spelt out) and box are gathered as its glyphs come."""
+    word's box is gathered as its glyphs come, its text taken once it ends."""
     out: list[Box] = []
-    text: list[str] = []
+    start = 0  # the word's first glyph
     x0 = top = x1 = bottom = 0.0
     p: Glyph | None = None  # the word's last glyph; None between words
-    for g in line:
-        c = g[0]
-        if c.isspace():
+    for i, g in enumerate(line):
+        if g[0].isspace():
             if p is not None:
-                out.append(("".join(text), x0, top, x1, bottom))
+                out.append((_spelt(line, start, i), x0, top, x1, bottom))
                 p = None
             continue
         if p is not None:
@@ -106,17 +115,24 @@ def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
             else:  # rotated text reads top to bottom; the tolerances swap axes
                 new = g[2] < p[2] or g[2] > p[4] + Y_TOLERANCE or abs(g[1] - p[1]) > X_TOLERANCE
             if new:
-                out.append(("".join(text), x0, top, x1, bottom))
+                out.append((_spelt(line, start, i), x0, top, x1, bottom))
                 p = None
         if p is None:
-            text = [LIGATURES.get(c, c)]
+            start = i
             x0, top, x1, bottom = g[1], g[2], g[3], g[4]
         else:
-            text.append(LIGATURES.get(c, c))
-            x0, top, x1, bottom = min(x0, g[1]), min(top, g[2]), max(x1, g[3]), max(bottom, g[4])
+            # min and max, spelt out: this runs for every glyph of a report
+            if g[1] < x0:
+                x0 = g[1]
+            if g[2] < top:
+                top = g[2]
+            if g[3] > x1:
+                x1 = g[3]
+            if g[4] > bottom:
+                bottom = g[4]
         p = g
     if p is not None:
-        out.append(("".join(text), x0, top, x1, bottom))
+        out.append((_spelt(line, start, len(line)), x0, top, x1, bottom))
     return out
 
 
@@ -143,11 +159,13 @@ def rulings(paths: Iterable[Sequence[tuple[float, float]]]) -> tuple[list[Segmen
     for pts in paths:
         seen: set[tuple[float, float, float, float]] = set()
         for (xa, ya), (xb, yb) in itertools.pairwise(pts):
-            key = (min(xa, xb), min(ya, yb), max(xa, xb), max(ya, yb))
+            # min and max spelt out, ties to the first as theirs (a page draws hundreds of these)
+            x0, x1 = xb if xb < xa else xa, xb if xb > xa else xa
+            top, bottom = yb if yb < ya else ya, yb if yb > ya else ya
+            key = (x0, top, x1, bottom)
             if key in seen:  # a line closed back on itself ("m l h") is one segment
                 continue
             seen.add(key)
-            x0, top, x1, bottom = key
             if abs(ya - yb) <= AXIS_EPS and x1 - x0 > MIN_RULE:
                 h.append((top, x0, x1))
             elif abs(xa - xb) <= AXIS_EPS and bottom - top > MIN_RULE:

@@ -10,6 +10,7 @@ the pdfplumber backend gets from pdfplumber itself, so the layout engine sees th
 from __future__ import annotations
 
 import ctypes
+import struct
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -31,8 +32,9 @@ Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): 
 # PDFium (reading here, rasterising for OCR) holds this lock; reading a report takes milliseconds.
 PDFIUM_LOCK = threading.RLock()
 
-_BREAKS = frozenset((0x20, 0x0D, 0x0A))  # what PDFium generates between words and lines
-_HYPHEN_MARK = 0x2  # PDFium's code for a soft hyphen it found at a line end; the glyph is a "-"
+_BREAKS = frozenset(" \r\n")  # what PDFium generates between words and lines
+# PDFium's code for a soft hyphen it found at a line end (the glyph is a "-"), and for no code
+_SPECIAL = {"\x02": "-", "\x00": "\ufffd"}
 _MAX_FORM_DEPTH = 8  # forms nested deeper than this are drawn by no producer we know; stop there
 
 
@@ -195,21 +197,24 @@ class _Scratch:
         self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
 
 
+_MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
+
+
 def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
-    mat = scratch.mat
     _matrix_of(tp, i, scratch.mat_p)
+    ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
     ta, tb, tc, td = view.turn[:4]
-    a, b = mat.a * ta + mat.b * tc, mat.a * tb + mat.b * td
-    c, d = mat.c * ta + mat.d * tc, mat.c * tb + mat.d * td
+    a, b = ma * ta + mb * tc, ma * tb + mb * td
+    c, d = mc * ta + md * tc, mc * tb + md * td
     font = fonts.get(_font_of(obj) if obj else None, tp, i)
     size = _font_size(tp, i)
-    turned = abs(mat.b) >= 1e-6 or abs(mat.c) >= 1e-6
+    turned = abs(mb) >= 1e-6 or abs(mc) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
     _origin(tp, i, scratch.ox_p, scratch.oy_p)
-    y_lo = scratch.oy.value + mat.d * font.descent * size
+    y_lo = scratch.oy.value + md * font.descent * size
     upright = a * d > 0 and b * c <= 0
     unmapped = _map_error(tp, i) == 1
-    return tuple.__new__(_Run, (kind, upright, unmapped, mat.a, mat.d, size, y_lo, y_lo + mat.d * size))
+    return tuple.__new__(_Run, (kind, upright, unmapped, ma, md, size, y_lo, y_lo + md * size))
 
 
 def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
@@ -221,8 +226,9 @@ def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
     return text if len(text) == n else None
 
 
-def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int]:
-    """Every drawn glyph (PDFium's generated spaces and line breaks left out) and their count.
+def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int, set[int | None]]:
+    """Every drawn glyph (PDFium's generated spaces and line breaks left out), their count, and
+    the text objects that draw them.
 
     Boxes are pdfminer's: from the pen position, font descent and font size up (the height
     of the em square), and across the advance width (PDFium's loose box, which also takes in
@@ -240,14 +246,19 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     rect_p = ctypes.pointer(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
-    left, right, bottom, top = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     a, b, c, d, e, f = view.to_page
+    # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
+    axis_aligned = b == 0 and c == 0
     new = tuple.__new__
     # the facts of the current text object's run, as locals: read per glyph
     kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = _HORIZONTAL, True, False, 1.0, 1.0, 0.0, 0.0, 0.0
-    for i in range(n):
-        code = ord(text[i]) if text is not None else _unicode(tp, i)
-        if code in _BREAKS and _is_generated(tp, i):
+    fast = False  # the run's glyphs take the shortcut below
+    top = bottom_ = 0.0  # its page y's, when they do
+    chars = text if text is not None else "".join(chr(_unicode(tp, i)) for i in range(n))
+    append = out.append
+    for i, ch in enumerate(chars):
+        if ch in _BREAKS and _is_generated(tp, i):
             continue
         obj = _text_object(tp, i)
         if obj != key or run is None:
@@ -256,14 +267,19 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             if run is None:
                 run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
             kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
-        if unmapped and _map_error(tp, i) == 1:
-            glyph = f"(cid:{_unicode(tp, i)})"  # no Unicode for it: pdfminer's notation, so both backends agree
-        elif code == _HYPHEN_MARK:
-            glyph = "-"
-        else:
-            glyph = chr(code) if code else "\ufffd"
+            fast = kind == _HORIZONTAL and axis_aligned
+            if fast:
+                top, bottom_ = sorted((d * run_lo + f, d * run_hi + f))
+        # no Unicode for it: pdfminer's notation, so both backends agree
+        glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else _SPECIAL.get(ch, ch)
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
+        if fast and x_hi - x_lo > 1e-3:  # the general case below, with b = c = 0 and the run's y's
+            xa, xb = a * x_lo + e, a * x_hi + e
+            if xa > xb:
+                xa, xb = xb, xa
+            append(new(Glyph, (glyph, xa, top, xb, bottom_, upright, "", 0.0)))
+            continue
         if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
             y_lo, y_hi = run_lo, run_hi
         elif kind == _VERTICAL:
@@ -274,8 +290,8 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             x_lo, y_lo = ox.value + run_a * (x_lo - ox.value), oy.value
             x_hi, y_hi = x_lo + run_a * size, y_lo + run_d * size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
-            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top)
-            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top.value
+            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top_)
+            x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top_.value
         xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
         xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
         if xa > xb:
@@ -284,7 +300,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             ya, yb = yb, ya
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
         out.append(new(Glyph, (glyph, xa, ya, xb, yb, upright, "", 0.0)))
-    return _join_surrogates(out), len(out)
+    return _join_surrogates(out), len(out), set(runs)
 
 
 def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
@@ -343,8 +359,7 @@ class _PathReader:
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
     def _matrix(self, obj: int) -> Affine:
-        m = self.m
-        return (m.a, m.b, m.c, m.d, m.e, m.f) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+        return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
 
     def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
         """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
@@ -409,7 +424,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         textpage = pdfium_c.FPDFText_LoadPage(page.raw)
         try:
             _check(budget, number, pdfium_c.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
-            glyphs, n_chars = _glyphs(textpage, view, fonts)
+            glyphs, n_chars, texts = _glyphs(textpage, view, fonts)
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
@@ -419,7 +434,8 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
             address = ctypes.cast(page.raw, ctypes.c_void_p).value
-            objs = [_page_object(address, k) for k in range(n_objects)]
+            # the text objects are known: no need to ask each its type
+            objs = [o for o in (_page_object(address, k) for k in range(n_objects)) if o not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:

@@ -95,3 +95,28 @@ def test_eval_names_the_backend_that_read(capsys: pytest.CaptureFixture[str]) ->
     assert main(["eval", str(ROOT / "samples"), "--backend", "pdfium"]) == EXIT_OK
     out = capsys.readouterr().out
     assert "read by: pdfium" in out and "(100.00%)" in out
+
+
+def test_without_reading_variables_extract_reads_with_the_settings_defaults_and_no_pydantic(tmp_path: Path) -> None:
+    """`gidar extract` skips pydantic-settings (most of its start-up) when no reading variable is
+    set; the defaults it takes then must be the ones `Settings` would have given."""
+    import os
+
+    from gidar.extract.budget import DEFAULT_BUDGET
+    from gidar.extract.pdf import DEFAULT_BACKEND
+    from gidar.flows.stages import ReadOptions
+    from gidar.settings import Settings
+
+    defaults = ReadOptions.from_settings(Settings.from_env({}))
+    assert (defaults.backend, defaults.budget()) == (DEFAULT_BACKEND, DEFAULT_BUDGET)
+    code = f"""
+import sys
+from gidar.flows.cli import main
+assert main(["extract", {str(SAMPLE)!r}, "--out", {str(tmp_path)!r}, "--workers", "1"]) == 0
+loaded = sorted(m for m in ("pydantic", "pydantic_settings", "pyarrow", "prefect") if m in sys.modules)
+assert not loaded, loaded
+"""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith("GIDAR_") and k.upper() != "BACKEND"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "county-2023.json").read_text(encoding="utf-8"))["status"] == "ok"
