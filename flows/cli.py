@@ -743,4 +743,4 @@ def run() -> NoReturn:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
