@@ -52,15 +52,8 @@ PUBLISH_SHARE = 0.10
 READER_CONFIG = {"enable_external_access": False, "lock_configuration": True}
 # The writer's DuckDB runs one thread: during an ingest it shares the cores with the reading processes, a
 # batch's load is small, and each thread holds buffers of its own (two threads: ~50 MB more in the
-# ingest's process, which stays under its memory target). Its buffer pool is capped and its allocator gives
-# memory back after each statement: otherwise the ingest's process grows with every batch loaded (~30 MB a
-# batch of 100 reports: 400 MB at 400 reports). Bigger work spills to ``<warehouse>.tmp``.
-WRITER_CONFIG = {
-    "threads": 1,
-    "memory_limit": "64MB",
-    "allocator_flush_threshold": "4MB",
-    "allocator_background_threads": True,
-}
+# ingest's process, which stays under its memory target).
+WRITER_CONFIG = {"threads": 1}
 
 
 class WarehouseBusyError(RuntimeError):
