@@ -175,16 +175,22 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
         except (OSError, CorrectionError) as e:
             print(f"gidar ingest: {e}", file=sys.stderr)
             return EXIT_USAGE
-    from gidar.flows.stages import check_writer
-    from gidar.warehouse.store import WarehouseBusyError
+    from gidar.flows import runner
 
+    runner.start_checking(s)  # GX's import, the longest part of a small run's start, begins now
     try:
-        with control.ingest_lock(s.warehouse):
-            check_writer(s.warehouse)  # another process (not a gidar ingest) may hold the DuckDB writer
-            return _ingest_locked(args, s, ConsoleProgress(args.progress))
-    except (control.WarehouseBusy, WarehouseBusyError) as e:
-        print(f"gidar ingest: {e}", file=sys.stderr)
-        return EXIT_BUSY
+        from gidar.flows.stages import check_writer
+        from gidar.warehouse.store import WarehouseBusyError
+
+        try:
+            with control.ingest_lock(s.warehouse):
+                check_writer(s.warehouse)  # another process (not a gidar ingest) may hold the DuckDB writer
+                return _ingest_locked(args, s, ConsoleProgress(args.progress))
+        except (control.WarehouseBusy, WarehouseBusyError) as e:
+            print(f"gidar ingest: {e}", file=sys.stderr)
+            return EXIT_BUSY
+    finally:
+        runner.stop_processes()  # a run stops them itself; a busy warehouse or nothing to read leaves them
 
 
 def _ingest_locked(args: argparse.Namespace, s: Settings, progress: Any) -> int:

@@ -66,7 +66,7 @@ def ingest_command(
     prepare.start()
     try:
         from gidar.flows.batches import on_read
-        from gidar.flows.workers import Limits, checking_processes, shared_pool
+        from gidar.flows.workers import Limits, current_pool, shared_pool
 
         if progress is not None:  # the bar moves as files are read, before their batch is committed
             on_read(progress.read)
@@ -78,9 +78,8 @@ def ingest_command(
             pool = shared_pool(min(settings.processes, len(plan.todo)), limits)
             for _ in range(min(pool.processes, len(plan.todo))):
                 pool.submit(stages.warm_reader)
-            checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
-            for _ in range(checkers.processes):
-                checkers.submit(stages.warm_validation)
+            if current_pool("check") is None:  # the command line started it already (`start_checking`)
+                start_checking(settings)
             from gidar.flows.batches import read_early
 
             read_early(plan.todo, settings)  # the flow's first read-batch tasks take these over
@@ -146,6 +145,25 @@ def ingest_command(
 # Seconds to wait for Prefect's queued logs and events to reach the temporary server before it stops
 # (otherwise Prefect's exit handler retries against a closed port for a minute).
 FLUSH_TIMEOUT = 5.0
+
+
+def start_checking(settings: Settings) -> None:
+    """Start the checking (GX) processes and their import of GX now. That import (~3 s of a core) is the
+    longest part of a small run's start-up, so the command line calls this first thing, before it checks
+    the warehouse and plans; a run with nothing to read stops them (`stop_processes`)."""
+    if settings.cluster:
+        return
+    from gidar.flows.workers import Limits, checking_processes, shared_pool
+
+    limits = Limits(settings.max_seconds, settings.max_memory_mb)  # as the run's tasks ask (ReadConfig)
+    checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
+    for _ in range(checkers.processes):
+        checkers.submit(stages.warm_validation)
+
+
+def stop_processes() -> None:
+    """Stop this process's reading and checking processes, if any are left (a no-op after a run)."""
+    _stop_reading(cancel=True)
 
 
 def _flush_to_api() -> None:
