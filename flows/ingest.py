@@ -55,6 +55,7 @@ from gidar.flows.summary import (
     format_markdown,
     format_summary,
 )
+from gidar.flows.trace import mark
 from gidar.settings import Settings
 
 read_batch = task(name="read-batch", task_run_name="read batch {index}", cache_policy=NO_CACHE)(read_items)
@@ -158,6 +159,7 @@ def run_ingest(
 
 def _run(source: str, settings: Settings, force: bool, corrections: str | None, orchestrated: bool) -> IngestSummary:
     t_body = time.perf_counter()
+    mark("flow body start")
     s = settings.resolved()
     run_id = _run_id() if orchestrated else uuid.uuid4().hex
     started_at = datetime.now(UTC)
@@ -198,6 +200,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
         crops = stages.CropsAhead(s.site)
         with stages.open_writer(s.warehouse, s.publish_interval) as writer:
             index = 0
+            mark("writer open, first batches submitted")
             while True:
                 while len(in_flight) < ahead and not control.stop_requested():
                     batch = next(pending, None)
@@ -222,7 +225,9 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 read_seconds += read.seconds
                 check_seconds += read.check_seconds
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
+                mark(f"batch {read.index} read")
                 done: Committed = commit(read, writer, str(s.lake), run_id, seen)
+                mark(f"batch {read.index} committed")
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v
                 dq += done.dq
@@ -248,6 +253,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
             finish = finish_run if orchestrated else finish_items
             with stages.timed(timings, "finish"):
                 cross_failed, errs = finish(writer, run, corrections, s.user or _login())
+            mark("finished")
             step_errors += errs
         if progress is not None:
             progress.close()
@@ -262,6 +268,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                     )
             except Exception as e:
                 step_errors.append(f"dashboard not built: {type(e).__name__}: {e}")
+    mark("dashboard done")
     timings.update(HOOKS.startup)
     timings["flow body"] = time.perf_counter() - t_body
     timings["reading tasks (sum over batches)"] = read_seconds

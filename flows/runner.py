@@ -15,6 +15,7 @@ Start-up is most of a small run's time, so the command overlaps it:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -24,6 +25,7 @@ from typing import Any
 
 from gidar.flows import control, stages
 from gidar.flows.summary import IngestSummary
+from gidar.flows.trace import mark
 from gidar.settings import Settings
 
 
@@ -46,7 +48,9 @@ def ingest_command(
     from gidar.flows.prefect_env import configure_prefect, server_mode, start_embedded
 
     t0 = started or time.time()
+    mark("runner start")
     plan = _plan(source, settings, force)
+    mark("planned")
     if not plan.todo and not corrections:
         summary = _no_work(source, settings, plan, t0)
         if on_summary is not None:
@@ -55,30 +59,39 @@ def ingest_command(
     configure_prefect(settings)
     had_server = server_mode()
     server = start_embedded()
+    mark("server spawned")
     warm = threading.Thread(target=_warm, args=(settings, plan), name="gidar-warm", daemon=True)
     warm.start()
+    prepare = threading.Thread(target=_prepare_warehouse, args=(settings,), name="gidar-prepare", daemon=True)
+    prepare.start()
     try:
         from gidar.flows.batches import on_read
-        from gidar.flows.workers import Limits, checking_processes, shared_pool
+        from gidar.flows.workers import Limits, current_pool, shared_pool
 
         if progress is not None:  # the bar moves as files are read, before their batch is committed
             on_read(progress.read)
 
         if not settings.cluster:  # reading and checking processes start and import while the server starts
             limits = Limits(settings.max_seconds, settings.max_memory_mb)
-            pool = shared_pool(settings.processes, limits)
+            # No more reading processes than files: a process that would have nothing to read costs a
+            # second of a core to start, which a small run spends on its critical path.
+            pool = shared_pool(min(settings.processes, len(plan.todo)), limits)
             for _ in range(min(pool.processes, len(plan.todo))):
                 pool.submit(stages.warm_reader)
-            checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
-            for _ in range(checkers.processes):
-                checkers.submit(stages.warm_validation)
+            if current_pool("check") is None:  # the command line started it already (`start_checking`)
+                start_checking(settings)
             from gidar.flows.batches import read_early
 
             read_early(plan.todo, settings)  # the flow's first read-batch tasks take these over
+            mark("pools and early reads submitted")
         warm.join()
+        mark("prefect imported")
+        prepare.join()
+        mark("warehouse prepared")
         startup = {"imports (while the server starts)": time.time() - t0}
         if server is not None:
             server.wait_ready()
+            mark("server ready")
             startup["embedded server ready"] = server.ready_after or 0.0
         startup["start-up before the flow"] = time.time() - t0
         from gidar.flows import ingest as flow_module
@@ -107,6 +120,7 @@ def ingest_command(
             summary = flow_module.for_settings(settings)(
                 source=source, force=force, settings=settings, corrections=corrections
             )
+        mark("flow returned")
         if on_summary is not None:
             on_summary(summary)
         return summary
@@ -120,14 +134,36 @@ def ingest_command(
             mod = sys.modules["gidar.flows.ingest"]
             mod.HOOKS.__dict__.update(mod.RunHooks().__dict__)
         _stop_reading(cancel=control.stop_requested())
+        mark("processes stopped")
         if server is not None:
             _flush_to_api()
+            mark("flushed to the API")
             server.stop()
+            mark("server stopped")
 
 
 # Seconds to wait for Prefect's queued logs and events to reach the temporary server before it stops
 # (otherwise Prefect's exit handler retries against a closed port for a minute).
 FLUSH_TIMEOUT = 5.0
+
+
+def start_checking(settings: Settings) -> None:
+    """Start the checking (GX) processes and their import of GX now. That import (~3 s of a core) is the
+    longest part of a small run's start-up, so the command line calls this first thing, before it checks
+    the warehouse and plans; a run with nothing to read stops them (`stop_processes`)."""
+    if settings.cluster:
+        return
+    from gidar.flows.workers import Limits, checking_processes, shared_pool
+
+    limits = Limits(settings.max_seconds, settings.max_memory_mb)  # as the run's tasks ask (ReadConfig)
+    checkers = shared_pool(checking_processes(settings.processes), limits, role="check")
+    for _ in range(checkers.processes):
+        checkers.submit(stages.warm_validation)
+
+
+def stop_processes() -> None:
+    """Stop this process's reading and checking processes, if any are left (a no-op after a run)."""
+    _stop_reading(cancel=True)
 
 
 def _flush_to_api() -> None:
@@ -161,7 +197,21 @@ def _plan(source: str, settings: Settings, force: bool) -> Any:
 def _warm(settings: Settings, plan: Any) -> None:
     """Imports the run needs, done while the server starts (that wait is I/O for this process). GX is
     not one of them: it runs in the checking processes."""
+    # Beside the flow, what Prefect imports only as a flow is called (its engines; FastAPI's encoder for the
+    # parameters; the visualisation tracker, which pulls graphviz): the run starts sooner once the server is up.
+    import fastapi.encoders  # noqa: F401
+    import prefect.flow_engine
+    import prefect.task_engine
+    import prefect.utilities.visualization  # noqa: F401
+
     import gidar.flows.ingest  # noqa: F401  (Prefect, the flow)
+
+
+def _prepare_warehouse(settings: Settings) -> None:
+    """Create or migrate the warehouse while the server starts (a new one costs a second of DuckDB DDL),
+    so that the flow's writer opens at once. A failure here is left for the flow to meet and report."""
+    with contextlib.suppress(Exception):  # the flow's own writer meets the same problem and reports it
+        stages.open_writer(settings.warehouse, settings.publish_interval).close()
 
 
 def _no_work(source: str, settings: Settings, plan: Any, t0: float) -> IngestSummary:

@@ -35,6 +35,8 @@ from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
+from gidar.flows.trace import mark
+
 # Seconds the parent waits past the limit before it kills a worker that did not answer: the
 # worker's own timer fires first unless native code holds it.
 KILL_GRACE = 5.0
@@ -99,6 +101,7 @@ def worker_main(conn: Any, limits: Limits, parent: int) -> None:
     _die_with_parent(parent)
     _limit_memory(limits.max_memory_mb)
     signal.signal(signal.SIGALRM, _on_alarm)
+    mark("worker ready")
     try:
         _serve(conn, limits)
     finally:
@@ -122,6 +125,8 @@ def _serve(conn: Any, limits: Limits) -> None:
         if msg is None:
             return
         fn, args = msg
+        name = getattr(fn, "__name__", "job")
+        mark(f"{name} start")
         restart = False
         try:
             signal.setitimer(signal.ITIMER_REAL, limits.max_seconds)
@@ -135,6 +140,7 @@ def _serve(conn: Any, limits: Limits) -> None:
             out, restart = ("memory", limits.max_memory_mb), True
         except BaseException as e:
             out = ("error", "".join(traceback.format_exception_only(type(e), e)).strip())
+        mark(f"{name} end")
         try:
             conn.send((*out, restart))
         except (OSError, ValueError):
