@@ -1,7 +1,6 @@
 """A start-up trace across processes: with ``GIDAR_TRACE=FILE`` set, every process of a run (the command,
 its reading and checking processes) appends ``<unix time> <pid> <event>`` lines to FILE, so the critical
-path of a run can be read off one timeline (benchmarks/ingest_bench.py ``--trace``). Off, it costs one
-dictionary look-up per mark."""
+path of a run can be read off one timeline. Off, it costs one dictionary look-up per mark."""
 
 from __future__ import annotations
 

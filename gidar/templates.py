@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from gidar.keys import Key, TableKey
@@ -92,8 +93,14 @@ class Template:
     markers: tuple[str, ...] = field(default=())  # labels that only this version prints
 
     # --- derived views -------------------------------------------------------------------
+    # Templates are frozen and their derived views are asked for by every report read and checked: each is
+    # built once per template (`cached_property` stores it beside the fields, no hashing of the template).
     def value_keys(self, table: TableKey | None = None) -> list[str]:
-        return [k for k, _ in self.cells(table)]
+        return list(self._value_keys.get(table, ()))
+
+    @cached_property
+    def _value_keys(self) -> dict[TableKey | None, tuple[str, ...]]:
+        return {t: tuple(k for k, _ in self.cells(t)) for t in (None, "t2", "t3", "t4")}
 
     def cells(self, table: TableKey | None = None) -> Iterator[tuple[str, ValueType]]:
         """Every numeric cell as (flat key, value type), in printed order."""
@@ -115,11 +122,11 @@ class Template:
         return next(r for r in self.t3_rows if r.key == key)
 
     def identities(self) -> list[Identity]:
-        # Computed once per template object: invariants are evaluated for every report read and checked.
-        got = _IDENTITY_CACHE.get(id(self))
-        if got is None or got[0] is not self:
-            got = _IDENTITY_CACHE[id(self)] = (self, tuple(_identities(self)))
-        return list(got[1])
+        return list(self._identity_tuple)
+
+    @cached_property
+    def _identity_tuple(self) -> tuple[Identity, ...]:
+        return tuple(_identities(self))
 
 
 # --- shared pieces -------------------------------------------------------------------------
@@ -353,11 +360,6 @@ INVARIANTS: dict[str, Invariant] = {
         Invariant("t4_block_total", "t4", "critical", "四表每块：总计 = 结果维持 + 结果纠正 + 其他结果 + 尚未审结"),
     )
 }
-
-
-# id(template) -> (the template, its identities): keyed by identity, since hashing a template costs more than a
-# lookup should; the template is kept so that its id cannot be reused.
-_IDENTITY_CACHE: dict[int, tuple[Template, tuple[Identity, ...]]] = {}
 
 
 def _identities(t: Template) -> Iterator[Identity]:

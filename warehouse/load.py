@@ -190,19 +190,8 @@ def dq_table(
             raise ValueError(f"DQ record of report {r.report_id} loaded as {report_id}")
         if cross and r.report_id is not None:
             raise ValueError(f"cross-report DQ record has report_id {r.report_id}")
-    # Column by column, as `DQRecord.stamped(...).row()` would give them row by row (a batch's GX run gives
-    # thousands of records: building a record and a dict per row cost as much as the rest of the flattening).
-    columns: dict[str, list[Any]] = {}
-    for name in DQ_RESULTS.names:
-        if name == "cells":
-            columns[name] = [json.dumps([c.to_json() for c in r.cells], ensure_ascii=False) for r in records]
-        elif name == "run_id":
-            columns[name] = [r.run_id or run_id for r in records]
-        elif name == "checked_at":
-            columns[name] = [r.checked_at or now for r in records]
-        else:
-            columns[name] = [getattr(r, name) for r in records]
-    return pa.Table.from_pydict(columns, schema=DQ_RESULTS)
+    columns = DQRecord.columns(records, run_id, now)
+    return pa.Table.from_pydict({name: columns[name] for name in DQ_RESULTS.names}, schema=DQ_RESULTS)
 
 
 def load_dq_batch(con: duckdb.DuckDBPyConnection, rows: Iterable[DQRecord], report_ids: Iterable[str] = ()) -> int:

@@ -460,7 +460,7 @@ def read_t3(
                 )
                 if nonzero:
                     reading.doubt(key, f"t3: {g} printed as one row; its values are put under the last sub-row")
-    _flag_blank(reading, "t3", _table_keys(tpl, "t3"))
+    _flag_blank(reading, "t3", tpl.value_keys("t3"))
 
 
 # --- table 四 -----------------------------------------------------------------------------
@@ -546,7 +546,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
             c = reading.cells[f"t4.{s.key}"]
             if c.bbox is None:
                 c.bbox, c.page = (s.x0, top, s.x1, bottom), data[0].page if data else page
-    _flag_blank(reading, "t4", _table_keys(tpl, "t4"))
+    _flag_blank(reading, "t4", tpl.value_keys("t4"))
 
 
 def _read_t4_stacked(
@@ -562,7 +562,7 @@ def _read_t4_stacked(
     full = [r.words for r in rows if len(r.tokens) == len(specs)]
     for r in rows:
         reading.cells.update(_cells_for_row(reading, f"t4.{r.key}", r, tpl.t4_columns, specs, full))
-    _flag_blank(reading, "t4", _table_keys(tpl, "t4"))
+    _flag_blank(reading, "t4", tpl.value_keys("t4"))
 
 
 # --- table 二 -----------------------------------------------------------------------------
@@ -673,7 +673,7 @@ def read_t2(
             if x.tokens and top <= x.span[0] < next_top:
                 _extra_cells(reading, b.key, x, b.columns, specs, full)
         prev_bottom = bottom
-    _flag_blank(reading, "t2", _table_keys(tpl, "t2"))
+    _flag_blank(reading, "t2", tpl.value_keys("t2"))
 
 
 def _extra_cells(
@@ -741,16 +741,4 @@ def table_templates(reading: Reading, fallback: Template) -> dict[TableKey, Temp
 
 def value_keys(templates: dict[TableKey, Template]) -> list[str]:
     """Every template cell key of the report: each table's keys from its own template."""
-    return [k for table in ("t2", "t3", "t4") for k in _table_keys(templates[table], table)]  # type: ignore[arg-type]
-
-
-_KEYS: dict[tuple[int, str], tuple[Template, tuple[str, ...]]] = {}
-
-
-def _table_keys(tpl: Template, table: TableKey) -> tuple[str, ...]:
-    """``tpl.value_keys(table)``, built once per template (hundreds of keys; templates are frozen,
-    and kept alive here so that their ids stay theirs)."""
-    hit = _KEYS.get((id(tpl), table))
-    if hit is None or hit[0] is not tpl:
-        hit = _KEYS[(id(tpl), table)] = (tpl, tuple(tpl.value_keys(table)))
-    return hit[1]
+    return [k for table in ("t2", "t3", "t4") for k in templates[table].value_keys(table)]  # type: ignore[arg-type]
