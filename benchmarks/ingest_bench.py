@@ -113,6 +113,13 @@ class TreeRss:
     def cpu_seconds(self) -> float:
         return sum(self.cpu.values())
 
+    def cpu_by_role(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for pid, cpu in self.cpu.items():
+            role = self.roles.get(pid) or "child process"
+            out[role] = out.get(role, 0.0) + cpu
+        return out
+
 
 def gidar_ingest(source: Path, data: Path, env: dict[str, str], *extra: str) -> tuple[float, dict[str, Any], dict]:
     """Wall time, --json summary and peak RSS by role of one `gidar ingest` process; the summary gets
@@ -126,7 +133,8 @@ def gidar_ingest(source: Path, data: Path, env: dict[str, str], *extra: str) -> 
     peaks = rss.stop()
     if p.returncode not in (0, 1):
         sys.exit(f"gidar ingest failed ({p.returncode}):\n{err[-3000:]}")
-    return wall, {**json.loads(out), "cpu_seconds": rss.cpu_seconds()}, peaks
+    summary = {**json.loads(out), "cpu_seconds": rss.cpu_seconds(), "cpu_by_role": rss.cpu_by_role()}
+    return wall, summary, peaks
 
 
 def timed_naive_loop(files: list[Path]) -> tuple[float, float]:
@@ -346,6 +354,8 @@ def main() -> None:
         cpu = summary["cpu_seconds"]
         vs_cpu = f" (naive loop's CPU / this: {naive_cpu * share / cpu:.2f})" if naive_cpu else ""
         print(f"{'':<36} CPU of all its processes: {cpu:.1f} s{vs_cpu}")
+        by_role = ", ".join(f"{r} {c:.1f} s" for r, c in sorted(summary["cpu_by_role"].items(), key=lambda x: -x[1]))
+        print(f"{'':<36} CPU by process: {by_role}")
         print(f"{'':<36} peak RSS: {mem}")
 
     cold_server = None
