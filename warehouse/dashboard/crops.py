@@ -131,15 +131,22 @@ def render_pdf(path: str, requests: list[CropRequest], out_dir: str) -> list[str
     except Exception:  # corrupt, encrypted, replaced by something else: no crop
         return []
     written = []
+    page, page_no = None, 0
     try:
         for req in sorted(requests, key=lambda r: r.page):
             if req.page > len(pdf):
                 continue
-            page = pdf[req.page - 1]
+            if req.page != page_no:  # a page's crops share its one parse
+                if page is not None:
+                    page.close()
+                page, page_no = pdf[req.page - 1], req.page
             _, height = page.get_size()
             top, bottom = crop_band(req.boxes, height)
-            # render only the band: pdfium's crop is (left, bottom, right, top) points cut from each side
-            img = page.render(scale=SCALE, crop=(0, height - bottom, 0, top)).to_pil().convert("RGB")
+            # render only the band: pdfium's crop is (left, bottom, right, top) points cut from each side;
+            # RGB byte order, so the image needs no conversion (a copy) before it is marked
+            img = page.render(scale=SCALE, crop=(0, height - bottom, 0, top), rev_byteorder=True).to_pil()
+            if img.mode != "RGB":
+                img = img.convert("RGB")
             _mark(img, req.boxes, top)
             # JPEG: a seventh of PNG's encoding time at the same size; no chroma subsampling keeps the
             # coloured outlines and the small CJK glyphs sharp. Written under a temporary name, then renamed:
@@ -148,7 +155,8 @@ def render_pdf(path: str, requests: list[CropRequest], out_dir: str) -> list[str
             img.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
             os.replace(tmp, Path(out_dir) / req.name)
             written.append(req.name)
-            page.close()
     finally:
+        if page is not None:
+            page.close()
         pdf.close()
     return written
