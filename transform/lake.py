@@ -9,6 +9,7 @@ report in another partition (its year changed) or of a table that is now empty i
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 from collections.abc import Mapping
@@ -73,12 +74,21 @@ def write_report(lake: Path, tables: Mapping[str, pa.Table]) -> list[Path]:
 
 
 def _remove_stale(lake: Path, report_id: str, keep: list[Path]) -> None:
-    """Remove a report's other copies: other partitions (its year changed), tables now empty."""
-    kept = set(keep)
-    for name in REPORT_TABLES:
-        for old in (Path(lake) / name).glob(f"{PARTITION}=*/{report_id}.parquet"):
-            if old not in kept:
-                old.unlink(missing_ok=True)  # another process may have removed it first
+    """Remove a report's other copies: other partitions (its year changed), tables now empty. One listing
+    per table and one unlink attempt per partition (a glob per table cost a fifth of a report's write)."""
+    kept = {str(Path(k)) for k in keep}  # Path's spelling on both sides: "./lake/" and "lake" are one place
+    root, name = str(Path(lake)), f"{report_id}.parquet"
+    for table in REPORT_TABLES:
+        try:
+            parts = os.scandir(os.path.join(root, table))
+        except FileNotFoundError:
+            continue
+        with parts:
+            for part in parts:
+                old = os.path.join(part.path, name)
+                if part.name.startswith(f"{PARTITION}=") and old not in kept:
+                    with contextlib.suppress(FileNotFoundError):  # absent, or another process removed it first
+                        os.unlink(old)
 
 
 def place_files(lake: Path, report_id: str, files: Mapping[str, bytes]) -> list[Path]:
