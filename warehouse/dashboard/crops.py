@@ -131,7 +131,8 @@ def render_pdf(path: str, requests: list[CropRequest], out_dir: str) -> list[str
     except Exception:  # corrupt, encrypted, replaced by something else: no crop
         return []
     written = []
-    page, page_no = None, 0
+    page: Any = None
+    page_no = 0
     try:
         for req in sorted(requests, key=lambda r: r.page):
             if req.page > len(pdf):
