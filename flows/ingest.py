@@ -231,6 +231,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
                 mark(f"batch {read.index} read")
                 done: Committed = commit(read, writer, str(s.lake), run_id, seen)
+                read.release()  # Prefect keeps every task's value until the flow ends: keep it small
                 mark(f"batch {read.index} committed")
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v
