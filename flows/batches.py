@@ -102,6 +102,12 @@ class BatchRead:
     seconds: float = 0.0  # the whole task
     check_seconds: float = 0.0
 
+    def release(self) -> None:
+        """Drop the DQ rows and the read reports once committed. A flow run keeps each task's value (this
+        object) until it ends: with them, the flow's process grew by ~110 MB of DQ rows per 2,000 reports."""
+        self.dq = None
+        self.reads = []
+
 
 def fetch_with_retries(url: str, cfg: ReadConfig) -> Fetched:
     """Download with retries on transient errors only (timeouts, 5xx, 429), waiting

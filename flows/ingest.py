@@ -75,7 +75,7 @@ def finish_items(
 
     errors: list[str] = []
     try:
-        cross = stages.cross_checks(writer.connection(), run["run_id"])
+        cross = stages.with_memory_fallback(writer, lambda con: stages.cross_checks(con, run["run_id"]))
         cross_failed: int | None = sum(not r.passed for r in cross)
     except Exception as e:  # the reports are committed: a failing check must not undo them
         errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
@@ -86,9 +86,13 @@ def finish_items(
                 stages.apply_corrections_csv(con, Path(corrections), by, run["run_id"])
         except Exception as e:
             errors.append(f"corrections not applied: {type(e).__name__}: {e}")
-    try:  # reports re-loaded with active corrections (or left by a stopped run): GX with the corrected values
+
+    def revalidate(_: Any) -> None:
         with writer.transaction() as con:
             stages.revalidate_corrections(con, run["run_id"])
+
+    try:  # reports re-loaded with active corrections (or left by a stopped run): GX with the corrected values
+        stages.with_memory_fallback(writer, revalidate)
     except Exception as e:
         errors.append(f"corrected reports not re-validated: {type(e).__name__}: {e}")
     row = {**run, "counts": json.dumps(run["counts"]), "finished_at": datetime.now(UTC)}
@@ -227,6 +231,7 @@ def _run(source: str, settings: Settings, force: bool, corrections: str | None, 
                 read_by[f"{read.host}:{read.pid}"] += len(read.reads)
                 mark(f"batch {read.index} read")
                 done: Committed = commit(read, writer, str(s.lake), run_id, seen)
+                read.release()  # Prefect keeps every task's value until the flow ends: keep it small
                 mark(f"batch {read.index} committed")
                 for k, v in done.timings.items():
                     timings[k] = timings.get(k, 0.0) + v

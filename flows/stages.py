@@ -11,17 +11,19 @@ import contextlib
 import os
 import tempfile
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pyarrow as pa
 
 from gidar.dq import DQRecord
 from gidar.extract.budget import Budget  # a plain dataclass: importing it loads no reader
 from gidar.flows.summary import Outcome
+
+T = TypeVar("T")
 
 if TYPE_CHECKING:  # not imported at run time: reading processes load this module and need no pydantic
     from gidar.settings import Settings
@@ -402,6 +404,21 @@ def revalidate_corrections(con: Any, run_id: str | None = None) -> list[str]:
     return ids
 
 
+def with_memory_fallback(writer: Any, work: Callable[[Any], T]) -> T:
+    """``work(con)`` on the writer's connection within its memory limit (`warehouse.store.WRITER_MEMORY_LIMIT`);
+    once more with the limit lifted if DuckDB runs out of memory: the whole-warehouse checks hold aggregates
+    that cannot spill and grow with the warehouse. ``work`` must leave nothing behind when it fails (its own
+    transactions roll back)."""
+    import duckdb
+
+    try:
+        return work(writer.connection())
+    except duckdb.OutOfMemoryException:
+        pass
+    with writer.unbounded() as con:
+        return work(con)
+
+
 def record_run(con: Any, run: Mapping[str, Any]) -> None:
     """One ``runs`` row (run_id, started_at, finished_at, source, counts JSON)."""
     from gidar.warehouse import record_run as _record
@@ -447,16 +464,24 @@ def build_dashboard(warehouse: Path, out: Path, cache: Path | None = None) -> Pa
     """The static DQ dashboard; `cache` is the download cache, where downloaded PDFs are found
     for the cropped evidence images (their ``reports.source`` is a URL). Crops already rendered
     are reused, so a rebuild after a batch costs the new reports' crops only."""
+    import duckdb
+
     from gidar.flows.workers import current_pool
     from gidar.warehouse.dashboard import build_dashboard as _build
+    from gidar.warehouse.store import open_reader as _open
 
     state = warehouse_state(warehouse)
     pool = current_pool("read")  # a run's reading processes render the crops side by side
-    con = open_reader(warehouse)
-    try:
-        built = Path(_build(con, out, cache_dirs=(cache,) if cache else (), submit=pool.submit if pool else None))
-    finally:
-        con.close()
+    for bounded in (True, False):  # within a small memory limit; without, if a warehouse outgrows it
+        con = _open(warehouse, bounded=bounded)
+        try:
+            built = Path(_build(con, out, cache_dirs=(cache,) if cache else (), submit=pool.submit if pool else None))
+            break
+        except duckdb.OutOfMemoryException:
+            if not bounded:
+                raise
+        finally:
+            con.close()
     (out / STAMP).write_text(state, encoding="utf-8")
     return built
 

@@ -99,6 +99,13 @@ def body_name(agency: str | None, *prefixes: str | None) -> str:
     return name
 
 
+# A report's values as one comparable value: keys are unique within a report, so equal (key, value) sets give equal
+# fingerprints in any order; two independent 64-bit hash aggregates and the count make a chance collision of two
+# different reports ~2^-128, as likely as md5's. Streamed: md5 of an ORDER BY-sorted string_agg held every cell of the
+# warehouse in the aggregate's memory (+140 MB at 2,000 reports).
+_FINGERPRINT = "concat_ws('-', count(*), sum(CAST(hash(key, value) AS HUGEINT)), bit_xor(hash(value, key)))"
+
+
 def _register_bodies(con: duckdb.DuckDBPyConnection) -> None:
     """`_xc_bodies`: one row per report with cells, with its body key and whether it is the canonical copy
     (exact duplicates of a body-year are checked once in the cross-year rules)."""
@@ -125,10 +132,9 @@ def _register_bodies(con: duckdb.DuckDBPyConnection) -> None:
     data["body"] = [f"{r[3]}|{body_name(r[1], r[6], r[5], r[4])}" for r in rows]
     con.register("_xc_bodies_raw", pa.table(data))
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE _xc_bodies AS
+        f"""CREATE OR REPLACE TEMP TABLE _xc_bodies AS
            WITH fp AS (
-               SELECT report_id,
-                      md5(string_agg(key || '=' || CAST(value AS VARCHAR), ';' ORDER BY key)) AS fingerprint
+               SELECT report_id, {_FINGERPRINT} AS fingerprint
                FROM cells WHERE value IS NOT NULL GROUP BY report_id)
            SELECT b.*, fp.fingerprint,
                   row_number() OVER (PARTITION BY b.body, b.report_year, fp.fingerprint ORDER BY b.report_id) = 1

@@ -44,6 +44,10 @@ FACT_TABLES = (
 
 # --- regions -------------------------------------------------------------------------------------
 
+# Rows per INSERT … VALUES: DuckDB binds every literal of a statement at once, and the ~3,200 divisions in one
+# statement took ~80 MB of the writer's process (kept by the allocator after it); 250 take ~10 MB.
+REGION_ROWS_PER_INSERT = 250
+
 
 def region_statements() -> list[str]:
     """Refill ``dim_region`` from the shipped division tables (a repeatable migration: reruns on change)."""
@@ -55,7 +59,11 @@ def region_statements() -> list[str]:
         years = ", ".join("NULL" if y is None else str(y) for y in (d.valid_from, d.valid_to))
         rows.append(f"({sql}, {years})")
     cols = ", ".join(ident(n) for n in DIM_REGION.names)
-    return ["DELETE FROM dim_region", f"INSERT INTO dim_region ({cols}) VALUES\n" + ",\n".join(rows)]
+    inserts = [
+        f"INSERT INTO dim_region ({cols}) VALUES\n" + ",\n".join(rows[i : i + REGION_ROWS_PER_INSERT])
+        for i in range(0, len(rows), REGION_ROWS_PER_INSERT)
+    ]
+    return ["DELETE FROM dim_region", *inserts]
 
 
 # --- bodies --------------------------------------------------------------------------------------
@@ -197,7 +205,7 @@ def _t3_map_sql() -> str:
 _FACT_COMMON = """c.report_id, b.body_id, c.region_code, c.report_year, c.template"""
 _FACT_VALUES = """coalesce(k.new_value, c.value) AS value, c.value AS extracted_value,
   k.report_id IS NOT NULL AS corrected, coalesce(b.counted, false) AS counted, c.key, c.page, c.raw"""
-_FACT_FROM = """FROM cells AS c
+_FACT_FROM = """FROM {cells} AS c
 LEFT JOIN corrections AS k ON k.active AND k.report_id = c.report_id AND k.key = c.key
 LEFT JOIN report_bodies AS b ON b.report_id = c.report_id"""
 
@@ -226,10 +234,12 @@ SELECT {keys}, {sums} FROM fact_review_litigation AS f
 WHERE ({where.replace("c.", "f.")}) GROUP BY f.report_id"""
 
 
-def fact_sql(name: str, where: str) -> str:
-    """``INSERT INTO <fact table> SELECT …`` for the cells matching ``where`` (an SQL condition on ``c``)."""
+def fact_sql(name: str, where: str, cells: str = "cells") -> str:
+    """``INSERT INTO <fact table> SELECT …`` for the cells matching ``where`` (an SQL condition on ``c``), read from
+    ``cells`` (the table, or a relation holding exactly the rows of the reports concerned)."""
     if name in ("report_applications", "report_review_litigation"):
         return _report_base_sql(name, where)
+    fact_from = _FACT_FROM.format(cells=cells)
     if name == "fact_applications":
         return f"""INSERT INTO fact_applications BY NAME
 WITH m(template, src_row, norm_row, norm_order, measure) AS (VALUES
@@ -237,27 +247,32 @@ WITH m(template, src_row, norm_row, norm_order, measure) AS (VALUES
 )
 SELECT {_FACT_COMMON}, m.norm_row AS "row", CAST(m.norm_order AS INTEGER) AS row_order, c."row" AS src_row,
   m.measure, c.col AS applicant, {_FACT_VALUES}
-{_FACT_FROM}
+{fact_from}
 JOIN m ON m.template = c.template AND m.src_row = c."row"
 WHERE c."table" = 't3' AND ({where})"""
     if name == "fact_review_litigation":
         outcomes = ", ".join(literal(c.key) for c in T4_COLUMNS)
         return f"""INSERT INTO fact_review_litigation BY NAME
 SELECT {_FACT_COMMON}, c.block, c.col AS outcome, {_FACT_VALUES}
-{_FACT_FROM}
+{fact_from}
 WHERE c."table" = 't4' AND c.col IN ({outcomes}) AND ({where})"""
     version = name.removeprefix("fact_proactive_")
     return f"""INSERT INTO {ident(name)} BY NAME
 SELECT {_FACT_COMMON}, c.block, c."row", c.col, c.value_type, {_FACT_VALUES}
-{_FACT_FROM}
+{fact_from}
 WHERE c."table" = 't2' AND c.template = {literal(version)} AND ({where})"""
 
 
 def refresh(
-    con: duckdb.DuckDBPyConnection, report_ids: Sequence[str] | None, stored: Sequence[str] | None = None
+    con: duckdb.DuckDBPyConnection,
+    report_ids: Sequence[str] | None,
+    stored: Sequence[str] | None = None,
+    cells: str = "cells",
 ) -> None:
     """Rebuild the derived rows of these reports (all reports if None), in the caller's transaction.
-    ``stored``: those that may have derived rows already (default: all of them); others skip the deletes."""
+    ``stored``: those that may have derived rows already (default: all of them); others skip the deletes.
+    ``cells``: where their cells are read from: a relation holding exactly these reports' cells (a batch's, just
+    loaded) spares a scan of the whole ``cells`` table per fact table and batch."""
     ids = None if report_ids is None else sorted(set(report_ids))
     if ids is not None and not ids:
         return
@@ -278,4 +293,4 @@ def refresh(
     insert_arrow(con, "report_bodies", bodies)
     _validate_corrections(con, ids)
     for name in FACT_TABLES:
-        con.execute(fact_sql(name, "true" if ids is None else "c.report_id IN (SELECT unnest($ids))"), params)
+        con.execute(fact_sql(name, "true" if ids is None else "c.report_id IN (SELECT unnest($ids))", cells), params)

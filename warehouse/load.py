@@ -100,6 +100,7 @@ def replace_reports(con: duckdb.DuckDBPyConnection, batch: Sequence[ReportLoad])
 
 
 StoredReport = tuple[str, "int | None", Mapping[str, "str | Path"]]  # report_id, report_year, table -> lake file
+BATCH_CELLS = "_batch_cells"  # temporary table: the cells of the batch being loaded
 
 
 def replace_stored_reports(
@@ -123,6 +124,9 @@ def replace_stored_reports(
     ]
     for name in REPORT_TABLES if stored else ():
         con.execute(f"DELETE FROM {ident(name)} WHERE report_id IN (SELECT unnest(?))", [stored])
+    # The batch's cells also go to a temporary table, from which `refresh` derives the facts: reading them back
+    # from `cells` scanned the whole table once per fact table and batch (CPU and memory growing with the warehouse).
+    con.execute(f"CREATE OR REPLACE TEMP TABLE {BATCH_CELLS} AS SELECT * FROM cells LIMIT 0")
     for name in REPORT_TABLES:
         by_year: dict[int | None, list[str]] = {}
         for _, year, files in batch:
@@ -130,17 +134,19 @@ def replace_stored_reports(
                 by_year.setdefault(year, []).append(str(files[name]))
         for year, paths in by_year.items():
             con.execute(
-                f"INSERT INTO {ident(name)} BY NAME "
-                "SELECT *, CAST($year AS INTEGER) AS report_year FROM read_parquet($files, hive_partitioning = false)",
+                f"INSERT INTO {ident(BATCH_CELLS if name == 'cells' else name)} BY NAME"
+                " SELECT *, CAST($year AS INTEGER) AS report_year FROM read_parquet($files, hive_partitioning = false)",
                 {"year": year, "files": paths},
             )
+    con.execute(f"INSERT INTO cells BY NAME SELECT * FROM {BATCH_CELLS}")
     got = con.execute("SELECT count(*) FROM reports WHERE report_id IN (SELECT unnest(?))", [ids]).fetchall()[0][0]
     if got != len(ids):  # every report has exactly one `reports` row (write_report checked it)
         raise ValueError(f"{len(ids)} reports but {got} `reports` rows in their files")
     if dq is not None:
         con.execute("DELETE FROM dq_results WHERE report_id IN (SELECT unnest(?))", [ids])
         insert_arrow(con, "dq_results", _conform("dq_results", dq, DQ_RESULTS))
-    refresh(con, ids, stored)
+    refresh(con, ids, stored, cells=BATCH_CELLS)
+    con.execute(f"DROP TABLE {BATCH_CELLS}")  # on an error the caller's rollback removes it
     return ids
 
 
