@@ -81,6 +81,13 @@ class _Gx:
         self.definitions: dict[str, Any] = {}
         self.lock = threading.Lock()
 
+    def forget_results(self) -> None:
+        """Drop the results GX keeps of every run (its ephemeral store is in memory): they are flattened into
+        `DQRecord`s at once, and kept they grew the process with every batch of a run."""
+        store = self.ctx.validation_results_store
+        for key in store.list_keys():
+            store.remove_key(key)
+
     def definition(self, name: str, rules: Sequence[Rule]) -> Any:
         if name not in self.definitions:
             import great_expectations.expectations as gxe
@@ -124,7 +131,10 @@ def run_gx(frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
     """Run every non-empty suite once; (suite, rule position) -> unexpected index tuples."""
     gx = _gx()
     with gx.lock:  # one GX context: batches are validated one at a time
-        return _run_gx(gx, frames)
+        try:
+            return _run_gx(gx, frames)
+        finally:
+            gx.forget_results()
 
 
 def _run_gx(gx: _Gx, frames: Frames) -> dict[tuple[str, int], set[tuple[Any, ...]]]:
