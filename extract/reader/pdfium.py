@@ -117,22 +117,33 @@ def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
     return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
+def _bare(func: Any, restype: Any) -> Any:
+    """The entry point declared with no argument types: ctypes then passes ctypes objects and
+    Python ints (as a C int) itself, where declared types cost a Python-level conversion per
+    argument (a third to half of a call, ~100,000 calls per report). Only for functions whose
+    arguments are pointers, passed as ctypes objects, and C ints: never a float (Python's goes
+    as a double) nor a pointer held as a Python int (it would go as a C int)."""
+    address = ctypes.cast(func, ctypes.c_void_p).value
+    assert address is not None
+    return ctypes.CFUNCTYPE(restype)(address)
+
+
 _vp, _int = ctypes.c_void_p, ctypes.c_int
-_text_object = _prototype(pdfium_c.FPDFText_GetTextObject, _vp, _vp, _int)
-_unicode = _prototype(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _vp, _int)
-_map_error = _prototype(pdfium_c.FPDFText_HasUnicodeMapError, _int, _vp, _int)
-_is_generated = _prototype(pdfium_c.FPDFText_IsGenerated, _int, _vp, _int)
-_loose_box = _prototype(pdfium_c.FPDFText_GetLooseCharBox, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_RECTF))
+# text page functions, called with the text page as a ctypes object and C ints
+_text_object = _bare(pdfium_c.FPDFText_GetTextObject, _vp)
+_unicode = _bare(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint)
+_map_error = _bare(pdfium_c.FPDFText_HasUnicodeMapError, _int)
+_is_generated = _bare(pdfium_c.FPDFText_IsGenerated, _int)
+_loose_box = _bare(pdfium_c.FPDFText_GetLooseCharBox, _int)
+_matrix_of = _bare(pdfium_c.FPDFText_GetMatrix, _int)
+_font_size = _bare(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
+_origin = _bare(pdfium_c.FPDFText_GetCharOrigin, _int)
+# functions given a text object or font (Python ints) or a float: declared types
 _font_of = _prototype(pdfium_c.FPDFTextObj_GetFont, _vp, _vp)
 _font_name = _prototype(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
 _font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_float, ctypes.POINTER(ctypes.c_float))
 _glyph_width = _prototype(
     pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
-)
-_matrix_of = _prototype(pdfium_c.FPDFText_GetMatrix, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_MATRIX))
-_font_size = _prototype(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _vp, _int)
-_origin = _prototype(
-    pdfium_c.FPDFText_GetCharOrigin, _int, _vp, _int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)
 )
 
 
@@ -166,7 +177,7 @@ class _Fonts:
         self.cache: dict[int | None, _Font] = {}
         self.buf = ctypes.create_string_buffer(256)
 
-    def get(self, font: int | None, tp: int | None, i: int) -> _Font:
+    def get(self, font: int | None, tp: ctypes.c_void_p, i: int) -> _Font:
         """The font of character ``i`` of text page ``tp`` (its code is read only for a new font)."""
         m = self.cache.get(font)
         if m is None:
@@ -200,7 +211,7 @@ class _Scratch:
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
 
 
-def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+def _run(tp: ctypes.c_void_p, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
     _matrix_of(tp, i, scratch.mat_p)
     ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
     ta, tb, tc, td = view.turn[:4]
@@ -236,7 +247,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     """
     n = pdfium_c.FPDFText_CountChars(textpage)
     text = _page_text(textpage, n)
-    tp = ctypes.cast(textpage, ctypes.c_void_p).value
+    tp = ctypes.cast(textpage, ctypes.c_void_p)  # a ctypes object, for the undeclared (`_bare`) calls
     scratch = _Scratch()
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
