@@ -334,17 +334,25 @@ def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
 
 
 _float_p = ctypes.POINTER(ctypes.c_float)
-_obj_type = _prototype(pdfium_c.FPDFPageObj_GetType, _int, _vp)
-_obj_bounds = _prototype(pdfium_c.FPDFPageObj_GetBounds, _int, _vp, _float_p, _float_p, _float_p, _float_p)
-_obj_matrix = _prototype(pdfium_c.FPDFPageObj_GetMatrix, _int, _vp, ctypes.POINTER(pdfium_c.FS_MATRIX))
-_draw_mode = _prototype(pdfium_c.FPDFPath_GetDrawMode, _int, _vp, ctypes.POINTER(_int), ctypes.POINTER(_int))
-_count_segments = _prototype(pdfium_c.FPDFPath_CountSegments, _int, _vp)
-_segment = _prototype(pdfium_c.FPDFPath_GetPathSegment, _vp, _vp, _int)
-_segment_type = _prototype(pdfium_c.FPDFPathSegment_GetType, _int, _vp)
-_segment_point = _prototype(pdfium_c.FPDFPathSegment_GetPoint, _int, _vp, _float_p, _float_p)
-_segment_closes = _prototype(pdfium_c.FPDFPathSegment_GetClose, _int, _vp)
-_page_object = _prototype(pdfium_c.FPDFPage_GetObject, _vp, _vp, _int)
-_form_count = _prototype(pdfium_c.FPDFFormObj_CountObjects, _int, _vp)
+
+
+class _Handle(ctypes.c_void_p):
+    """A page object or path segment as the `_bare` calls return and take it: ctypes leaves a
+    subclass of c_void_p a ctypes object instead of converting it to a Python int."""
+
+
+_page_object = _bare(pdfium_c.FPDFPage_GetObject, _Handle)
+_obj_type = _bare(pdfium_c.FPDFPageObj_GetType, _int)
+_obj_bounds = _bare(pdfium_c.FPDFPageObj_GetBounds, _int)
+_obj_matrix = _bare(pdfium_c.FPDFPageObj_GetMatrix, _int)
+_draw_mode = _bare(pdfium_c.FPDFPath_GetDrawMode, _int)
+_count_segments = _bare(pdfium_c.FPDFPath_CountSegments, _int)
+_segment = _bare(pdfium_c.FPDFPath_GetPathSegment, _Handle)
+_segment_type = _bare(pdfium_c.FPDFPathSegment_GetType, _int)
+_segment_point = _bare(pdfium_c.FPDFPathSegment_GetPoint, _int)
+_segment_closes = _bare(pdfium_c.FPDFPathSegment_GetClose, _int)
+_form_count = _bare(pdfium_c.FPDFFormObj_CountObjects, _int)
+# its index is an unsigned long: declared (a Python int would go as a C int); the form as an address
 _form_object = _prototype(pdfium_c.FPDFFormObj_GetObject, _vp, _vp, ctypes.c_ulong)
 _PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
 _MOVE, _BEZIER = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
@@ -361,7 +369,7 @@ class _PathReader:
         self.m = pdfium_c.FS_MATRIX()
         self.m_p = ctypes.pointer(self.m)
 
-    def _small(self, obj: int) -> bool:
+    def _small(self, obj: _Handle) -> bool:
         """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
         (a form of small drawings, a logo, is skipped whole)."""
         left, bottom, right, top = self.f
@@ -369,20 +377,20 @@ class _PathReader:
             return False
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
-    def _matrix(self, obj: int) -> Affine:
+    def _matrix(self, obj: _Handle) -> Affine:
         return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
 
-    def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
+    def subpaths(self, objects: list[_Handle], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
         """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
         for obj in objects:
             kind = _obj_type(obj)
             if kind == _PATH:
                 yield from self._segments(obj, _mul(self._matrix(obj), ctm))
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
-                inner = [_form_object(obj, k) for k in range(_form_count(obj))]
+                inner = [_Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
                 yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
 
-    def _segments(self, obj: int, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+    def _segments(self, obj: _Handle, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
         its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
         if not _draw_mode(obj, self.fill_p, self.stroke_p):
@@ -444,9 +452,8 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         h: list[tuple[float, float, float]] = []
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
-            address = ctypes.cast(page.raw, ctypes.c_void_p).value
             # the text objects are known: no need to ask each its type
-            objs = [o for o in (_page_object(address, k) for k in range(n_objects)) if o not in texts]
+            objs = [o for o in (_page_object(page.raw, k) for k in range(n_objects)) if o.value not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:
