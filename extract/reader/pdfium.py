@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
-from gidar.extract.model import Word
+from gidar.extract.model import page_words
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
@@ -448,7 +448,7 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
             pdfium_c.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
             glyphs = dedupe(glyphs)
-        ws = [Word(t, x0, top, x1, bottom, number) for t, x0, top, x1, bottom in words(glyphs)]
+        ws = page_words(words(glyphs), number)
         h: list[tuple[float, float, float]] = []
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
