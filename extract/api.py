@@ -11,7 +11,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -20,9 +20,8 @@ from typing import Any
 from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
-from gidar.extract.layout.lines import group_lines, strip_furniture
+from gidar.extract.layout.lines import group_lines, joined_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
-from gidar.extract.model import Word
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import DEFAULT_BACKEND, BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
@@ -216,18 +215,16 @@ def _read_metadata(pages_text: list[str], file_name: str) -> Metadata:
         return Metadata()
 
 
-def _page_texts(words_by_page: Sequence[list[Word]]) -> list[str]:
-    return ["\n".join(ln.text for ln in group_lines(ws)) for ws in words_by_page]
-
-
 def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
     pages = strip_furniture([(p.height, p.words) for p in doc.pages])
-    texts = _page_texts(pages)
+    by_page = [group_lines(ws) for ws in pages]
+    texts = ["\n".join(ln.text for ln in lines) for lines in by_page]
     metadata = _read_metadata(texts, Path(doc.path).name)
     tpl = detect_template("\n".join(texts), metadata.report_year)
     rules = [(p.number, x, top, bottom) for p in doc.pages for x, top, bottom in p.vlines]
     hrules = [(p.number, y, x0, x1) for p in doc.pages for y, x0, x1 in p.hlines]
-    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules, hrules)
+    words = [w for ws in pages for w in ws]
+    return texts, metadata, tpl, read_tables(words, tpl, rules, hrules, joined_lines(pages, by_page))
 
 
 def _extract_doc(doc: Document, res: ExtractionResult, budget: Budget = DEFAULT_BUDGET) -> None:
