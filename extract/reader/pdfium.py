@@ -211,13 +211,15 @@ class _Scratch:
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
 
 
-def _run(tp: ctypes.c_void_p, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+def _run(tp: ctypes.c_void_p, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
+    """The run of text object ``obj``, of which character ``i`` is the first drawn (~600 a report)."""
     _matrix_of(tp, i, scratch.mat_p)
     ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
-    ta, tb, tc, td = view.turn[:4]
+    ta, tb, tc, td, _, _ = turn
     a, b = ma * ta + mb * tc, ma * tb + mb * td
     c, d = mc * ta + md * tc, mc * tb + md * td
-    font = fonts.get(_font_of(obj) if obj else None, tp, i)
+    font_key = _font_of(obj) if obj else None
+    font = fonts.cache.get(font_key) or fonts.get(font_key, tp, i)
     size = _font_size(tp, i)
     turned = abs(mb) >= 1e-6 or abs(mc) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
@@ -259,6 +261,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
     left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     a, b, c, d, e, f = view.to_page
+    turn = view.turn
     # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
     axis_aligned = b == 0 and c == 0
     new = tuple.__new__
@@ -272,15 +275,17 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
         if ch in _BREAKS and _is_generated(tp, i):
             continue
         obj = _text_object(tp, i)
-        if obj != key or run is None:
+        if obj != key:  # (never at the first glyph: no object is -1)
             key = obj
             run = runs.get(obj)
             if run is None:
-                run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
+                run = runs[obj] = _run(tp, i, obj, turn, fonts, scratch)
             kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
             fast = kind == _HORIZONTAL and axis_aligned
             if fast:
-                top, bottom_ = sorted((d * run_lo + f, d * run_hi + f))
+                # sorted((ya, yb)), spelt out: swapped only when yb < ya
+                ya, yb = d * run_lo + f, d * run_hi + f
+                top, bottom_ = (yb, ya) if yb < ya else (ya, yb)
         # no Unicode for it: pdfminer's notation, so both backends agree
         glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else _SPECIAL.get(ch, ch)
         _loose_box(tp, i, rect_p)
