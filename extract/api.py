@@ -11,18 +11,18 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from pathlib import Path
 from typing import Any
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
-from gidar.extract.layout.lines import group_lines, strip_furniture
+from gidar.extract.layout.lines import group_lines, joined_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
-from gidar.extract.model import Word
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import DEFAULT_BACKEND, BadInput, Document, read_pdf, sniff
 from gidar.invariants import check
@@ -66,13 +66,25 @@ def extract_paths(
 
 
 _JSON = json.JSONEncoder(ensure_ascii=False)
+# `_JSON.encode` builds a C encoder at every call, ~200 calls a report (one per cell): build it
+# once, with the same settings. No circular-reference markers: a result holds no cycles.
+_C_ENCODE = (
+    c_make_encoder(None, _JSON.default, encode_basestring, None, ": ", ", ", False, False, True)
+    if c_make_encoder is not None
+    else None
+)
+
+
+def _encode(o: Any) -> str:
+    """``_JSON.encode(o)``."""
+    return "".join(_C_ENCODE(o, 0)) if _C_ENCODE is not None else _JSON.encode(o)
 
 
 def dumps(d: dict[str, Any]) -> str:
     """JSON with one top-level field per line and one list item (a cell, a violation) per line.
     Readable, and written by json's C encoder: ``indent`` would switch to the pure-Python one,
     which took longer than reading the PDF."""
-    enc = _JSON.encode
+    enc = _encode
 
     def value(v: Any) -> str:
         if isinstance(v, list) and v:
@@ -216,18 +228,16 @@ def _read_metadata(pages_text: list[str], file_name: str) -> Metadata:
         return Metadata()
 
 
-def _page_texts(words_by_page: Sequence[list[Word]]) -> list[str]:
-    return ["\n".join(ln.text for ln in group_lines(ws)) for ws in words_by_page]
-
-
 def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
     pages = strip_furniture([(p.height, p.words) for p in doc.pages])
-    texts = _page_texts(pages)
+    by_page = [group_lines(ws) for ws in pages]
+    texts = ["\n".join(ln.text for ln in lines) for lines in by_page]
     metadata = _read_metadata(texts, Path(doc.path).name)
     tpl = detect_template("\n".join(texts), metadata.report_year)
     rules = [(p.number, x, top, bottom) for p in doc.pages for x, top, bottom in p.vlines]
     hrules = [(p.number, y, x0, x1) for p in doc.pages for y, x0, x1 in p.hlines]
-    return texts, metadata, tpl, read_tables([w for ws in pages for w in ws], tpl, rules, hrules)
+    words = [w for ws in pages for w in ws]
+    return texts, metadata, tpl, read_tables(words, tpl, rules, hrules, joined_lines(pages, by_page))
 
 
 def _extract_doc(doc: Document, res: ExtractionResult, budget: Budget = DEFAULT_BUDGET) -> None:

@@ -16,9 +16,9 @@ import json
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
-from typing import Any
+from operator import itemgetter
 
 __all__ = [
     "LEVELS",
@@ -152,70 +152,111 @@ def _kind(name: str) -> str:
 # --- loading -------------------------------------------------------------------------------
 
 
-def _rows(name: str) -> list[dict[str, str]]:
+_PADDED = re.compile(r"[^\S\r\n]")  # white space other than line ends: some cell may need stripping
+
+
+def _rows_named(name: str, *columns: str) -> list[tuple[str, ...]]:
+    """The named columns (two or more) of a shipped CSV, in that order, cells stripped; blank lines
+    skipped. Read with csv.reader and itemgetter: DictReader's per-row dicts were most of the load."""
     text = resources.files("gidar").joinpath("data").joinpath(name).read_text(encoding="utf-8-sig")
-    return [{k: (v or "").strip() for k, v in row.items()} for row in csv.DictReader(text.splitlines())]
+    lines = text.splitlines()
+    header = [h.strip() for h in next(csv.reader(lines[:1]))]
+    at = [header.index(c) for c in columns]
+    rows = [row for row in csv.reader(lines[1:]) if row]
+    if not _PADDED.search(text) and all(len(row) == len(header) for row in rows):
+        get = itemgetter(*at)
+        return [get(row) for row in rows]
+    return [tuple(row[i].strip() if i < len(row) else "" for i in at) for row in rows]
+
+
+class _Tables:
+    """The loaded tables. Every extraction looks names up, so the name indexes are built at
+    load; `Region` objects (and short names) are made on first use, as few reports ask for more
+    than a handful of the ~3,000 units."""
+
+    def __init__(self) -> None:
+        self.provinces = {
+            code: name for code, name in _rows_named("divisions/provinces.csv", "code", "name") if code.isdigit()
+        }
+        self.prefectures: dict[str, Prefecture] = {}
+        for code, name, pcode in _rows_named("divisions/cities.csv", "code", "name", "provinceCode"):
+            # 北京/天津/上海/重庆 list their districts under a "市辖区" pseudo-prefecture.
+            full = self.provinces[pcode] if name in ("市辖区", "县") else name
+            self.prefectures[code] = Prefecture(code + "00", full, self.provinces[pcode], pcode)
+        # code → (name, prefecture code (4 digits), province code, first year, last year)
+        self.rows: dict[str, tuple[str, str, str, int | None, int | None]] = {
+            code: (name, city, prov, None, None)
+            for code, name, city, prov in _rows_named("divisions/areas.csv", "code", "name", "cityCode", "provinceCode")
+        }
+        changes = json.loads(
+            resources.files("gidar").joinpath("data/zhejiang_changes.json").read_text(encoding="utf-8")
+        )
+        for u in changes["units"]:
+            self.rows[u["code"]] = (u["name"], u["cityCode"], u["provinceCode"], u["first_year"], u["last_year"])
+        moves: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for m in changes["township_moves"]:
+            for n in m["names"]:
+                moves[f"{m['to_code']}:{n}"].append((m["last_year"], m["from_code"]))
+        towns: dict[str, list[_Town]] = defaultdict(list)
+        for name, area in _rows_named("divisions/townships_33.csv", "name", "areaCode"):
+            towns[name].append(_Town(name, area, tuple(moves.get(f"{area}:{name}", ()))))
+        self.towns = dict(towns)
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for code, row in self.rows.items():
+            by_name[row[0]].append(code)
+        self.by_name = dict(by_name)
+        pref_by_name: dict[str, list[Prefecture]] = defaultdict(list)
+        for p in self.prefectures.values():
+            pref_by_name[p.name].append(p)
+        self.pref_by_name = dict(pref_by_name)
+        self.county_names = frozenset(self.by_name)
+        self.prefecture_names = frozenset(self.pref_by_name)
+        self.province_names = frozenset(self.provinces.values())
+        self._entries: dict[str, _Entry] = {}
+
+    def entry(self, code: str) -> _Entry | None:
+        e = self._entries.get(code)
+        if e is None:
+            row = self.rows.get(code)
+            if row is None:
+                return None
+            name, city, prov, first, last = row
+            pref = self.prefectures.get(city)
+            region = Region(
+                code=code,
+                name=name,
+                prefecture=pref.name if pref else None,
+                prefecture_code=pref.code if pref else None,
+                province=self.provinces[prov],
+                province_code=prov,
+                kind=_kind(name),
+            )
+            e = self._entries[code] = _Entry(region, first, last)
+        return e
+
+    def entries(self) -> list[_Entry]:
+        """Every unit, in the order of the tables (areas.csv, then units only Zhejiang's history has)."""
+        return [e for e in map(self.entry, self.rows) if e is not None]
+
+    def named(self, name: str) -> list[_Entry]:
+        return [e for e in map(self.entry, self.by_name.get(name, ())) if e is not None]
+
+    @cached_property
+    def by_short(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = defaultdict(list)
+        for code, row in self.rows.items():
+            s = short_name(row[0])
+            if s:
+                out[s].append(code)
+        return dict(out)
+
+    def short_named(self, short: str) -> list[_Entry]:
+        return [e for e in map(self.entry, self.by_short.get(short, ())) if e is not None]
 
 
 @cache
-def _tables() -> dict[str, Any]:
-    provinces = {r["code"]: r["name"] for r in _rows("divisions/provinces.csv") if r["code"].isdigit()}
-    prefectures: dict[str, Prefecture] = {}
-    for r in _rows("divisions/cities.csv"):
-        pcode = r["provinceCode"]
-        # 北京/天津/上海/重庆 list their districts under a "市辖区" pseudo-prefecture.
-        name = provinces[pcode] if r["name"] in ("市辖区", "县") else r["name"]
-        prefectures[r["code"]] = Prefecture(r["code"] + "00", name, provinces[pcode], pcode)
-
-    def region(code: str, name: str, city: str, prov: str) -> Region:
-        pref = prefectures.get(city)
-        return Region(
-            code=code,
-            name=name,
-            prefecture=pref.name if pref else None,
-            prefecture_code=pref.code if pref else None,
-            province=provinces[prov],
-            province_code=prov,
-            kind=_kind(name),
-        )
-
-    entries: dict[str, _Entry] = {
-        r["code"]: _Entry(region(r["code"], r["name"], r["cityCode"], r["provinceCode"]), None, None)
-        for r in _rows("divisions/areas.csv")
-    }
-    changes = json.loads(resources.files("gidar").joinpath("data/zhejiang_changes.json").read_text(encoding="utf-8"))
-    for u in changes["units"]:
-        entries[u["code"]] = _Entry(
-            region(u["code"], u["name"], u["cityCode"], u["provinceCode"]), u["first_year"], u["last_year"]
-        )
-    moves: dict[str, list[tuple[int, str]]] = defaultdict(list)
-    for m in changes["township_moves"]:
-        for n in m["names"]:
-            moves[f"{m['to_code']}:{n}"].append((m["last_year"], m["from_code"]))
-    towns: dict[str, list[_Town]] = defaultdict(list)
-    for r in _rows("divisions/townships_33.csv"):
-        key = f"{r['areaCode']}:{r['name']}"
-        towns[r["name"]].append(_Town(r["name"], r["areaCode"], tuple(moves.get(key, ()))))
-
-    by_name: dict[str, list[_Entry]] = defaultdict(list)
-    by_short: dict[str, list[_Entry]] = defaultdict(list)
-    for e in entries.values():
-        by_name[e.region.name].append(e)
-        s = short_name(e.region.name)
-        if s:
-            by_short[s].append(e)
-    pref_by_name: dict[str, list[Prefecture]] = defaultdict(list)
-    for p in prefectures.values():
-        pref_by_name[p.name].append(p)
-    return {
-        "provinces": provinces,
-        "prefectures": prefectures,
-        "pref_by_name": dict(pref_by_name),
-        "entries": entries,
-        "by_name": dict(by_name),
-        "by_short": dict(by_short),
-        "towns": dict(towns),
-    }
+def _tables() -> _Tables:
+    return _Tables()
 
 
 # --- public API ----------------------------------------------------------------------------
@@ -223,7 +264,7 @@ def _tables() -> dict[str, Any]:
 
 def lookup(code: str, year: int | None) -> Region | None:
     """The county-level unit with this code, if it existed in report year ``year``."""
-    e = _tables()["entries"].get(str(code).strip())
+    e = _tables().entry(str(code).strip())
     return e.region if e and e.valid(year) else None
 
 
@@ -231,39 +272,39 @@ def units(province_code: str, year: int | None) -> list[Region]:
     """All county-level units of a province valid in ``year``, by code. ``province_code`` may be
     "33" or "330000"."""
     pc = str(province_code).strip()[:2]
-    es = _tables()["entries"].values()
+    es = _tables().entries()
     return sorted((e.region for e in es if e.region.province_code == pc and e.valid(year)), key=lambda r: r.code)
 
 
 def prefectures(province_code: str) -> list[Prefecture]:
     """Prefecture-level units of a province, by code (e.g. Zhejiang's 11 cities)."""
     pc = str(province_code).strip()[:2]
-    return sorted((p for p in _tables()["prefectures"].values() if p.province_code == pc), key=lambda p: p.code)
+    return sorted((p for p in _tables().prefectures.values() if p.province_code == pc), key=lambda p: p.code)
 
 
 def county_names() -> frozenset[str]:
     """Every county-level name the tables know, of any year (for scanning text)."""
-    return frozenset(_tables()["by_name"])
+    return _tables().county_names
 
 
 def prefecture_names() -> frozenset[str]:
     """Every prefecture-level name (municipalities included)."""
-    return frozenset(_tables()["pref_by_name"])
+    return _tables().prefecture_names
 
 
 def province_names_by_code() -> dict[str, str]:
     """2-digit province code → name."""
-    return dict(_tables()["provinces"])
+    return dict(_tables().provinces)
 
 
 def province_names() -> frozenset[str]:
     """Every province-level name (浙江省, 上海市, 广西壮族自治区, …)."""
-    return frozenset(_tables()["provinces"].values())
+    return _tables().province_names
 
 
 def find_prefectures(name: str) -> list[Prefecture]:
     """Prefecture-level units whose full name is ``name`` (municipalities included)."""
-    return list(_tables()["pref_by_name"].get(name, ()))
+    return list(_tables().pref_by_name.get(name, ()))
 
 
 def find_by_name(name: str, year: int | None, context_text: str = "") -> list[Region]:
@@ -272,9 +313,9 @@ def find_by_name(name: str, year: int | None, context_text: str = "") -> list[Re
     province names found in ``context_text``; an empty list or more than one means unknown."""
     t = _tables()
     key = re.sub(r"\s+", "", name)
-    found = [e.region for e in t["by_name"].get(key, ()) if e.valid(year)]
+    found = [e.region for e in t.named(key) if e.valid(year)]
     if not found and len(key) >= 2:
-        found = [e.region for e in t["by_short"].get(key, ()) if e.valid(year)]
+        found = [e.region for e in t.short_named(key) if e.valid(year)]
     return narrow_by_context(found, context_text)
 
 
@@ -307,8 +348,8 @@ def provinces_in_text(text: str) -> set[str]:
     """Province codes evidenced by full province or prefecture names in ``text``."""
     t = _tables()
     compact = re.sub(r"\s+", "", text)
-    found = {c for c, n in t["provinces"].items() if n in compact}
-    for pname, prefs in t["pref_by_name"].items():
+    found = {c for c, n in t.provinces.items() if n in compact}
+    for pname, prefs in t.pref_by_name.items():
         if pname in compact:
             found.update(p.province_code for p in prefs)
     return found
@@ -321,7 +362,7 @@ def find_township(name: str, year: int | None, context_text: str = "") -> list[R
     no answer. Same-named townships are narrowed by the county, prefecture or province names
     in ``context_text``."""
     t = _tables()
-    towns: list[_Town] = t["towns"].get(re.sub(r"\s+", "", name), [])
+    towns: list[_Town] = t.towns.get(re.sub(r"\s+", "", name), [])
     if not towns:
         return []
     evidenced = provinces_in_text(context_text) if context_text else set()
@@ -362,10 +403,8 @@ def divisions() -> tuple[Division, ...]:
     A prefecture-level city without counties (东莞市 441900) is listed twice, as the prefecture and as its own
     county-level unit, with the same code: codes are unique per level."""
     t = _tables()
-    municipalities = {p.province_code for p in t["prefectures"].values() if p.name == p.province}
-    out = [
-        Division(c + "0000", n, "province", None, c, _province_kind(n), None, None) for c, n in t["provinces"].items()
-    ]
+    municipalities = {p.province_code for p in t.prefectures.values() if p.name == p.province}
+    out = [Division(c + "0000", n, "province", None, c, _province_kind(n), None, None) for c, n in t.provinces.items()]
     out += [
         Division(
             p.code,
@@ -377,9 +416,9 @@ def divisions() -> tuple[Division, ...]:
             None,
             None,
         )
-        for p in t["prefectures"].values()
+        for p in t.prefectures.values()
     ]
-    for e in t["entries"].values():
+    for e in t.entries():
         r = e.region
         out.append(
             Division(r.code, r.name, "county", r.prefecture_code, r.province_code, r.kind, e.first_year, e.last_year)

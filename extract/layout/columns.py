@@ -89,28 +89,30 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
         h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
+        # the last piece's geometry, read once (the loop runs for every nearby word)
+        page, yc, x1, top, bottom = last.page, last.yc, last.x1, last.top, last.bottom
         # cheap geometry first; whether the text still spells the label is asked last
         for w in pieces.near(last, h):
             if id(w) in used:
                 continue
-            if w.page != last.page:
-                if w.page != last.page + 1 or nxt is not None:
+            if w.page != page:
+                if w.page != page + 1 or nxt is not None:
                     continue
                 # a header cell broken by the page end continues on the next page
                 overlaps = min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0)
                 if overlaps and w not in parts and _prefix(text + normalise(w.text), forms):
                     nxt = w
                 continue
-            same_line = abs(w.yc - last.yc) < STACK_SAME_LINE * h and -1 <= w.x0 - last.x1 <= STACK_LETTER_GAP * h
+            same_line = abs(w.yc - yc) < STACK_SAME_LINE * h and -1 <= w.x0 - x1 <= STACK_LETTER_GAP * h
             if same_line:
-                d = w.x0 - last.x1
-            elif STACK_BELOW[0] * h < w.top - last.top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
+                d = w.x0 - x1
+            elif STACK_BELOW[0] * h < w.top - top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
                 lo, w.x0
             ) > STACK_OVERLAP * (w.x1 - w.x0):
-                d = w.top - last.bottom  # below, overlapping the stack
+                d = w.top - bottom  # below, overlapping the stack
             else:
                 continue
-            if nxt is not None and nxt.page == last.page and d >= gap:
+            if nxt is not None and nxt.page == page and d >= gap:
                 continue
             if w not in parts and _prefix(text + normalise(w.text), forms):
                 nxt, gap = w, d

@@ -8,6 +8,7 @@ value in the 自然人 column).
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -99,6 +100,23 @@ def group_lines(words: Iterable[Word]) -> list[Line]:
     for ln in out:
         ln.words.sort(key=_X0)
     return out
+
+
+def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]]) -> list[Line] | None:
+    """`group_lines` of all of ``pages``' words, in order, from ``by_page``, each page's own
+    `group_lines`: no line spans two pages, as the grouping sorts on the page first and starts a
+    line on a new page. None when that does not hold exactly: pages out of order or holding
+    another page's words, or a NaN position (sorting one page alone or among others may then
+    order its words differently)."""
+    last = 0
+    for words in pages:
+        if not words:
+            continue
+        page = words[0].page
+        if page <= last or any(w.page != page or math.isnan((w.top + w.bottom) / 2) or math.isnan(w.x0) for w in words):
+            return None
+        last = page
+    return [ln for lines in by_page for ln in lines]
 
 
 _FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order

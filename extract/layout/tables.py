@@ -710,14 +710,19 @@ def _extra_cells(
 
 
 def read_tables(
-    words: Sequence[Word], tpl: Template, rules: Sequence[Rule] = (), hrules: Sequence[HRule] = ()
+    words: Sequence[Word],
+    tpl: Template,
+    rules: Sequence[Rule] = (),
+    hrules: Sequence[HRule] = (),
+    lines: Sequence[Line] | None = None,
 ) -> Reading:
     """All three tables of one report; ``words`` is every page's words, furniture removed;
     ``rules``/``hrules`` the vertical/horizontal ruling segments where the PDF draws them
     (page, x, top, bottom / page, y, x0, x1). ``tpl`` is the template the report's year (or its
     markers) suggest; each table is read with the template its own labels show, ``tpl`` only
-    breaking ties. ``reading.templates`` says which."""
-    lines = group_lines(words)
+    breaking ties. ``reading.templates`` says which. ``lines`` is `group_lines` of ``words``
+    when the caller has it already."""
+    lines = group_lines(words) if lines is None else lines
     reading = Reading(hrules=by_page(hrules), vrules=by_page(rules))
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)

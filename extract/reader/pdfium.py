@@ -20,7 +20,7 @@ import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
-from gidar.extract.model import Word
+from gidar.extract.model import page_words
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
@@ -117,22 +117,33 @@ def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
     return ctypes.CFUNCTYPE(restype, *argtypes)(address)
 
 
+def _bare(func: Any, restype: Any) -> Any:
+    """The entry point declared with no argument types: ctypes then passes ctypes objects and
+    Python ints (as a C int) itself, where declared types cost a Python-level conversion per
+    argument (a third to half of a call, ~100,000 calls per report). Only for functions whose
+    arguments are pointers, passed as ctypes objects, and C ints: never a float (Python's goes
+    as a double) nor a pointer held as a Python int (it would go as a C int)."""
+    address = ctypes.cast(func, ctypes.c_void_p).value
+    assert address is not None
+    return ctypes.CFUNCTYPE(restype)(address)
+
+
 _vp, _int = ctypes.c_void_p, ctypes.c_int
-_text_object = _prototype(pdfium_c.FPDFText_GetTextObject, _vp, _vp, _int)
-_unicode = _prototype(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint, _vp, _int)
-_map_error = _prototype(pdfium_c.FPDFText_HasUnicodeMapError, _int, _vp, _int)
-_is_generated = _prototype(pdfium_c.FPDFText_IsGenerated, _int, _vp, _int)
-_loose_box = _prototype(pdfium_c.FPDFText_GetLooseCharBox, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_RECTF))
+# text page functions, called with the text page as a ctypes object and C ints
+_text_object = _bare(pdfium_c.FPDFText_GetTextObject, _vp)
+_unicode = _bare(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint)
+_map_error = _bare(pdfium_c.FPDFText_HasUnicodeMapError, _int)
+_is_generated = _bare(pdfium_c.FPDFText_IsGenerated, _int)
+_loose_box = _bare(pdfium_c.FPDFText_GetLooseCharBox, _int)
+_matrix_of = _bare(pdfium_c.FPDFText_GetMatrix, _int)
+_font_size = _bare(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
+_origin = _bare(pdfium_c.FPDFText_GetCharOrigin, _int)
+# functions given a text object or font (Python ints) or a float: declared types
 _font_of = _prototype(pdfium_c.FPDFTextObj_GetFont, _vp, _vp)
 _font_name = _prototype(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
 _font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_float, ctypes.POINTER(ctypes.c_float))
 _glyph_width = _prototype(
     pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
-)
-_matrix_of = _prototype(pdfium_c.FPDFText_GetMatrix, _int, _vp, _int, ctypes.POINTER(pdfium_c.FS_MATRIX))
-_font_size = _prototype(pdfium_c.FPDFText_GetFontSize, ctypes.c_double, _vp, _int)
-_origin = _prototype(
-    pdfium_c.FPDFText_GetCharOrigin, _int, _vp, _int, ctypes.POINTER(ctypes.c_double), ctypes.POINTER(ctypes.c_double)
 )
 
 
@@ -166,7 +177,7 @@ class _Fonts:
         self.cache: dict[int | None, _Font] = {}
         self.buf = ctypes.create_string_buffer(256)
 
-    def get(self, font: int | None, tp: int | None, i: int) -> _Font:
+    def get(self, font: int | None, tp: ctypes.c_void_p, i: int) -> _Font:
         """The font of character ``i`` of text page ``tp`` (its code is read only for a new font)."""
         m = self.cache.get(font)
         if m is None:
@@ -200,13 +211,15 @@ class _Scratch:
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
 
 
-def _run(tp: int | None, i: int, obj: int | None, view: _View, fonts: _Fonts, scratch: _Scratch) -> _Run:
+def _run(tp: ctypes.c_void_p, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
+    """The run of text object ``obj``, of which character ``i`` is the first drawn (~600 a report)."""
     _matrix_of(tp, i, scratch.mat_p)
     ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
-    ta, tb, tc, td = view.turn[:4]
+    ta, tb, tc, td, _, _ = turn
     a, b = ma * ta + mb * tc, ma * tb + mb * td
     c, d = mc * ta + md * tc, mc * tb + md * td
-    font = fonts.get(_font_of(obj) if obj else None, tp, i)
+    font_key = _font_of(obj) if obj else None
+    font = fonts.cache.get(font_key) or fonts.get(font_key, tp, i)
     size = _font_size(tp, i)
     turned = abs(mb) >= 1e-6 or abs(mc) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
@@ -236,7 +249,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     """
     n = pdfium_c.FPDFText_CountChars(textpage)
     text = _page_text(textpage, n)
-    tp = ctypes.cast(textpage, ctypes.c_void_p).value
+    tp = ctypes.cast(textpage, ctypes.c_void_p)  # a ctypes object, for the undeclared (`_bare`) calls
     scratch = _Scratch()
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
@@ -248,6 +261,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
     left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
     a, b, c, d, e, f = view.to_page
+    turn = view.turn
     # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
     axis_aligned = b == 0 and c == 0
     new = tuple.__new__
@@ -261,15 +275,17 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
         if ch in _BREAKS and _is_generated(tp, i):
             continue
         obj = _text_object(tp, i)
-        if obj != key or run is None:
+        if obj != key:  # (never at the first glyph: no object is -1)
             key = obj
             run = runs.get(obj)
             if run is None:
-                run = runs[obj] = _run(tp, i, obj, view, fonts, scratch)
+                run = runs[obj] = _run(tp, i, obj, turn, fonts, scratch)
             kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
             fast = kind == _HORIZONTAL and axis_aligned
             if fast:
-                top, bottom_ = sorted((d * run_lo + f, d * run_hi + f))
+                # sorted((ya, yb)), spelt out: swapped only when yb < ya
+                ya, yb = d * run_lo + f, d * run_hi + f
+                top, bottom_ = (yb, ya) if yb < ya else (ya, yb)
         # no Unicode for it: pdfminer's notation, so both backends agree
         glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else _SPECIAL.get(ch, ch)
         _loose_box(tp, i, rect_p)
@@ -323,17 +339,25 @@ def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
 
 
 _float_p = ctypes.POINTER(ctypes.c_float)
-_obj_type = _prototype(pdfium_c.FPDFPageObj_GetType, _int, _vp)
-_obj_bounds = _prototype(pdfium_c.FPDFPageObj_GetBounds, _int, _vp, _float_p, _float_p, _float_p, _float_p)
-_obj_matrix = _prototype(pdfium_c.FPDFPageObj_GetMatrix, _int, _vp, ctypes.POINTER(pdfium_c.FS_MATRIX))
-_draw_mode = _prototype(pdfium_c.FPDFPath_GetDrawMode, _int, _vp, ctypes.POINTER(_int), ctypes.POINTER(_int))
-_count_segments = _prototype(pdfium_c.FPDFPath_CountSegments, _int, _vp)
-_segment = _prototype(pdfium_c.FPDFPath_GetPathSegment, _vp, _vp, _int)
-_segment_type = _prototype(pdfium_c.FPDFPathSegment_GetType, _int, _vp)
-_segment_point = _prototype(pdfium_c.FPDFPathSegment_GetPoint, _int, _vp, _float_p, _float_p)
-_segment_closes = _prototype(pdfium_c.FPDFPathSegment_GetClose, _int, _vp)
-_page_object = _prototype(pdfium_c.FPDFPage_GetObject, _vp, _vp, _int)
-_form_count = _prototype(pdfium_c.FPDFFormObj_CountObjects, _int, _vp)
+
+
+class _Handle(ctypes.c_void_p):
+    """A page object or path segment as the `_bare` calls return and take it: ctypes leaves a
+    subclass of c_void_p a ctypes object instead of converting it to a Python int."""
+
+
+_page_object = _bare(pdfium_c.FPDFPage_GetObject, _Handle)
+_obj_type = _bare(pdfium_c.FPDFPageObj_GetType, _int)
+_obj_bounds = _bare(pdfium_c.FPDFPageObj_GetBounds, _int)
+_obj_matrix = _bare(pdfium_c.FPDFPageObj_GetMatrix, _int)
+_draw_mode = _bare(pdfium_c.FPDFPath_GetDrawMode, _int)
+_count_segments = _bare(pdfium_c.FPDFPath_CountSegments, _int)
+_segment = _bare(pdfium_c.FPDFPath_GetPathSegment, _Handle)
+_segment_type = _bare(pdfium_c.FPDFPathSegment_GetType, _int)
+_segment_point = _bare(pdfium_c.FPDFPathSegment_GetPoint, _int)
+_segment_closes = _bare(pdfium_c.FPDFPathSegment_GetClose, _int)
+_form_count = _bare(pdfium_c.FPDFFormObj_CountObjects, _int)
+# its index is an unsigned long: declared (a Python int would go as a C int); the form as an address
 _form_object = _prototype(pdfium_c.FPDFFormObj_GetObject, _vp, _vp, ctypes.c_ulong)
 _PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
 _MOVE, _BEZIER = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
@@ -350,7 +374,7 @@ class _PathReader:
         self.m = pdfium_c.FS_MATRIX()
         self.m_p = ctypes.pointer(self.m)
 
-    def _small(self, obj: int) -> bool:
+    def _small(self, obj: _Handle) -> bool:
         """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
         (a form of small drawings, a logo, is skipped whole)."""
         left, bottom, right, top = self.f
@@ -358,20 +382,20 @@ class _PathReader:
             return False
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
-    def _matrix(self, obj: int) -> Affine:
+    def _matrix(self, obj: _Handle) -> Affine:
         return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
 
-    def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
+    def subpaths(self, objects: list[_Handle], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
         """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
         for obj in objects:
             kind = _obj_type(obj)
             if kind == _PATH:
                 yield from self._segments(obj, _mul(self._matrix(obj), ctm))
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
-                inner = [_form_object(obj, k) for k in range(_form_count(obj))]
+                inner = [_Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
                 yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
 
-    def _segments(self, obj: int, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+    def _segments(self, obj: _Handle, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
         its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
         if not _draw_mode(obj, self.fill_p, self.stroke_p):
@@ -429,13 +453,12 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
             pdfium_c.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
             glyphs = dedupe(glyphs)
-        ws = [Word(t, x0, top, x1, bottom, number) for t, x0, top, x1, bottom in words(glyphs)]
+        ws = page_words(words(glyphs), number)
         h: list[tuple[float, float, float]] = []
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
-            address = ctypes.cast(page.raw, ctypes.c_void_p).value
             # the text objects are known: no need to ask each its type
-            objs = [o for o in (_page_object(address, k) for k in range(n_objects)) if o not in texts]
+            objs = [o for o in (_page_object(page.raw, k) for k in range(n_objects)) if o.value not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:

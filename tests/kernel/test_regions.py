@@ -114,7 +114,7 @@ def test_short_name() -> None:
 def test_township_list_matches_domain_counts() -> None:
     # docs/domain.md §5.3: 1,365 township-level units, every unit but 龙港市 has some.
     units = {u.code for u in regions.units("33", 2021)}
-    towns = regions._tables()["towns"]
+    towns = regions._tables().towns
     codes = Counter(t.code for ts in towns.values() for t in ts)
     assert sum(codes.values()) == 1365
     assert set(codes) == units - {"330383"}
