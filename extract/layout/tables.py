@@ -31,7 +31,17 @@ from gidar.extract.layout.columns import (
     with_rules,
 )
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.pieces import HRule, Piece, RowLines, RulesByPage, by_page, join_thin, join_wrapped, row_bands
+from gidar.extract.layout.pieces import (
+    HRule,
+    Piece,
+    RowLines,
+    RulesByPage,
+    by_page,
+    join_thin,
+    join_wrapped,
+    row_bands,
+    rules_between,
+)
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
@@ -55,6 +65,10 @@ EDGE_SLACK = 1.0  # points a value's glyph box may overrun the half-way line to 
 ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
 EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
 ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
+# Line heights between an extra label and the rules of its own ruled row: a cell's padding is well under a line;
+# a note under a table sits much further from the next rule below it (a page frame, the next table).
+RULED_ROW_PAD = 1.5
+RULE_JOIN = 2.0  # points: a grid's cell segments of one rule meet (or nearly: stroke joins)
 PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
 
@@ -670,10 +684,51 @@ def read_t2(
         later = [rows[f"{n.key}.{r.key}"] for n in tpl.t2_blocks[bi + 1 :] for r in n.rows]
         next_top = min((r.span[0] for r in later if r.match), default=float("inf"))
         for x in extras:  # an extra row belongs to the block whose rows it follows
-            if x.tokens and top <= x.span[0] < next_top:
+            if top <= x.span[0] < next_top and (x.tokens or _blank_ruled_row(x, specs, text_words, reading.hrules)):
                 _extra_cells(reading, b.key, x, b.columns, specs, full)
         prev_bottom = bottom
     _flag_blank(reading, "t2", tpl.value_keys("t2"))
+
+
+def _blank_ruled_row(
+    row: _Row, specs: Sequence[ColumnSpec] | None, text_words: Sequence[Word], hrules: RulesByPage
+) -> bool:
+    """An extra label with no value on its line is a row of blanks (zeros printed as nothing) only where the
+    grid draws it as one: rules close above and below the label that run across the value columns, with
+    no other text between them (a header row has its column headers there). Elsewhere it may be a note."""
+    if row.match is None or specs is None or not specs:
+        return False
+    words = row.match.words
+    page = words[0].page
+    if any(w.page != page for w in words):
+        return False
+    top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+    reach = RULED_ROW_PAD * max(MIN_LINE_HEIGHT, max(w.bottom - w.top for w in words))
+    left, right = min(w.x0 for w in words), max(s.xc for s in specs)
+    rules = hrules.get(page, [])
+
+    def across(lo: float, hi: float) -> list[float]:
+        """Heights in [lo, hi] where the rules drawn there (a grid draws one segment per cell) run unbroken
+        from the label's left to the last column's centre."""
+        near = sorted(rules_between(rules, lo, hi), key=lambda r: (round(r[1]), r[2]))
+        out = []
+        for y in {round(r[1]) for r in near}:
+            covered = left + EDGE_SLACK  # the rule runs unbroken from the left up to here
+            for r in (r for r in near if round(r[1]) == y):
+                if r[2] <= covered + RULE_JOIN:
+                    covered = max(covered, r[3])
+            if covered >= right:
+                out.append(float(y))
+        return out
+
+    above, below = across(top - reach, top + EDGE_SLACK), across(bottom - EDGE_SLACK, bottom + reach)
+    if not above or not below:
+        return False
+    band_top, band_bottom = max(above), min(below)
+    mine = {id(w) for w in words}
+    return not any(
+        w.page == page and id(w) not in mine and band_top < (w.top + w.bottom) / 2 < band_bottom for w in text_words
+    )
 
 
 def _extra_cells(
