@@ -112,7 +112,7 @@ def _groups_ok(left: str, right: str) -> bool:
     head, *rest = [fold(p) for p in parts] or [""]
     if not _LEAD.match(head) or not all(len(p) % 3 == 0 and p.isdigit() for p in rest):
         return False
-    core, _ = strip_unit(fold(right))
+    core, _ = strip_unit(fold(right), heads=True)  # (a unit may be cut by a wrap after it: ``800万``)
     return bool(_GROUP.match(core))
 
 
@@ -130,7 +130,7 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     if not _groups_ok(a.text, b.text):
         return None
     text = f"{a.text} {b.text}"
-    return text if parse_cell(text, "money").ok else None
+    return text if parse_cell(text, "money").ok or is_fragment(text) else None
 
 
 def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ()) -> list[Piece]:
