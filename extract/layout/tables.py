@@ -25,6 +25,7 @@ from gidar.extract.layout.columns import (
     Rule,
     anchors,
     assign,
+    cell_edges,
     cost,
     find_header_columns,
     pick_one_per_key,
@@ -773,6 +774,7 @@ def read_tables(
     markers) suggest; each table is read with the template its own labels show, ``tpl`` only
     breaking ties. ``reading.templates`` says which."""
     lines = group_lines(words)
+    rules = [*rules, *cell_edges(hrules)]  # a grid ruled across only still shows its cell edges
     reading = Reading(hrules=by_page(hrules), vrules=by_page(rules))
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)

@@ -109,6 +109,23 @@ def test_ruled_cells_beat_the_header_gap_estimate() -> None:
     assert cols == [0]  # ... the drawn cell borders get it right
 
 
+def test_a_grid_ruled_across_only_shows_its_cell_edges() -> None:
+    from gidar.extract.layout.columns import ColumnSpec, cell_edges, with_rules
+
+    # the same table ruled with horizontal rules only, each drawn as one segment per cell
+    specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
+    hrules = [(1, y, x0, x1) for y in (5.0, 25.0, 55.0) for x0, x1 in ((20.0, 50.0), (50.0, 200.0), (200.0, 260.0))]
+    ruled = with_rules(specs, cell_edges(hrules))
+    assert [s.cell for s in ruled] == [(50.0, 200.0), (200.0, 260.0)]
+    value = Word("7", 185, 40, 195, 49, 1)  # right-aligned in A, right of the header gap's middle
+    assert assign([value], ruled, anchors(ruled, []))[0] == [0]
+    # rules drawn in one stroke across, or dashed (gaps, never joins), show no inner edge
+    whole = [(1, y, 20.0, 260.0) for y in (5.0, 25.0)]
+    dashed = [(1, y, x, x + 3.0) for y in (5.0, 25.0) for x in range(20, 260, 6)]
+    assert [s.cell for s in with_rules(specs, cell_edges(whole))] == [None, None]
+    assert [s.cell for s in with_rules(specs, cell_edges(dashed))] == [None, None]
+
+
 def test_a_page_frame_is_not_a_cell_border() -> None:
     from gidar.extract.layout.columns import ColumnSpec, with_rules
 
