@@ -69,6 +69,9 @@ ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span i
 # Line heights between an extra label and the rules of its own ruled row: a cell's padding is well under a line;
 # a note under a table sits much further from the next rule below it (a page frame, the next table).
 RULED_ROW_PAD = 1.5
+# A value placed by the header gap alone whose centre lies this close to the gap's middle (share of
+# the gap) could be in either column: the header text need not be centred on its cell.
+MIDWAY_SHARE = 0.1
 RULE_JOIN = 2.0  # points: a grid's cell segments of one rule meet (or nearly: stroke joins)
 PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
@@ -236,6 +239,7 @@ def _cells_for_row(
     join_flags = {id(p.word): p.flags for p in row.tokens}
     placed: dict[int, Word] = {}
     off: set[int] = set()
+    guess: dict[int, int] = {}  # column -> the neighbour its value may as well belong to
     dropped: list[Word] = []
     if toks:
         if len(toks) > len(columns):
@@ -251,6 +255,8 @@ def _cells_for_row(
             placed = {c: t for c, t in zip(cols, toks, strict=True) if c >= 0}
             dropped += [t for c, t in zip(cols, toks, strict=True) if c < 0]
             off = {c for c, t in placed.items() if cost(t, c, specs, anc) > OFF_COLUMN}
+            if not anc[0].exact:
+                guess = {c: j for c, t in placed.items() if (j := _midway(t, c, specs, placed)) is not None}
         elif len(columns) == 1:
             placed = {0: toks[0]}
             dropped = toks[1:]
@@ -270,6 +276,10 @@ def _cells_for_row(
                 reading.doubt(key, f"cannot read {tok.text!r} as a number")
             if i in off:
                 cell.flags.append("off_column")
+            if i in guess:
+                cell.flags.append("column_guessed")
+                for k in (key, keys[guess[i]]):
+                    reading.doubt(k, f"{prefix}: {tok.text!r} sits midway between two column headers")
             if dropped:
                 cell.flags.append("row_value_dropped")
             if specs is not None and len(specs) == len(keys):
@@ -301,6 +311,21 @@ def _cells_for_row(
     for j, flag in reached.items():
         out[keys[j]].flags.append(flag)
     return out
+
+
+def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word]) -> int | None:
+    """The value, placed by the headers alone (no ruled cell, no row printing every column), is
+    centred so near the middle of the gap between its header and a neighbour's left free that
+    either column could be its own (a right-aligned value under a wide column's short header):
+    that neighbour's index."""
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(specs) or j in placed or specs[i].cell is not None or specs[j].cell is not None:
+            continue
+        a, b = specs[min(i, j)], specs[max(i, j)]
+        gap = b.x0 - a.x1
+        if gap > 0 and abs(w.xc - (a.x1 + b.x0) / 2) < MIDWAY_SHARE * gap:
+            return j
+    return None
 
 
 def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:

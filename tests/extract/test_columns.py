@@ -195,3 +195,30 @@ def test_a_vertical_header_grows_down_its_own_column() -> None:
         words += [w(ch, 100 + 15 * i, 100 + 11 * j + (3 if i % 2 else 0), 9) for j, ch in enumerate(label)]
     specs = pick_one_per_key(find_header_columns(words, cols), [c.key for c in T4_COLUMNS])
     assert specs is not None and [s.x0 for s in specs] == [100, 115, 130, 145, 160]
+
+
+def test_a_value_midway_between_two_headers_is_flagged_not_placed_silently() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.pieces import Piece
+    from gidar.extract.layout.tables import Reading, _cells_for_row, _Row
+    from gidar.templates import Column
+
+    # a short centred header over a wide column, a long one beside it, no rules and no row printing every
+    # column: a lone right-aligned 7 sits where the two cells meet, which the header gap cannot tell
+    specs = [ColumnSpec("a", 226.8, 280.8), ColumnSpec("b", 311.0, 388.4), ColumnSpec("c", 423.1, 468.1)]
+    columns = [Column("a", "A"), Column("b", "B"), Column("c", "C")]
+    reading = Reading()
+    lone = _Row("r", None, [Piece(Word("7", 295.1, 40, 299.6, 49, 1))])
+    cells = _cells_for_row(reading, "t2.x.r", lone, columns, specs, [])
+    placed = next(c for c in cells.values() if c.raw == "7")
+    assert "column_guessed" in placed.flags
+    assert {k for k, _ in reading.doubts} == {"t2.x.r.a", "t2.x.r.b"}  # both cells it may belong to
+    # under its own header, or with its neighbour's cell taken by a value, there is no doubt
+    reading = Reading()
+    clear = _Row("r", None, [Piece(Word("7", 270.0, 40, 274.5, 49, 1))])
+    both = _Row("r", None, [Piece(Word("7", 295.1, 40, 299.6, 49, 1)), Piece(Word("3", 383.9, 40, 388.4, 49, 1))])
+    for row in (clear, both):
+        cells = _cells_for_row(reading, "t2.x.r", row, columns, specs, [])
+        assert not any("column_guessed" in c.flags for c in cells.values())
+    assert reading.doubts == []
+
