@@ -13,6 +13,7 @@ caller can mark the reading ``uncertain``; values that went to no cell are kept 
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -710,7 +711,11 @@ def read_t2(
         later = [rows[f"{n.key}.{r.key}"] for n in tpl.t2_blocks[bi + 1 :] for r in n.rows]
         next_top = min((r.span[0] for r in later if r.match), default=float("inf"))
         for x in extras:  # an extra row belongs to the block whose rows it follows
-            if top <= x.span[0] < next_top and (x.tokens or _blank_ruled_row(x, specs, text_words, reading.hrules)):
+            if top <= x.span[0] < next_top and (
+                x.tokens
+                or _blank_ruled_row(x, specs, text_words, reading.hrules)
+                or _blank_unruled_row(x, list(rows.values()), specs, reading.hrules)
+            ):
                 _extra_cells(reading, b.key, x, b.columns, specs, full)
         prev_bottom = bottom
     _flag_blank(reading, "t2", tpl.value_keys("t2"))
@@ -755,6 +760,37 @@ def _blank_ruled_row(
     return not any(
         w.page == page and id(w) not in mine and band_top < (w.top + w.bottom) / 2 < band_bottom for w in text_words
     )
+
+
+def _blank_unruled_row(
+    row: _Row, rows: Sequence[_Row], specs: Sequence[ColumnSpec] | None, hrules: RulesByPage
+) -> bool:
+    """An extra label with no value on its line, in a table drawn without rules, is a row of blanks only where
+    it sits as a row does: in the label column (clear of the value columns, which a note under the table
+    runs into), below the template row above it by no more than the widest gap between the labels of two
+    template rows on its page. (A ruled table: `_blank_ruled_row`.)"""
+    if row.match is None or not specs:
+        return False
+    words = row.match.words
+    page = words[0].page
+    if any(w.page != page for w in words) or row.match.x1 > specs[0].x0:
+        return False
+    top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+    base = (page - 1) * PAGE_STRIDE
+    spans = sorted(
+        (r.match.gtop - base, r.match.gbottom - base)
+        for r in rows
+        if r.match is not None and all(w.page == page for w in r.match.words)
+    )
+    above = [b for _, b in spans if b <= top]
+    if not above or len(spans) < 2:
+        return False
+    h = max(MIN_LINE_HEIGHT, max(w.bottom - w.top for w in words))
+    near = rules_between(hrules.get(page, []), max(above) - EDGE_SLACK, bottom + RULED_ROW_PAD * h)
+    if any(r[2] < row.match.x1 and r[3] > row.match.x0 for r in near):
+        return False  # rules drawn here: the ruled test decides
+    widest = max(b[0] - a[1] for a, b in itertools.pairwise(spans))
+    return 0 < top - max(above) <= widest + EDGE_SLACK
 
 
 def _extra_cells(

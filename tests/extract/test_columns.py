@@ -222,3 +222,19 @@ def test_a_value_midway_between_two_headers_is_flagged_not_placed_silently() -> 
         assert not any("column_guessed" in c.flags for c in cells.values())
     assert reading.doubts == []
 
+
+def test_an_unruled_extra_label_is_a_row_of_blanks_only_where_it_sits_as_a_row() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.rows import LabelMatch, Target
+    from gidar.extract.layout.tables import _blank_unruled_row, _Row
+
+    def labelled(text: str, x0: float, top: float, width: float) -> _Row:
+        return _Row(text, LabelMatch([Target(text, (), -1)], [Word(text, x0, top, x0 + width, top + 9, 1)], text))
+
+    rows = [labelled("规章", 85, 400, 20), labelled("规范性文件", 85, 420, 45)]  # row gap 11 pt
+    specs = [ColumnSpec("issued", 250, 300)]
+    assert _blank_unruled_row(labelled("其他主动公开文件", 85, 440, 120), rows, specs, {})
+    assert not _blank_unruled_row(labelled("其他主动公开文件", 85, 470, 120), rows, specs, {})  # further down
+    assert not _blank_unruled_row(labelled("注：本表数据截至年底，单位为件", 85, 440, 300), rows, specs, {})  # a note
+    ruled = {1: [(1, 435.0, 80.0, 400.0)]}  # a rule under the table: the ruled test decides there
+    assert not _blank_unruled_row(labelled("其他主动公开文件", 85, 440, 120), rows, specs, ruled)
