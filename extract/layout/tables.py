@@ -46,11 +46,14 @@ from gidar.extract.layout.pieces import (
 )
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
-from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
+from gidar.extract.numbers import fold, is_fragment, is_unit, is_value_token, parse_cell
 from gidar.keys import TableKey
 from gidar.labels import label_state, normalise
 from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Template, ValueType
 
+# (Folded) a number with a short tail the reader does not know as a unit (``12.5亿``), not a header's
+# piece (``2023年事项数）``, ``-8）``: longer, or bracketed).
+_NUMBER_LIKE = re.compile(r"^[+-]?\d[\d,.]*[^\d,.()]{1,2}$")
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
@@ -124,6 +127,7 @@ class _Row:
     key: str
     match: LabelMatch | None
     tokens: list[Piece] = field(default_factory=list)
+    unread: list[Word] = field(default_factory=list)  # number-like text on its line that reads as none
 
     @property
     def span(self) -> tuple[float, float]:
@@ -226,6 +230,22 @@ def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, tabl
     reading.orphans += lost
 
 
+def _unread(rows: Sequence[_Row], text_words: Sequence[Word], used: set[int], reading: Reading, table: str) -> None:
+    """Text right of every row label, on a row, that is a number with a tail that is no unit (a unit the
+    registry lacks, one cut by a wrap): its cell would be read blank. It is said, and kept as an orphan."""
+    labelled = [r for r in rows if r.match is not None]
+    if not labelled:
+        return
+    label_x1 = max(r.match.x1 for r in labelled if r.match is not None)
+    spans = _Spans(labelled)
+    for w in text_words:
+        if id(w) not in used and w.x0 > label_x1 and _NUMBER_LIKE.match(normalise(fold(w.text))):
+            row = _nearest(spans, w)
+            if row is not None:
+                row.unread.append(w)
+                reading.orphans.append(w)
+
+
 def _cells_for_row(
     reading: Reading,
     prefix: str,
@@ -265,6 +285,9 @@ def _cells_for_row(
             reading.doubt(keys[0], f"{prefix}: column header not found, {len(toks)} values cannot be placed")
             placed = dict(enumerate(toks))
     reading.orphans += dropped
+    for w in row.unread:  # the cell under it, or (columns unknown) the row's first
+        i = min(range(len(keys)), key=lambda i: abs(specs[i].xc - w.xc)) if specs and len(specs) == len(keys) else 0
+        reading.doubt(keys[i], f"{prefix}: {w.text!r} is a number with an unknown tail")
     out: dict[str, Cell] = {}
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
     for i, key in enumerate(keys):
@@ -467,6 +490,7 @@ def read_t3(
         p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - ABOVE_FIRST_ROW
     ]
     _place(all_rows, pieces, reading, "t3")
+    _unread(all_rows, text_words, used, reading, "t3")
     full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
         reading.doubt(None, "t3: applicant column headers not found; columns from value positions")
@@ -686,6 +710,7 @@ def read_t2(
     vals = [w for w in values if id(w) not in used]
     all_rows = [*rows.values(), *extras]
     _place(all_rows, _pieces(vals, all_rows, reading), reading, "t2")
+    _unread(all_rows, text_words, used, reading, "t2")
     prev_bottom = -1.0
     for bi, b in enumerate(tpl.t2_blocks):
         brows = [rows[f"{b.key}.{r.key}"] for r in b.rows]

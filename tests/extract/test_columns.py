@@ -238,3 +238,23 @@ def test_an_unruled_extra_label_is_a_row_of_blanks_only_where_it_sits_as_a_row()
     assert not _blank_unruled_row(labelled("注：本表数据截至年底，单位为件", 85, 440, 300), rows, specs, {})  # a note
     ruled = {1: [(1, 435.0, 80.0, 400.0)]}  # a rule under the table: the ruled test decides there
     assert not _blank_unruled_row(labelled("其他主动公开文件", 85, 440, 120), rows, specs, ruled)
+
+
+def test_text_that_starts_like_a_number_in_a_value_column_is_never_dropped_silently() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.rows import LabelMatch, Target
+    from gidar.extract.layout.tables import Reading, _cells_for_row, _Row, _unread
+    from gidar.templates import Column
+
+    label = Word("政府集中采购", 85, 250, 145, 260, 1)
+    row = _Row("art20_9.gov_procurement", LabelMatch([Target("g", (), 0)], [label], "政府集中采购"))
+    printed = Word("5,212.95亿元", 350, 250, 410, 260, 1)  # a unit the registry does not know
+    header = Word("采购总金额", 360, 219, 410, 229, 1)  # text above the row, not on it
+    piece = Word("2023年事项数）", 250, 252, 310, 262, 1)  # a wrapped header's piece beside a row: no number
+    reading = Reading()
+    _unread([row], [label, printed, header, piece], {id(label)}, reading, "t2")
+    assert row.unread == [printed] and reading.orphans == [printed]
+    specs = [ColumnSpec("count", 250, 310), ColumnSpec("amount", 376, 426)]
+    columns = [Column("count", "采购项目数量"), Column("amount", "采购总金额", "money")]
+    _cells_for_row(reading, "t2.art20_9.gov_procurement", row, columns, specs, [])
+    assert [k for k, _ in reading.doubts] == ["t2.art20_9.gov_procurement.amount"]
