@@ -26,6 +26,8 @@ _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
 # (``3,9`` of ``3,977``, ``11,`` of ``11,113``, a lone ``，``) or on the decimal point (``190.`` of
 # ``190.4573``).
 _FRAGMENT = re.compile(r"^[+-]?(?:\d{1,3},)+\d{0,2}$|^[+-]?[\d,]*\d\d\.$|^[,.]\d{0,2}$")
+# ...or inside its unit: ``5,212.95万`` over ``元`` (the starts of the units of more than one character).
+UNIT_HEADS = tuple(dict.fromkeys(u[:i] for u in CELL_UNITS for i in range(1, len(u))))
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,11 @@ def is_value_token(text: str) -> bool:
 @lru_cache(maxsize=1 << 14)
 def is_fragment(text: str) -> bool:
     """True for a piece of a number that a line wrap cut off (never a whole value on its own)."""
-    return bool(_FRAGMENT.match(fold(text)))
+    s = fold(text)
+    if _FRAGMENT.match(s):
+        return True
+    head = next((h for h in UNIT_HEADS if s.endswith(h) and len(s) > len(h)), None)
+    return head is not None and _NUMBER.match(s[: -len(head)]) is not None
 
 
 @lru_cache(maxsize=1 << 14)
@@ -68,9 +74,10 @@ def is_unit(text: str) -> bool:
     return fold(text) in CELL_UNITS
 
 
-def strip_unit(s: str) -> tuple[str, str | None]:
-    """Folded cell text without a trailing unit, and that unit."""
-    for unit in CELL_UNITS:
+def strip_unit(s: str, heads: bool = False) -> tuple[str, str | None]:
+    """Folded cell text without a trailing unit, and that unit; with ``heads``, also without
+    the start of one that a line wrap cut (``万`` of ``万元``)."""
+    for unit in CELL_UNITS + (UNIT_HEADS if heads else ()):
         if s.endswith(unit) and len(s) > len(unit):
             return s[: -len(unit)], unit
     return s, None

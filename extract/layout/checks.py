@@ -36,6 +36,7 @@ ORPHAN_REACH = 2.5  # line heights: an orphan piece this close above/below a cel
 
 _FLAG_REASONS = {
     "off_column": "value printed between two columns",
+    "column_guessed": "value midway between two column headers: its column is a guess",
     "row_value_dropped": "a value of this row went to no column",
     "table_blank": "the table is blank (an unfilled template)",
     "straddles_columns": "value spans two columns: two values read as one?",

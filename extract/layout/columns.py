@@ -193,6 +193,42 @@ def pick_one_per_key(found: Sequence[ColumnSpec], keys: Sequence[str]) -> list[C
 
 
 Rule = tuple[int, float, float, float]  # a vertical ruling segment: page, x, top, bottom
+# Points: the segments of one horizontal rule lie this close in y; a grid's cell segments meet this
+# close (stroke joins), and two rules mark one cell edge this close in x.
+RULE_LEVEL, SEGMENT_JOIN = 0.5, 2.0
+
+
+def cell_edges(hrules: Sequence[tuple[int, float, float, float]]) -> list[Rule]:
+    """The vertical cell edges a grid shows in its horizontal rules alone (a table ruled without
+    vertical lines draws each rule as one segment per cell): an x where the segments of a rule
+    meet, or where the rule ends, found in two rules one above the other is a cell edge between them.
+    A dashed rule has gaps, not joins: only its ends count."""
+    levels: dict[int, list[tuple[float, list[tuple[float, float]]]]] = {}  # page -> [(y, segments)]
+    for page, y, x0, x1 in sorted(hrules, key=lambda r: (r[0], r[1])):
+        if abs(x1 - x0) <= SEGMENT_JOIN:
+            continue  # a dot, not a rule (and its end would meet its own start)
+        rows = levels.setdefault(page, [])
+        if rows and y - rows[-1][0] <= RULE_LEVEL:
+            rows[-1][1].append((min(x0, x1), max(x0, x1)))
+        else:
+            rows.append((y, [(min(x0, x1), max(x0, x1))]))
+    out: list[Rule] = []
+    for page, rows in levels.items():
+        marks = []
+        for y, segs in rows:
+            starts = sorted(a for a, _ in segs)
+            xs = [min(starts), max(b for _, b in segs)]
+            xs += [b for _, b in segs if _near(starts, b)]  # a segment ends where another starts
+            marks.append((y, sorted(xs)))
+        for (y0, upper), (y1, lower) in itertools.pairwise(marks):
+            out += [(page, x, y0, y1) for x in dict.fromkeys(x for x in upper if _near(lower, x))]
+    return out
+
+
+def _near(xs: Sequence[float], x: float) -> bool:
+    """Some x of the sorted ``xs`` lies within `SEGMENT_JOIN` of ``x``."""
+    i = bisect_left(xs, x - SEGMENT_JOIN)
+    return i < len(xs) and xs[i] <= x + SEGMENT_JOIN
 
 
 def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[ColumnSpec]:

@@ -73,7 +73,7 @@ def _paged(rules: Sequence[_Ruling] | RulesByPage) -> RulesByPage:
     return rules if isinstance(rules, dict) else by_page(rules)
 
 
-def _between(rules: Sequence[_Ruling], lo: float, hi: float) -> Sequence[_Ruling]:
+def rules_between(rules: Sequence[_Ruling], lo: float, hi: float) -> Sequence[_Ruling]:
     """The rules of one page (`by_page`) positioned from ``lo`` to ``hi``."""
     return rules[bisect_left(rules, lo, key=_POSITION) : bisect_right(rules, hi, key=_POSITION)]
 
@@ -112,7 +112,7 @@ def _groups_ok(left: str, right: str) -> bool:
     head, *rest = [fold(p) for p in parts] or [""]
     if not _LEAD.match(head) or not all(len(p) % 3 == 0 and p.isdigit() for p in rest):
         return False
-    core, _ = strip_unit(fold(right))
+    core, _ = strip_unit(fold(right), heads=True)  # (a unit may be cut by a wrap after it: ``800万``)
     return bool(_GROUP.match(core))
 
 
@@ -122,7 +122,7 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     gap = b.x0 - a.x1
     if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
         return None
-    near = _between(vrules, a.x1 - TOUCH, b.x0 + TOUCH)
+    near = rules_between(vrules, a.x1 - TOUCH, b.x0 + TOUCH)
     if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in near):
         return None
     if is_unit(b.text) and parse_cell(a.text, "money").ok:
@@ -130,7 +130,7 @@ def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
     if not _groups_ok(a.text, b.text):
         return None
     text = f"{a.text} {b.text}"
-    return text if parse_cell(text, "money").ok else None
+    return text if parse_cell(text, "money").ok or is_fragment(text) else None
 
 
 def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ()) -> list[Piece]:
@@ -165,7 +165,7 @@ def _aligned(a: Word, b: Word) -> bool:
 
 def _ruled_between(a: Word, b: Word, hrules: Sequence[HRule]) -> bool:
     lo, hi = min(a.x0, b.x0), max(a.x1, b.x1)
-    near = _between(hrules, a.bottom - TOUCH, b.top + TOUCH)
+    near = rules_between(hrules, a.bottom - TOUCH, b.top + TOUCH)
     return any(p == a.page and a.bottom - TOUCH <= y <= b.top + TOUCH and x0 < hi and x1 > lo for p, y, x0, x1 in near)
 
 

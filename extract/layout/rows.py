@@ -19,7 +19,7 @@ from functools import lru_cache
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
 from gidar.labels import label_state, normalise, open_note, without_insertions
-from gidar.templates import GROUP_VARIANTS
+from gidar.templates import GROUP_VARIANTS, LABEL_NOTE_BRACKETS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
 # A label read mostly, the rest lost: at least this many characters and this share of the form.
@@ -31,6 +31,7 @@ NEXT_LINE = (0.4, 4.5)  # the next line of a wrapped label starts this far below
 PAGE_EDGE = 4  # a label cut by a page break ends this close to the page's last text, resumes near the first
 X_OVERLAP = 0.5  # share of the narrower of piece and label that must overlap in x, for a next line
 DY_WEIGHT = 0.1  # per point further down: a piece right below beats one as well aligned further down
+_EMPTY_NOTE = "".join(normalise(b) for b in LABEL_NOTE_BRACKETS)  # ``()``
 _NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
 
 
@@ -75,7 +76,13 @@ class LabelMatch:
 
     def extendable(self, more: str) -> bool:
         t = self.text + more
-        return any(label_state(t, c.forms) is not None for c in self.cands)
+        return any(label_state(t, c.forms) is not None for c in self.cands) and not self._empty_note(t)
+
+    def _empty_note(self, text: str) -> bool:
+        """``text`` is the label and a note with nothing in its brackets: no explanation, but the
+        ``（`` and ``）`` of a label printed one character per line beside or below it."""
+        s = without_insertions(text)
+        return any(s.startswith(f) and _EMPTY_NOTE in s[len(f) :] for c in self.cands for f in c.forms)
 
     def add(self, w: Word, more: str) -> None:
         if self.complete:  # remember it: a wrong continuation must not lose a whole label

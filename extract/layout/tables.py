@@ -13,6 +13,7 @@ caller can mark the reading ``uncertain``; values that went to no cell are kept 
 
 from __future__ import annotations
 
+import itertools
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
@@ -25,20 +26,34 @@ from gidar.extract.layout.columns import (
     Rule,
     anchors,
     assign,
+    cell_edges,
     cost,
     find_header_columns,
     pick_one_per_key,
     with_rules,
 )
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
-from gidar.extract.layout.pieces import HRule, Piece, RowLines, RulesByPage, by_page, join_thin, join_wrapped, row_bands
+from gidar.extract.layout.pieces import (
+    HRule,
+    Piece,
+    RowLines,
+    RulesByPage,
+    by_page,
+    join_thin,
+    join_wrapped,
+    row_bands,
+    rules_between,
+)
 from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
 from gidar.extract.model import Word
-from gidar.extract.numbers import is_fragment, is_unit, is_value_token, parse_cell
+from gidar.extract.numbers import fold, is_fragment, is_unit, is_value_token, parse_cell
 from gidar.keys import TableKey
 from gidar.labels import label_state, normalise
 from gidar.templates import T2_CONTENT_HEADER, TEMPLATES, V2021, Column, Template, ValueType
 
+# (Folded) a number with a short tail the reader does not know as a unit (``12.5亿``), not a header's
+# piece (``2023年事项数）``, ``-8）``: longer, or bracketed).
+_NUMBER_LIKE = re.compile(r"^[+-]?\d[\d,.]*[^\d,.()]{1,2}$")
 _NUMBERING = re.compile(r"^(?:[一二三四五六七八九十]+[、.]|\(?[一二三四五六七八九十]+\)|\d+\.)")
 TABLE_NAMES = {"t2": "二", "t3": "三", "t4": "四"}
 DENSE_LINE = 3  # values on one line that make it a row's value line (two could be two wrapped cells)
@@ -55,6 +70,13 @@ EDGE_SLACK = 1.0  # points a value's glyph box may overrun the half-way line to 
 ABOVE_FIRST_ROW = 8.0  # points a wrapped first-row value may start above its label; higher: a header digit
 EXTRA_LABEL_WRAP = 1.0  # line heights: an extra row's label continues on a line closer than this
 ROW_LINE_SLACK = 1.0  # points: label text this close to a template row's span is on that row's line
+# Line heights between an extra label and the rules of its own ruled row: a cell's padding is well under a line;
+# a note under a table sits much further from the next rule below it (a page frame, the next table).
+RULED_ROW_PAD = 1.5
+# A value placed by the header gap alone whose centre lies this close to the gap's middle (share of
+# the gap) could be in either column: the header text need not be centred on its cell.
+MIDWAY_SHARE = 0.1
+RULE_JOIN = 2.0  # points: a grid's cell segments of one rule meet (or nearly: stroke joins)
 PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
 
@@ -105,6 +127,7 @@ class _Row:
     key: str
     match: LabelMatch | None
     tokens: list[Piece] = field(default_factory=list)
+    unread: list[Word] = field(default_factory=list)  # number-like text on its line that reads as none
 
     @property
     def span(self) -> tuple[float, float]:
@@ -207,6 +230,22 @@ def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, tabl
     reading.orphans += lost
 
 
+def _unread(rows: Sequence[_Row], text_words: Sequence[Word], used: set[int], reading: Reading, table: str) -> None:
+    """Text right of every row label, on a row, that is a number with a tail that is no unit (a unit the
+    registry lacks, one cut by a wrap): its cell would be read blank. It is said, and kept as an orphan."""
+    labelled = [r for r in rows if r.match is not None]
+    if not labelled:
+        return
+    label_x1 = max(r.match.x1 for r in labelled if r.match is not None)
+    spans = _Spans(labelled)
+    for w in text_words:
+        if id(w) not in used and w.x0 > label_x1 and _NUMBER_LIKE.match(normalise(fold(w.text))):
+            row = _nearest(spans, w)
+            if row is not None:
+                row.unread.append(w)
+                reading.orphans.append(w)
+
+
 def _cells_for_row(
     reading: Reading,
     prefix: str,
@@ -221,6 +260,7 @@ def _cells_for_row(
     join_flags = {id(p.word): p.flags for p in row.tokens}
     placed: dict[int, Word] = {}
     off: set[int] = set()
+    guess: dict[int, int] = {}  # column -> the neighbour its value may as well belong to
     dropped: list[Word] = []
     if toks:
         if len(toks) > len(columns):
@@ -236,6 +276,8 @@ def _cells_for_row(
             placed = {c: t for c, t in zip(cols, toks, strict=True) if c >= 0}
             dropped += [t for c, t in zip(cols, toks, strict=True) if c < 0]
             off = {c for c, t in placed.items() if cost(t, c, specs, anc) > OFF_COLUMN}
+            if not anc[0].exact:
+                guess = {c: j for c, t in placed.items() if (j := _midway(t, c, specs, placed)) is not None}
         elif len(columns) == 1:
             placed = {0: toks[0]}
             dropped = toks[1:]
@@ -243,6 +285,9 @@ def _cells_for_row(
             reading.doubt(keys[0], f"{prefix}: column header not found, {len(toks)} values cannot be placed")
             placed = dict(enumerate(toks))
     reading.orphans += dropped
+    for w in row.unread:  # the cell under it, or (columns unknown) the row's first
+        i = min(range(len(keys)), key=lambda i: abs(specs[i].xc - w.xc)) if specs and len(specs) == len(keys) else 0
+        reading.doubt(keys[i], f"{prefix}: {w.text!r} is a number with an unknown tail")
     out: dict[str, Cell] = {}
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
     for i, key in enumerate(keys):
@@ -255,6 +300,10 @@ def _cells_for_row(
                 reading.doubt(key, f"cannot read {tok.text!r} as a number")
             if i in off:
                 cell.flags.append("off_column")
+            if i in guess:
+                cell.flags.append("column_guessed")
+                for k in (key, keys[guess[i]]):
+                    reading.doubt(k, f"{prefix}: {tok.text!r} sits midway between two column headers")
             if dropped:
                 cell.flags.append("row_value_dropped")
             if specs is not None and len(specs) == len(keys):
@@ -286,6 +335,21 @@ def _cells_for_row(
     for j, flag in reached.items():
         out[keys[j]].flags.append(flag)
     return out
+
+
+def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word]) -> int | None:
+    """The value, placed by the headers alone (no ruled cell, no row printing every column), is
+    centred so near the middle of the gap between its header and a neighbour's left free that
+    either column could be its own (a right-aligned value under a wide column's short header):
+    that neighbour's index."""
+    for j in (i - 1, i + 1):
+        if not 0 <= j < len(specs) or j in placed or specs[i].cell is not None or specs[j].cell is not None:
+            continue
+        a, b = specs[min(i, j)], specs[max(i, j)]
+        gap = b.x0 - a.x1
+        if gap > 0 and abs(w.xc - (a.x1 + b.x0) / 2) < MIDWAY_SHARE * gap:
+            return j
+    return None
 
 
 def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
@@ -426,6 +490,7 @@ def read_t3(
         p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - ABOVE_FIRST_ROW
     ]
     _place(all_rows, pieces, reading, "t3")
+    _unread(all_rows, text_words, used, reading, "t3")
     full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
         reading.doubt(None, "t3: applicant column headers not found; columns from value positions")
@@ -645,6 +710,7 @@ def read_t2(
     vals = [w for w in values if id(w) not in used]
     all_rows = [*rows.values(), *extras]
     _place(all_rows, _pieces(vals, all_rows, reading), reading, "t2")
+    _unread(all_rows, text_words, used, reading, "t2")
     prev_bottom = -1.0
     for bi, b in enumerate(tpl.t2_blocks):
         brows = [rows[f"{b.key}.{r.key}"] for r in b.rows]
@@ -670,10 +736,86 @@ def read_t2(
         later = [rows[f"{n.key}.{r.key}"] for n in tpl.t2_blocks[bi + 1 :] for r in n.rows]
         next_top = min((r.span[0] for r in later if r.match), default=float("inf"))
         for x in extras:  # an extra row belongs to the block whose rows it follows
-            if x.tokens and top <= x.span[0] < next_top:
+            if top <= x.span[0] < next_top and (
+                x.tokens
+                or _blank_ruled_row(x, specs, text_words, reading.hrules)
+                or _blank_unruled_row(x, list(rows.values()), specs, reading.hrules)
+            ):
                 _extra_cells(reading, b.key, x, b.columns, specs, full)
         prev_bottom = bottom
     _flag_blank(reading, "t2", tpl.value_keys("t2"))
+
+
+def _blank_ruled_row(
+    row: _Row, specs: Sequence[ColumnSpec] | None, text_words: Sequence[Word], hrules: RulesByPage
+) -> bool:
+    """An extra label with no value on its line is a row of blanks (zeros printed as nothing) only where the
+    grid draws it as one: rules close above and below the label that run across the value columns, with
+    no other text between them (a header row has its column headers there). Elsewhere it may be a note."""
+    if row.match is None or specs is None or not specs:
+        return False
+    words = row.match.words
+    page = words[0].page
+    if any(w.page != page for w in words):
+        return False
+    top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+    reach = RULED_ROW_PAD * max(MIN_LINE_HEIGHT, max(w.bottom - w.top for w in words))
+    left, right = min(w.x0 for w in words), max(s.xc for s in specs)
+    rules = hrules.get(page, [])
+
+    def across(lo: float, hi: float) -> list[float]:
+        """Heights in [lo, hi] where the rules drawn there (a grid draws one segment per cell) run unbroken
+        from the label's left to the last column's centre."""
+        near = sorted(rules_between(rules, lo, hi), key=lambda r: (round(r[1]), r[2]))
+        out = []
+        for y in {round(r[1]) for r in near}:
+            covered = left + EDGE_SLACK  # the rule runs unbroken from the left up to here
+            for r in (r for r in near if round(r[1]) == y):
+                if r[2] <= covered + RULE_JOIN:
+                    covered = max(covered, r[3])
+            if covered >= right:
+                out.append(float(y))
+        return out
+
+    above, below = across(top - reach, top + EDGE_SLACK), across(bottom - EDGE_SLACK, bottom + reach)
+    if not above or not below:
+        return False
+    band_top, band_bottom = max(above), min(below)
+    mine = {id(w) for w in words}
+    return not any(
+        w.page == page and id(w) not in mine and band_top < (w.top + w.bottom) / 2 < band_bottom for w in text_words
+    )
+
+
+def _blank_unruled_row(
+    row: _Row, rows: Sequence[_Row], specs: Sequence[ColumnSpec] | None, hrules: RulesByPage
+) -> bool:
+    """An extra label with no value on its line, in a table drawn without rules, is a row of blanks only where
+    it sits as a row does: in the label column (clear of the value columns, which a note under the table
+    runs into), below the template row above it by no more than the widest gap between the labels of two
+    template rows on its page. (A ruled table: `_blank_ruled_row`.)"""
+    if row.match is None or not specs:
+        return False
+    words = row.match.words
+    page = words[0].page
+    if any(w.page != page for w in words) or row.match.x1 > specs[0].x0:
+        return False
+    top, bottom = min(w.top for w in words), max(w.bottom for w in words)
+    base = (page - 1) * PAGE_STRIDE
+    spans = sorted(
+        (r.match.gtop - base, r.match.gbottom - base)
+        for r in rows
+        if r.match is not None and all(w.page == page for w in r.match.words)
+    )
+    above = [b for _, b in spans if b <= top]
+    if not above or len(spans) < 2:
+        return False
+    h = max(MIN_LINE_HEIGHT, max(w.bottom - w.top for w in words))
+    near = rules_between(hrules.get(page, []), max(above) - EDGE_SLACK, bottom + RULED_ROW_PAD * h)
+    if any(r[2] < row.match.x1 and r[3] > row.match.x0 for r in near):
+        return False  # rules drawn here: the ruled test decides
+    widest = max(b[0] - a[1] for a, b in itertools.pairwise(spans))
+    return 0 < top - max(above) <= widest + EDGE_SLACK
 
 
 def _extra_cells(
@@ -723,6 +865,7 @@ def read_tables(
     breaking ties. ``reading.templates`` says which. ``lines`` is `group_lines` of ``words``
     when the caller has it already."""
     lines = group_lines(words) if lines is None else lines
+    rules = [*rules, *cell_edges(hrules)]  # a grid ruled across only still shows its cell edges
     reading = Reading(hrules=by_page(hrules), vrules=by_page(rules))
     t2 = find_title(lines, tpl.t2_title)
     t3 = find_title(lines, tpl.t3_title, t2.gtop if t2 else -1.0)

@@ -109,6 +109,23 @@ def test_ruled_cells_beat_the_header_gap_estimate() -> None:
     assert cols == [0]  # ... the drawn cell borders get it right
 
 
+def test_a_grid_ruled_across_only_shows_its_cell_edges() -> None:
+    from gidar.extract.layout.columns import ColumnSpec, cell_edges, with_rules
+
+    # the same table ruled with horizontal rules only, each drawn as one segment per cell
+    specs = [ColumnSpec("a", 100, 120, 10, 19), ColumnSpec("b", 220, 240, 10, 19)]
+    hrules = [(1, y, x0, x1) for y in (5.0, 25.0, 55.0) for x0, x1 in ((20.0, 50.0), (50.0, 200.0), (200.0, 260.0))]
+    ruled = with_rules(specs, cell_edges(hrules))
+    assert [s.cell for s in ruled] == [(50.0, 200.0), (200.0, 260.0)]
+    value = Word("7", 185, 40, 195, 49, 1)  # right-aligned in A, right of the header gap's middle
+    assert assign([value], ruled, anchors(ruled, []))[0] == [0]
+    # rules drawn in one stroke across, or dashed (gaps, never joins), show no inner edge
+    whole = [(1, y, 20.0, 260.0) for y in (5.0, 25.0)]
+    dashed = [(1, y, x, x + 3.0) for y in (5.0, 25.0) for x in range(20, 260, 6)]
+    assert [s.cell for s in with_rules(specs, cell_edges(whole))] == [None, None]
+    assert [s.cell for s in with_rules(specs, cell_edges(dashed))] == [None, None]
+
+
 def test_a_page_frame_is_not_a_cell_border() -> None:
     from gidar.extract.layout.columns import ColumnSpec, with_rules
 
@@ -178,3 +195,66 @@ def test_a_vertical_header_grows_down_its_own_column() -> None:
         words += [w(ch, 100 + 15 * i, 100 + 11 * j + (3 if i % 2 else 0), 9) for j, ch in enumerate(label)]
     specs = pick_one_per_key(find_header_columns(words, cols), [c.key for c in T4_COLUMNS])
     assert specs is not None and [s.x0 for s in specs] == [100, 115, 130, 145, 160]
+
+
+def test_a_value_midway_between_two_headers_is_flagged_not_placed_silently() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.pieces import Piece
+    from gidar.extract.layout.tables import Reading, _cells_for_row, _Row
+    from gidar.templates import Column
+
+    # a short centred header over a wide column, a long one beside it, no rules and no row printing every
+    # column: a lone right-aligned 7 sits where the two cells meet, which the header gap cannot tell
+    specs = [ColumnSpec("a", 226.8, 280.8), ColumnSpec("b", 311.0, 388.4), ColumnSpec("c", 423.1, 468.1)]
+    columns = [Column("a", "A"), Column("b", "B"), Column("c", "C")]
+    reading = Reading()
+    lone = _Row("r", None, [Piece(Word("7", 295.1, 40, 299.6, 49, 1))])
+    cells = _cells_for_row(reading, "t2.x.r", lone, columns, specs, [])
+    placed = next(c for c in cells.values() if c.raw == "7")
+    assert "column_guessed" in placed.flags
+    assert {k for k, _ in reading.doubts} == {"t2.x.r.a", "t2.x.r.b"}  # both cells it may belong to
+    # under its own header, or with its neighbour's cell taken by a value, there is no doubt
+    reading = Reading()
+    clear = _Row("r", None, [Piece(Word("7", 270.0, 40, 274.5, 49, 1))])
+    both = _Row("r", None, [Piece(Word("7", 295.1, 40, 299.6, 49, 1)), Piece(Word("3", 383.9, 40, 388.4, 49, 1))])
+    for row in (clear, both):
+        cells = _cells_for_row(reading, "t2.x.r", row, columns, specs, [])
+        assert not any("column_guessed" in c.flags for c in cells.values())
+    assert reading.doubts == []
+
+
+def test_an_unruled_extra_label_is_a_row_of_blanks_only_where_it_sits_as_a_row() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.rows import LabelMatch, Target
+    from gidar.extract.layout.tables import _blank_unruled_row, _Row
+
+    def labelled(text: str, x0: float, top: float, width: float) -> _Row:
+        return _Row(text, LabelMatch([Target(text, (), -1)], [Word(text, x0, top, x0 + width, top + 9, 1)], text))
+
+    rows = [labelled("规章", 85, 400, 20), labelled("规范性文件", 85, 420, 45)]  # row gap 11 pt
+    specs = [ColumnSpec("issued", 250, 300)]
+    assert _blank_unruled_row(labelled("其他主动公开文件", 85, 440, 120), rows, specs, {})
+    assert not _blank_unruled_row(labelled("其他主动公开文件", 85, 470, 120), rows, specs, {})  # further down
+    assert not _blank_unruled_row(labelled("注：本表数据截至年底，单位为件", 85, 440, 300), rows, specs, {})  # a note
+    ruled = {1: [(1, 435.0, 80.0, 400.0)]}  # a rule under the table: the ruled test decides there
+    assert not _blank_unruled_row(labelled("其他主动公开文件", 85, 440, 120), rows, specs, ruled)
+
+
+def test_text_that_starts_like_a_number_in_a_value_column_is_never_dropped_silently() -> None:
+    from gidar.extract.layout.columns import ColumnSpec
+    from gidar.extract.layout.rows import LabelMatch, Target
+    from gidar.extract.layout.tables import Reading, _cells_for_row, _Row, _unread
+    from gidar.templates import Column
+
+    label = Word("政府集中采购", 85, 250, 145, 260, 1)
+    row = _Row("art20_9.gov_procurement", LabelMatch([Target("g", (), 0)], [label], "政府集中采购"))
+    printed = Word("5,212.95亿元", 350, 250, 410, 260, 1)  # a unit the registry does not know
+    header = Word("采购总金额", 360, 219, 410, 229, 1)  # text above the row, not on it
+    piece = Word("2023年事项数）", 250, 252, 310, 262, 1)  # a wrapped header's piece beside a row: no number
+    reading = Reading()
+    _unread([row], [label, printed, header, piece], {id(label)}, reading, "t2")
+    assert row.unread == [printed] and reading.orphans == [printed]
+    specs = [ColumnSpec("count", 250, 310), ColumnSpec("amount", 376, 426)]
+    columns = [Column("count", "采购项目数量"), Column("amount", "采购总金额", "money")]
+    _cells_for_row(reading, "t2.art20_9.gov_procurement", row, columns, specs, [])
+    assert [k for k, _ in reading.doubts] == ["t2.art20_9.gov_procurement.amount"]

@@ -65,6 +65,24 @@ def test_vertical_one_char_per_line_parent_and_ambiguous_paren() -> None:
     assert set(keys(m)) == {G3, "withheld_state_secret", "result_total"}
 
 
+def test_brackets_of_a_vertical_label_below_are_no_note() -> None:
+    # （二）部分公开（…情形） wrapped, and below it a narrower vertical （三）不予公开 cut by a page
+    # break: its （ and ） sit in the label's x-range but enclose nothing, so they are no note of it
+    words = [
+        w("（二）部分公开（区分处理的，只计这一情形，不计其他情", 98, 410),
+        w("形）", 212, 422),
+        w("（", 99, 452),
+        w("1、属于国家秘密", 190, 440),
+        w("三", 96, 465),
+        w("2、其他法律行政法规禁止公开", 160, 460),
+        w("）", 99, 477),
+        w("3、危及“三安全一稳定”", 170, 484),
+    ]
+    m = {x.target.key: x for x in match_labels(words, t3_targets())}
+    assert [x.text for x in m["partially_granted"].words] == [words[0].text, "形）"]
+    assert m["partially_granted"].gbottom == 432  # its span ends with its own text, above the next rows
+
+
 def test_results_parent_label_vertical_beside_many_rows() -> None:
     words = [w(c, 50, 100 + 11 * i) for i, c in enumerate(RESULTS)]
     words += [

@@ -96,6 +96,10 @@ def test_more_printed_forms(text: str, vtype: str, value: float, unit: str | Non
         ("11,", True),
         ("，", True),
         ("190.", True),
+        ("５，２１２．９５万", True),  # a line wrap cut its unit: 万 / 元
+        ("-3万", True),
+        ("万", False),
+        ("万元", False),
         ("3,977", False),
         ("77", False),
         ("1.", False),

@@ -33,6 +33,17 @@ def test_a_unit_wrapped_below_its_number_joins_it() -> None:
     assert texts(join_wrapped(pieces, [row(55 + LEAD / 2)])) == ["19,474宗"]
 
 
+def test_a_unit_cut_by_a_wrap_joins_its_number() -> None:
+    # 1288.502343万元 right-aligned in a narrow cell, its unit cut: ...万 over 元, the 元 on the row's line
+    pieces = join_thin([w("１２８８．５０２３４３万", 317.2, 298.7, 126), w("元", 432.7, 298.7 + LEAD, 10.5)])
+    out = join_wrapped(pieces, [row(298.7 + LEAD + H / 2)])
+    assert texts(out) == ["１２８８．５０２３４３万元"] and "wrapped" in out[0].flags
+    # with a thin space as thousands separator, centred: 7 752.594857万 over 元
+    words = [w("７", 336.9, 324.6, 10), w("７５２．５９４８５７万", 349.0, 324.6, 110), w("元", 449, 324.6 + LEAD, 10)]
+    pieces = join_thin(words)
+    assert texts(join_wrapped(pieces, [row(324.6 + LEAD / 2 + H / 2)])) == ["７ ７５２．５９４８５７万元"]
+
+
 def test_a_wrapped_number_centred_on_its_row_is_one_cell() -> None:
     # 3,977 in a narrow cell: 3,9 over 77, centred on the row's line (no rules drawn)
     pieces = [Piece(w("3,9", 100, 44.4)), Piece(w("77", 100.7, 44.4 + LEAD))]

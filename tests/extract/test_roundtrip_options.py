@@ -109,3 +109,16 @@ def test_a_blank_row_below_long_wrapped_numbers(tmp_path: Path) -> None:
         value_align="right",
     )
     assert roundtrip_errors(make_report(1, year=2023, values=values, options=opts), tmp_path) == []
+
+
+@pytest.mark.parametrize("rules", ["all", "hrules", "none"])
+def test_a_ruled_extra_row_of_blanks_is_read_as_zeros(rules: str, tmp_path: Path) -> None:
+    """An extra table-二 row whose zeros are printed as nothing has no value on its line: where the grid draws
+    it as a row of its own, its cells are extra cells of value 0, as a reader of the page would take them.
+    Without rules, a row it is when it sits as a row does: in the label column, one row's gap below the last."""
+    opts = BASE.with_(rules=rules, extra_row=True, extra_row_zero=True, zero="", zero_tables=("t2",))
+    report = make_report(880, template="v2021", options=opts)
+    assert report.truth["extra_cells"] and all(
+        v == 0 for x in report.truth["extra_cells"] for v in x["values"].values()
+    )
+    assert roundtrip_errors(report, tmp_path) == []

@@ -130,6 +130,7 @@ class LayoutOptions:
     narrow_values: bool = False
     t2_mixed: bool = False
     extra_row: bool = False
+    extra_row_zero: bool = False  # the extra row's values all 0 (printed blank with zero=""); tests only
     blank_table: str | None = None
 
     def to_dict(self) -> dict[str, Any]:

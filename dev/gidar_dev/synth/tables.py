@@ -187,6 +187,8 @@ def _extra_row(ctx: Ctx, b: Block) -> tuple[str, dict[str, str], dict[str, Numbe
     values: dict[str, Number] = {
         c.key: ctx.rng.choice([0, ctx.rng.randint(1, 40), ctx.rng.randint(20, 900)]) for c in b.columns
     }
+    if ctx.opts.extra_row_zero:
+        values = dict.fromkeys(values, 0)
     texts = {c.key: format_value(values[c.key], c.value_type, "t2", ctx.opts, ctx.t2.version) for c in b.columns}
     return label, texts, values
 
