@@ -31,6 +31,9 @@ NEXT_LINE = (0.4, 4.5)  # the next line of a wrapped label starts this far below
 PAGE_EDGE = 4  # a label cut by a page break ends this close to the page's last text, resumes near the first
 X_OVERLAP = 0.5  # share of the narrower of piece and label that must overlap in x, for a next line
 DY_WEIGHT = 0.1  # per point further down: a piece right below beats one as well aligned further down
+# Line heights beyond `NEXT_LINE`'s reach below a match's last piece where no later piece can continue it (the
+# pieces come in reading order; the margin covers a line's pieces whose tops differ): it is no longer tried.
+RETIRE_MARGIN = 2.0
 _EMPTY_NOTE = "".join(normalise(b) for b in LABEL_NOTE_BRACKETS)  # ``()``
 _NUMBERING = re.compile(r"^(?:\d+\.|\([一二三四五六七八九十]+\)|[一二三四五六七八九十]+、)")
 
@@ -201,17 +204,36 @@ def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
     return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
 
 
+def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
+    """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
+    last = m.words[-1]
+    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    if w.page == last.page:
+        return gy(w) - gy(last) > (NEXT_LINE[1] + RETIRE_MARGIN) * h
+    if w.page > last.page + 1 or last.page not in bounds or w.page not in bounds:
+        return w.page > last.page
+    return (
+        last.bottom < bounds[last.page][1] - PAGE_EDGE * h
+        or w.top > bounds[w.page][0] + (PAGE_EDGE + RETIRE_MARGIN) * h
+    )
+
+
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
     """Complete label matches in reading order (each target at most once)."""
     forms = tuple(tg.forms for tg in targets)
     by_order = [(tg, sorted(tg.forms, key=len, reverse=True)) for tg in sorted(targets, key=lambda tg: tg.order)]
     open_: list[LabelMatch] = []
+    active: list[LabelMatch] = []  # the matches a piece may still continue (`_out_of_reach`)
     done: set[str] = set()
     bounds: dict[int, tuple[float, float]] = {}
     for w in words:
         lo, hi = bounds.get(w.page, (w.top, w.bottom))
         bounds[w.page] = (min(lo, w.top), max(hi, w.bottom))
     last_order = -1
+
+    def _opened(m: LabelMatch) -> None:
+        open_.append(m)
+        active.append(m)
 
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
@@ -220,7 +242,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
-            open_.append(LabelMatch(cands, [w], t))
+            _opened(LabelMatch(cands, [w], t))
             if len(cands) == 1 and not cands[0].is_group:
                 last_order = cands[0].order
             return True
@@ -236,7 +258,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                     probe = LabelMatch([tg], [w], "")
                     ext = probe.fuzzy_extension(t)
                     if ext:
-                        open_.append(LabelMatch([tg], [w], ext))
+                        _opened(LabelMatch([tg], [w], ext))
                         if not tg.is_group:
                             last_order = tg.order
                         return True
@@ -246,7 +268,7 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                 continue
             for f in longest_first:
                 if len(f) < len(t) and t.startswith(f):
-                    open_.append(LabelMatch([tg], [w], f))
+                    _opened(LabelMatch([tg], [w], f))
                     done.add(tg.key)
                     if not tg.is_group:
                         last_order = tg.order
@@ -258,13 +280,13 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
         return any(targets[i].key not in taken for i in startable(t, forms))
 
-    for w in (w for ln in group_lines(words) for w in ln.words):
+    def _match_word(w: Word) -> None:
         t = normalise(w.text)
         if not t:
-            continue
+            return
         fits = [  # where the piece sits decides most: geometry is asked first
             (s, m)
-            for m in open_
+            for m in active
             if (s := _continues(m, w, bounds)) is not None
             and m.extendable(t)
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
@@ -273,17 +295,25 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
             fits = []  # a new label beats the explanation of the one above: notes never swallow rows
         if fits:
             min(fits, key=lambda x: x[0])[1].add(w, t)
-            continue
+            return
         if start(t, w):
-            continue
+            return
         fuzzy = [
             (s, m, e)
-            for m in open_
+            for m in active
             if not m.complete and (s := _continues(m, w, bounds)) is not None and (e := m.fuzzy_extension(t))
         ]
         if fuzzy:
             _, m, ext = min(fuzzy, key=lambda x: x[0])
             m.add(w, ext)
+
+    for ln in group_lines(words):
+        if active and ln.words:
+            first = min(ln.words, key=gy)
+            active[:] = [m for m in active if not _out_of_reach(m, first, bounds)]
+        for w in ln.words:
+            _match_word(w)
+
     out = []
     seen: set[str] = set()
     for m in open_:
