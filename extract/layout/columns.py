@@ -203,17 +203,13 @@ def cell_edges(hrules: Sequence[tuple[int, float, float, float]]) -> list[Rule]:
     vertical lines draws each rule as one segment per cell): an x where the segments of a rule
     meet, or where the rule ends, found in two rules one above the other is a cell edge between them.
     A dashed rule has gaps, not joins: only its ends count."""
-    levels: dict[int, list[tuple[float, list[tuple[float, float]]]]] = {}  # page -> [(y, segments)]
-    for page, y, x0, x1 in sorted(hrules, key=lambda r: (r[0], r[1])):
-        if abs(x1 - x0) <= SEGMENT_JOIN:
-            continue  # a dot, not a rule (and its end would meet its own start)
-        rows = levels.setdefault(page, [])
-        if rows and y - rows[-1][0] <= RULE_LEVEL:
-            rows[-1][1].append((min(x0, x1), max(x0, x1)))
-        else:
-            rows.append((y, [(min(x0, x1), max(x0, x1))]))
+    by_page: dict[int, list[tuple[int, float, float, float]]] = {}
+    for r in hrules:
+        if abs(r[3] - r[2]) > SEGMENT_JOIN:  # else a dot, not a rule (and its end would meet its own start)
+            by_page.setdefault(r[0], []).append(r)
     out: list[Rule] = []
-    for page, rows in levels.items():
+    for page, page_rules in by_page.items():
+        rows = rule_levels(page_rules)
         marks = []
         for y, segs in rows:
             starts = sorted(a for a, _ in segs)
@@ -223,6 +219,19 @@ def cell_edges(hrules: Sequence[tuple[int, float, float, float]]) -> list[Rule]:
         for (y0, upper), (y1, lower) in itertools.pairwise(marks):
             out += [(page, x, y0, y1) for x in dict.fromkeys(x for x in upper if _near(lower, x))]
     return out
+
+
+def rule_levels(hrules: Sequence[tuple[int, float, float, float]]) -> list[tuple[float, list[tuple[float, float]]]]:
+    """One page's horizontal segments grouped into the rules they draw: (y, [(x0, x1), ...]) top down, the
+    segments of one rule lying within `RULE_LEVEL` of each other in y (a grid draws one segment per cell)."""
+    levels: list[tuple[float, list[tuple[float, float]]]] = []
+    for _, y, x0, x1 in sorted(hrules, key=lambda r: r[1]):
+        seg = (min(x0, x1), max(x0, x1))
+        if levels and y - levels[-1][0] <= RULE_LEVEL:
+            levels[-1][1].append(seg)
+        else:
+            levels.append((y, [seg]))
+    return levels
 
 
 def _near(xs: Sequence[float], x: float) -> bool:

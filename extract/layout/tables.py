@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from gidar.contract import Cell, ExtraCell
 from gidar.extract.layout.columns import (
     OFF_COLUMN,
+    SEGMENT_JOIN,
     ColumnSpec,
     Rule,
     anchors,
@@ -30,6 +31,7 @@ from gidar.extract.layout.columns import (
     cost,
     find_header_columns,
     pick_one_per_key,
+    rule_levels,
     with_rules,
 )
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, Line, group_lines, gy, gyc
@@ -76,7 +78,6 @@ RULED_ROW_PAD = 1.5
 # A value placed by the header gap alone whose centre lies this close to the gap's middle (share of
 # the gap) could be in either column: the header text need not be centred on its cell.
 MIDWAY_SHARE = 0.1
-RULE_JOIN = 2.0  # points: a grid's cell segments of one rule meet (or nearly: stroke joins)
 PROSE_CHARS = 16  # a word longer than this is prose, not a table-四 header cell
 
 
@@ -230,7 +231,7 @@ def _place(rows: Sequence[_Row], pieces: Sequence[Piece], reading: Reading, tabl
     reading.orphans += lost
 
 
-def _unread(rows: Sequence[_Row], text_words: Sequence[Word], used: set[int], reading: Reading, table: str) -> None:
+def _unread(rows: Sequence[_Row], text_words: Sequence[Word], used: set[int], reading: Reading) -> None:
     """Text right of every row label, on a row, that is a number with a tail that is no unit (a unit the
     registry lacks, one cut by a wrap): its cell would be read blank. It is said, and kept as an orphan."""
     labelled = [r for r in rows if r.match is not None]
@@ -490,7 +491,7 @@ def read_t3(
         p for p in _pieces(vals, all_rows, reading) if gy(p.word) + p.word.bottom - p.word.top > first - ABOVE_FIRST_ROW
     ]
     _place(all_rows, pieces, reading, "t3")
-    _unread(all_rows, text_words, used, reading, "t3")
+    _unread(all_rows, text_words, used, reading)
     full = [r.words for r in all_rows if len(r.tokens) == len(tpl.t3_columns)]
     if specs is None:
         reading.doubt(None, "t3: applicant column headers not found; columns from value positions")
@@ -710,7 +711,7 @@ def read_t2(
     vals = [w for w in values if id(w) not in used]
     all_rows = [*rows.values(), *extras]
     _place(all_rows, _pieces(vals, all_rows, reading), reading, "t2")
-    _unread(all_rows, text_words, used, reading, "t2")
+    _unread(all_rows, text_words, used, reading)
     prev_bottom = -1.0
     for bi, b in enumerate(tpl.t2_blocks):
         brows = [rows[f"{b.key}.{r.key}"] for r in b.rows]
@@ -764,17 +765,16 @@ def _blank_ruled_row(
     rules = hrules.get(page, [])
 
     def across(lo: float, hi: float) -> list[float]:
-        """Heights in [lo, hi] where the rules drawn there (a grid draws one segment per cell) run unbroken
-        from the label's left to the last column's centre."""
-        near = sorted(rules_between(rules, lo, hi), key=lambda r: (round(r[1]), r[2]))
+        """Heights in [lo, hi] where a rule drawn there (`rule_levels`) runs unbroken from the label's left to
+        the last column's centre."""
         out = []
-        for y in {round(r[1]) for r in near}:
+        for y, segs in rule_levels(rules_between(rules, lo, hi)):
             covered = left + EDGE_SLACK  # the rule runs unbroken from the left up to here
-            for r in (r for r in near if round(r[1]) == y):
-                if r[2] <= covered + RULE_JOIN:
-                    covered = max(covered, r[3])
+            for x0, x1 in sorted(segs):
+                if x0 <= covered + SEGMENT_JOIN:
+                    covered = max(covered, x1)
             if covered >= right:
-                out.append(float(y))
+                out.append(y)
         return out
 
     above, below = across(top - reach, top + EDGE_SLACK), across(bottom - EDGE_SLACK, bottom + reach)

@@ -252,7 +252,7 @@ def test_text_that_starts_like_a_number_in_a_value_column_is_never_dropped_silen
     header = Word("采购总金额", 360, 219, 410, 229, 1)  # text above the row, not on it
     piece = Word("2023年事项数）", 250, 252, 310, 262, 1)  # a wrapped header's piece beside a row: no number
     reading = Reading()
-    _unread([row], [label, printed, header, piece], {id(label)}, reading, "t2")
+    _unread([row], [label, printed, header, piece], {id(label)}, reading)
     assert row.unread == [printed] and reading.orphans == [printed]
     specs = [ColumnSpec("count", 250, 310), ColumnSpec("amount", 376, 426)]
     columns = [Column("count", "采购项目数量"), Column("amount", "采购总金额", "money")]
