@@ -85,6 +85,8 @@ def test_crop_marks_the_cells(tmp_path: Path, built) -> None:
     y = int((box[1] + box[3]) / 2 - top) * int(SCALE)
     r, g, b = img.getpixel((x, y))
     assert r > 150 and g < 80 and b < 80  # the outline
+    r, g, b = img.getpixel((round((box[0] - 1.5) * SCALE) + 5, round((box[1] - top - 1.5) * SCALE) + 5))
+    assert r > 235 and 150 < b < 230  # inside: the yellow fill blended into the white page, not painted over it
     r, g, b = img.getpixel((int(box[0] * SCALE) - 30, int((box[1] - top) * SCALE) - 30))
     assert not (r > 150 and g < 80)  # away from it
 

@@ -22,6 +22,7 @@ CONTEXT_PT = 42.0  # about two table rows above and below
 MARK_PAD_PT = 1.5
 MARK_FILL, MARK_ALPHA, MARK_OUTLINE = (250, 204, 21), 0.27, (200, 30, 30)  # translucent yellow, red outline
 JPEG_QUALITY = 90
+JPEG_SUBSAMPLING = 2  # 4:2:0
 
 
 @dataclass(frozen=True)
@@ -61,10 +62,11 @@ def resolve_source(
 
 
 def _mark(img: Any, boxes: Iterable[BBox], top: float) -> None:
-    """Outline each cell, with a translucent fill blended into its box only (no full-image alpha pass)."""
-    from PIL import Image, ImageDraw
+    """Outline each cell over a translucent fill. Drawing in RGBA mode blends the fill into the RGB image
+    in place, one call per box (a blended copy of each box cost more than the rest of the marking)."""
+    from PIL import ImageDraw
 
-    draw = ImageDraw.Draw(img)
+    draw = ImageDraw.Draw(img, "RGBA")
     rects = []
     for x0, t, x1, b in boxes:
         rect = (
@@ -74,10 +76,9 @@ def _mark(img: Any, boxes: Iterable[BBox], top: float) -> None:
             min(img.height, round((b - top + MARK_PAD_PT) * SCALE)),
         )
         if rect[2] > rect[0] and rect[3] > rect[1]:
-            region = img.crop(rect)
-            img.paste(Image.blend(region, Image.new("RGB", region.size, MARK_FILL), MARK_ALPHA), rect[:2])
+            draw.rectangle(rect, fill=(*MARK_FILL, round(MARK_ALPHA * 255)))
             rects.append(rect)
-    for rect in rects:
+    for rect in rects:  # after every fill: a neighbour's fill never tints an outline
         draw.rectangle(rect, outline=MARK_OUTLINE, width=3)
 
 
@@ -149,11 +150,11 @@ def render_pdf(path: str, requests: list[CropRequest], out_dir: str) -> list[str
             if img.mode != "RGB":
                 img = img.convert("RGB")
             _mark(img, req.boxes, top)
-            # JPEG: a seventh of PNG's encoding time at the same size; no chroma subsampling keeps the
-            # coloured outlines and the small CJK glyphs sharp. Written under a temporary name, then renamed:
-            # a crop that exists is complete.
+            # JPEG: a seventh of PNG's encoding time at the same size. Glyphs live in the luminance, kept
+            # whole; the colour is subsampled (4:2:0), a third less encoding than 4:4:4 with no visible change
+            # to the 3-pixel outlines. Written under a temporary name, then renamed: a crop that exists is complete.
             tmp = Path(out_dir) / f".{req.name}.{os.getpid()}.tmp"
-            img.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=0)
+            img.save(tmp, format="JPEG", quality=JPEG_QUALITY, subsampling=JPEG_SUBSAMPLING)
             os.replace(tmp, Path(out_dir) / req.name)
             written.append(req.name)
     finally:
