@@ -103,7 +103,7 @@ class _NotHere:
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
         if name.partition(".")[0] in self.names:
-            raise ModuleNotFoundError(f"{name} is not imported in gidar's reading processes", name=name)
+            raise ModuleNotFoundError(f"{name} is not imported in this gidar process", name=name)
         return None
 
 
@@ -113,11 +113,16 @@ class _NotHere:
 READER_BLOCKED = ("pandas",)
 
 
+def refuse_imports(names: Sequence[str]) -> None:
+    """This process refuses to import these top-level packages from now on (`ModuleNotFoundError`)."""
+    if names:
+        sys.meta_path.insert(0, _NotHere(names))
+
+
 def worker_main(conn: Any, limits: Limits, parent: int, blocked: Sequence[str] = ()) -> None:
     """Serve jobs from ``conn`` until it closes: (fn, args) in, (kind, value, restart) out. ``blocked``: top-level
     packages this process refuses to import."""
-    if blocked:
-        sys.meta_path.insert(0, _NotHere(blocked))
+    refuse_imports(blocked)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us; Ctrl-C reaches the whole group
     _die_with_parent(parent)
     _limit_memory(limits.max_memory_mb)

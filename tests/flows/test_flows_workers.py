@@ -126,5 +126,5 @@ def test_reading_processes_never_import_pandas() -> None:
         check = shared_pool(1, LIMITS, role="check").submit(jobs.arrow_without_pandas).result(timeout=60)
     finally:
         close_shared_pool()
-    assert read[0] is False and "not imported in gidar's reading processes" in read[1] and read[2] == 2
+    assert read[0] is False and "not imported in this gidar process" in read[1] and read[2] == 2
     assert check == (True, "imported", 2)
