@@ -72,6 +72,8 @@ class TreeRss:
             return "prefect server (embedded)"
         if "resource_tracker" in cmd:
             return "multiprocessing resource tracker"
+        if "open_writer" in cmd:  # flows/runner.py PREPARE: creates or migrates the warehouse while Prefect starts
+            return "warehouse preparing process"
         if "spawn_main" in cmd:  # reading or checking: the checking process is the one that loaded GX (scipy)
             try:
                 libs = {m.path for m in p.memory_maps()}

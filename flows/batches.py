@@ -353,9 +353,11 @@ def commit_items(batch: BatchRead, writer: Any, lake: str, run_id: str, seen: se
 
 
 # The run's last `size` files go in this many smaller batches: after the last file is read, its batch is still to be
-# checked by GX and committed while the reading processes idle, so a smaller last batch shortens that tail (GX
-# costs a fixed ~0.25 s per batch besides its per-report time, so more parts would cost more than they save).
-TAIL_PARTS = 4
+# checked by GX and committed while the reading processes idle, so a smaller last batch shortens that tail. Each
+# batch costs fixed CPU besides its per-report time (GX ~0.3 s for its seven suite runs, the commit ~0.2 s), and GX
+# now takes ~7 ms a report: quarters of 25 cost ~1 s of CPU more than halves, and GX on 25 reports takes about as
+# long as reading them, so in a tail of quarters the checking process fell behind the readers.
+TAIL_PARTS = 2
 TAIL_MIN = 10  # files per tail batch at least: smaller batches pay GX's fixed cost for little tail
 
 

@@ -207,11 +207,30 @@ def _warm(settings: Settings, plan: Any) -> None:
     import gidar.flows.ingest  # noqa: F401  (Prefect, the flow)
 
 
+# Creates or migrates the warehouse in a child process (see `_prepare_warehouse`), which never needs pandas (see
+# workers.READER_BLOCKED: pyarrow would import it for nothing, ~0.3 s of a core).
+PREPARE = (
+    "import sys; from pathlib import Path; from gidar.flows.workers import READER_BLOCKED, refuse_imports; "
+    "refuse_imports(READER_BLOCKED); from gidar.flows.stages import open_writer; "
+    "open_writer(Path(sys.argv[1]), float(sys.argv[2])).close()"
+)
+
+
 def _prepare_warehouse(settings: Settings) -> None:
     """Create or migrate the warehouse while the server starts (a new one costs a second of DuckDB DDL),
-    so that the flow's writer opens at once. A failure here is left for the flow to meet and report."""
+    so that the flow's writer opens at once. In a child process: creating a warehouse left ~90 MB with the
+    allocator of the process that did it (a migration that refreshes every report, more), which the flow's
+    process, the single writer, then carried through the run. A failure here is left for the flow to meet
+    and report."""
+    import subprocess
+
     with contextlib.suppress(Exception):  # the flow's own writer meets the same problem and reports it
-        stages.open_writer(settings.warehouse, settings.publish_interval).close()
+        subprocess.run(
+            [sys.executable, "-c", PREPARE, str(settings.warehouse), str(settings.publish_interval)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            check=False,
+        )
 
 
 def _no_work(source: str, settings: Settings, plan: Any, t0: float) -> IngestSummary:

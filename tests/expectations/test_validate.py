@@ -121,3 +121,30 @@ def test_identities_over_cells_in_review_are_not_blamed() -> None:
     got = validate_tables(t["reports"], t["cells"])
     touching = [r for r in got if r.invariant and any(c.key == "t3.granted.total" for c in r.cells)]
     assert touching == [] and not [r for r in got if r.invariant and not r.passed]
+
+
+DEFERRED_CHECK = """
+import sys
+from gidar.expectations.validate import DEFERRED_IMPORTS, warm
+warm()  # GX imported, its context and every suite built
+loaded = [m for m in sys.modules if m.startswith(("scipy.stats.", "altair."))]
+assert not loaded, loaded  # GX never used them while building the suites
+from scipy import stats  # the stand-in imports the real module on first use
+import altair
+assert abs(stats.entropy([0.5, 0.5]) - 0.6931471805599453) < 1e-12
+assert altair.Chart.__module__.startswith("altair.")
+assert sys.modules["scipy.stats"].entropy is stats.entropy
+print("ok", len(DEFERRED_IMPORTS))
+"""
+
+
+@pytest.mark.slow
+def test_gx_modules_the_suites_never_use_are_imported_only_when_used() -> None:
+    """The checking process defers scipy.stats and altair (GX needs them only for expectations gidar does not
+    use); a fresh process shows they stay unloaded through GX's import and the suites' build, and still work."""
+    import subprocess
+    import sys
+
+    p = subprocess.run([sys.executable, "-c", DEFERRED_CHECK], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr[-2000:]
+    assert p.stdout.strip() == "ok 2"

@@ -30,3 +30,21 @@ def native_hang(seconds: float) -> str:
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
     time.sleep(seconds)
     return "hung"
+
+
+def arrow_without_pandas() -> tuple[bool, str, int]:
+    """Whether pandas got imported while pyarrow built a table from Python objects, what importing it says,
+    and the table's rows."""
+    import sys
+
+    import pyarrow as pa
+
+    table = pa.Table.from_pylist([{"a": 1, "b": "x"}, {"a": None, "b": None}])
+    loaded = sys.modules.get("pandas") is not None
+    try:
+        import pandas  # noqa: F401
+
+        said = "imported"
+    except ModuleNotFoundError as e:
+        said = str(e)
+    return loaded, said, table.num_rows

@@ -20,7 +20,7 @@ def test_every_file_once_in_order(n: int) -> None:
 
 def test_the_last_batch_is_split_so_the_tail_after_reading_is_short() -> None:
     sizes = [len(b) for b in split_batches(_items(500), 100)]
-    assert sizes == [100] * 4 + [25] * TAIL_PARTS
+    assert sizes == [100] * 4 + [100 // TAIL_PARTS] * TAIL_PARTS
 
 
 def test_a_single_batch_and_small_batches_are_not_split() -> None:

@@ -115,3 +115,16 @@ def _alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split()[2] != "Z"
     except OSError:
         return False
+
+
+def test_reading_processes_never_import_pandas() -> None:
+    """pyarrow imports pandas on its first array from Python objects; the shared reading pool refuses it (the
+    tables come out the same), the checking pool (GX) does not."""
+    close_shared_pool()
+    try:
+        read = shared_pool(1, LIMITS).submit(jobs.arrow_without_pandas).result(timeout=60)
+        check = shared_pool(1, LIMITS, role="check").submit(jobs.arrow_without_pandas).result(timeout=60)
+    finally:
+        close_shared_pool()
+    assert read[0] is False and "not imported in this gidar process" in read[1] and read[2] == 2
+    assert check == (True, "imported", 2)
