@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
+from gidar.extract.layout.pieces import RulesByPage, by_page
 from gidar.extract.layout.rows import startable
 from gidar.extract.model import Word
 from gidar.labels import header_unit, label_state, normalise
@@ -240,17 +241,20 @@ def _near(xs: Sequence[float], x: float) -> bool:
     return i < len(xs) and xs[i] <= x + SEGMENT_JOIN
 
 
-def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[ColumnSpec]:
+def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage) -> list[ColumnSpec]:
     """Header columns with the x-bounds of the ruled cells around them, where rules are drawn.
+    ``rules``: vertical ruling segments, or those `pieces.by_page` grouped (a caller ruling many
+    tables groups them once: a document's rules are thousands, a header's page has a few).
 
     A column gets bounds only when a rule sits in the gap on each side (not beyond a neighbour),
     so a page frame or a table with horizontal rules only leaves the header-gap estimate alone.
     """
+    paged = rules if isinstance(rules, dict) else by_page(rules)
     out = []
     for i, s in enumerate(specs):
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
-        xs = [x for p, x, t, b in rules if p == page and t <= bottom and b >= top]
+        xs = [x for _, x, t, b in paged.get(page, ()) if t <= bottom and b >= top]
         left = [x for x in xs if x <= s.x0 + RULE_SLACK]
         right = [x for x in xs if x >= s.x1 - RULE_SLACK]
         cell = None

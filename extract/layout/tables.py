@@ -481,7 +481,7 @@ def read_t3(
         find_header_columns(header_words, _column_labels(tpl.t3_columns)), [c.key for c in tpl.t3_columns]
     )
     if specs is not None and rules:
-        specs = with_rules(specs, rules)
+        specs = with_rules(specs, reading.vrules)
     used = {id(w) for m in matches for w in m.words}
     vals = [w for w in values if id(w) not in used]
     all_rows = [*rows, *prow.values()]
@@ -555,7 +555,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
     # stacked layout: one row per block, labelled on the left, under one 5-column header
     five = pick_one_per_key(found, keys) if len(found) == len(keys) else None
     if five is not None and rules:
-        five = with_rules(five, rules)
+        five = with_rules(five, reading.vrules)
     if five is not None:
         blocks = targets_for([(b.key, b.label, b.variants) for b in tpl.t4_blocks])
         matches = match_labels(text_words, blocks)
@@ -581,7 +581,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
                 for b, ch in zip(tpl.t4_blocks, chunks, strict=True)
                 for c in ch
             ]
-            specs = with_rules(specs, rules) if rules else specs
+            specs = with_rules(specs, reading.vrules) if rules else specs
     if specs is None and len(data) != n:
         if not header and not data:
             return
@@ -724,7 +724,7 @@ def read_t2(
         header = [w for w in text_words if prev_bottom < gy(w) < top - 1 and id(w) not in used]
         specs = pick_one_per_key(find_header_columns(header, _column_labels(b.columns)), [c.key for c in b.columns])
         if specs is not None and rules:
-            specs = with_rules(specs, rules)
+            specs = with_rules(specs, reading.vrules)
         if specs is None and len(b.columns) > 1:
             reading.doubt(None, f"t2: column headers of {b.label} not found")
         full = [r.words for r in got if len(r.tokens) == len(b.columns)]

@@ -101,7 +101,8 @@ FPDFPage_GetRotation = declare("FPDFPage_GetRotation", _int, bare=True)
 FPDFPage_GetMediaBox = declare("FPDFPage_GetMediaBox", _int, bare=True)
 FPDF_GetPageBoundingBox = declare("FPDF_GetPageBoundingBox", _int, bare=True)
 FPDFPage_CountObjects = declare("FPDFPage_CountObjects", _int, bare=True)
-FPDFPage_GetObject = declare("FPDFPage_GetObject", Handle, bare=True)
+# an int, to compare with the text objects' addresses: only the other objects are made `Handle`s
+FPDFPage_GetObject = declare("FPDFPage_GetObject", _vp, bare=True)
 # text pages, called with the text page and C ints
 FPDFText_LoadPage = declare("FPDFText_LoadPage", Handle, bare=True)
 FPDFText_ClosePage = declare("FPDFText_ClosePage", None, bare=True)

@@ -354,7 +354,7 @@ def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
     return [g._replace(text="\ufffd") if "\ud800" <= g.text <= "\udfff" else g for g in out]
 
 
-_page_object = lib.FPDFPage_GetObject
+_object_address = lib.FPDFPage_GetObject
 _obj_type = lib.FPDFPageObj_GetType
 _obj_bounds = lib.FPDFPageObj_GetBounds
 _obj_matrix = lib.FPDFPageObj_GetMatrix
@@ -468,7 +468,8 @@ def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
             # the text objects are known: no need to ask each its type
-            objs = [o for o in (_page_object(page, k) for k in range(n_objects)) if o.value not in texts]
+            addresses = [_object_address(page, k) for k in range(n_objects)]
+            objs = [Handle(a) for a in addresses if a not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:
