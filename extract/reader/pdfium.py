@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
 
@@ -224,6 +223,7 @@ class _Scratch:
 
 
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
+_IDENTITY: Affine = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # a page object without a matrix
 
 
 def _run(tp: Handle, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
@@ -389,20 +389,29 @@ class _PathReader:
             return False
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
-    def _matrix(self, obj: Handle) -> Affine:
-        return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
+    def subpaths(self, objects: list[Handle], ctm: Affine, depth: int = 0) -> list[list[tuple[float, float]]]:
+        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page).
 
-    def subpaths(self, objects: list[Handle], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
-        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
+        A page's paths share a few matrices (most the identity): each one's product with ``ctm``
+        is computed once, keyed by the matrix's bytes (so -0.0 and 0.0 stay apart)."""
+        out: list[list[tuple[float, float]]] = []
+        combined: dict[bytes | None, Affine] = {}
+        m, m_p = self.m, self.m_p
         for obj in objects:
             kind = _obj_type(obj)
             if kind == _PATH:
-                yield from self._segments(obj, _mul(self._matrix(obj), ctm))
+                key = bytes(m) if _obj_matrix(obj, m_p) else None
+                to_page = combined.get(key)
+                if to_page is None:
+                    to_page = combined[key] = _mul(_MATRIX(m) if key is not None else _IDENTITY, ctm)
+                self._segments(obj, to_page, out)
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
                 inner = [Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
-                yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
+                form = _MATRIX(m) if _obj_matrix(obj, m_p) else _IDENTITY
+                out += self.subpaths(inner, _mul(form, ctm), depth + 1)
+        return out
 
-    def _segments(self, obj: Handle, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+    def _segments(self, obj: Handle, ctm: Affine, out: list[list[tuple[float, float]]]) -> None:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
         its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
         if not _draw_mode(obj, self.fill_p, self.stroke_p):
@@ -422,7 +431,7 @@ class _PathReader:
             p = (a * px + c * py + e, b * px + d * py + f)
             if kind == _MOVE:
                 if len(pts) > 1:
-                    yield pts
+                    out.append(pts)
                 pts = [p]
                 beziers = 0
                 continue
@@ -435,7 +444,7 @@ class _PathReader:
             if pts and _segment_closes(seg):
                 pts.append(pts[0])
         if len(pts) > 1:
-            yield pts
+            out.append(pts)
 
 
 def _check(budget: Budget, number: int, n: int) -> None:
