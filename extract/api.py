@@ -20,6 +20,7 @@ from typing import Any
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
+from gidar.extract.collector import collector_paused
 from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
 from gidar.extract.layout.lines import group_lines, joined_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
@@ -127,9 +128,10 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
     try:
         data = _file_bytes(path, budget)
         sniff(data)
-        doc = read_pdf(path, backend, data=data, budget=budget)
-        res.backend = doc.backend
-        _extract_doc(doc, res, budget)
+        with collector_paused():
+            doc = read_pdf(path, backend, data=data, budget=budget)
+            res.backend = doc.backend
+            _extract_doc(doc, res, budget)
     except BadInput as e:
         res.status, res.message = e.status, e.message  # type: ignore[assignment]
     except Exception as e:  # a bug must not stop a batch: report it on this file, traceback in the log
