@@ -87,7 +87,8 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
     while True:
         last = parts[-1]
-        h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+        h = last.bottom - last.top
+        h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
         # the last piece's geometry, read once (the loop runs for every nearby word)

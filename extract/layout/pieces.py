@@ -87,7 +87,8 @@ class Piece:
 
 
 def _h(w: Word) -> float:
-    return max(MIN_LINE_HEIGHT, w.bottom - w.top)
+    h = w.bottom - w.top
+    return h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word pair
 
 
 def _merge(a: Word, b: Word, text: str) -> Word:

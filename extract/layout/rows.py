@@ -175,7 +175,8 @@ def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence
 def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> float | None:
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
-    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    h = last.bottom - last.top
+    h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     page, last_page = w.page, last.page
     if page == last_page:
         if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
@@ -207,7 +208,8 @@ def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
 def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
     """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
     last = m.words[-1]
-    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    h = last.bottom - last.top
+    h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     if w.page == last.page:
         return gy(w) - gy(last) > (NEXT_LINE[1] + RETIRE_MARGIN) * h
     if w.page > last.page + 1 or last.page not in bounds or w.page not in bounds:

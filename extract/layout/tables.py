@@ -167,8 +167,10 @@ class _Spans:
 def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
     heights; inside two spans, the one centred closer."""
-    c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
-    h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
+    top_, bottom_ = w.top, w.bottom  # (a `Line`'s are computed at each read)
+    c = (w.page - 1) * PAGE_STRIDE + (top_ + bottom_) / 2
+    h = bottom_ - top_
+    h = h if h > MIN_VALUE_HEIGHT else MIN_VALUE_HEIGHT  # max(MIN_VALUE_HEIGHT, h), spelt out: per value
     pad = SPAN_PAD * h
     best, best_d, best_m = None, float("inf"), 0.0
     # a span further than both the pad and the reach is at a distance beyond the reach: never chosen
