@@ -91,8 +91,11 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
         h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
-        # the last piece's geometry, read once (the loop runs for every nearby word)
+        # the last piece's geometry and the distances it allows, read once (the loop runs for
+        # every nearby word)
         page, yc, x1, top, bottom = last.page, last.yc, last.x1, last.top, last.bottom
+        line_tol, letter_gap = STACK_SAME_LINE * h, STACK_LETTER_GAP * h
+        below_lo, below_hi = STACK_BELOW[0] * h, STACK_BELOW[1] * h
         # cheap geometry first; whether the text still spells the label is asked last
         for w in pieces.near(last, h):
             if id(w) in used:
@@ -105,12 +108,10 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
                 if overlaps and w not in parts and _prefix(text + normalise(w.text), forms):
                     nxt = w
                 continue
-            same_line = abs(w.yc - yc) < STACK_SAME_LINE * h and -1 <= w.x0 - x1 <= STACK_LETTER_GAP * h
+            same_line = abs((w.top + w.bottom) / 2 - yc) < line_tol and -1 <= w.x0 - x1 <= letter_gap
             if same_line:
                 d = w.x0 - x1
-            elif STACK_BELOW[0] * h < w.top - top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
-                lo, w.x0
-            ) > STACK_OVERLAP * (w.x1 - w.x0):
+            elif below_lo < w.top - top < below_hi and min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0):
                 d = w.top - bottom  # below, overlapping the stack
             else:
                 continue
