@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
-from gidar.labels import label_state, normalise, open_note, without_insertions
+from gidar.labels import State, label_state, normalise, open_note, without_insertions
 from gidar.templates import GROUP_VARIANTS, LABEL_NOTE_BRACKETS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
@@ -58,15 +58,25 @@ class LabelMatch:
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
     _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
     _xrange: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
+    # (text, cands, each cand's `label_state` of the text): asked ~200 times a report, and both
+    # change only when a piece is added or the match settles (cands is then a new list)
+    _states: tuple[str, list[Target], tuple[State | None, ...]] | None = field(default=None, repr=False, compare=False)
+
+    def states(self) -> tuple[State | None, ...]:
+        """`label_state` of the text so far against each candidate's forms, in ``cands`` order."""
+        memo = self._states
+        if memo is None or memo[1] is not self.cands or memo[0] != self.text:
+            memo = self._states = (self.text, self.cands, tuple(label_state(self.text, c.forms) for c in self.cands))
+        return memo[2]
 
     @property
     def target(self) -> Target:
-        done = [c for c in self.cands if label_state(self.text, c.forms) == "complete"]
+        done = [c for c, s in zip(self.cands, self.states(), strict=True) if s == "complete"]
         return done[0] if done else self.cands[0]
 
     @property
     def complete(self) -> bool:
-        return any(label_state(self.text, c.forms) == "complete" for c in self.cands)
+        return "complete" in self.states()
 
     @property
     def in_note(self) -> bool:
