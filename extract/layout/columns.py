@@ -266,7 +266,7 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage)
             next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
-        out.append(replace(s, cell=cell))
+        out.append(s if cell is None and s.cell is None else replace(s, cell=cell))  # (replace is slow)
     return out
 
 
