@@ -20,6 +20,7 @@ from typing import Any
 
 from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
+from gidar.extract.collector import collector_paused
 from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
 from gidar.extract.layout.lines import group_lines, joined_lines, strip_furniture
 from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
@@ -127,9 +128,8 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
     try:
         data = _file_bytes(path, budget)
         sniff(data)
-        doc = read_pdf(path, backend, data=data, budget=budget)
-        res.backend = doc.backend
-        _extract_doc(doc, res, budget)
+        with collector_paused():
+            _extract_data(path, data, res, backend, budget)
     except BadInput as e:
         res.status, res.message = e.status, e.message  # type: ignore[assignment]
     except Exception as e:  # a bug must not stop a batch: report it on this file, traceback in the log
@@ -138,6 +138,15 @@ def extract_file(path: Path, backend: str = DEFAULT_BACKEND, budget: Budget = DE
     res.sha256 = hashlib.sha256(data).hexdigest()
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _extract_data(path: Path, data: bytes, res: ExtractionResult, backend: str, budget: Budget) -> None:
+    """Read ``data`` into ``res``. The document and everything read from it are freed on return,
+    still under the collector's pause: its first collection after it then has only the result
+    to look at, not every word of the report."""
+    doc = read_pdf(path, backend, data=data, budget=budget)
+    res.backend = doc.backend
+    _extract_doc(doc, res, budget)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from gidar.regions import Region
 __all__ = ["AgencyInfo", "find_title", "parse_agency", "read_metadata", "report_year", "split_title"]
 
 _FULLWIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_HAS_FULLWIDTH_DIGIT = re.compile("[０-９]").search  # translate only such text (str.translate is slow on CJK)
 _WS = re.compile(r"\s+")
 _CN_DIGITS = str.maketrans("〇零○一二三四五六七八九", "000123456789")
 _CN_YEAR = re.compile(r"([〇零○一二三四五六七八九]{4})年")  # 二〇二〇年
@@ -45,7 +46,8 @@ _OFFICE_WORD = re.compile(r"[局委办厅院室处所站队署司馆社部会]|�
 
 
 def _compact(text: str) -> str:
-    text = _WS.sub("", text).translate(_FULLWIDTH_DIGITS)
+    text = _WS.sub("", text)
+    text = text.translate(_FULLWIDTH_DIGITS) if _HAS_FULLWIDTH_DIGIT(text) else text
     return _CN_YEAR.sub(lambda m: m.group(1).translate(_CN_DIGITS) + "年", text)
 
 

@@ -21,6 +21,7 @@ from gidar.templates import CELL_UNITS, ValueType
 ZERO_MARKERS = frozenset({"/", "-", "—", "–", "——", "--", "―", "一", "无", "\\", "×", "_", "__"})
 # Minus signs NFKC leaves alone (U+2212 MINUS SIGN from Word's autocorrect, figure dash, …).
 _MINUS = str.maketrans({"\u2212": "-", "\u2012": "-", "\ufe63": "-", "\u2010": "-", "\u2011": "-"})
+_HAS_MINUS = re.compile("[\u2212\u2012\ufe63\u2010\u2011]").search  # str.translate is slow on CJK text
 _NUMBER = re.compile(r"^([+-]?)(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?$")
 # A piece of a number cut by a line wrap inside a narrow cell: it ends inside a thousands group
 # (``3,9`` of ``3,977``, ``11,`` of ``11,113``, a lone ``，``) or on the decimal point (``190.`` of
@@ -43,7 +44,8 @@ class Parsed:
 
 def fold(text: str) -> str:
     """NFKC, one minus sign, and no white space of any kind (U+3000 padding, thin spaces)."""
-    return "".join(unicodedata.normalize("NFKC", text).translate(_MINUS).split())
+    s = unicodedata.normalize("NFKC", text)
+    return "".join((s.translate(_MINUS) if _HAS_MINUS(s) else s).split())
 
 
 @lru_cache(maxsize=1 << 14)

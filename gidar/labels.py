@@ -26,6 +26,13 @@ _CN_SEP = re.compile(r"^([一二三四五六七八九十]+)[.．,，](?=\D)")  #
 _CN_PAREN = re.compile(r"^\(([一二三四五六七八九十]+)\)")  # (一) as an item number
 
 
+def _renumbered(pattern: re.Pattern[str], mark: str, s: str) -> str:
+    """``pattern.sub(r"\\1" + mark, s)`` for a pattern anchored at the start (so one match at most),
+    without `re`'s handling of a replacement template, a Python-level call at every ``sub``."""
+    m = pattern.match(s)
+    return m.group(1) + mark + s[m.end() :] if m else s
+
+
 @lru_cache(maxsize=1 << 16)  # the layout engine asks again for the same words and lines, ~1,700 times a report
 def normalise(text: str) -> str:
     """NFKC, no white space or quotes, ASCII brackets; leading ``1、``/``1．``/``(1)`` → ``1.``
@@ -36,10 +43,10 @@ def normalise(text: str) -> str:
     s = unicodedata.normalize("NFKC", text)
     s = _DROP.sub("", s)
     s = s.replace("（", "(").replace("）", ")").replace("：", ":").replace("，", ",")
-    s = _NUM_PAREN.sub(r"\1.", s)
-    s = _CN_PAREN.sub(r"\1、", s)
-    s = _CN_SEP.sub(r"\1、", s)
-    return _NUM_SEP.sub(r"\1.", s)
+    s = _renumbered(_NUM_PAREN, ".", s)
+    s = _renumbered(_CN_PAREN, "、", s)
+    s = _renumbered(_CN_SEP, "、", s)
+    return _renumbered(_NUM_SEP, ".", s)
 
 
 _INSERTION = re.compile("|".join(f"(?:{p})" for p in LABEL_INSERTIONS))
@@ -76,14 +83,29 @@ def label_state(text: str, forms: Iterable[str], notes: bool = True) -> State | 
     return _label_state(text, forms if isinstance(forms, tuple) else tuple(forms), notes)
 
 
+@lru_cache(maxsize=1 << 16)
+def _compared(text: str) -> str:
+    """What `_label_state` compares with the forms: the text without inserted years, renumbered
+    (fragments are normalised one by one: a number split as ``（`` / ``三`` / ``）`` is renumbered
+    here). One text is asked about every label of a table: this is done once for all of them."""
+    return _renumbered(_CN_PAREN, "、", _renumbered(_NUM_PAREN, ".", without_insertions(text)))
+
+
+@lru_cache(maxsize=1 << 12)
+def _initials(forms: tuple[str, ...]) -> frozenset[str] | None:
+    """The first characters of the forms; None if a form is empty (any text can follow it)."""
+    return None if "" in forms else frozenset(f[0] for f in forms)
+
+
 @lru_cache(maxsize=1 << 16)  # the matchers ask about the same fragments against the same labels
 def _label_state(text: str, forms: tuple[str, ...], notes: bool) -> State | None:
-    s = without_insertions(text)
-    # fragments are normalised one by one: a number split as ``（`` / ``三`` / ``）`` is renumbered here
-    s = _CN_PAREN.sub(r"\1、", _NUM_PAREN.sub(r"\1.", s))
+    s = _compared(text)
     if m := _OPEN_NUMBER.match(s):
         num = m.group(1)
         return "prefix" if any(_NUMBERED_FORM.match(f) and f.startswith(num) for f in forms) else None
+    initials = _initials(forms)
+    if s and initials is not None and s[0] not in initials:
+        return None  # every test below compares s with the start of a form
     if s in forms:
         return "complete"
     best: State | None = None

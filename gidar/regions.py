@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, cached_property
-from importlib import resources
 from operator import itemgetter
+from typing import Any
 
 __all__ = [
     "LEVELS",
@@ -155,10 +156,22 @@ def _kind(name: str) -> str:
 _PADDED = re.compile(r"[^\S\r\n]")  # white space other than line ends: some cell may need stripping
 
 
+def _data(name: str) -> str:
+    """A file of ``gidar/data`` as text, through this module's loader (a zip import reads it too).
+    Not `importlib.resources`: its import (zipfile, tempfile, shutil, …) took longer than the
+    tables' load, at the first report of every `gidar extract` process."""
+    loader = __spec__.loader if __spec__ is not None else None
+    path = os.path.join(os.path.dirname(__file__), "data", *name.split("/"))
+    if loader is not None and hasattr(loader, "get_data"):
+        return loader.get_data(path).decode("utf-8-sig")  # type: ignore[no-any-return]
+    with open(path, encoding="utf-8-sig") as f:
+        return f.read()
+
+
 def _rows_named(name: str, *columns: str) -> list[tuple[str, ...]]:
     """The named columns (two or more) of a shipped CSV, in that order, cells stripped; blank lines
     skipped. Read with csv.reader and itemgetter: DictReader's per-row dicts were most of the load."""
-    text = resources.files("gidar").joinpath("data").joinpath(name).read_text(encoding="utf-8-sig")
+    text = _data(name)
     lines = text.splitlines()
     header = [h.strip() for h in next(csv.reader(lines[:1]))]
     at = [header.index(c) for c in columns]
@@ -188,19 +201,10 @@ class _Tables:
             code: (name, city, prov, None, None)
             for code, name, city, prov in _rows_named("divisions/areas.csv", "code", "name", "cityCode", "provinceCode")
         }
-        changes = json.loads(
-            resources.files("gidar").joinpath("data/zhejiang_changes.json").read_text(encoding="utf-8")
-        )
+        changes = json.loads(_data("zhejiang_changes.json"))
         for u in changes["units"]:
             self.rows[u["code"]] = (u["name"], u["cityCode"], u["provinceCode"], u["first_year"], u["last_year"])
-        moves: dict[str, list[tuple[int, str]]] = defaultdict(list)
-        for m in changes["township_moves"]:
-            for n in m["names"]:
-                moves[f"{m['to_code']}:{n}"].append((m["last_year"], m["from_code"]))
-        towns: dict[str, list[_Town]] = defaultdict(list)
-        for name, area in _rows_named("divisions/townships_33.csv", "name", "areaCode"):
-            towns[name].append(_Town(name, area, tuple(moves.get(f"{area}:{name}", ()))))
-        self.towns = dict(towns)
+        self._township_moves: list[dict[str, Any]] = changes["township_moves"]
         by_name: dict[str, list[str]] = defaultdict(list)
         for code, row in self.rows.items():
             by_name[row[0]].append(code)
@@ -240,6 +244,18 @@ class _Tables:
 
     def named(self, name: str) -> list[_Entry]:
         return [e for e in map(self.entry, self.by_name.get(name, ())) if e is not None]
+
+    @cached_property
+    def towns(self) -> dict[str, list[_Town]]:
+        """Zhejiang's townships by name: built when a township body is first looked up (few reports)."""
+        moves: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for m in self._township_moves:
+            for n in m["names"]:
+                moves[f"{m['to_code']}:{n}"].append((m["last_year"], m["from_code"]))
+        towns: dict[str, list[_Town]] = defaultdict(list)
+        for name, area in _rows_named("divisions/townships_33.csv", "name", "areaCode"):
+            towns[name].append(_Town(name, area, tuple(moves.get(f"{area}:{name}", ()))))
+        return dict(towns)
 
     @cached_property
     def by_short(self) -> dict[str, list[str]]:

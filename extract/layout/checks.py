@@ -22,6 +22,7 @@ from __future__ import annotations
 import itertools
 from collections import defaultdict
 from collections.abc import Sequence
+from functools import lru_cache
 
 from gidar.contract import Cell
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT
@@ -54,7 +55,9 @@ _OCR_FLAG_REASONS = {
 }
 
 
-def _row_of(k: Key) -> str:
+@lru_cache(maxsize=4096)  # a template's few hundred cell keys, ~10,000 times a run
+def _row_of(key: str) -> str:
+    k = Key.parse(key)
     return str(Key(k.table, k.block, k.row, "_"))
 
 
@@ -66,7 +69,7 @@ def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, s
     counts: dict[str, int] = defaultdict(int)
     keys = [Key.parse(c.key) for c in cells]  # each key taken apart once
     for c, k in zip(cells, keys, strict=True):
-        rows[_row_of(k)].append(c)
+        rows[_row_of(c.key)].append(c)
         counts[k.table] += 1
         printed[k.table] += "blank_as_zero" not in c.flags
     for c, k in zip(cells, keys, strict=True):

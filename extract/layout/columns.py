@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
+from gidar.extract.layout.pieces import RulesByPage, by_page
 from gidar.extract.layout.rows import startable
 from gidar.extract.model import Word
 from gidar.labels import header_unit, label_state, normalise
@@ -86,11 +87,15 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
     while True:
         last = parts[-1]
-        h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+        h = last.bottom - last.top
+        h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out
         lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
-        # the last piece's geometry, read once (the loop runs for every nearby word)
+        # the last piece's geometry and the distances it allows, read once (the loop runs for
+        # every nearby word)
         page, yc, x1, top, bottom = last.page, last.yc, last.x1, last.top, last.bottom
+        line_tol, letter_gap = STACK_SAME_LINE * h, STACK_LETTER_GAP * h
+        below_lo, below_hi = STACK_BELOW[0] * h, STACK_BELOW[1] * h
         # cheap geometry first; whether the text still spells the label is asked last
         for w in pieces.near(last, h):
             if id(w) in used:
@@ -103,12 +108,10 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
                 if overlaps and w not in parts and _prefix(text + normalise(w.text), forms):
                     nxt = w
                 continue
-            same_line = abs(w.yc - yc) < STACK_SAME_LINE * h and -1 <= w.x0 - x1 <= STACK_LETTER_GAP * h
+            same_line = abs((w.top + w.bottom) / 2 - yc) < line_tol and -1 <= w.x0 - x1 <= letter_gap
             if same_line:
                 d = w.x0 - x1
-            elif STACK_BELOW[0] * h < w.top - top < STACK_BELOW[1] * h and min(hi, w.x1) - max(
-                lo, w.x0
-            ) > STACK_OVERLAP * (w.x1 - w.x0):
+            elif below_lo < w.top - top < below_hi and min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0):
                 d = w.top - bottom  # below, overlapping the stack
             else:
                 continue
@@ -240,17 +243,20 @@ def _near(xs: Sequence[float], x: float) -> bool:
     return i < len(xs) and xs[i] <= x + SEGMENT_JOIN
 
 
-def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[ColumnSpec]:
+def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage) -> list[ColumnSpec]:
     """Header columns with the x-bounds of the ruled cells around them, where rules are drawn.
+    ``rules``: vertical ruling segments, or those `pieces.by_page` grouped (a caller ruling many
+    tables groups them once: a document's rules are thousands, a header's page has a few).
 
     A column gets bounds only when a rule sits in the gap on each side (not beyond a neighbour),
     so a page frame or a table with horizontal rules only leaves the header-gap estimate alone.
     """
+    paged = rules if isinstance(rules, dict) else by_page(rules)
     out = []
     for i, s in enumerate(specs):
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
-        xs = [x for p, x, t, b in rules if p == page and t <= bottom and b >= top]
+        xs = [x for _, x, t, b in paged.get(page, ()) if t <= bottom and b >= top]
         left = [x for x in xs if x <= s.x0 + RULE_SLACK]
         right = [x for x in xs if x >= s.x1 - RULE_SLACK]
         cell = None
@@ -260,7 +266,7 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule]) -> list[Colum
             next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
-        out.append(replace(s, cell=cell))
+        out.append(s if cell is None and s.cell is None else replace(s, cell=cell))  # (replace is slow)
     return out
 
 

@@ -19,6 +19,7 @@ its lines stay separate values, and the count check downstream says the row cann
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from bisect import bisect_left, bisect_right
@@ -87,7 +88,8 @@ class Piece:
 
 
 def _h(w: Word) -> float:
-    return max(MIN_LINE_HEIGHT, w.bottom - w.top)
+    h = w.bottom - w.top
+    return h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word pair
 
 
 def _merge(a: Word, b: Word, text: str) -> Word:
@@ -203,29 +205,61 @@ class RowLines:
     band: tuple[float, float] = (float("-inf"), float("inf"))  # the strip of the page the row owns
 
 
+class _Extents:
+    """The words' (top, bottom) by page, ordered by top: the strip between two rows' centres
+    looks at the words that can reach into it, not at every word of the table (`row_bands` asks
+    for each pair of neighbouring rows). Pages with a position that is not a number keep every
+    extent (no order holds among them)."""
+
+    def __init__(self, words: Sequence[Word]) -> None:
+        by_page: dict[int, list[tuple[float, float]]] = {}
+        for w in words:
+            by_page.setdefault(w.page, []).append((w.top, w.bottom))
+        self.pages: dict[int, tuple[list[tuple[float, float]], list[float], float] | None] = {}
+        for page, spans in by_page.items():
+            if all(math.isfinite(t) and math.isfinite(bt) for t, bt in spans):
+                spans.sort()
+                tallest = max(bt - t for t, bt in spans)
+                self.pages[page] = (spans, [t for t, _ in spans], tallest)
+            else:
+                self.pages[page] = None
+        self.raw = by_page
+
+    def near(self, page: int, lo: float, hi: float) -> list[tuple[float, float]]:
+        """A superset of the page's extents with a bottom below ``lo`` and a top above ``hi``:
+        those with a top from ``lo`` less the tallest extent (and a point against rounding) up to ``hi``."""
+        indexed = self.pages.get(page)
+        if indexed is None:
+            return self.raw.get(page, [])
+        spans, tops, tallest = indexed
+        return spans[bisect_left(tops, lo - tallest - 1.0) : bisect_right(tops, hi)]
+
+
 def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]:
     """Rows with the strip of the page each owns: two neighbouring rows meet in the middle of
     the widest empty strip between their labels' centres (a tall wrapped row reaches further
     than half-way to a one-line neighbour)."""
-    out = list(rows)
+    bands = [r.band for r in rows]  # each row's band as the pairs set it; the rows are rebuilt once, at the end
     order = sorted(range(len(rows)), key=lambda i: (rows[i].page, rows[i].centre))
+    pages = _Extents(words)
     for a, b in itertools.pairwise(order):
-        ra, rb = out[a], out[b]
+        ra, rb = rows[a], rows[b]
         if ra.page != rb.page:
             continue
         lo, hi = ra.centre, rb.centre
-        spans = sorted((w.top, w.bottom) for w in words if w.page == ra.page and w.bottom > lo and w.top < hi)
+        spans = sorted((t, bt) for t, bt in pages.near(ra.page, lo, hi) if bt > lo and t < hi)
         spans += [(r.top, r.bottom) for r in (ra, rb)]
         best, at, cur = -1.0, (lo + hi) / 2, lo
         for t, bt in sorted(spans):
             if t > cur and t - cur > best:
                 best, at = t - cur, (cur + t) / 2
-            cur = max(cur, bt)
+            if bt > cur:  # cur = max(cur, bt), spelt out
+                cur = bt
         if hi - cur > best:
             at = (cur + hi) / 2
-        out[a] = replace(ra, band=(ra.band[0], at))
-        out[b] = replace(rb, band=(at, rb.band[1]))
-    return out
+        bands[a] = (bands[a][0], at)
+        bands[b] = (at, bands[b][1])
+    return [r if band is r.band else replace(r, band=band) for r, band in zip(rows, bands, strict=True)]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:

@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, group_lines, gy
 from gidar.extract.model import Word
-from gidar.labels import label_state, normalise, open_note, without_insertions
+from gidar.labels import State, label_state, normalise, open_note, without_insertions
 from gidar.templates import GROUP_VARIANTS, LABEL_NOTE_BRACKETS
 
 FUZZY = 0.75  # SequenceMatcher ratio for a misread label piece
@@ -58,15 +58,25 @@ class LabelMatch:
     saved: tuple[int, str, list[Target]] | None = None  # last complete state (words kept, text, cands)
     _span: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
     _xrange: tuple[int, tuple[float, float]] | None = field(default=None, repr=False)
+    # (text, cands, each cand's `label_state` of the text): asked ~200 times a report, and both
+    # change only when a piece is added or the match settles (cands is then a new list)
+    _states: tuple[str, list[Target], tuple[State | None, ...]] | None = field(default=None, repr=False, compare=False)
+
+    def states(self) -> tuple[State | None, ...]:
+        """`label_state` of the text so far against each candidate's forms, in ``cands`` order."""
+        memo = self._states
+        if memo is None or memo[1] is not self.cands or memo[0] != self.text:
+            memo = self._states = (self.text, self.cands, tuple(label_state(self.text, c.forms) for c in self.cands))
+        return memo[2]
 
     @property
     def target(self) -> Target:
-        done = [c for c in self.cands if label_state(self.text, c.forms) == "complete"]
+        done = [c for c, s in zip(self.cands, self.states(), strict=True) if s == "complete"]
         return done[0] if done else self.cands[0]
 
     @property
     def complete(self) -> bool:
-        return any(label_state(self.text, c.forms) == "complete" for c in self.cands)
+        return "complete" in self.states()
 
     @property
     def in_note(self) -> bool:
@@ -175,7 +185,8 @@ def targets_for(rows: Sequence[tuple[str, str, Sequence[str]]], groups: Sequence
 def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> float | None:
     """Geometric fit of ``w`` as the next fragment of ``m`` (lower is better), None if it cannot be."""
     last = m.words[-1]
-    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    h = last.bottom - last.top
+    h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     page, last_page = w.page, last.page
     if page == last_page:
         if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
@@ -207,7 +218,8 @@ def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
 def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
     """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
     last = m.words[-1]
-    h = max(MIN_LINE_HEIGHT, last.bottom - last.top)
+    h = last.bottom - last.top
+    h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     if w.page == last.page:
         return gy(w) - gy(last) > (NEXT_LINE[1] + RETIRE_MARGIN) * h
     if w.page > last.page + 1 or last.page not in bounds or w.page not in bounds:

@@ -167,8 +167,10 @@ class _Spans:
 def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
     """The row whose label span holds ``w``'s centre, or the nearest one within ``reach`` line
     heights; inside two spans, the one centred closer."""
-    c = (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2
-    h = max(MIN_VALUE_HEIGHT, w.bottom - w.top)
+    top_, bottom_ = w.top, w.bottom  # (a `Line`'s are computed at each read)
+    c = (w.page - 1) * PAGE_STRIDE + (top_ + bottom_) / 2
+    h = bottom_ - top_
+    h = h if h > MIN_VALUE_HEIGHT else MIN_VALUE_HEIGHT  # max(MIN_VALUE_HEIGHT, h), spelt out: per value
     pad = SPAN_PAD * h
     best, best_d, best_m = None, float("inf"), 0.0
     # a span further than both the pad and the reach is at a distance beyond the reach: never chosen
@@ -481,7 +483,7 @@ def read_t3(
         find_header_columns(header_words, _column_labels(tpl.t3_columns)), [c.key for c in tpl.t3_columns]
     )
     if specs is not None and rules:
-        specs = with_rules(specs, rules)
+        specs = with_rules(specs, reading.vrules)
     used = {id(w) for m in matches for w in m.words}
     vals = [w for w in values if id(w) not in used]
     all_rows = [*rows, *prow.values()]
@@ -555,7 +557,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
     # stacked layout: one row per block, labelled on the left, under one 5-column header
     five = pick_one_per_key(found, keys) if len(found) == len(keys) else None
     if five is not None and rules:
-        five = with_rules(five, rules)
+        five = with_rules(five, reading.vrules)
     if five is not None:
         blocks = targets_for([(b.key, b.label, b.variants) for b in tpl.t4_blocks])
         matches = match_labels(text_words, blocks)
@@ -581,7 +583,7 @@ def read_t4(lines: Sequence[Line], tpl: Template, reading: Reading, rules: Seque
                 for b, ch in zip(tpl.t4_blocks, chunks, strict=True)
                 for c in ch
             ]
-            specs = with_rules(specs, rules) if rules else specs
+            specs = with_rules(specs, reading.vrules) if rules else specs
     if specs is None and len(data) != n:
         if not header and not data:
             return
@@ -724,7 +726,7 @@ def read_t2(
         header = [w for w in text_words if prev_bottom < gy(w) < top - 1 and id(w) not in used]
         specs = pick_one_per_key(find_header_columns(header, _column_labels(b.columns)), [c.key for c in b.columns])
         if specs is not None and rules:
-            specs = with_rules(specs, rules)
+            specs = with_rules(specs, reading.vrules)
         if specs is None and len(b.columns) > 1:
             reading.doubt(None, f"t2: column headers of {b.label} not found")
         full = [r.words for r in got if len(r.tokens) == len(b.columns)]

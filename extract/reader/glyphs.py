@@ -10,6 +10,7 @@ Coordinates are pdfplumber's: points, origin at the top-left of the page as disp
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable, Iterable, Sequence
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
@@ -22,6 +23,8 @@ MIN_RULE = 3.0  # shorter segments are tick marks or the ends of thin boxes, not
 AXIS_EPS = 0.01  # PDFium gives float32 points: within this a segment is horizontal/vertical
 LIGATURES = {"ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬁ": "fi", "ﬂ": "fl", "ﬆ": "st", "ﬅ": "st"}
 _LIGATURE_TABLE = str.maketrans(LIGATURES)
+# str.translate looks every character up (slow on CJK text): only a text holding a ligature is translated
+_HAS_LIGATURE = re.compile("[" + "".join(LIGATURES) + "]").search
 
 
 class Glyph(NamedTuple):
@@ -93,7 +96,8 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
 def _spelt(line: list[Glyph], start: int, end: int) -> str:
     """The text of glyphs ``start:end`` of a line, ligatures spelt out (one glyph is one
     character, or an unmapped glyph's "(cid:N)", which holds no ligature)."""
-    return "".join(map(_TEXT, line[start:end])).translate(_LIGATURE_TABLE)
+    text = "".join(map(_TEXT, line[start:end]))
+    return text.translate(_LIGATURE_TABLE) if _HAS_LIGATURE(text) else text
 
 
 def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:

@@ -12,18 +12,16 @@ from __future__ import annotations
 import ctypes
 import struct
 import threading
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, NamedTuple
-
-import pypdfium2 as pdfium
-import pypdfium2.raw as pdfium_c
+from typing import NamedTuple
 
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.model import page_words
+from gidar.extract.reader import libpdfium as lib
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
+from gidar.extract.reader.libpdfium import Handle
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
 
@@ -46,13 +44,35 @@ class PdfiumOpenError(Exception):
         self.password = password
 
 
-def open_pdf(data: bytes) -> pdfium.PdfDocument:
-    """Open from memory with the empty password, as a viewer does (owner-password-only files open)."""
-    try:
-        return pdfium.PdfDocument(data, password="")
-    except pdfium.PdfiumError as e:
-        code = getattr(e, "err_code", None)
-        raise PdfiumOpenError(str(e), code == pdfium_c.FPDF_ERR_PASSWORD) from e
+class PdfDocument:
+    """A document open in PDFium, read from memory (``data`` stays referenced while it is open)."""
+
+    def __init__(self, handle: Handle, data: bytes, pages: int) -> None:
+        self.handle: Handle | None = handle
+        self.data = data
+        self.pages = pages
+
+    def __len__(self) -> int:
+        return self.pages
+
+    def close(self) -> None:
+        if self.handle is not None:
+            lib.FPDF_CloseDocument(self.handle)
+            self.handle = None
+
+
+def open_pdf(data: bytes) -> PdfDocument:
+    """Open from memory with the empty password, as a viewer does (owner-password-only files open).
+    A document without pages counts as not opened, as with pypdfium2."""
+    handle = lib.FPDF_LoadMemDocument64(data, len(data), b"")
+    pages = lib.FPDF_GetPageCount(handle) if handle else 0
+    if pages < 1:
+        code = lib.FPDF_GetLastError()
+        if handle:
+            lib.FPDF_CloseDocument(handle)
+        message = f"Failed to load document (PDFium: {lib.ERRORS.get(code, f'error {code}')})."
+        raise PdfiumOpenError(message, code == lib.FPDF_ERR_PASSWORD)
+    return PdfDocument(handle, data, pages)
 
 
 def _mul(m: Affine, n: Affine) -> Affine:
@@ -103,48 +123,42 @@ def _display(rotation: int, box: tuple[float, float, float, float]) -> _View:
     return _View(turn, _mul(turn, flip), nb[2] - nb[0], height)
 
 
-def _mediabox(page: pdfium.PdfPage) -> tuple[float, float, float, float]:
+def _mediabox(page: Handle) -> tuple[float, float, float, float]:
     # FPDFPage_GetMediaBox reads the page's own entry only; the bounding box inherits from the page tree.
-    box = page.get_mediabox(fallback_ok=False)
-    return box if box is not None else page.get_bbox()
+    box = [ctypes.c_float() for _ in range(4)]
+    if lib.FPDFPage_GetMediaBox(page, *map(ctypes.byref, box)):
+        left, bottom, right, top = (v.value for v in box)
+        return left, bottom, right, top
+    rect = lib.FS_RECTF()
+    if not lib.FPDF_GetPageBoundingBox(page, ctypes.byref(rect)):
+        raise PdfiumOpenError("Failed to get page bounding box.", password=False)
+    return rect.left, rect.bottom, rect.right, rect.top
 
 
-def _prototype(func: Any, restype: Any, *argtypes: Any) -> Any:
-    """The same PDFium entry point with plain pointer types: no pointer objects or casts per call
-    (tens of thousands of calls per page, where ctypes' conversions cost more than PDFium)."""
-    address = ctypes.cast(func, ctypes.c_void_p).value
-    assert address is not None
-    return ctypes.CFUNCTYPE(restype, *argtypes)(address)
+_ROTATIONS = {0: 0, 1: 90, 2: 180, 3: 270}  # FPDFPage_GetRotation's codes, in degrees clockwise
 
 
-def _bare(func: Any, restype: Any) -> Any:
-    """The entry point declared with no argument types: ctypes then passes ctypes objects and
-    Python ints (as a C int) itself, where declared types cost a Python-level conversion per
-    argument (a third to half of a call, ~100,000 calls per report). Only for functions whose
-    arguments are pointers, passed as ctypes objects, and C ints: never a float (Python's goes
-    as a double) nor a pointer held as a Python int (it would go as a C int)."""
-    address = ctypes.cast(func, ctypes.c_void_p).value
-    assert address is not None
-    return ctypes.CFUNCTYPE(restype)(address)
+def _rotation(page: Handle) -> int:
+    code = lib.FPDFPage_GetRotation(page)
+    if code not in _ROTATIONS:
+        raise PdfiumOpenError("Failed to get page rotation.", password=False)
+    return _ROTATIONS[code]
 
 
-_vp, _int = ctypes.c_void_p, ctypes.c_int
-# text page functions, called with the text page as a ctypes object and C ints
-_text_object = _bare(pdfium_c.FPDFText_GetTextObject, _vp)
-_unicode = _bare(pdfium_c.FPDFText_GetUnicode, ctypes.c_uint)
-_map_error = _bare(pdfium_c.FPDFText_HasUnicodeMapError, _int)
-_is_generated = _bare(pdfium_c.FPDFText_IsGenerated, _int)
-_loose_box = _bare(pdfium_c.FPDFText_GetLooseCharBox, _int)
-_matrix_of = _bare(pdfium_c.FPDFText_GetMatrix, _int)
-_font_size = _bare(pdfium_c.FPDFText_GetFontSize, ctypes.c_double)
-_origin = _bare(pdfium_c.FPDFText_GetCharOrigin, _int)
-# functions given a text object or font (Python ints) or a float: declared types
-_font_of = _prototype(pdfium_c.FPDFTextObj_GetFont, _vp, _vp)
-_font_name = _prototype(pdfium_c.FPDFFont_GetBaseFontName, ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
-_font_descent = _prototype(pdfium_c.FPDFFont_GetDescent, _int, _vp, ctypes.c_float, ctypes.POINTER(ctypes.c_float))
-_glyph_width = _prototype(
-    pdfium_c.FPDFFont_GetGlyphWidth, _int, _vp, ctypes.c_uint, ctypes.c_float, ctypes.POINTER(ctypes.c_float)
-)
+# text page functions, called with the text page (a `Handle`) and C ints
+_text_object = lib.FPDFText_GetTextObject
+_unicode = lib.FPDFText_GetUnicode
+_map_error = lib.FPDFText_HasUnicodeMapError
+_is_generated = lib.FPDFText_IsGenerated
+_loose_box = lib.FPDFText_GetLooseCharBox
+_matrix_of = lib.FPDFText_GetMatrix
+_font_size = lib.FPDFText_GetFontSize
+_origin = lib.FPDFText_GetCharOrigin
+# functions given a text object or font (Python ints) or a float
+_font_of = lib.FPDFTextObj_GetFont
+_font_name = lib.FPDFFont_GetBaseFontName
+_font_descent = lib.FPDFFont_GetDescent
+_glyph_width = lib.FPDFFont_GetGlyphWidth
 
 
 _HORIZONTAL, _VERTICAL, _TURNED = 0, 1, 2  # how a text object's glyph boxes are built
@@ -177,7 +191,7 @@ class _Fonts:
         self.cache: dict[int | None, _Font] = {}
         self.buf = ctypes.create_string_buffer(256)
 
-    def get(self, font: int | None, tp: ctypes.c_void_p, i: int) -> _Font:
+    def get(self, font: int | None, tp: Handle, i: int) -> _Font:
         """The font of character ``i`` of text page ``tp`` (its code is read only for a new font)."""
         m = self.cache.get(font)
         if m is None:
@@ -202,16 +216,17 @@ class _Scratch:
     """ctypes buffers reused for every text object of a page."""
 
     def __init__(self) -> None:
-        self.mat = pdfium_c.FS_MATRIX()
+        self.mat = lib.FS_MATRIX()
         self.mat_p = ctypes.pointer(self.mat)
         self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
         self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
 
 
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
+_IDENTITY: Affine = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # a page object without a matrix
 
 
-def _run(tp: ctypes.c_void_p, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
+def _run(tp: Handle, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
     """The run of text object ``obj``, of which character ``i`` is the first drawn (~600 a report)."""
     _matrix_of(tp, i, scratch.mat_p)
     ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
@@ -230,16 +245,16 @@ def _run(tp: ctypes.c_void_p, i: int, obj: int | None, turn: Affine, fonts: _Fon
     return tuple.__new__(_Run, (kind, upright, unmapped, ma, md, size, y_lo, y_lo + md * size))
 
 
-def _page_text(textpage: ctypes.c_void_p, n: int) -> str | None:
+def _page_text(textpage: Handle, n: int) -> str | None:
     """All of the text page's characters in one call, or None when PDFium's text does not line
     up one character per glyph (it drops control characters; UTF-16 splits non-BMP ones)."""
     buf = (ctypes.c_ushort * (n + 1))()
-    written = pdfium_c.FPDFText_GetText(textpage, 0, n, buf)
+    written = lib.FPDFText_GetText(textpage, 0, n, buf)
     text = bytes(buf)[: 2 * max(written - 1, 0)].decode("utf-16-le", "replace")
     return text if len(text) == n else None
 
 
-def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int, set[int | None]]:
+def _glyphs(textpage: Handle, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int, set[int | None]]:
     """Every drawn glyph (PDFium's generated spaces and line breaks left out), their count, and
     the text objects that draw them.
 
@@ -247,19 +262,20 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
     of the em square), and across the advance width (PDFium's loose box, which also takes in
     ink overflowing the advance: a fraction of a point on some digits).
     """
-    n = pdfium_c.FPDFText_CountChars(textpage)
+    n = lib.FPDFText_CountChars(textpage)
     text = _page_text(textpage, n)
-    tp = ctypes.cast(textpage, ctypes.c_void_p)  # a ctypes object, for the undeclared (`_bare`) calls
+    tp = textpage
     scratch = _Scratch()
     out: list[Glyph] = []
     runs: dict[int | None, _Run] = {}
     key: int | None = -1
     run: _Run | None = None
-    rect = pdfium_c.FS_RECTF()
+    rect = lib.FS_RECTF()
     rect_p = ctypes.pointer(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
     ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
     left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
+    left_p, right_p, bottom_p, top_p = map(ctypes.pointer, (left, right, bottom, top_))
     a, b, c, d, e, f = view.to_page
     turn = view.turn
     # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
@@ -306,7 +322,7 @@ def _glyphs(textpage: ctypes.c_void_p, view: _View, fonts: _Fonts) -> tuple[list
             x_lo, y_lo = ox.value + run_a * (x_lo - ox.value), oy.value
             x_hi, y_hi = x_lo + run_a * size, y_lo + run_d * size
         else:  # rotated or skewed text: PDFium's ink box (its loose box assumes horizontal text)
-            pdfium_c.FPDFText_GetCharBox(textpage, i, left, right, bottom, top_)
+            lib.FPDFText_GetCharBox(textpage, i, left_p, right_p, bottom_p, top_p)
             x_lo, y_lo, x_hi, y_hi = left.value, bottom.value, right.value, top_.value
         xa, ya = a * x_lo + c * y_lo + e, b * x_lo + d * y_lo + f
         xb, yb = a * x_hi + c * y_hi + e, b * x_hi + d * y_hi + f
@@ -338,29 +354,20 @@ def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
     return [g._replace(text="\ufffd") if "\ud800" <= g.text <= "\udfff" else g for g in out]
 
 
-_float_p = ctypes.POINTER(ctypes.c_float)
-
-
-class _Handle(ctypes.c_void_p):
-    """A page object or path segment as the `_bare` calls return and take it: ctypes leaves a
-    subclass of c_void_p a ctypes object instead of converting it to a Python int."""
-
-
-_page_object = _bare(pdfium_c.FPDFPage_GetObject, _Handle)
-_obj_type = _bare(pdfium_c.FPDFPageObj_GetType, _int)
-_obj_bounds = _bare(pdfium_c.FPDFPageObj_GetBounds, _int)
-_obj_matrix = _bare(pdfium_c.FPDFPageObj_GetMatrix, _int)
-_draw_mode = _bare(pdfium_c.FPDFPath_GetDrawMode, _int)
-_count_segments = _bare(pdfium_c.FPDFPath_CountSegments, _int)
-_segment = _bare(pdfium_c.FPDFPath_GetPathSegment, _Handle)
-_segment_type = _bare(pdfium_c.FPDFPathSegment_GetType, _int)
-_segment_point = _bare(pdfium_c.FPDFPathSegment_GetPoint, _int)
-_segment_closes = _bare(pdfium_c.FPDFPathSegment_GetClose, _int)
-_form_count = _bare(pdfium_c.FPDFFormObj_CountObjects, _int)
-# its index is an unsigned long: declared (a Python int would go as a C int); the form as an address
-_form_object = _prototype(pdfium_c.FPDFFormObj_GetObject, _vp, _vp, ctypes.c_ulong)
-_PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
-_MOVE, _BEZIER = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_BEZIERTO
+_object_address = lib.FPDFPage_GetObject
+_obj_type = lib.FPDFPageObj_GetType
+_obj_bounds = lib.FPDFPageObj_GetBounds
+_obj_matrix = lib.FPDFPageObj_GetMatrix
+_draw_mode = lib.FPDFPath_GetDrawMode
+_count_segments = lib.FPDFPath_CountSegments
+_segment = lib.FPDFPath_GetPathSegment
+_segment_type = lib.FPDFPathSegment_GetType
+_segment_point = lib.FPDFPathSegment_GetPoint
+_segment_closes = lib.FPDFPathSegment_GetClose
+_form_count = lib.FPDFFormObj_CountObjects
+_form_object = lib.FPDFFormObj_GetObject
+_PATH, _FORM = lib.FPDF_PAGEOBJ_PATH, lib.FPDF_PAGEOBJ_FORM
+_MOVE, _BEZIER = lib.FPDF_SEGMENT_MOVETO, lib.FPDF_SEGMENT_BEZIERTO
 
 
 class _PathReader:
@@ -369,12 +376,12 @@ class _PathReader:
     def __init__(self) -> None:
         self.f = [ctypes.c_float() for _ in range(4)]
         self.fp = [ctypes.pointer(v) for v in self.f]
-        self.fill, self.stroke = _int(), _int()
+        self.fill, self.stroke = ctypes.c_int(), ctypes.c_int()
         self.fill_p, self.stroke_p = ctypes.pointer(self.fill), ctypes.pointer(self.stroke)
-        self.m = pdfium_c.FS_MATRIX()
+        self.m = lib.FS_MATRIX()
         self.m_p = ctypes.pointer(self.m)
 
-    def _small(self, obj: _Handle) -> bool:
+    def _small(self, obj: Handle) -> bool:
         """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
         (a form of small drawings, a logo, is skipped whole)."""
         left, bottom, right, top = self.f
@@ -382,25 +389,34 @@ class _PathReader:
             return False
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
-    def _matrix(self, obj: _Handle) -> Affine:
-        return _MATRIX(self.m) if _obj_matrix(obj, self.m_p) else (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # type: ignore[return-value]
+    def subpaths(self, objects: list[Handle], ctm: Affine, depth: int = 0) -> list[list[tuple[float, float]]]:
+        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page).
 
-    def subpaths(self, objects: list[_Handle], ctm: Affine, depth: int = 0) -> Iterator[list[tuple[float, float]]]:
-        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page)."""
+        A page's paths share a few matrices (most the identity): each one's product with ``ctm``
+        is computed once, keyed by the matrix's bytes (so -0.0 and 0.0 stay apart)."""
+        out: list[list[tuple[float, float]]] = []
+        combined: dict[bytes | None, Affine] = {}
+        m, m_p = self.m, self.m_p
         for obj in objects:
             kind = _obj_type(obj)
             if kind == _PATH:
-                yield from self._segments(obj, _mul(self._matrix(obj), ctm))
+                key = bytes(m) if _obj_matrix(obj, m_p) else None
+                to_page = combined.get(key)
+                if to_page is None:
+                    to_page = combined[key] = _mul(_MATRIX(m) if key is not None else _IDENTITY, ctm)
+                self._segments(obj, to_page, out)
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
-                inner = [_Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
-                yield from self.subpaths(inner, _mul(self._matrix(obj), ctm), depth + 1)
+                inner = [Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
+                form = _MATRIX(m) if _obj_matrix(obj, m_p) else _IDENTITY
+                out += self.subpaths(inner, _mul(form, ctm), depth + 1)
+        return out
 
-    def _segments(self, obj: _Handle, ctm: Affine) -> Iterator[list[tuple[float, float]]]:
+    def _segments(self, obj: Handle, ctm: Affine, out: list[list[tuple[float, float]]]) -> None:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
         its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
         if not _draw_mode(obj, self.fill_p, self.stroke_p):
             return
-        if self.fill.value == pdfium_c.FPDF_FILLMODE_NONE and not self.stroke.value:
+        if self.fill.value == lib.FPDF_FILLMODE_NONE and not self.stroke.value:
             return
         a, b, c, d, e, f = ctm
         x, y = self.f[0], self.f[1]
@@ -415,7 +431,7 @@ class _PathReader:
             p = (a * px + c * py + e, b * px + d * py + f)
             if kind == _MOVE:
                 if len(pts) > 1:
-                    yield pts
+                    out.append(pts)
                 pts = [p]
                 beziers = 0
                 continue
@@ -428,7 +444,7 @@ class _PathReader:
             if pts and _segment_closes(seg):
                 pts.append(pts[0])
         if len(pts) > 1:
-            yield pts
+            out.append(pts)
 
 
 def _check(budget: Budget, number: int, n: int) -> None:
@@ -437,20 +453,23 @@ def _check(budget: Budget, number: int, n: int) -> None:
         raise BadInput("too_large", message)
 
 
-def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_rulings: bool = True) -> Page:
-    page = pdf[index]
+def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_rulings: bool = True) -> Page:
+    page = lib.FPDF_LoadPage(pdf.handle, index)
+    if not page:
+        raise PdfiumOpenError("page not loaded: Failed to load page.", password=False)
     number = index + 1
     try:
-        n_objects = pdfium_c.FPDFPage_CountObjects(page.raw)
+        n_objects = lib.FPDFPage_CountObjects(page)
         _check(budget, number, n_objects)
-        rotation = page.get_rotation() % 360
-        view = _display(rotation, _mediabox(page))
-        textpage = pdfium_c.FPDFText_LoadPage(page.raw)
+        view = _display(_rotation(page), _mediabox(page))
+        textpage = lib.FPDFText_LoadPage(page)
+        if not textpage:
+            raise PdfiumOpenError("page not loaded: Failed to load text page.", password=False)
         try:
-            _check(budget, number, pdfium_c.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
+            _check(budget, number, lib.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
             glyphs, n_chars, texts = _glyphs(textpage, view, fonts)
         finally:
-            pdfium_c.FPDFText_ClosePage(textpage)
+            lib.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
             glyphs = dedupe(glyphs)
         ws = page_words(words(glyphs), number)
@@ -458,15 +477,16 @@ def read_page(pdf: pdfium.PdfDocument, index: int, fonts: _Fonts, budget: Budget
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
             # the text objects are known: no need to ask each its type
-            objs = [o for o in (_page_object(page.raw, k) for k in range(n_objects)) if o.value not in texts]
+            addresses = [_object_address(page, k) for k in range(n_objects)]
+            objs = [Handle(a) for a in addresses if a not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:
-        page.close()
+        lib.FPDF_ClosePage(page)
 
 
 def read(
-    path: Path, pdf: pdfium.PdfDocument, data: bytes, budget: Budget = DEFAULT_BUDGET, with_rulings: bool = True
+    path: Path, pdf: PdfDocument, data: bytes, budget: Budget = DEFAULT_BUDGET, with_rulings: bool = True
 ) -> Document:
     """Every page of a document opened from ``data``. Raises `BadInput` for a document without
     pages and `PdfiumOpenError` when a page cannot be loaded (a damaged page tree)."""
@@ -474,8 +494,5 @@ def read(
     if n == 0:
         raise BadInput("unreadable", "PDF has no pages")
     fonts = _Fonts(font_descents(data))
-    try:
-        pages = [read_page(pdf, i, fonts, budget, with_rulings) for i in range(n)]
-    except pdfium.PdfiumError as e:
-        raise PdfiumOpenError(f"page not loaded: {e}", password=False) from e
+    pages = [read_page(pdf, i, fonts, budget, with_rulings) for i in range(n)]
     return Document(path, pages, backend="pdfium")

@@ -94,3 +94,8 @@ def test_characters_beyond_the_bmp_are_one_glyph() -> None:
     glyphs = [Glyph("干", 0, 0, 9, 9), Glyph("\ud871", 9, 0, 18, 9), Glyph("\udc97", 9, 0, 18, 9)]
     glyphs.append(Glyph("\udc00", 30, 0, 39, 9))
     assert [g.text for g in _join_surrogates(glyphs)] == ["干", "\U0002c497", "\ufffd"]  # a lone half is none
+
+
+def test_ligatures_are_spelt_out_and_other_words_left_as_they_are() -> None:
+    row = [Glyph(t, 10.0 + 5 * i, 100.0, 15.0 + 5 * i, 110.0) for i, t in enumerate("ﬁnd ﬀ公开")]
+    assert [w[0] for w in words(row)] == ["find", "ff公开"]

@@ -163,3 +163,23 @@ def test_divisions_cover_every_level_with_parents() -> None:
     # a city without counties is also its own county-level unit, under the same code
     assert {("441900", "prefecture"), ("441900", "county")} <= set(by)
     assert regions.division("320800", "prefecture").name == "淮安市"  # type: ignore[union-attr]
+
+
+def test_name_tables_load_without_importlib_resources_or_the_township_list() -> None:
+    """The tables every extraction loads come through the module's loader: importing
+    `importlib.resources` (zipfile, tempfile, shutil, …) cost more than the load itself. The
+    township list is read only when a township is looked up."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from gidar import regions
+assert regions.county_names() and regions.province_names()
+assert "towns" not in vars(regions._tables())
+print(sorted(m for m in ("importlib.resources", "zipfile", "tempfile") if m in sys.modules))
+assert regions.find_township("鳌江镇", 2020)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "[]"
