@@ -76,7 +76,7 @@ def finish_items(
     errors: list[str] = []
     try:
         cross = stages.with_memory_fallback(writer, lambda con: stages.cross_checks(con, run["run_id"]))
-        cross_failed: int | None = sum(not r.passed for r in cross)
+        cross_failed: int | None = cross.failed
     except Exception as e:  # the reports are committed: a failing check must not undo them
         errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
         cross_failed = None

@@ -27,6 +27,7 @@ T = TypeVar("T")
 
 if TYPE_CHECKING:  # not imported at run time: reading processes load this module and need no pydantic
     from gidar.settings import Settings
+    from gidar.warehouse.crosschecks import CrossCounts
 
 # --- extract ---------------------------------------------------------------------------------
 
@@ -427,11 +428,12 @@ def record_run(con: Any, run: Mapping[str, Any]) -> None:
     _record(con, run)
 
 
-def cross_checks(con: Any, run_id: str) -> list[DQRecord]:
-    """Cross-report SQL checks, replacing their previous rows in ``dq_results``."""
-    from gidar.warehouse.crosschecks import run_crosschecks
+def cross_checks(con: Any, run_id: str) -> CrossCounts:
+    """Cross-report SQL checks, replacing their previous rows in ``dq_results``; their counts
+    (the rows are stored, not returned)."""
+    from gidar.warehouse.crosschecks import store_crosschecks
 
-    return list(run_crosschecks(con, run_id=run_id))
+    return store_crosschecks(con, run_id=run_id)
 
 
 # --- dashboard -------------------------------------------------------------------------------

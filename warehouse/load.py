@@ -220,14 +220,26 @@ def replace_cross_report_dq(
     rules: Iterable[str] | None = None,
 ) -> int:
     """Replace the cross-report DQ rows (report_id NULL): all of them, or only those of ``rules``."""
-    table = dq_table(rows, cross=True)
+    return replace_cross_report_dq_each(con, [list(rows)], rules)
+
+
+def replace_cross_report_dq_each(
+    con: duckdb.DuckDBPyConnection, groups: Iterable[Sequence[DQRecord]], rules: Iterable[str] | None = None
+) -> int:
+    """`replace_cross_report_dq` from rows that come in groups (one producer's at a time), each inserted as it
+    comes, in one transaction: no more than one group is held at once."""
+    n = 0
     with transaction(con):
         if rules is None:
             con.execute("DELETE FROM dq_results WHERE report_id IS NULL")
         else:
             con.execute("DELETE FROM dq_results WHERE report_id IS NULL AND list_contains(?, rule)", [list(rules)])
-        insert_arrow(con, "dq_results", table)
-    return table.num_rows
+        for rows in groups:
+            table = dq_table(rows, cross=True)
+            if table.num_rows:
+                insert_arrow(con, "dq_results", table)
+                n += table.num_rows
+    return n
 
 
 # --- runs ----------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ def _limit(con: duckdb.DuckDBPyConnection) -> str:
 
 def test_the_writer_runs_within_its_memory_limit(tmp_path: Path) -> None:
     with open_writer(tmp_path / "gidar.duckdb") as w:
-        limit = _limit(w.con)  # DuckDB shows it in MiB (128MB = 122.0 MiB), not its default 80 % of RAM
+        limit = _limit(w.con)  # DuckDB shows it in MiB (64MB = 61.0 MiB), not its default 80 % of RAM
         assert (
             limit.endswith("MiB")
             and float(limit.split()[0]) * 2**20 <= int(WRITER_MEMORY_LIMIT.removesuffix("MB")) * 10**6

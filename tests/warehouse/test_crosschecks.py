@@ -15,7 +15,14 @@ import pytest
 from gidar.dq import DQRecord
 from gidar.invariants import check
 from gidar.templates import T3_COLUMNS
-from gidar.warehouse.crosschecks import RULES, body_name, compute_crosschecks, failures, run_crosschecks
+from gidar.warehouse.crosschecks import (
+    RULES,
+    body_name,
+    compute_crosschecks,
+    failures,
+    run_crosschecks,
+    store_crosschecks,
+)
 from gidar.warehouse.db import connect
 from gidar_dev.crosschecks_fixtures import Scenario, load_scenario, multi_year_scenario
 
@@ -136,6 +143,21 @@ def test_rerun_replaces_rows(checked) -> None:
     run_crosschecks(con, run_id="again")
     (n,) = con.execute("SELECT count(*) FROM dq_results WHERE suite = 'crosscheck'").fetchone()
     assert n == len(rows)
+
+
+def test_streamed_store_lands_the_same_rows(checked) -> None:
+    """The run's writer stores one check's rows at a time: the same rows as `run_crosschecks`, its counts."""
+    con, _, rows = checked
+    sql = """SELECT * EXCLUDE (run_id, checked_at) FROM dq_results WHERE suite = 'crosscheck'
+             ORDER BY ALL"""
+    before = con.execute(sql).fetchall()
+    counts = store_crosschecks(con, run_id="streamed")
+    assert con.execute(sql).fetchall() == before
+    assert (counts.checked, counts.failed) == (len(rows), len(failures(rows))) and counts.failed > 0
+    assert con.execute("SELECT DISTINCT run_id FROM dq_results WHERE suite = 'crosscheck'").fetchall() == [
+        ("streamed",)
+    ]
+    run_crosschecks(con, run_id="test")  # as the module's other tests expect it
 
 
 def test_other_dq_rows_are_kept(new_warehouse) -> None:
