@@ -177,6 +177,13 @@ def _cmd_ingest(args: argparse.Namespace) -> int:
             return EXIT_USAGE
     from gidar.flows import runner
 
+    if _CONSOLE_SCRIPT[0] and not s.cluster:
+        # This process, the single writer, needs no pandas: GX (after corrections too) runs in the checking
+        # process. pyarrow would import it (~45 MB) on its first array built from Python objects, only to
+        # recognise pandas objects. Not in a caller's process (`main` from Python): it may want pandas later.
+        from gidar.flows.workers import READER_BLOCKED, refuse_imports
+
+        refuse_imports(READER_BLOCKED)
     runner.start_checking(s)  # GX's import, the longest part of a small run's start, begins now
     try:
         from gidar.flows.stages import check_writer
@@ -734,10 +741,14 @@ def _settings_error(e: Exception) -> bool:
     return settings is not None and isinstance(e, settings.SettingsError)
 
 
+_CONSOLE_SCRIPT = [False]  # set by `run`: this process is the `gidar` command itself
+
+
 def run() -> NoReturn:
     """The ``gidar`` console script: `main`, then a quick exit. The exit handlers run (Prefect's log and event
     workers, logging's flush), the output is flushed, and the interpreter's teardown of the modules a run
     loaded (Prefect, DuckDB, Arrow: ~0.4 s of a one-PDF ingest) is skipped, as the worker processes do."""
+    _CONSOLE_SCRIPT[0] = True
     code = main()
     import atexit
 

@@ -80,16 +80,17 @@ def finish_items(
     except Exception as e:  # the reports are committed: a failing check must not undo them
         errors.append(f"cross-report checks failed: {type(e).__name__}: {e}")
         cross_failed = None
+    elsewhere = stages.validate_in_checking_process()  # GX and pandas stay out of this process when they can
     if corrections:
         try:
             with writer.transaction() as con:
-                stages.apply_corrections_csv(con, Path(corrections), by, run["run_id"])
+                stages.apply_corrections_csv(con, Path(corrections), by, run["run_id"], elsewhere)
         except Exception as e:
             errors.append(f"corrections not applied: {type(e).__name__}: {e}")
 
     def revalidate(_: Any) -> None:
         with writer.transaction() as con:
-            stages.revalidate_corrections(con, run["run_id"])
+            stages.revalidate_corrections(con, run["run_id"], elsewhere)
 
     try:  # reports re-loaded with active corrections (or left by a stopped run): GX with the corrected values
         stages.with_memory_fallback(writer, revalidate)

@@ -362,13 +362,16 @@ def open_reader(warehouse: Path) -> Any:
     return _open(warehouse)
 
 
-def apply_corrections_csv(con: Any, path: Path, by: str, run_id: str | None = None) -> list[str]:
+def apply_corrections_csv(
+    con: Any, path: Path, by: str, run_id: str | None = None, validate: Validator | None = None
+) -> list[str]:
     """Record the corrections of a CSV (report_id, key, value, reason[, by]) in the writer's transaction and
-    re-validate their reports with GX (`revalidate_corrections`); ``by`` names who, for rows without a ``by``."""
+    re-validate their reports with GX (`revalidate_corrections`, ``validate`` as there); ``by`` names who, for
+    rows without a ``by``."""
     from gidar.warehouse.corrections import apply, describe, read_csv, with_gx
 
     applied = apply(con, read_csv(path, by))
-    revalidate_corrections(con, run_id)
+    revalidate_corrections(con, run_id, validate)
     return describe(with_gx(con, applied))
 
 
@@ -388,22 +391,50 @@ def correct(warehouse: Path, items: Sequence[Any], publish_interval: float) -> l
 REVALIDATE_BATCH = 200  # reports per GX batch after corrections: the suites' frames of a batch stay small
 
 
-def revalidate_corrections(con: Any, run_id: str | None = None) -> list[str]:
+Validator = Callable[[pa.Table, pa.Table], list[DQRecord]]
+
+
+def revalidate_corrections(con: Any, run_id: str | None = None, validate: Validator | None = None) -> list[str]:
     """GX after human corrections, in the caller's transaction: every report whose active corrections have no
     GX results yet (just corrected, or re-loaded: `warehouse.corrections.pending_gx`) goes through the same
     suites as at ingest, on its stored cells with the corrected values, and the records are stored with
-    ``basis = 'corrected'``. Cheap when there is nothing to do (GX is imported only when there is)."""
+    ``basis = 'corrected'``. Cheap when there is nothing to do (GX is imported only when there is).
+    ``validate``: where GX runs (`validate_in_checking_process`); by default in this process."""
     from gidar.warehouse.corrections import corrected_tables, pending_gx, store_corrected_dq
 
     ids = pending_gx(con)
     if not ids:
         return []
-    from gidar.expectations import validate_tables
-
+    check = validate if validate is not None else validate_tables_job
     for i in range(0, len(ids), REVALIDATE_BATCH):
         part = ids[i : i + REVALIDATE_BATCH]
-        store_corrected_dq(con, part, validate_tables(*corrected_tables(con, part)), run_id)
+        store_corrected_dq(con, part, check(*corrected_tables(con, part)), run_id)
     return ids
+
+
+def validate_tables_job(reports: pa.Table, cells: pa.Table) -> list[DQRecord]:
+    """GX on these tables (a job of the checking process)."""
+    from gidar.expectations import validate_tables
+
+    return validate_tables(reports, cells)
+
+
+def validate_in_checking_process() -> Validator | None:
+    """GX in this run's checking process, when it has one (local reading): the flow's process, the single
+    writer, then never imports GX nor pandas. None otherwise (a Dask cluster): GX runs in the caller's process."""
+    from gidar.flows.workers import Failure, current_pool
+
+    pool = current_pool("check")
+    if pool is None:
+        return None
+
+    def validate(reports: pa.Table, cells: pa.Table) -> list[DQRecord]:
+        value = pool.submit(validate_tables_job, reports, cells).result()
+        if isinstance(value, Failure):
+            raise RuntimeError(f"GX in the checking process: {value.kind}: {value.message}")
+        return list(value)
+
+    return validate
 
 
 def with_memory_fallback(writer: Any, work: Callable[[Any], T]) -> T:
