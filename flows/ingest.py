@@ -8,12 +8,13 @@
                 DuckDB fills from the batch's Parquet files → publish
     finish      cross-report checks, the run row; the dashboard when the warehouse changed
 
-The flow's process never loads GX or pandas and holds no tables: reading runs ahead of committing by
-a few batches, each only outcomes and lake paths, so memory stays flat in the number of reports; a run
-killed at any point keeps every committed batch and the next run does only the rest (a report's rows
-are what marks it done). Bad input never stops the run: every source item ends with a status
-(flows/summary.py). The same body runs without Prefect (`run_ingest` with ``orchestrated=False``) so
-the benchmark can measure what orchestration costs.
+The flow's process holds no tables and, with local reading, never loads GX (GX after corrections runs in the
+checking process too; the `gidar` command's process also refuses pandas, flows/cli.py): reading runs ahead of
+committing by a few batches, each only outcomes and lake paths, so memory stays flat in the number of reports;
+a run killed at any point keeps every committed batch and the next run does only the rest (a report's rows are
+what marks it done). Bad input never stops the run: every source item ends with a status (flows/summary.py).
+The same body runs without Prefect (`run_ingest` with ``orchestrated=False``) so the benchmark can measure
+what orchestration costs.
 """
 
 from __future__ import annotations
