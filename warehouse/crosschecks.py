@@ -408,7 +408,8 @@ def run_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -
     from gidar.warehouse.load import replace_cross_report_dq
 
     now = datetime.now(UTC)
-    records = [r.stamped(_run_id(run_id, now), now) for r in compute_crosschecks(con)]
+    rid = _run_id(run_id, now)
+    records = [r.stamped(rid, now) for r in compute_crosschecks(con)]
     # Only our rules: other cross-report producers (if any) keep their rows.
     replace_cross_report_dq(con, records, rules=list(RULES))
     return records
@@ -427,6 +428,7 @@ def store_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None)
     from gidar.warehouse.load import replace_cross_report_dq_each
 
     now = datetime.now(UTC)
+    rid = _run_id(run_id, now)
     checked = failed = 0
 
     def stamped() -> Iterator[list[DQRecord]]:
@@ -434,7 +436,7 @@ def store_crosschecks(con: duckdb.DuckDBPyConnection, run_id: str | None = None)
         for rows in _each_check(con):
             checked += len(rows)
             failed += sum(not r.passed for r in rows)
-            yield [r.stamped(_run_id(run_id, now), now) for r in rows]
+            yield [r.stamped(rid, now) for r in rows]
 
     replace_cross_report_dq_each(con, stamped(), rules=list(RULES))
     return CrossCounts(checked, failed)
