@@ -10,6 +10,10 @@ file, which the dynamic loader maps once, so a process has one PDFium whichever 
 Two declaration styles (see `declare`): argument types given, for functions taking a float or a
 pointer held as a Python int; none, for the per-glyph calls, whose arguments are ctypes objects
 and C ints that ctypes passes without a Python-level conversion.
+
+A ctypes call costs ~3,000 machine instructions whatever PDFium does in it, and the reader makes
+~12,000 a report: handles (`handle`) and buffers go as ``byref`` objects, the cheapest argument
+ctypes knows, and a result nobody reads is not converted (`declare`'s ``ignored``).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import ctypes
 import importlib.util
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 _PACKAGE = "pypdfium2_raw"  # the pypdfium2 wheel's package holding the library and its bindings
 
@@ -44,10 +48,22 @@ def library_path() -> str:
 LIBRARY = ctypes.CDLL(library_path())
 
 
-class Handle(ctypes.c_void_p):
-    """A PDFium handle (document, page, text page, page object, path segment) as calls return
-    it: ctypes leaves a subclass of c_void_p a ctypes object instead of turning it into an int,
-    so it goes back to PDFium as a pointer with no conversion."""
+class _Opaque(ctypes.Structure):
+    """What a PDFium handle points at: never read, only its address crosses a call."""
+
+
+if TYPE_CHECKING:
+    from ctypes import _CArgObject as Handle
+else:
+    Handle = type(ctypes.byref(ctypes.c_int()))  # what `handle` makes
+
+
+def handle(address: int) -> Handle:
+    """A PDFium handle (document, page, text page, page object, path segment), from the address
+    a call returned, as an argument to pass back: a ``byref`` object goes to C as the pointer it
+    holds, where a ``c_void_p`` costs ctypes a look-up of its type code (a tenth of a call) and
+    a ``pointer`` a new argument object, at every call."""
+    return ctypes.byref(_Opaque.from_address(address))
 
 
 class FS_MATRIX(ctypes.Structure):  # PDFium's names
@@ -72,30 +88,38 @@ class _LibraryConfig(ctypes.Structure):
 # name → (result type, argument types or None when declared bare): what the test checks
 # against pypdfium2's generated bindings
 DECLARED: dict[str, tuple[Any, tuple[Any, ...] | None]] = {}
+IGNORED: set[str] = set()  # declared to return nothing: their result is never read
 
 
-def declare(name: str, restype: Any, *argtypes: Any, bare: bool = False) -> Any:
+def declare(name: str, restype: Any, *argtypes: Any, bare: bool = False, ignored: bool = False) -> Any:
     """PDFium's function ``name``. ``bare``: no argument types, so ctypes passes ctypes objects
     and Python ints (as C int) itself, where declared types cost a Python-level conversion per
     argument (a third to half of a call; the glyph loop makes ~100,000 calls a report). Only for
     functions whose arguments are pointers, passed as ctypes objects, and C ints: never a float
-    (Python's goes as a double) nor a pointer held as a Python int (it would go as a C int)."""
+    (Python's goes as a double) nor a pointer held as a Python int (it would go as a C int).
+    ``ignored``: the reader never reads the result (a success flag, always true for the indices
+    it passes), so the call returns None instead of converting it: an integer result comes back
+    in a register, which the caller of a C function may leave unread on every platform."""
     DECLARED[name] = (restype, None if bare else argtypes)
-    proto = ctypes.CFUNCTYPE(restype) if bare else ctypes.CFUNCTYPE(restype, *argtypes)
+    if ignored:
+        IGNORED.add(name)
+    result = None if ignored else restype
+    proto = ctypes.CFUNCTYPE(result) if bare else ctypes.CFUNCTYPE(result, *argtypes)
     return proto((name, LIBRARY))
 
 
 _vp, _int, _uint, _float, _double = ctypes.c_void_p, ctypes.c_int, ctypes.c_uint, ctypes.c_float, ctypes.c_double
 _float_p = ctypes.POINTER(ctypes.c_float)
 
+# functions returning a handle give its address (an int, None for none): see `handle`
 # the library and documents
 FPDF_InitLibraryWithConfig = declare("FPDF_InitLibraryWithConfig", None, ctypes.POINTER(_LibraryConfig))
-FPDF_LoadMemDocument64 = declare("FPDF_LoadMemDocument64", Handle, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p)
+FPDF_LoadMemDocument64 = declare("FPDF_LoadMemDocument64", _vp, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p)
 FPDF_GetLastError = declare("FPDF_GetLastError", ctypes.c_ulong)
 FPDF_GetPageCount = declare("FPDF_GetPageCount", _int, bare=True)
 FPDF_CloseDocument = declare("FPDF_CloseDocument", None, bare=True)
 # pages
-FPDF_LoadPage = declare("FPDF_LoadPage", Handle, bare=True)
+FPDF_LoadPage = declare("FPDF_LoadPage", _vp, bare=True)
 FPDF_ClosePage = declare("FPDF_ClosePage", None, bare=True)
 FPDFPage_GetRotation = declare("FPDFPage_GetRotation", _int, bare=True)
 FPDFPage_GetMediaBox = declare("FPDFPage_GetMediaBox", _int, bare=True)
@@ -104,19 +128,19 @@ FPDFPage_CountObjects = declare("FPDFPage_CountObjects", _int, bare=True)
 # an int, to compare with the text objects' addresses: only the other objects are made `Handle`s
 FPDFPage_GetObject = declare("FPDFPage_GetObject", _vp, bare=True)
 # text pages, called with the text page and C ints
-FPDFText_LoadPage = declare("FPDFText_LoadPage", Handle, bare=True)
+FPDFText_LoadPage = declare("FPDFText_LoadPage", _vp, bare=True)
 FPDFText_ClosePage = declare("FPDFText_ClosePage", None, bare=True)
 FPDFText_CountChars = declare("FPDFText_CountChars", _int, bare=True)
 FPDFText_GetText = declare("FPDFText_GetText", _int, bare=True)
-FPDFText_GetCharBox = declare("FPDFText_GetCharBox", _int, bare=True)
+FPDFText_GetCharBox = declare("FPDFText_GetCharBox", _int, bare=True, ignored=True)
 FPDFText_GetTextObject = declare("FPDFText_GetTextObject", _vp, bare=True)  # an int: a key per text object
 FPDFText_GetUnicode = declare("FPDFText_GetUnicode", _uint, bare=True)
 FPDFText_HasUnicodeMapError = declare("FPDFText_HasUnicodeMapError", _int, bare=True)
 FPDFText_IsGenerated = declare("FPDFText_IsGenerated", _int, bare=True)
-FPDFText_GetLooseCharBox = declare("FPDFText_GetLooseCharBox", _int, bare=True)
-FPDFText_GetMatrix = declare("FPDFText_GetMatrix", _int, bare=True)
+FPDFText_GetLooseCharBox = declare("FPDFText_GetLooseCharBox", _int, bare=True, ignored=True)
+FPDFText_GetMatrix = declare("FPDFText_GetMatrix", _int, bare=True, ignored=True)
 FPDFText_GetFontSize = declare("FPDFText_GetFontSize", _double, bare=True)
-FPDFText_GetCharOrigin = declare("FPDFText_GetCharOrigin", _int, bare=True)
+FPDFText_GetCharOrigin = declare("FPDFText_GetCharOrigin", _int, bare=True, ignored=True)
 # text objects and fonts, held as ints, some with a float argument: declared
 FPDFTextObj_GetFont = declare("FPDFTextObj_GetFont", _vp, _vp)
 FPDFFont_GetBaseFontName = declare("FPDFFont_GetBaseFontName", ctypes.c_size_t, _vp, ctypes.c_char_p, ctypes.c_size_t)
@@ -128,9 +152,9 @@ FPDFPageObj_GetBounds = declare("FPDFPageObj_GetBounds", _int, bare=True)
 FPDFPageObj_GetMatrix = declare("FPDFPageObj_GetMatrix", _int, bare=True)
 FPDFPath_GetDrawMode = declare("FPDFPath_GetDrawMode", _int, bare=True)
 FPDFPath_CountSegments = declare("FPDFPath_CountSegments", _int, bare=True)
-FPDFPath_GetPathSegment = declare("FPDFPath_GetPathSegment", Handle, bare=True)
+FPDFPath_GetPathSegment = declare("FPDFPath_GetPathSegment", _vp, bare=True)
 FPDFPathSegment_GetType = declare("FPDFPathSegment_GetType", _int, bare=True)
-FPDFPathSegment_GetPoint = declare("FPDFPathSegment_GetPoint", _int, bare=True)
+FPDFPathSegment_GetPoint = declare("FPDFPathSegment_GetPoint", _int, bare=True, ignored=True)
 FPDFPathSegment_GetClose = declare("FPDFPathSegment_GetClose", _int, bare=True)
 FPDFFormObj_CountObjects = declare("FPDFFormObj_CountObjects", _int, bare=True)
 # its index is an unsigned long: declared (a Python int would go as a C int); the form as an address

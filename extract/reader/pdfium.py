@@ -21,7 +21,7 @@ from gidar.extract.reader import libpdfium as lib
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
 from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
-from gidar.extract.reader.libpdfium import Handle
+from gidar.extract.reader.libpdfium import Handle, handle
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
 
@@ -64,15 +64,16 @@ class PdfDocument:
 def open_pdf(data: bytes) -> PdfDocument:
     """Open from memory with the empty password, as a viewer does (owner-password-only files open).
     A document without pages counts as not opened, as with pypdfium2."""
-    handle = lib.FPDF_LoadMemDocument64(data, len(data), b"")
-    pages = lib.FPDF_GetPageCount(handle) if handle else 0
-    if pages < 1:
+    address = lib.FPDF_LoadMemDocument64(data, len(data), b"")
+    doc = handle(address) if address else None
+    pages = lib.FPDF_GetPageCount(doc) if doc else 0
+    if doc is None or pages < 1:
         code = lib.FPDF_GetLastError()
-        if handle:
-            lib.FPDF_CloseDocument(handle)
+        if doc:
+            lib.FPDF_CloseDocument(doc)
         message = f"Failed to load document (PDFium: {lib.ERRORS.get(code, f'error {code}')})."
         raise PdfiumOpenError(message, code == lib.FPDF_ERR_PASSWORD)
-    return PdfDocument(handle, data, pages)
+    return PdfDocument(doc, data, pages)
 
 
 def _mul(m: Affine, n: Affine) -> Affine:
@@ -217,9 +218,9 @@ class _Scratch:
 
     def __init__(self) -> None:
         self.mat = lib.FS_MATRIX()
-        self.mat_p = ctypes.pointer(self.mat)
+        self.mat_p = ctypes.byref(self.mat)
         self.ox, self.oy = ctypes.c_double(), ctypes.c_double()
-        self.ox_p, self.oy_p = ctypes.pointer(self.ox), ctypes.pointer(self.oy)
+        self.ox_p, self.oy_p = ctypes.byref(self.ox), ctypes.byref(self.oy)
 
 
 _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read in one call
@@ -271,11 +272,11 @@ def _glyphs(textpage: Handle, view: _View, fonts: _Fonts) -> tuple[list[Glyph], 
     key: int | None = -1
     run: _Run | None = None
     rect = lib.FS_RECTF()
-    rect_p = ctypes.pointer(rect)
+    rect_p = ctypes.byref(rect)
     ox, oy = ctypes.c_double(), ctypes.c_double()
-    ox_p, oy_p = ctypes.pointer(ox), ctypes.pointer(oy)
+    ox_p, oy_p = ctypes.byref(ox), ctypes.byref(oy)
     left, right, bottom, top_ = ctypes.c_double(), ctypes.c_double(), ctypes.c_double(), ctypes.c_double()
-    left_p, right_p, bottom_p, top_p = map(ctypes.pointer, (left, right, bottom, top_))
+    left_p, right_p, bottom_p, top_p = map(ctypes.byref, (left, right, bottom, top_))
     a, b, c, d, e, f = view.to_page
     turn = view.turn
     # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
@@ -375,11 +376,11 @@ class _PathReader:
 
     def __init__(self) -> None:
         self.f = [ctypes.c_float() for _ in range(4)]
-        self.fp = [ctypes.pointer(v) for v in self.f]
+        self.fp = [ctypes.byref(v) for v in self.f]
         self.fill, self.stroke = ctypes.c_int(), ctypes.c_int()
-        self.fill_p, self.stroke_p = ctypes.pointer(self.fill), ctypes.pointer(self.stroke)
+        self.fill_p, self.stroke_p = ctypes.byref(self.fill), ctypes.byref(self.stroke)
         self.m = lib.FS_MATRIX()
-        self.m_p = ctypes.pointer(self.m)
+        self.m_p = ctypes.byref(self.m)
 
     def _small(self, obj: Handle) -> bool:
         """Bounds (stroke included) no wider or taller than a rule's minimum: no segment can count
@@ -389,15 +390,17 @@ class _PathReader:
             return False
         return right.value - left.value <= MIN_RULE and top.value - bottom.value <= MIN_RULE
 
-    def subpaths(self, objects: list[Handle], ctm: Affine, depth: int = 0) -> list[list[tuple[float, float]]]:
-        """Subpaths of every path object, inside forms too (a form's matrix maps its objects onto the page).
+    def subpaths(self, objects: list[int], ctm: Affine, depth: int = 0) -> list[list[tuple[float, float]]]:
+        """Subpaths of every path object (given by address), inside forms too (a form's matrix
+        maps its objects onto the page).
 
         A page's paths share a few matrices (most the identity): each one's product with ``ctm``
         is computed once, keyed by the matrix's bytes (so -0.0 and 0.0 stay apart)."""
         out: list[list[tuple[float, float]]] = []
         combined: dict[bytes | None, Affine] = {}
         m, m_p = self.m, self.m_p
-        for obj in objects:
+        for address in objects:
+            obj = handle(address)
             kind = _obj_type(obj)
             if kind == _PATH:
                 key = bytes(m) if _obj_matrix(obj, m_p) else None
@@ -406,7 +409,7 @@ class _PathReader:
                     to_page = combined[key] = _mul(_MATRIX(m) if key is not None else _IDENTITY, ctm)
                 self._segments(obj, to_page, out)
             elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
-                inner = [Handle(_form_object(obj.value, k)) for k in range(_form_count(obj))]
+                inner = [a for k in range(_form_count(obj)) if (a := _form_object(address, k))]
                 form = _MATRIX(m) if _obj_matrix(obj, m_p) else _IDENTITY
                 out += self.subpaths(inner, _mul(form, ctm), depth + 1)
         return out
@@ -424,7 +427,7 @@ class _PathReader:
         pts: list[tuple[float, float]] = []
         beziers = 0
         for k in range(_count_segments(obj)):
-            seg = _segment(obj, k)
+            seg = handle(_segment(obj, k))
             kind = _segment_type(seg)
             _segment_point(seg, xp, yp)
             px, py = x.value, y.value
@@ -454,17 +457,19 @@ def _check(budget: Budget, number: int, n: int) -> None:
 
 
 def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_rulings: bool = True) -> Page:
-    page = lib.FPDF_LoadPage(pdf.handle, index)
-    if not page:
+    address = lib.FPDF_LoadPage(pdf.handle, index)
+    if not address:
         raise PdfiumOpenError("page not loaded: Failed to load page.", password=False)
+    page = handle(address)
     number = index + 1
     try:
         n_objects = lib.FPDFPage_CountObjects(page)
         _check(budget, number, n_objects)
         view = _display(_rotation(page), _mediabox(page))
-        textpage = lib.FPDFText_LoadPage(page)
-        if not textpage:
+        text_address = lib.FPDFText_LoadPage(page)
+        if not text_address:
             raise PdfiumOpenError("page not loaded: Failed to load text page.", password=False)
+        textpage = handle(text_address)
         try:
             _check(budget, number, lib.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
             glyphs, n_chars, texts = _glyphs(textpage, view, fonts)
@@ -478,7 +483,7 @@ def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_
         if with_rulings and ws:
             # the text objects are known: no need to ask each its type
             addresses = [_object_address(page, k) for k in range(n_objects)]
-            objs = [Handle(a) for a in addresses if a not in texts]
+            objs = [a for a in addresses if a not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)
     finally:

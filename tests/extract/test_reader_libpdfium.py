@@ -67,6 +67,30 @@ def test_the_reader_calls_only_declared_functions_and_not_pypdfium2() -> None:
     assert not any(m.startswith("pypdfium2") for m in imported), imported
 
 
+def test_a_result_declared_ignored_is_never_read() -> None:
+    """Those functions are declared to return nothing (ctypes then skips converting the result):
+    the reader calls them as statements only, directly or through a module-level alias."""
+    tree = ast.parse(READER.read_text(encoding="utf-8"))
+    aliases = {
+        t.id: n.value.attr
+        for n in tree.body
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Attribute) and isinstance(n.value.value, ast.Name)
+        for t in n.targets
+        if isinstance(t, ast.Name) and n.value.value.id == "lib"
+    }
+    as_statements = {id(n.value) for n in ast.walk(tree) if isinstance(n, ast.Expr)}
+    calls = 0
+    for n in ast.walk(tree):
+        if not isinstance(n, ast.Call):
+            continue
+        f = n.func
+        name = aliases.get(f.id) if isinstance(f, ast.Name) else f.attr if isinstance(f, ast.Attribute) else None
+        if name in libpdfium.IGNORED:
+            calls += 1
+            assert id(n) in as_statements, f"line {n.lineno}: the result of {name} is read"
+    assert libpdfium.IGNORED and calls >= len(libpdfium.IGNORED)
+
+
 def test_gidar_extract_does_not_import_pypdfium2s_bindings(tmp_path: Path) -> None:
     code = f"""
 import sys
