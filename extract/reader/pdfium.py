@@ -227,10 +227,13 @@ _MATRIX = struct.Struct("6f").unpack_from  # FS_MATRIX (a, b, c, d, e, f), read 
 _IDENTITY: Affine = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)  # a page object without a matrix
 
 
-def _run(tp: Handle, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch) -> _Run:
-    """The run of text object ``obj``, of which character ``i`` is the first drawn (~600 a report)."""
+def _run(
+    tp: Handle, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scratch: _Scratch, top_level: set[int]
+) -> _Run:
+    """The run of text object ``obj``, of which character ``i`` is the first drawn (~600 a report).
+    ``top_level``: the page's own objects (not those inside forms), or none when not known."""
     _matrix_of(tp, i, scratch.mat_p)
-    ma, mb, mc, md, _, _ = _MATRIX(scratch.mat)
+    ma, mb, mc, md, _, mf = _MATRIX(scratch.mat)
     ta, tb, tc, td, _, _ = turn
     a, b = ma * ta + mb * tc, ma * tb + mb * td
     c, d = mc * ta + md * tc, mc * tb + md * td
@@ -239,8 +242,16 @@ def _run(tp: Handle, i: int, obj: int | None, turn: Affine, fonts: _Fonts, scrat
     size = _font_size(tp, i)
     turned = abs(mb) >= 1e-6 or abs(mc) >= 1e-6
     kind = _TURNED if turned else _VERTICAL if font.vertical else _HORIZONTAL
-    _origin(tp, i, scratch.ox_p, scratch.oy_p)
-    y_lo = scratch.oy.value + md * font.descent * size
+    if kind != _HORIZONTAL:
+        y_lo = 0.0  # unused: only horizontal runs give their glyphs the run's y's
+    elif mb == 0.0 and mf != 0.0 and obj in top_level:
+        # PDFium's origin is this matrix applied to the pen position, which horizontal writing
+        # keeps on the baseline (y = 0): with b = 0 its y is f, to the bit (a zero f could differ
+        # in sign). Not so in a form: an /ActualText glyph's origin skips the form's matrix.
+        y_lo = mf + md * font.descent * size
+    else:
+        _origin(tp, i, scratch.ox_p, scratch.oy_p)
+        y_lo = scratch.oy.value + md * font.descent * size
     upright = a * d > 0 and b * c <= 0
     unmapped = _map_error(tp, i) == 1
     return tuple.__new__(_Run, (kind, upright, unmapped, ma, md, size, y_lo, y_lo + md * size))
@@ -255,9 +266,11 @@ def _page_text(textpage: Handle, n: int) -> str | None:
     return text if len(text) == n else None
 
 
-def _glyphs(textpage: Handle, view: _View, fonts: _Fonts) -> tuple[list[Glyph], int, set[int | None]]:
+def _glyphs(
+    textpage: Handle, view: _View, fonts: _Fonts, top_level: set[int]
+) -> tuple[list[Glyph], int, set[int | None]]:
     """Every drawn glyph (PDFium's generated spaces and line breaks left out), their count, and
-    the text objects that draw them.
+    the text objects that draw them (``top_level``: the page's own objects, as for `_run`).
 
     Boxes are pdfminer's: from the pen position, font descent and font size up (the height
     of the em square), and across the advance width (PDFium's loose box, which also takes in
@@ -296,7 +309,7 @@ def _glyphs(textpage: Handle, view: _View, fonts: _Fonts) -> tuple[list[Glyph], 
             key = obj
             run = runs.get(obj)
             if run is None:
-                run = runs[obj] = _run(tp, i, obj, turn, fonts, scratch)
+                run = runs[obj] = _run(tp, i, obj, turn, fonts, scratch, top_level)
             kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = run
             fast = kind == _HORIZONTAL and axis_aligned
             if fast:
@@ -426,7 +439,8 @@ class _PathReader:
         xp, yp = self.fp[0], self.fp[1]
         pts: list[tuple[float, float]] = []
         beziers = 0
-        for k in range(_count_segments(obj)):
+        last = _count_segments(obj) - 1
+        for k in range(last + 1):
             seg = handle(_segment(obj, k))
             kind = _segment_type(seg)
             _segment_point(seg, xp, yp)
@@ -444,7 +458,10 @@ class _PathReader:
                     continue
             if pts:
                 pts.append(p)
-            if pts and _segment_closes(seg):
+            # closing the path's last subpath draws no new rule when it retraces the subpath's
+            # only piece (a line: `rulings` counts a piece once) or starts where the subpath
+            # began (a rectangle's fifth point): PDFium is not asked then
+            if pts and (k < last or (len(pts) > 2 and pts[-1] != pts[0])) and _segment_closes(seg):
                 pts.append(pts[0])
         if len(pts) > 1:
             out.append(pts)
@@ -466,13 +483,16 @@ def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_
         n_objects = lib.FPDFPage_CountObjects(page)
         _check(budget, number, n_objects)
         view = _display(_rotation(page), _mediabox(page))
+        # the page's objects: text objects among them need not be asked their origin (`_run`);
+        # the others are where rules are drawn
+        addresses = [_object_address(page, k) for k in range(n_objects)] if with_rulings else []
         text_address = lib.FPDFText_LoadPage(page)
         if not text_address:
             raise PdfiumOpenError("page not loaded: Failed to load text page.", password=False)
         textpage = handle(text_address)
         try:
             _check(budget, number, lib.FPDFText_CountChars(textpage))  # glyphs drawn by forms count too
-            glyphs, n_chars, texts = _glyphs(textpage, view, fonts)
+            glyphs, n_chars, texts = _glyphs(textpage, view, fonts, set(addresses))
         finally:
             lib.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
@@ -482,7 +502,6 @@ def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_
         v: list[tuple[float, float, float]] = []
         if with_rulings and ws:
             # the text objects are known: no need to ask each its type
-            addresses = [_object_address(page, k) for k in range(n_objects)]
             objs = [a for a in addresses if a not in texts]
             h, v = rulings(_PathReader().subpaths(objs, view.to_page))
         return Page(number, float(view.width), float(view.height), ws, h, v, n_chars)

@@ -97,7 +97,27 @@ def _form_rules(c: canvas.Canvas) -> None:
     c.doForm("grid")
 
 
+def _closed_paths(c: canvas.Canvas) -> None:
+    """Closed subpaths: a closed line retraces itself, a rectangle closes on its start point,
+    an open box gets its fourth side from the close."""
+    _table(c, 72, 700)
+
+    def path(*steps: tuple[str, float, float]) -> None:
+        p = c.beginPath()
+        for op, x, y in steps:
+            if op == "h":
+                p.close()
+            else:
+                (p.moveTo if op == "m" else p.lineTo)(x, y)
+        c.drawPath(p, stroke=1, fill=0)
+
+    path(("m", 72, 600), ("l", 300, 600), ("h", 0, 0))  # a line, closed
+    path(("m", 72, 580), ("l", 72, 520), ("l", 300, 520), ("l", 300, 580), ("h", 0, 0))  # open box, closed
+    c.rect(72, 380, 228, 40, stroke=1, fill=0)
+
+
 CASES = {
+    "closed paths": _closed_paths,
     "rotated page": _rotated,
     "fake bold": _fake_bold,
     "vertical CID text": _vertical_label,
