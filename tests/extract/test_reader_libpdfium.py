@@ -155,3 +155,32 @@ def test_an_owner_password_only_file_opens(tmp_path: Path) -> None:
         assert len(pdf) == 1
     finally:
         pdf.close()
+
+
+def test_a_horizontal_glyphs_origin_lies_on_its_matrixs_baseline() -> None:
+    """What `pdfium._run` relies on instead of asking each text object's origin: for a glyph of
+    a page's own text object with an unrotated matrix (b = 0), PDFium's origin y is the matrix's
+    f, to the bit."""
+    from gidar.extract.reader.libpdfium import handle
+
+    pdf = open_pdf(SAMPLE.read_bytes())
+    checked = 0
+    try:
+        for index in range(len(pdf)):
+            page = handle(libpdfium.FPDF_LoadPage(pdf.handle, index))
+            top_level = {libpdfium.FPDFPage_GetObject(page, k) for k in range(libpdfium.FPDFPage_CountObjects(page))}
+            tp = handle(libpdfium.FPDFText_LoadPage(page))
+            m, x, y = libpdfium.FS_MATRIX(), ctypes.c_double(), ctypes.c_double()
+            for i in range(libpdfium.FPDFText_CountChars(tp)):
+                if libpdfium.FPDFText_GetTextObject(tp, i) not in top_level:
+                    continue
+                libpdfium.FPDFText_GetMatrix(tp, i, ctypes.byref(m))
+                libpdfium.FPDFText_GetCharOrigin(tp, i, ctypes.byref(x), ctypes.byref(y))
+                if m.b == 0.0 and m.f != 0.0:
+                    assert y.value == m.f, (index, i)
+                    checked += 1
+            libpdfium.FPDFText_ClosePage(tp)
+            libpdfium.FPDF_ClosePage(page)
+    finally:
+        pdf.close()
+    assert checked > 1000
