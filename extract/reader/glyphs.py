@@ -44,6 +44,10 @@ _UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
 _TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
 _ITEMS = [itemgetter(k) for k in range(3)]  # text, x0, top of a Glyph
 _TEXT = _ITEMS[0]
+# text, x0, top, x1, bottom of a Glyph as a plain tuple, which unpacks faster than a NamedTuple
+# is indexed (an index into a tuple subclass takes CPython's generic path)
+_BOX: Callable[[Glyph], tuple[str, float, float, float, float]] = itemgetter(0, 1, 2, 3, 4)
+_ROUND: Callable[[float], int] = float.__round__
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
@@ -51,7 +55,12 @@ Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, to
 def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
     texts, x0s, tops = map(_ITEMS[0], glyphs), map(_ITEMS[1], glyphs), map(_ITEMS[2], glyphs)
-    dup = len(glyphs) - len(set(zip(texts, map(round, x0s), map(round, tops), strict=True)))  # glyphs seen before
+    try:  # float's own round: `round` looks the method up on every value (a third of this test)
+        seen = set(zip(texts, map(_ROUND, x0s), map(_ROUND, tops), strict=True))
+    except TypeError:  # not all floats
+        texts, x0s, tops = map(_ITEMS[0], glyphs), map(_ITEMS[1], glyphs), map(_ITEMS[2], glyphs)
+        seen = set(zip(texts, map(round, x0s), map(round, tops), strict=True))
+    dup = len(glyphs) - len(seen)  # glyphs seen before
     return dup > 5 and dup > 0.02 * len(glyphs)
 
 
@@ -72,10 +81,13 @@ def _clusters(items: list[Glyph], key: Callable[[Glyph], float], tol: float) -> 
     """Items grouped by chain clusters of ``key``; each group keeps the items' order."""
     keys = list(map(key, items))
     ids = _cluster_ids(keys, tol)
-    groups: dict[int, list[Glyph]] = {}
+    n = max(ids.values(), default=-1) + 1  # ids count from 0
+    if n <= 1:
+        return [list(items)] if n else []
+    groups: list[list[Glyph]] = [[] for _ in range(n)]
     for g, k in zip(items, keys, strict=True):
-        groups.setdefault(ids[k], []).append(g)
-    return [groups[c] for c in sorted(groups)]
+        groups[ids[k]].append(g)
+    return groups
 
 
 def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph]:
@@ -140,6 +152,40 @@ def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
     return out
 
 
+def _words_of_upright_line(line: list[Glyph]) -> list[Box]:
+    """`_words_of_line` for upright glyphs, its tests and box updates on unpacked locals."""
+    out: list[Box] = []
+    start = 0  # the word's first glyph
+    x0 = top = x1 = bottom = 0.0  # the word's box
+    px0 = px1 = ptop = 0.0  # its last glyph's
+    open_ = False  # within a word
+    for i, (t, gx0, gtop, gx1, gbottom) in enumerate(map(_BOX, line)):
+        if t.isspace():
+            if open_:
+                out.append((_spelt(line, start, i), x0, top, x1, bottom))
+                open_ = False
+            continue
+        if open_ and (gx0 < px0 or gx0 > px1 + X_TOLERANCE or abs(gtop - ptop) > Y_TOLERANCE):
+            out.append((_spelt(line, start, i), x0, top, x1, bottom))
+            open_ = False
+        if open_:
+            if gx0 < x0:
+                x0 = gx0
+            if gtop < top:
+                top = gtop
+            if gx1 > x1:
+                x1 = gx1
+            if gbottom > bottom:
+                bottom = gbottom
+        else:
+            start, open_ = i, True
+            x0, top, x1, bottom = gx0, gtop, gx1, gbottom
+        px0, px1, ptop = gx0, gx1, gtop
+    if open_:
+        out.append((_spelt(line, start, len(line)), x0, top, x1, bottom))
+    return out
+
+
 def words(glyphs: Sequence[Glyph]) -> list[Box]:
     """pdfplumber's word grouping: runs of upright/rotated glyphs, split into lines by their tops
     (left edges when rotated), sorted along the line, broken at blanks and at gaps."""
@@ -148,8 +194,12 @@ def words(glyphs: Sequence[Glyph]) -> list[Box]:
         chars = list(run)
         line_key, tol = (_TOP, Y_TOLERANCE) if upright else (_X0, X_TOLERANCE)
         for line in _clusters(chars, line_key, tol):
-            line.sort(key=_X0 if upright else _TOP_BOTTOM)
-            out.extend(_words_of_line(line, upright))
+            if upright:
+                line.sort(key=_X0)
+                out += _words_of_upright_line(line)
+            else:
+                line.sort(key=_TOP_BOTTOM)
+                out += _words_of_line(line, upright)
     return out
 
 

@@ -99,3 +99,25 @@ def test_characters_beyond_the_bmp_are_one_glyph() -> None:
 def test_ligatures_are_spelt_out_and_other_words_left_as_they_are() -> None:
     row = [Glyph(t, 10.0 + 5 * i, 100.0, 15.0 + 5 * i, 110.0) for i, t in enumerate("ﬁnd ﬀ公开")]
     assert [w[0] for w in words(row)] == ["find", "ff公开"]
+
+
+def test_upright_lines_are_split_as_the_general_rule_splits_them() -> None:
+    """`_words_of_upright_line` (the common case, on unpacked locals) gives what `_words_of_line`
+    gives, to the bit: random lines with blanks, ties, overlaps, gaps about the tolerances,
+    signed zeros and a NaN."""
+    import random
+
+    from gidar.extract.reader.glyphs import _X0, _words_of_line, _words_of_upright_line
+
+    rnd = random.Random(8)
+    for _ in range(2000):
+        line = []
+        for _ in range(rnd.randint(0, 30)):
+            x0 = rnd.choice([10.0, 11.0, 12.5, -0.0, 0.0, float("nan"), rnd.uniform(0, 60)])
+            top = rnd.choice([100.0, 100.5, 102.0, 102.1, -0.0, 0.0, rnd.uniform(95, 105)])
+            w = rnd.choice([0.0, X_TOLERANCE, rnd.uniform(0, 4)])
+            text = rnd.choice(["a", "中", " ", "\u3000", "ﬁ", "(cid:7)"])
+            line.append(Glyph(text, x0, top, x0 + w, top + rnd.choice([10.0, 12.0])))
+        line.sort(key=_X0)
+        want, got = _words_of_line(line, True), _words_of_upright_line(line)
+        assert repr(got) == repr(want), line
