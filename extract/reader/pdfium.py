@@ -380,7 +380,7 @@ _segment_point = lib.FPDFPathSegment_GetPoint
 _segment_closes = lib.FPDFPathSegment_GetClose
 _form_count = lib.FPDFFormObj_CountObjects
 _form_object = lib.FPDFFormObj_GetObject
-_PATH, _FORM = lib.FPDF_PAGEOBJ_PATH, lib.FPDF_PAGEOBJ_FORM
+_FORM = lib.FPDF_PAGEOBJ_FORM
 _MOVE, _BEZIER = lib.FPDF_SEGMENT_MOVETO, lib.FPDF_SEGMENT_BEZIERTO
 
 
@@ -414,14 +414,15 @@ class _PathReader:
         m, m_p = self.m, self.m_p
         for address in objects:
             obj = handle(address)
-            kind = _obj_type(obj)
-            if kind == _PATH:
+            if _draw_mode(obj, self.fill_p, self.stroke_p):  # a path: no other object has a draw mode
+                if self.fill.value == lib.FPDF_FILLMODE_NONE and not self.stroke.value:
+                    continue  # neither filled nor stroked (a clipping path): paints nothing
                 key = bytes(m) if _obj_matrix(obj, m_p) else None
                 to_page = combined.get(key)
                 if to_page is None:
                     to_page = combined[key] = _mul(_MATRIX(m) if key is not None else _IDENTITY, ctm)
                 self._segments(obj, to_page, out)
-            elif kind == _FORM and depth < _MAX_FORM_DEPTH and not self._small(obj):
+            elif depth < _MAX_FORM_DEPTH and _obj_type(obj) == _FORM and not self._small(obj):
                 inner = [a for k in range(_form_count(obj)) if (a := _form_object(address, k))]
                 form = _MATRIX(m) if _obj_matrix(obj, m_p) else _IDENTITY
                 out += self.subpaths(inner, _mul(form, ctm), depth + 1)
@@ -429,11 +430,7 @@ class _PathReader:
 
     def _segments(self, obj: Handle, ctm: Affine, out: list[list[tuple[float, float]]]) -> None:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
-        its start point; a path neither filled nor stroked (a clipping path) paints nothing."""
-        if not _draw_mode(obj, self.fill_p, self.stroke_p):
-            return
-        if self.fill.value == lib.FPDF_FILLMODE_NONE and not self.stroke.value:
-            return
+        its start point."""
         a, b, c, d, e, f = ctm
         x, y = self.f[0], self.f[1]
         xp, yp = self.fp[0], self.fp[1]
