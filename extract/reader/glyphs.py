@@ -12,8 +12,8 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Callable, Iterable, Sequence
-from operator import attrgetter, itemgetter
-from typing import NamedTuple
+from operator import itemgetter
+from typing import NamedTuple, TypeVar
 
 # pdfplumber's extract_words settings the engine was tuned on.
 X_TOLERANCE = 1.5  # a gap wider than this between two glyphs of a line starts a new word
@@ -38,21 +38,26 @@ class Glyph(NamedTuple):
     size: float = 0.0
 
 
-_TOP: Callable[[Glyph], float] = attrgetter("top")
-_X0: Callable[[Glyph], float] = attrgetter("x0")
-_UPRIGHT: Callable[[Glyph], bool] = attrgetter("upright")
-_TOP_BOTTOM: Callable[[Glyph], tuple[float, float]] = attrgetter("top", "bottom")
+# A Glyph's fields in a plain tuple, as the PDFium reader makes them: a third of the cost of
+# making a Glyph, for ~2,000 glyphs a report. Words are grouped from either, by index.
+GlyphTuple = tuple[str, float, float, float, float, bool, str, float]
+
+_TOP: Callable[[GlyphTuple], float] = itemgetter(2)
+_X0: Callable[[GlyphTuple], float] = itemgetter(1)
+_UPRIGHT: Callable[[GlyphTuple], bool] = itemgetter(5)
+_TOP_BOTTOM: Callable[[GlyphTuple], tuple[float, float]] = itemgetter(2, 4)
 _ITEMS = [itemgetter(k) for k in range(3)]  # text, x0, top of a Glyph
 _TEXT = _ITEMS[0]
 # text, x0, top, x1, bottom of a Glyph as a plain tuple, which unpacks faster than a NamedTuple
 # is indexed (an index into a tuple subclass takes CPython's generic path)
-_BOX: Callable[[Glyph], tuple[str, float, float, float, float]] = itemgetter(0, 1, 2, 3, 4)
+_BOX: Callable[[GlyphTuple], tuple[str, float, float, float, float]] = itemgetter(0, 1, 2, 3, 4)
 _ROUND: Callable[[float], int] = float.__round__
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
+G = TypeVar("G", bound=GlyphTuple)
 Segment = tuple[float, float, float]  # (y, x0, x1) for horizontal rules, (x, top, bottom) for vertical
 
 
-def dedupe_needed(glyphs: Sequence[Glyph]) -> bool:
+def dedupe_needed(glyphs: Sequence[GlyphTuple]) -> bool:
     """Fake bold draws each glyph twice at almost the same place; detect before paying for dedupe."""
     texts, x0s, tops = map(_ITEMS[0], glyphs), map(_ITEMS[1], glyphs), map(_ITEMS[2], glyphs)
     try:  # float's own round: `round` looks the method up on every value (a third of this test)
@@ -77,14 +82,14 @@ def _cluster_ids(values: Iterable[float], tol: float) -> dict[float, int]:
     return out
 
 
-def _clusters(items: list[Glyph], key: Callable[[Glyph], float], tol: float) -> list[list[Glyph]]:
+def _clusters(items: list[G], key: Callable[[GlyphTuple], float], tol: float) -> list[list[G]]:
     """Items grouped by chain clusters of ``key``; each group keeps the items' order."""
     keys = list(map(key, items))
     ids = _cluster_ids(keys, tol)
     n = max(ids.values(), default=-1) + 1  # ids count from 0
     if n <= 1:
         return [list(items)] if n else []
-    groups: list[list[Glyph]] = [[] for _ in range(n)]
+    groups: list[list[G]] = [[] for _ in range(n)]
     for g, k in zip(items, keys, strict=True):
         groups[ids[k]].append(g)
     return groups
@@ -105,20 +110,20 @@ def dedupe(glyphs: Sequence[Glyph], tol: float = DEDUPE_TOLERANCE) -> list[Glyph
     return [g for i, g in enumerate(glyphs) if i in keep]
 
 
-def _spelt(line: list[Glyph], start: int, end: int) -> str:
+def _spelt(line: list[GlyphTuple], start: int, end: int) -> str:
     """The text of glyphs ``start:end`` of a line, ligatures spelt out (one glyph is one
     character, or an unmapped glyph's "(cid:N)", which holds no ligature)."""
     text = "".join(map(_TEXT, line[start:end]))
     return text.translate(_LIGATURE_TABLE) if _HAS_LIGATURE(text) else text
 
 
-def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
+def _words_of_line(line: list[GlyphTuple], upright: bool) -> list[Box]:
     """Break a sorted line at blanks and where a glyph does not continue the previous one; each
     word's box is gathered as its glyphs come, its text taken once it ends."""
     out: list[Box] = []
     start = 0  # the word's first glyph
     x0 = top = x1 = bottom = 0.0
-    p: Glyph | None = None  # the word's last glyph; None between words
+    p: GlyphTuple | None = None  # the word's last glyph; None between words
     for i, g in enumerate(line):
         if g[0].isspace():
             if p is not None:
@@ -152,7 +157,7 @@ def _words_of_line(line: list[Glyph], upright: bool) -> list[Box]:
     return out
 
 
-def _words_of_upright_line(line: list[Glyph]) -> list[Box]:
+def _words_of_upright_line(line: list[GlyphTuple]) -> list[Box]:
     """`_words_of_line` for upright glyphs, its tests and box updates on unpacked locals."""
     out: list[Box] = []
     start = 0  # the word's first glyph
@@ -186,7 +191,7 @@ def _words_of_upright_line(line: list[Glyph]) -> list[Box]:
     return out
 
 
-def words(glyphs: Sequence[Glyph]) -> list[Box]:
+def words(glyphs: Sequence[GlyphTuple]) -> list[Box]:
     """pdfplumber's word grouping: runs of upright/rotated glyphs, split into lines by their tops
     (left edges when rotated), sorted along the line, broken at blanks and at gaps."""
     out: list[Box] = []

@@ -10,6 +10,7 @@ the pdfplumber backend gets from pdfplumber itself, so the layout engine sees th
 from __future__ import annotations
 
 import ctypes
+import re
 import struct
 import threading
 from collections.abc import Iterable
@@ -21,7 +22,7 @@ from gidar.extract.model import page_words
 from gidar.extract.reader import libpdfium as lib
 from gidar.extract.reader.document import BadInput, Document, Page
 from gidar.extract.reader.fontmetrics import SUBSET_TAG, font_descents
-from gidar.extract.reader.glyphs import MIN_RULE, Glyph, dedupe, dedupe_needed, rulings, words
+from gidar.extract.reader.glyphs import MIN_RULE, Glyph, GlyphTuple, dedupe, dedupe_needed, rulings, words
 from gidar.extract.reader.libpdfium import Handle, handle
 
 Affine = tuple[float, float, float, float, float, float]  # (a, b, c, d, e, f): x' = ax + cy + e, y' = bx + dy + f
@@ -269,7 +270,7 @@ def _page_text(textpage: Handle, n: int) -> str | None:
 
 def _glyphs(
     textpage: Handle, view: _View, fonts: _Fonts, top_level: set[int]
-) -> tuple[list[Glyph], int, set[int | None]]:
+) -> tuple[list[GlyphTuple], int, set[int | None]]:
     """Every drawn glyph (PDFium's generated spaces and line breaks left out), their count, and
     the text objects that draw them (``top_level``: the page's own objects, as for `_run`).
 
@@ -281,7 +282,7 @@ def _glyphs(
     text = _page_text(textpage, n)
     tp = textpage
     scratch = _Scratch()
-    out: list[Glyph] = []
+    out: list[GlyphTuple] = []
     runs: dict[int | None, _Run] = {}
     key: int | None = -1
     run: _Run | None = None
@@ -295,7 +296,6 @@ def _glyphs(
     turn = view.turn
     # an upright page maps x and y on their own: a horizontal run's glyphs share their page y's
     axis_aligned = b == 0 and c == 0
-    new = tuple.__new__
     # the facts of the current text object's run, as locals: read per glyph
     kind, upright, unmapped, run_a, run_d, size, run_lo, run_hi = _HORIZONTAL, True, False, 1.0, 1.0, 0.0, 0.0, 0.0
     fast = False  # the run's glyphs take the shortcut below
@@ -325,7 +325,7 @@ def _glyphs(
             xa, xb = a * x_lo + e, a * x_hi + e
             if xa > xb:
                 xa, xb = xb, xa
-            append(new(Glyph, (glyph, xa, top, xb, bottom_, upright, "", 0.0)))
+            append((glyph, xa, top, xb, bottom_, upright, "", 0.0))
             continue
         if kind == _HORIZONTAL and x_hi - x_lo > 1e-3:
             y_lo, y_hi = run_lo, run_hi
@@ -346,15 +346,19 @@ def _glyphs(
         if ya > yb:
             ya, yb = yb, ya
         # font and size stay blank: a redrawn glyph is the same text ≤ 1 pt away (see glyphs.dedupe)
-        out.append(new(Glyph, (glyph, xa, ya, xb, yb, upright, "", 0.0)))
-    return _join_surrogates(out), len(out), set(runs)
+        out.append((glyph, xa, ya, xb, yb, upright, "", 0.0))
+    return (_join_surrogates(out) if _HIGH_SURROGATE(chars) else out), len(out), set(runs)
 
 
-def _join_surrogates(glyphs: list[Glyph]) -> list[Glyph]:
+_HIGH_SURROGATE = re.compile("[\ud800-\udbff]").search  # a page's text holds a pair's first half
+
+
+def _join_surrogates(rows: list[GlyphTuple]) -> list[GlyphTuple]:
     """PDFium counts a character beyond the BMP (𬒗 in a rare place name) as two UTF-16 halves:
     one glyph of the pair, or the text could not even be written as UTF-8."""
-    if not any("\ud800" <= g.text <= "\udbff" for g in glyphs):
-        return glyphs
+    if not any("\ud800" <= g[0] <= "\udbff" for g in rows):
+        return rows
+    glyphs = list(map(Glyph._make, rows))
     out: list[Glyph] = []
     for g in glyphs:
         prev = out[-1] if out else None
@@ -519,7 +523,7 @@ def read_page(pdf: PdfDocument, index: int, fonts: _Fonts, budget: Budget, with_
         finally:
             lib.FPDFText_ClosePage(textpage)
         if dedupe_needed(glyphs):
-            glyphs = dedupe(glyphs)
+            glyphs = list(dedupe(list(map(Glyph._make, glyphs))))
         ws = page_words(words(glyphs), number)
         h: list[tuple[float, float, float]] = []
         v: list[tuple[float, float, float]] = []
