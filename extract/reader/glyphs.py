@@ -48,9 +48,6 @@ _UPRIGHT: Callable[[GlyphTuple], bool] = itemgetter(5)
 _TOP_BOTTOM: Callable[[GlyphTuple], tuple[float, float]] = itemgetter(2, 4)
 _ITEMS = [itemgetter(k) for k in range(3)]  # text, x0, top of a Glyph
 _TEXT = _ITEMS[0]
-# text, x0, top, x1, bottom of a Glyph as a plain tuple, which unpacks faster than a NamedTuple
-# is indexed (an index into a tuple subclass takes CPython's generic path)
-_BOX: Callable[[GlyphTuple], tuple[str, float, float, float, float]] = itemgetter(0, 1, 2, 3, 4)
 _ROUND: Callable[[float], int] = float.__round__
 Box = tuple[str, float, float, float, float]  # text, x0, top, x1, bottom
 G = TypeVar("G", bound=GlyphTuple)
@@ -158,19 +155,20 @@ def _words_of_line(line: list[GlyphTuple], upright: bool) -> list[Box]:
 
 
 def _words_of_upright_line(line: list[GlyphTuple]) -> list[Box]:
-    """`_words_of_line` for upright glyphs, its tests and box updates on unpacked locals."""
+    """`_words_of_line` for upright glyphs, its tests and box updates on unpacked locals (a plain
+    tuple unpacks fast; an index into a tuple, or into any tuple subclass, costs a generic call)."""
     out: list[Box] = []
     start = 0  # the word's first glyph
     x0 = top = x1 = bottom = 0.0  # the word's box
     px0 = px1 = ptop = 0.0  # its last glyph's
     open_ = False  # within a word
-    for i, (t, gx0, gtop, gx1, gbottom) in enumerate(map(_BOX, line)):
+    for i, (t, gx0, gtop, gx1, gbottom, _, _, _) in enumerate(line):
         if t.isspace():
             if open_:
                 out.append((_spelt(line, start, i), x0, top, x1, bottom))
                 open_ = False
             continue
-        if open_ and (gx0 < px0 or gx0 > px1 + X_TOLERANCE or abs(gtop - ptop) > Y_TOLERANCE):
+        if open_ and (gx0 < px0 or gx0 > px1 + X_TOLERANCE or (gtop != ptop and abs(gtop - ptop) > Y_TOLERANCE)):
             out.append((_spelt(line, start, i), x0, top, x1, bottom))
             open_ = False
         if open_:
