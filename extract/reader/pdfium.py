@@ -302,8 +302,13 @@ def _glyphs(
     top = bottom_ = 0.0  # its page y's, when they do
     chars = text if text is not None else "".join(chr(_unicode(tp, i)) for i in range(n))
     append = out.append
-    for i, ch in enumerate(chars):
-        if ch in _BREAKS and _is_generated(tp, i):
+    cr = -1  # the last generated "\r": PDFium generates a line break as "\r\n", the two together
+    # PDFium's codes for a soft hyphen and for no code, spelt as pdfminer spells them
+    spelt = chars.replace("\x02", _SPECIAL["\x02"]).replace("\x00", _SPECIAL["\x00"])
+    for i, ch in enumerate(spelt):
+        if ch in _BREAKS and ((ch == "\n" and cr == i - 1) or _is_generated(tp, i)):
+            if ch == "\r":
+                cr = i
             continue
         obj = _text_object(tp, i)
         if obj != key:  # (never at the first glyph: no object is -1)
@@ -318,7 +323,7 @@ def _glyphs(
                 ya, yb = d * run_lo + f, d * run_hi + f
                 top, bottom_ = (yb, ya) if yb < ya else (ya, yb)
         # no Unicode for it: pdfminer's notation, so both backends agree
-        glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else _SPECIAL.get(ch, ch)
+        glyph = f"(cid:{_unicode(tp, i)})" if unmapped and _map_error(tp, i) == 1 else ch
         _loose_box(tp, i, rect_p)
         x_lo, x_hi = rect.left, rect.right
         if fast and x_hi - x_lo > 1e-3:  # the general case below, with b = c = 0 and the run's y's
