@@ -13,7 +13,8 @@ import zlib
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-_OBJ = re.compile(rb"(\d+)\s+(\d+)\s+obj\b")
+# (not from within a number: a search through the xref table's rows of digits would try each)
+_OBJ = re.compile(rb"(?<![0-9])(\d+)\s+(\d+)\s+obj\b")
 _STREAM = re.compile(rb"stream\r?\n")
 _HEX = re.compile(rb"#([0-9A-Fa-f]{2})")
 _TOKEN = re.compile(
@@ -30,7 +31,7 @@ _TOKEN = re.compile(
 )
 # An array of numbers only (one level of nesting: a CID font's /W widths, thousands of them): no
 # fact the scan is asked for is in one, so it is stepped over whole and read as empty.
-_NUMBERS = re.compile(rb"(?:[\s\d.+\-]|\[[\s\d.+\-]*\])*\]")
+_NUMBERS = re.compile(rb"[\s\d.+\-]*(?:\[[\s\d.+\-]*\][\s\d.+\-]*)*\]")  # (unrolled: runs of a class are fast)
 _MAX_DEPTH = 32  # nesting deeper than this is no font dictionary
 # An object stream holds a few hundred small objects; one inflating to more than this is a
 # compression bomb, left to the caller's other means (which have their own limits).
@@ -148,7 +149,8 @@ def objects(data: bytes) -> dict[int, bytes]:
     while (m := _OBJ.search(data, pos)) is not None:
         end = data.find(b"endobj", m.end())
         end = len(data) if end < 0 else end
-        head = data[m.end() : end].split(b"stream", 1)[0]
+        stream = data.find(b"stream", m.end(), end)
+        head = data[m.end() : stream if stream >= 0 else end]
         if b"/ObjStm" in head:
             _object_stream(data, m.end(), parse(head), put)
         else:

@@ -137,3 +137,17 @@ def test_an_object_stream_inflating_past_the_limit_is_not_read() -> None:
     with pytest.raises(pdfscan.Unsure, match="limit"):
         pdfscan.objects(data)
     assert scan_descents(data) is None
+
+
+def test_objects_are_found_by_their_headers_only() -> None:
+    """An object header starts at a number's first digit: the xref table's rows of digits hold
+    none; an object right after another's ``endobj`` is found; a stream's bytes are not read."""
+    data = (
+        b"%PDF-1.7\n1 0 obj\n<< /Length 9 >>\nstream\n2 0 obj\nendstream\nendobj"
+        b"12 0 obj\n[1 [2 3] 4]\nendobj\n"
+        b"xref\n0 13\n0000000000 65535 f \n0000000009 00000 n \n0000000071 00000 n \n"
+        b"trailer\n<< /Size 13 >>\nstartxref\n0\n%%EOF\n"
+    )
+    assert pdfscan.objects(data) == {1: b"\n<< /Length 9 >>\n", 12: b"\n[1 [2 3] 4]\n"}
+    assert pdfscan.parse(b"[1 [2 3] 4 [5]]") == []  # numbers only: stepped over
+    assert pdfscan.parse(b"[1 [2 /A] 4]") == [1, [2, b"A"], 4]
