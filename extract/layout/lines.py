@@ -120,28 +120,62 @@ def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]])
 
 
 _FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order
-_X0 = attrgetter("x0")
+_X0, _TOP, _BOTTOM = attrgetter("x0"), attrgetter("top"), attrgetter("bottom")
 
 
 def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:
     """Drop page numbers and running headers/footers. ``pages`` is (page height, words) per page."""
+    return [words for words, _ in strip_furniture_lines(pages)]
+
+
+def strip_furniture_lines(pages: Sequence[tuple[float, list[Word]]]) -> list[tuple[list[Word], list[Line]]]:
+    """`strip_furniture`, with each page's `group_lines` of the words kept: the lines the furniture
+    was found in, less the furniture's lines, where that is provably the same grouping."""
+    page_lines: list[list[Line]] = []
     zone_lines: list[list[Line]] = []
     repeats: Counter[tuple[str, int]] = Counter()
     for height, words in pages:
-        lines = [
-            ln for ln in group_lines(words) if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height
-        ]
+        grouped = group_lines(words)
+        lines = [ln for ln in grouped if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height]
+        page_lines.append(grouped)
         zone_lines.append(lines)
         for sig in {(ln.norm, round(ln.top / FURNITURE_BAND)) for ln in lines}:
             repeats[sig] += 1
-    out: list[list[Word]] = []
-    for (_height, words), lines in zip(pages, zone_lines, strict=True):
+    out: list[tuple[list[Word], list[Line]]] = []
+    for (_height, words), grouped, lines in zip(pages, page_lines, zone_lines, strict=True):
         drop: set[int] = set()
+        dropped: list[Line] = []
         for ln in lines:
             n = ln.norm
             if _PAGE_NO.match(n) or (
                 len(pages) > 2 and repeats[(n, round(ln.top / FURNITURE_BAND))] >= 2 and len(n) > 1
             ):
                 drop.update(id(w) for w in ln.words)
-        out.append([w for w in words if id(w) not in drop])
+                dropped.append(ln)
+        if not drop:
+            out.append((words, grouped))
+            continue
+        kept = [w for w in words if id(w) not in drop]
+        lines_kept = _without(grouped, dropped, words)
+        out.append((kept, group_lines(kept) if lines_kept is None else lines_kept))
     return out
+
+
+def _without(grouped: list[Line], dropped: list[Line], words: Sequence[Word]) -> list[Line] | None:
+    """`group_lines` of ``words`` less the ``dropped`` lines' words, from ``grouped``, their grouping,
+    less those lines; None when that may differ. Grouping is one pass down the page that compares
+    each word with the first of the line being built: lines before a dropped one cannot change, nor
+    can the lines after a dropped first line (the pass starts afresh either way). A word after a
+    dropped line in the middle might join the line above it instead. (Unordered positions, a NaN,
+    may also sort differently without the dropped words.)"""
+    gone = {id(ln) for ln in dropped}
+    flags = [id(ln) in gone for ln in grouped]
+    head = next((i for i, f in enumerate(flags) if not f), len(flags))  # the lines from here on...
+    tail = len(flags) - next((i for i, f in enumerate(reversed(flags)) if not f), len(flags))  # ...up to here kept
+    if any(flags[head:tail]):
+        return None
+    # NaN if any position is (or on infinities of both signs: grouped again, needlessly but rightly)
+    total = sum(map(_TOP, words)) + sum(map(_BOTTOM, words)) + sum(map(_X0, words))
+    if total != total:
+        return None
+    return grouped[head:tail]

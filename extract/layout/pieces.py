@@ -325,23 +325,28 @@ def join_wrapped(
 ) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
+    words = [p.word for p in todo]
     rules = _paged(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
-    for i, p in enumerate(todo):
-        a = p.word
+    for i, a in enumerate(words):
         reach = a.bottom + WRAP_GAP * _h(a)
-        for j in range(i + 1, len(todo)):
-            b = todo[j].word
+        # a top above this is on a's own line: `_stacked` refuses it, tested here first as it does (a NaN passes)
+        above = a.bottom - TOUCH
+        for j in range(i + 1, len(words)):
+            b = words[j]
             if b.page != a.page or b.top > reach:
                 break  # sorted by page and top: nothing further down can be the next line
-            if j not in taken and _stacked(a, b, rules.get(a.page, ())):
+            if not b.top < above and j not in taken and _stacked(a, b, rules.get(a.page, ())):
                 below[i] = j
                 taken.add(j)
                 break
     out: list[Piece] = []
     for i in range(len(todo)):
         if i in taken:
+            continue
+        if i not in below:  # a value on one line, as most are: nothing to join
+            out.append(todo[i])
             continue
         chain = [i]
         while chain[-1] in below:

@@ -118,7 +118,7 @@ def _core(title: str) -> str:
 def find_title(lines: Sequence[Line], title: str, after: float = -1.0) -> Line | None:
     core = _core(title)
     for ln in lines:
-        if ln.gtop > after and core in ln.norm and len(ln.norm) <= len(core) + 6:
+        if core in ln.norm and len(ln.norm) <= len(core) + 6 and ln.gtop > after:  # (text first: gtop is a min)
             return ln
     return None
 
