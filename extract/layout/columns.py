@@ -14,6 +14,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
 from gidar.extract.layout.pieces import RulesByPage, by_page
@@ -256,18 +257,38 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage)
     for i, s in enumerate(specs):
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
-        xs = [x for _, x, t, b in paged.get(page, ()) if t <= bottom and b >= top]
-        left = [x for x in xs if x <= s.x0 + RULE_SLACK]
-        right = [x for x in xs if x >= s.x1 - RULE_SLACK]
+        page_rules = paged.get(page, [])
+        lo = _closest_rule(page_rules, top, bottom, s.x0 + RULE_SLACK, left=True)
+        hi = _closest_rule(page_rules, top, bottom, s.x1 - RULE_SLACK, left=False)
         cell = None
-        if left and right:
-            lo, hi = max(left), min(right)
+        if lo is not None and hi is not None:
             prev_ok = i == 0 or lo >= specs[i - 1].x1 - RULE_SLACK
             next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
         out.append(s if cell is None and s.cell is None else replace(s, cell=cell))  # (replace is slow)
     return out
+
+
+def _closest_rule(rules: Sequence[Rule], top: float, bottom: float, x: float, left: bool) -> float | None:
+    """The x of the rule nearest ``x`` at or left of it (``left``) or at or right of it, among one page's
+    rules (`by_page`: ordered by x) that reach into [top, bottom]; None if there is none. From where ``x``
+    falls in the order outwards, the first that reaches is the nearest (each x is compared again: with a
+    NaN ``x`` none is)."""
+    if left:
+        for k in range(bisect_right(rules, x, key=_X) - 1, -1, -1):
+            _, rx, t, b = rules[k]
+            if rx <= x and t <= bottom and b >= top:
+                return rx
+    else:
+        for k in range(bisect_left(rules, x, key=_X), len(rules)):
+            _, rx, t, b = rules[k]
+            if rx >= x and t <= bottom and b >= top:
+                return rx
+    return None
+
+
+_X = itemgetter(1)  # a vertical rule's x
 
 
 @dataclass(frozen=True)

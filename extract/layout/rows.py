@@ -215,6 +215,13 @@ def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
     return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
 
 
+@lru_cache(maxsize=1 << 14)
+def _glued_heads(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[tuple[int, str], ...]:
+    """The forms (label index, form; in the order given) that ``t`` starts with and goes on after:
+    a whole label glued to the start of the next. Most pieces have none."""
+    return tuple((i, f) for i, fs in enumerate(forms) for f in fs if len(f) < len(t) and t.startswith(f))
+
+
 def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
     """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
     last = m.words[-1]
@@ -233,7 +240,8 @@ def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
     """Complete label matches in reading order (each target at most once)."""
     forms = tuple(tg.forms for tg in targets)
-    by_order = [(tg, sorted(tg.forms, key=len, reverse=True)) for tg in sorted(targets, key=lambda tg: tg.order)]
+    by_order = sorted(targets, key=lambda tg: tg.order)
+    longest_first = tuple(tuple(sorted(tg.forms, key=len, reverse=True)) for tg in by_order)
     open_: list[LabelMatch] = []
     active: list[LabelMatch] = []  # the matches a piece may still continue (`_out_of_reach`)
     done: set[str] = set()
@@ -249,8 +257,13 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
 
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
+        starts = startable(t, forms)
+        num = _NUMBERING.match(t) if len(t) >= 3 else None
+        glued = _glued_heads(t, longest_first)
+        if not (starts or num or glued):
+            return False  # nothing below could start a label (most pieces): skip building ``taken``
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [targets[i] for i in startable(t, forms) if targets[i].key not in taken]
+        cands = [targets[i] for i in starts if targets[i].key not in taken]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -259,13 +272,12 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                 last_order = cands[0].order
             return True
         # a misread start (OCR, typo): one of the next expected rows, numbering must agree
-        if len(t) >= 3:
+        if num:
             nxt = [tg for tg in targets if not tg.is_group and tg.key not in taken and tg.order > last_order][:3]
             nxt += [tg for tg in targets if tg.is_group and tg.key not in taken]
             for tg in nxt:
-                num = _NUMBERING.match(t)
                 for f in tg.forms:
-                    if not num or not f.startswith(num.group(0)):
+                    if not f.startswith(num.group(0)):
                         continue
                     probe = LabelMatch([tg], [w], "")
                     ext = probe.fuzzy_extension(t)
@@ -275,17 +287,15 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                             last_order = tg.order
                         return True
         # a fragment holding a whole label plus the start of the next (glued words)
-        for tg, longest_first in by_order:
-            if tg.key in taken:
-                continue
-            for f in longest_first:
-                if len(f) < len(t) and t.startswith(f):
-                    _opened(LabelMatch([tg], [w], f))
-                    done.add(tg.key)
-                    if not tg.is_group:
-                        last_order = tg.order
-                    start(t[len(f) :], w)
-                    return True
+        for i, f in glued:
+            tg = by_order[i]
+            if tg.key not in taken:
+                _opened(LabelMatch([tg], [w], f))
+                done.add(tg.key)
+                if not tg.is_group:
+                    last_order = tg.order
+                start(t[len(f) :], w)
+                return True
         return False
 
     def could_start(t: str) -> bool:

@@ -293,6 +293,7 @@ def _cells_for_row(
         reading.doubt(keys[i], f"{prefix}: {w.text!r} is a number with an unknown tail")
     out: dict[str, Cell] = {}
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
+    centres = [s.xc for s in specs] if specs is not None else []  # (asked for each value)
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
@@ -310,7 +311,7 @@ def _cells_for_row(
             if dropped:
                 cell.flags.append("row_value_dropped")
             if specs is not None and len(specs) == len(keys):
-                spans, reaches = _straddled(tok, i, specs), _crossed(tok, i, specs)
+                spans, reaches = _straddled(tok, i, centres), _crossed(tok, i, centres)
                 if spans:
                     cell.flags.append("straddles_columns")
                 elif reaches:
@@ -355,20 +356,20 @@ def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word
     return None
 
 
-def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
-    """Other columns whose centre the value's box spans: two values read as one word (an OCR
-    engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
-    return [j for j, s in enumerate(specs) if j != i and w.x0 < s.xc < w.x1]
+def _straddled(w: Word, i: int, centres: Sequence[float]) -> list[int]:
+    """Other columns (their ``centres``) whose centre the value's box spans: two values read as one word
+    (an OCR engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
+    return [j for j, xc in enumerate(centres) if j != i and w.x0 < xc < w.x1]
 
 
-def _crossed(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
-    """Neighbouring columns the value's box reaches over half-way to (by more than glyph-box
-    slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
+def _crossed(w: Word, i: int, centres: Sequence[float]) -> list[int]:
+    """Neighbouring columns (their ``centres``) the value's box reaches over half-way to (by more than
+    glyph-box slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
     ``71`` beside it read as ``971``)."""
     out = []
-    if i > 0 and w.x0 < (specs[i - 1].xc + specs[i].xc) / 2 - EDGE_SLACK:
+    if i > 0 and w.x0 < (centres[i - 1] + centres[i]) / 2 - EDGE_SLACK:
         out.append(i - 1)
-    if i + 1 < len(specs) and w.x1 > (specs[i].xc + specs[i + 1].xc) / 2 + EDGE_SLACK:
+    if i + 1 < len(centres) and w.x1 > (centres[i] + centres[i + 1]) / 2 + EDGE_SLACK:
         out.append(i + 1)
     return out
 

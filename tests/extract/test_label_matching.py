@@ -100,6 +100,13 @@ def test_typo_variant_and_misread_piece() -> None:
     assert keys(m) == ["withheld_prohibited_by_law", "withheld_three_safety"]
 
 
+def test_labels_glued_in_one_piece_and_a_misread_start() -> None:
+    # one piece holding a whole label and the start of the next, then the rest of that one; a row whose
+    # label starts misread (numbering agrees): the pieces that could start no label skip the search
+    words = [w("（一）予以公开（二）部分", 100, 100), w("公开", 100, 111), w("1.属于国家秘蜜", 100, 140)]
+    assert keys(match_labels(words, t3_targets())) == ["granted", "partially_granted", "withheld_state_secret"]
+
+
 def test_label_split_across_pages() -> None:
     words = [w("1.本机关不掌握相关政府信", 100, 780, page=2), w("息", 100, 90, page=3)]
     m = match_labels(words, t3_targets())
