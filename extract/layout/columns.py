@@ -216,12 +216,12 @@ def cell_edges(hrules: Sequence[tuple[int, float, float, float]]) -> list[Rule]:
         rows = rule_levels(page_rules)
         marks = []
         for y, segs in rows:
-            starts = sorted(a for a, _ in segs)
-            xs = [min(starts), max(b for _, b in segs)]
-            xs += [b for _, b in segs if _near(starts, b)]  # a segment ends where another starts
+            starts = sorted([a for a, _ in segs])
+            ends = [b for _, b in segs]
+            xs = [min(starts), max(ends), *_near_any(starts, ends)]  # a segment ends where another starts
             marks.append((y, sorted(xs)))
         for (y0, upper), (y1, lower) in itertools.pairwise(marks):
-            out += [(page, x, y0, y1) for x in dict.fromkeys(x for x in upper if _near(lower, x))]
+            out += [(page, x, y0, y1) for x in dict.fromkeys(_near_any(lower, upper))]
     return out
 
 
@@ -229,8 +229,8 @@ def rule_levels(hrules: Sequence[tuple[int, float, float, float]]) -> list[tuple
     """One page's horizontal segments grouped into the rules they draw: (y, [(x0, x1), ...]) top down, the
     segments of one rule lying within `RULE_LEVEL` of each other in y (a grid draws one segment per cell)."""
     levels: list[tuple[float, list[tuple[float, float]]]] = []
-    for _, y, x0, x1 in sorted(hrules, key=lambda r: r[1]):
-        seg = (min(x0, x1), max(x0, x1))
+    for _, y, x0, x1 in sorted(hrules, key=_POSITION):
+        seg = (x1 if x1 < x0 else x0, x1 if x1 > x0 else x0)  # (min(x0, x1), max(x0, x1)), spelt out: per segment
         if levels and y - levels[-1][0] <= RULE_LEVEL:
             levels[-1][1].append(seg)
         else:
@@ -238,10 +238,10 @@ def rule_levels(hrules: Sequence[tuple[int, float, float, float]]) -> list[tuple
     return levels
 
 
-def _near(xs: Sequence[float], x: float) -> bool:
-    """Some x of the sorted ``xs`` lies within `SEGMENT_JOIN` of ``x``."""
-    i = bisect_left(xs, x - SEGMENT_JOIN)
-    return i < len(xs) and xs[i] <= x + SEGMENT_JOIN
+def _near_any(xs: Sequence[float], queries: Sequence[float]) -> list[float]:
+    """The ``queries`` (in order) with some x of the sorted ``xs`` within `SEGMENT_JOIN` of them."""
+    n = len(xs)
+    return [x for x in queries if (i := bisect_left(xs, x - SEGMENT_JOIN)) < n and xs[i] <= x + SEGMENT_JOIN]
 
 
 def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage) -> list[ColumnSpec]:
@@ -276,19 +276,19 @@ def _closest_rule(rules: Sequence[Rule], top: float, bottom: float, x: float, le
     falls in the order outwards, the first that reaches is the nearest (each x is compared again: with a
     NaN ``x`` none is)."""
     if left:
-        for k in range(bisect_right(rules, x, key=_X) - 1, -1, -1):
+        for k in range(bisect_right(rules, x, key=_POSITION) - 1, -1, -1):
             _, rx, t, b = rules[k]
             if rx <= x and t <= bottom and b >= top:
                 return rx
     else:
-        for k in range(bisect_left(rules, x, key=_X), len(rules)):
+        for k in range(bisect_left(rules, x, key=_POSITION), len(rules)):
             _, rx, t, b = rules[k]
             if rx >= x and t <= bottom and b >= top:
                 return rx
     return None
 
 
-_X = itemgetter(1)  # a vertical rule's x
+_POSITION = itemgetter(1)  # a rule's position: x of a vertical rule, y of a horizontal one
 
 
 @dataclass(frozen=True)

@@ -222,6 +222,26 @@ def _glued_heads(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[tuple[int,
     return tuple((i, f) for i, fs in enumerate(forms) for f in fs if len(f) < len(t) and t.startswith(f))
 
 
+def may_start(t: str, target: Target, targets: Sequence[Target]) -> bool:
+    """Whether `match_labels` over ``targets`` could open a match for ``target`` at a piece reading ``t``
+    (normalised, not empty), whatever was read before it: as a label's start, a misread start, or
+    after whole labels glued before it. False proves no match for ``target`` can come from ``t``."""
+    return _may_start(t, target.forms, tuple(tg.forms for tg in targets))
+
+
+@lru_cache(maxsize=1 << 14)
+def _may_start(t: str, forms: tuple[str, ...], every: tuple[tuple[str, ...], ...]) -> bool:
+    # `match_labels`'s ways to start, less what depends on its state (labels taken, rows expected next)
+    if label_state(t, forms) is not None:
+        return True
+    num = _NUMBERING.match(t) if len(t) >= 3 else None
+    misread = num and any(f.startswith(num.group(0)) for f in forms)
+    if misread and LabelMatch([Target("", forms, 0)], [], "").fuzzy_extension(t):
+        return True
+    # a whole label glued before the next: the label itself, or what follows it
+    return any(f in forms or _may_start(t[len(f) :], forms, every) for _, f in _glued_heads(t, every))
+
+
 def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
     """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
     last = m.words[-1]

@@ -46,7 +46,7 @@ from gidar.extract.layout.pieces import (
     row_bands,
     rules_between,
 )
-from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
+from gidar.extract.layout.rows import LabelMatch, Target, match_labels, may_start, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import fold, is_fragment, is_unit, is_value_token, parse_cell
 from gidar.keys import TableKey
@@ -437,9 +437,13 @@ def _flag_blank(reading: Reading, table: TableKey, keys: Sequence[str]) -> None:
 _T3Match = tuple[list[Word], list[Word], list[LabelMatch]]  # text words, value words, label matches
 
 
-def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
+def _t3_targets(tpl: Template) -> list[Target]:
     groups = [r.group for r in tpl.t3_rows if r.group]
-    targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+    return targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+
+
+def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
+    targets = _t3_targets(tpl)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
     return text_words, values, match_labels(text_words, targets)
 
@@ -448,11 +452,22 @@ def t3_template(words: Sequence[Word], hint: Template) -> tuple[Template, _T3Mat
     """Table 三's template from its labels (and its label matches, to read it with): the three
     （六） sub-rows only the 2021 format prints; a single （六）其他处理 row fits both (2021 reports
     print it too), so ``hint`` decides."""
-    found = _t3_match(words, V2021)
     subrows = {r.key for r in V2021.t3_rows} - {r.key for r in TEMPLATES["v2019"].t3_rows}
+    if hint is not V2021 and _startable_subrows(words, subrows) < 2:
+        return hint, _t3_match(words, hint)  # two sub-rows cannot be found: the 2021 reading is not needed
+    found = _t3_match(words, V2021)
     if len(subrows & {m.target.key for m in found[2]}) >= 2 or hint is V2021:
         return V2021, found
     return hint, _t3_match(words, hint)
+
+
+def _startable_subrows(words: Sequence[Word], subrows: set[str]) -> int:
+    """How many of the 2021 format's ``subrows`` some piece of ``words`` could start (`rows.may_start`),
+    as `_t3_match` would read them: an upper bound on how many its matching can find."""
+    targets = _t3_targets(V2021)
+    text_words, _ = _split(words, {f for t in targets for f in t.forms})
+    texts = {t for w in text_words if (t := normalise(w.text))}
+    return sum(any(may_start(t, tg, targets) for t in texts) for tg in targets if tg.key in subrows)
 
 
 def read_t3(

@@ -203,3 +203,54 @@ def test_header_variants_do_not_change_the_template_rows() -> None:
     words = [w("行政规范性文件", 60, 100)]
     assert keys(match_labels(words, t2_targets(V2019))) == []
     assert keys(match_labels(words, t2_targets(V2021))) == ["art20_1.normative_docs"]
+
+
+def test_may_start_holds_for_every_label_a_match_finds() -> None:
+    """`may_start` is what lets table 三's template be told without the 2021 matching: it must hold for a
+    piece of every label the matcher finds, whichever way the label started."""
+    from gidar.extract.layout.rows import may_start
+
+    targets = t3_targets(V2021)
+    cases = [
+        [w("1.申请人无正当理由逾期不补正、行政机关不", 100, 100), w("再处理其政府信息公开申请", 100, 111)],
+        [w("（六）其他处理3.其他", 100, 100)],  # a group label glued before the sub-row
+        [w("3.其他（七）总计", 100, 100)],  # the sub-row glued before the next label
+        # a misread start, the row expected next
+        [
+            w("5.要求行政机关确认或重新出具已获取信息", 100, 80),
+            w("1.申请人无正当埋由逾期不补正、行政机关不再处理其政府信息公开申请", 100, 100),
+        ],
+    ]
+    for words in cases:
+        found = {m.target.key for m in match_labels(words, targets)}
+        assert found & {"other_no_correction", "other_other"}
+        for tg in targets:
+            if tg.key in found:
+                assert any(may_start(normalise(x.text), tg, targets) for x in words), tg.key
+    assert not any(
+        may_start(normalise(t), tg, targets)
+        for t in ("1.属于国家秘密", "其他", "（六）其他处理")
+        for tg in targets
+        if tg.key == "other_no_correction"
+    )
+
+
+def _t3_words(tpl) -> list[Word]:
+    """Table 三 as printed in ``tpl``'s format: each row's label and seven zeros on its line."""
+    out = []
+    for i, r in enumerate(tpl.t3_rows):
+        out += [w(r.label, 60, 100 + 20 * i)] + [w("0", 400 + 30 * j, 100 + 20 * i) for j in range(7)]
+    return out
+
+
+def test_t3_template_skips_the_2021_matching_only_where_it_cannot_win() -> None:
+    from gidar.extract.layout import tables
+
+    for printed, hint, expected in ((V2019, V2019, V2019), (V2021, V2019, V2021), (V2019, V2021, V2021)):
+        words = _t3_words(printed)
+        tpl, (_, _, matches) = tables.t3_template(words, hint)
+        assert tpl is expected
+        assert keys(matches) == keys(tables._t3_match(words, expected)[2])
+    subrows = {r.key for r in V2021.t3_rows} - {r.key for r in V2019.t3_rows}
+    assert tables._startable_subrows(_t3_words(V2019), subrows) < 2  # the 2019 table: no 2021 matching
+    assert tables._startable_subrows(_t3_words(V2021), subrows) == 3
