@@ -119,11 +119,8 @@ def _groups_ok(left: str, right: str) -> bool:
 
 
 def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
-    if a.page != b.page or abs(a.yc - b.yc) > THIN_LINE * _h(a):
-        return None
-    gap = b.x0 - a.x1
-    if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
-        return None
+    """The text of ``a`` and ``b`` as one number, if they are one; ``b`` is on ``a``'s line a separator's
+    gap to its right (`join_thin` asks that first)."""
     near = rules_between(vrules, a.x1 - TOUCH, b.x0 + TOUCH)
     if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in near):
         return None
@@ -140,8 +137,15 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ())
     out: list[Piece] = []
     rules = _paged(vrules)
     for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
+        yc = w.yc
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
-            text = _thin_join(p.word, w, rules.get(w.page, ()))
+            a = p.word
+            h = a.bottom - a.top
+            h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # _h(a), spelt out: per word pair
+            gap = w.x0 - a.x1
+            if a.page != w.page or abs(a.yc - yc) > THIN_LINE * h or not (-TOUCH <= gap <= THIN_GAP * h):
+                continue  # not on a's line a separator's gap to its right: almost every pair, so asked here
+            text = _thin_join(a, w, rules.get(w.page, ()))
             if text is not None:
                 p.word = _merge(p.word, w, text)
                 flag = "unit_apart" if is_unit(w.text) else "thin_space_thousands"

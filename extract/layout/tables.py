@@ -18,6 +18,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gidar.contract import Cell, ExtraCell
 from gidar.extract.layout.columns import (
@@ -396,6 +397,7 @@ def unglue(words: Sequence[Word], forms: frozenset[str] | set[str]) -> list[Word
     return out
 
 
+@lru_cache(maxsize=1 << 14)  # asked for every word of each table's region: the same texts in every report
 def is_value_piece(text: str) -> bool:
     """A printed value or a piece of one (cut by a wrap inside a narrow cell)."""
     return is_value_token(text) or is_fragment(text)
@@ -413,7 +415,7 @@ def _split(words: Sequence[Word], forms: frozenset[str] | set[str] = frozenset()
 def _region(words: Sequence[Word], start: Line | None, end: Line | None) -> list[Word]:
     lo = start.gbottom if start else -1.0
     hi = end.gtop if end else float("inf")
-    return [w for w in words if lo < gyc(w) < hi]
+    return [w for w in words if lo < (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2 < hi]  # gyc(w), spelt out
 
 
 def _column_labels(columns: Sequence[Column]) -> list[tuple[str, Sequence[str]]]:
