@@ -8,7 +8,6 @@ value in the 自然人 column).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -113,14 +112,14 @@ def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]])
         if not words:
             continue
         page = words[0].page
-        if page <= last or any(w.page != page or math.isnan((w.top + w.bottom) / 2) or math.isnan(w.x0) for w in words):
+        if page <= last or set(map(_PAGE, words)) != {page} or _unordered(words):
             return None
         last = page
     return [ln for lines in by_page for ln in lines]
 
 
 _FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order
-_X0, _TOP, _BOTTOM = attrgetter("x0"), attrgetter("top"), attrgetter("bottom")
+_X0, _TOP, _BOTTOM, _PAGE = attrgetter("x0"), attrgetter("top"), attrgetter("bottom"), attrgetter("page")
 
 
 def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:
@@ -174,8 +173,11 @@ def _without(grouped: list[Line], dropped: list[Line], words: Sequence[Word]) ->
     tail = len(flags) - next((i for i, f in enumerate(reversed(flags)) if not f), len(flags))  # ...up to here kept
     if any(flags[head:tail]):
         return None
-    # NaN if any position is (or on infinities of both signs: grouped again, needlessly but rightly)
+    return None if _unordered(words) else grouped[head:tail]
+
+
+def _unordered(words: Sequence[Word]) -> bool:
+    """A word's centre or x0 is NaN, which `group_lines` cannot sort by: a sum of them all is NaN then.
+    (Infinities of both signs make it NaN too: a needless but harmless refusal.)"""
     total = sum(map(_TOP, words)) + sum(map(_BOTTOM, words)) + sum(map(_X0, words))
-    if total != total:
-        return None
-    return grouped[head:tail]
+    return total != total

@@ -134,7 +134,7 @@ class _Row:
     @property
     def span(self) -> tuple[float, float]:
         assert self.match is not None
-        return self.match.gtop, self.match.gbottom
+        return self.match.span
 
     @property
     def words(self) -> list[Word]:
@@ -202,12 +202,13 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
         assert r.match is not None
         first = r.match.words[0]
         base = (first.page - 1) * PAGE_STRIDE
-        centre = (r.match.gtop + r.match.gbottom) / 2 - base if r.match.gbottom - base < PAGE_STRIDE else first.yc
+        gtop, gbottom = r.match.span
+        centre = (gtop + gbottom) / 2 - base if gbottom - base < PAGE_STRIDE else first.yc
         ys = [first.yc, centre]
         value_line = dense.get(id(r))
         if value_line is not None and value_line.page == first.page:
             ys.append((value_line.top + value_line.bottom) / 2)
-        top, bottom = r.match.gtop - base, min(r.match.gbottom - base, PAGE_STRIDE)
+        top, bottom = gtop - base, min(gbottom - base, PAGE_STRIDE)
         out.append(RowLines(first.page, centre, tuple(ys), top, bottom))
     return row_bands(out, values)
 
@@ -294,7 +295,9 @@ def _cells_for_row(
         reading.doubt(keys[i], f"{prefix}: {w.text!r} is a number with an unknown tail")
     out: dict[str, Cell] = {}
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
+    heads = specs if specs is not None and len(specs) == len(keys) else None  # a header column for each cell
     centres = [s.xc for s in specs] if specs is not None else []  # (asked for each value)
+    blank: tuple[int | None, float, float] | None = None  # where the row's blank cells sit, once asked
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
@@ -311,7 +314,7 @@ def _cells_for_row(
                     reading.doubt(k, f"{prefix}: {tok.text!r} sits midway between two column headers")
             if dropped:
                 cell.flags.append("row_value_dropped")
-            if specs is not None and len(specs) == len(keys):
+            if heads is not None:
                 spans, reaches = _straddled(tok, i, centres), _crossed(tok, i, centres)
                 if spans:
                     cell.flags.append("straddles_columns")
@@ -321,25 +324,31 @@ def _cells_for_row(
                     reached[j] = "straddled_by_neighbour"
                 for j in reaches:
                     reached.setdefault(j, "crossed_by_neighbour")
-            unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
+            unit = p.unit or (heads[i].unit if heads is not None else None)
         else:
-            bbox = None
-            page = None
-            if row.match is not None:
-                first = row.match.words[0]
-                page = first.page
-                top = row.match.gtop - (page - 1) * PAGE_STRIDE
-                bottom = min(row.match.gbottom - (page - 1) * PAGE_STRIDE, top + 200)
-                if specs is not None and len(specs) == len(keys):
-                    bbox = (specs[i].x0, top, specs[i].x1, bottom)
+            if blank is None:
+                blank = _blank_place(row)
+            page, top, bottom = blank
+            bbox = (heads[i].x0, top, heads[i].x1, bottom) if heads is not None and page is not None else None
             cell = Cell(key, 0, "", page, bbox, None, ["blank_as_zero"])
-            unit = specs[i].unit if specs is not None and len(specs) == len(keys) else None  # the column's
+            unit = heads[i].unit if heads is not None else None  # the column's
         out[key] = cell
         if unit:
             reading.units[key] = unit
     for j, flag in reached.items():
         out[keys[j]].flags.append(flag)
     return out
+
+
+def _blank_place(row: _Row) -> tuple[int | None, float, float]:
+    """(page, top, bottom) of the row's blank cells: its label's first page and extent, at most 200
+    points down; no page for a row without a label."""
+    if row.match is None:
+        return None, 0.0, 0.0
+    page = row.match.words[0].page
+    gtop, gbottom = row.match.span
+    top = gtop - (page - 1) * PAGE_STRIDE
+    return page, top, min(gbottom - (page - 1) * PAGE_STRIDE, top + 200)
 
 
 def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word]) -> int | None:
@@ -664,14 +673,15 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
     label_x1 = max(r.match.x1 for r in placed if r.match is not None)
     known = [normalise(T2_CONTENT_HEADER)] + [normalise(b.label) for b in tpl.t2_blocks]
     known += [normalise(x) for b in tpl.t2_blocks for c in b.columns for x in (c.label, *c.variants)]
+    spans = [r.span for r in placed]
     free = []
     for w in text_words:
         if id(w) in used or w.x0 > label_x1:
             continue
-        t = normalise(w.text)
-        if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
+        if _known_piece(normalise(w.text), tuple(known)):
             continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
-        if any(r.span[0] - ROW_LINE_SLACK <= gyc(w) <= r.span[1] + ROW_LINE_SLACK for r in placed):
+        c = gyc(w)
+        if any(top - ROW_LINE_SLACK <= c <= bottom + ROW_LINE_SLACK for top, bottom in spans):
             continue
         free.append(w)
     out: list[_Row] = []
@@ -691,6 +701,12 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         target = Target(f"extra{len(out)}", (), -1)
         out.append(_Row(target.key, LabelMatch([target], list(ln.words), "".join(normalise(w.text) for w in ln.words))))
     return out
+
+
+@lru_cache(maxsize=1 << 14)  # the same pieces against the same texts in every report
+def _known_piece(t: str, known: tuple[str, ...]) -> bool:
+    """``t`` is a piece of one of the ``known`` texts (normalised), or may start one."""
+    return any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known)
 
 
 def t2_template(words: Sequence[Word], hint: Template) -> Template:
