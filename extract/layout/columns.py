@@ -86,20 +86,25 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
     parts = [start]
     text = normalise(start.text)
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
+    lo, hi = start.x0, start.x1  # the stack's x-range: min(x0), max(x1) of its parts, kept as they come
     while True:
         last = parts[-1]
         h = last.bottom - last.top
         h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out
-        lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
         # the last piece's geometry and the distances it allows, read once (the loop runs for
         # every nearby word)
         page, yc, x1, top, bottom = last.page, last.yc, last.x1, last.top, last.bottom
         line_tol, letter_gap = STACK_SAME_LINE * h, STACK_LETTER_GAP * h
         below_lo, below_hi = STACK_BELOW[0] * h, STACK_BELOW[1] * h
+        # A piece right of the last on its line starts before x_max; one below overlaps [lo, hi]: a piece
+        # starting after x_max, or with both edges before x_min, is neither (whatever its box's
+        # orientation; a NaN edge is kept), with a point of slack for rounding (the tests below decide).
+        x_max, x_min = max(x1 + letter_gap, hi), min(x1 - 1, lo)
+        x_max, x_min = x_max + 1 + abs(x_max) * 1e-9, x_min - 1 - abs(x_min) * 1e-9
         # cheap geometry first; whether the text still spells the label is asked last
         for w in pieces.near(last, h):
-            if id(w) in used:
+            if w.x0 > x_max or (w.x0 < x_min and w.x1 < x_min) or id(w) in used:
                 continue
             if w.page != page:
                 if w.page != page + 1 or nxt is not None:
@@ -112,7 +117,10 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
             same_line = abs((w.top + w.bottom) / 2 - yc) < line_tol and -1 <= w.x0 - x1 <= letter_gap
             if same_line:
                 d = w.x0 - x1
-            elif below_lo < w.top - top < below_hi and min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0):
+            elif below_lo < w.top - top < below_hi and (
+                # min(hi, w.x1) - max(lo, w.x0), spelt out: per word below
+                (w.x1 if w.x1 < hi else hi) - (w.x0 if w.x0 > lo else lo) > STACK_OVERLAP * (w.x1 - w.x0)
+            ):
                 d = w.top - bottom  # below, overlapping the stack
             else:
                 continue
@@ -123,6 +131,7 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
         if nxt is None:
             return best
         parts.append(nxt)
+        lo, hi = (nxt.x0 if nxt.x0 < lo else lo), (nxt.x1 if nxt.x1 > hi else hi)  # as min and max compare
         text += normalise(nxt.text)
         if _complete(text, forms):
             best = list(parts)

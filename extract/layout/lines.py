@@ -82,23 +82,24 @@ class Line:
 
 def group_lines(words: Iterable[Word]) -> list[Line]:
     """Words whose vertical centres are within half a line height, left to right."""
-    out: list[Line] = []
-    # each word's centre computed once (the engine groups the same words many times)
-    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w) for w in words), key=_FIRST3)
-    ref_page, ref_yc, ref_h = -1, 0.0, 0.0
-    for page, yc, _, w in keyed:
-        if out and ref_page == page:
+    groups: list[list[Word]] = []
+    # each word's centre and height computed once (the engine groups the same words many times)
+    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w.bottom - w.top, w) for w in words), key=_FIRST3)
+    cur: list[Word] = []  # the line being built, from its first word: ref_page, ref_yc, ref_h
+    ref_page, ref_yc, ref_h = None, 0.0, 0.0
+    for page, yc, _, h, w in keyed:
+        if ref_page == page:
             # SAME_LINE * max(MIN_WORD_HEIGHT, min(ref_h, h)) without builtin calls: this runs for every word
-            h = w.bottom - w.top
-            h = h if h < ref_h else ref_h
-            if abs(yc - ref_yc) <= SAME_LINE * (h if h > MIN_WORD_HEIGHT else MIN_WORD_HEIGHT):
-                out[-1].words.append(w)
+            low = h if h < ref_h else ref_h
+            if abs(yc - ref_yc) <= SAME_LINE * (low if low > MIN_WORD_HEIGHT else MIN_WORD_HEIGHT):
+                cur.append(w)
                 continue
-        out.append(Line([w]))
-        ref_page, ref_yc, ref_h = page, yc, w.bottom - w.top
-    for ln in out:
-        ln.words.sort(key=_X0)
-    return out
+        cur = [w]
+        groups.append(cur)
+        ref_page, ref_yc, ref_h = page, yc, h
+    for ws in groups:
+        ws.sort(key=_X0)
+    return [Line(ws) for ws in groups]
 
 
 def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]]) -> list[Line] | None:

@@ -79,3 +79,27 @@ def test_furniture_line_in_the_middle_is_grouped_again() -> None:
     ((kept, lines),) = strip_furniture_lines([(842.0, words)])
     assert kept == [above, below]
     assert _shape(lines) == _shape(group_lines(kept)) == [[id(above), id(below)]]
+
+
+def _reference_lines(words: list[Word]) -> list[list[int]]:
+    """`group_lines` as specified, plainly: in (page, centre, x0) order, a word joins the line being built
+    when its centre is within `SAME_LINE` of the smaller height (at least `MIN_WORD_HEIGHT`) of the
+    line's first word's centre; each line left to right."""
+    from gidar.extract.layout.lines import MIN_WORD_HEIGHT, SAME_LINE
+
+    lines: list[list[Word]] = []
+    for w in sorted(words, key=lambda w: (w.page, w.yc, w.x0)):
+        if lines and (ref := lines[-1][0]).page == w.page:
+            h = max(MIN_WORD_HEIGHT, min(ref.bottom - ref.top, w.bottom - w.top))
+            if abs(w.yc - ref.yc) <= SAME_LINE * h:
+                lines[-1].append(w)
+                continue
+        lines.append([w])
+    return [[id(w) for w in sorted(ln, key=lambda w: w.x0)] for ln in lines]
+
+
+def test_group_lines_as_specified() -> None:
+    rng = random.Random(10)
+    for _ in range(30):
+        words = [w for n in (1, 2) for w in _page(rng, n)]
+        assert _shape(group_lines(words)) == _reference_lines(words)
