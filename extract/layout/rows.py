@@ -326,11 +326,12 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         t = normalise(w.text)
         if not t:
             return
-        fits = [  # where the piece sits decides most: geometry is asked first
+        # where the piece sits decides most: geometry is asked first (once: the misread test below asks too)
+        near = [(s, m) for m in active if (s := _continues(m, w, bounds)) is not None]
+        fits = [
             (s, m)
-            for m in active
-            if (s := _continues(m, w, bounds)) is not None
-            and m.extendable(t)
+            for s, m in near
+            if m.extendable(t)
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
         ]
         if fits and all(m.by_note(t) for _, m in fits) and could_start(t):
@@ -340,11 +341,8 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
             return
         if start(t, w):
             return
-        fuzzy = [
-            (s, m, e)
-            for m in active
-            if not m.complete and (s := _continues(m, w, bounds)) is not None and (e := m.fuzzy_extension(t))
-        ]
+        # (`start` changed nothing when it found no label: ``near`` stands)
+        fuzzy = [(s, m, e) for s, m in near if not m.complete and (e := m.fuzzy_extension(t))]
         if fuzzy:
             _, m, ext = min(fuzzy, key=lambda x: x[0])
             m.add(w, ext)

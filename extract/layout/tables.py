@@ -297,6 +297,7 @@ def _cells_for_row(
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
     heads = specs if specs is not None and len(specs) == len(keys) else None  # a header column for each cell
     centres = [s.xc for s in specs] if specs is not None else []  # (asked for each value)
+    ordered = all(a < b for a, b in itertools.pairwise(centres))
     blank: tuple[int | None, float, float] | None = None  # where the row's blank cells sit, once asked
     for i, key in enumerate(keys):
         tok = placed.get(i)
@@ -315,7 +316,7 @@ def _cells_for_row(
             if dropped:
                 cell.flags.append("row_value_dropped")
             if heads is not None:
-                spans, reaches = _straddled(tok, i, centres), _crossed(tok, i, centres)
+                spans, reaches = _straddled(tok, i, centres, ordered), _crossed(tok, i, centres)
                 if spans:
                     cell.flags.append("straddles_columns")
                 elif reaches:
@@ -366,9 +367,12 @@ def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word
     return None
 
 
-def _straddled(w: Word, i: int, centres: Sequence[float]) -> list[int]:
+def _straddled(w: Word, i: int, centres: Sequence[float], ordered: bool = False) -> list[int]:
     """Other columns (their ``centres``) whose centre the value's box spans: two values read as one word
-    (an OCR engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
+    (an OCR engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box.
+    ``ordered``: the centres increase strictly, so those inside the box are found by bisection."""
+    if ordered:  # (a NaN edge finds none, as the comparisons below do)
+        return [j for j in range(bisect_right(centres, w.x0), bisect_left(centres, w.x1)) if j != i]
     return [j for j, xc in enumerate(centres) if j != i and w.x0 < xc < w.x1]
 
 
