@@ -358,11 +358,11 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     seen: set[str] = set()
     for m in open_:
         m.settle()
-    for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
+    for m in sorted(open_, key=lambda m: (m.span[0], m.x0)):  # (gtop: settled, the span is final)
         # a note whose closing bracket never came still leaves its label spelt
-        if (m.complete or m.fuzzy_done or m.in_note) and m.target.key not in seen:
+        if (m.complete or m.fuzzy_done or m.in_note) and (target := m.target).key not in seen:
             m.fuzzy = not m.complete
-            m.cands = [m.target]
-            seen.add(m.target.key)
+            m.cands = [target]
+            seen.add(target.key)
             out.append(m)
     return out

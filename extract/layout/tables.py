@@ -162,7 +162,7 @@ class _Spans:
         lo = bisect_left(self.tops, c - margin - self.tallest)
         hi = bisect_right(self.tops, c + margin)
         spans = self.spans
-        return [spans[i] for i in sorted(i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin)]
+        return [spans[i] for i in sorted([i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin])]
 
 
 def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
