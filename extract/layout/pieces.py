@@ -299,14 +299,19 @@ def _row_of(lines: Sequence[Word], rows: Sequence[RowLines], on: Sequence[set[in
     return near.pop() if len(near) == 1 else None  # every line in the same row's strip
 
 
-def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[HRule]) -> bool:
+def _one_cell(
+    lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[HRule], memo: dict[int, set[int]] | None = None
+) -> bool:
+    """``lines`` are one cell's. ``memo``: each line's `_on_line` (by the word's id) at the first line's
+    height, shared by the runs of one chain that start at the same line (`_resolve` tries them all)."""
     if any(is_value_token(w.text) and fold(w.text) in ZERO_MARKERS for w in lines):
         return False  # a zero marker is a whole value (and ``-`` over ``4`` is no ``-4``)
     gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
     if gaps and max(gaps) - min(gaps) > GAP_SPREAD:
         return False  # the lines of one paragraph are evenly spaced; a row break is not
     h = _h(lines[0])
-    on = [_on_line(w.page, w.yc, rows, h) for w in lines]
+    memo = {} if memo is None else memo
+    on = [memo[id(w)] if id(w) in memo else memo.setdefault(id(w), _on_line(w.page, w.yc, rows, h)) for w in lines]
     if len(set().union(*on)) > 1:
         return False  # two of its lines sit on two rows' lines: separate values
     row = _row_of(lines, rows, on)
@@ -381,11 +386,12 @@ def _resolve(parts: list[Piece], rows: Sequence[RowLines], hrules: Sequence[HRul
     out: list[Piece] = []
     i = 0
     while i < len(parts):
+        memo: dict[int, set[int]] = {}  # (the runs tried from here share their first line, and its height)
         for j in range(len(parts), i + 1, -1):
             run = parts[i:j]
             lines = [p.word for p in run]
             text = "".join(fold(w.text) for w in lines)
-            if parse_cell(text, "money").ok and _one_cell(lines, rows, hrules):
+            if parse_cell(text, "money").ok and _one_cell(lines, rows, hrules, memo):
                 raw = "".join(w.text for w in lines)  # as printed, less the line breaks
                 word = lines[0]
                 for w in lines[1:]:

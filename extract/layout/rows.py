@@ -192,7 +192,8 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
         if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
             gap = w.x0 - last.x1
             return gap if -1 <= gap <= LETTER_GAP * h else None  # (-1: boxes that touch may overlap)
-        dy = gy(w) - gy(last)
+        base = (page - 1) * PAGE_STRIDE
+        dy = (base + w.top) - (base + last.top)  # gy(w) - gy(last), spelt out
         if not (NEXT_LINE[0] * h < dy < NEXT_LINE[1] * h):
             return None
     else:  # only from the last lines of a page to the first lines of the next
@@ -202,10 +203,12 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
             return None
         dy = 0.0
     lo, hi = m.xrange
-    ov = min(hi, w.x1) - max(lo, w.x0)
-    if ov < X_OVERLAP * min(w.x1 - w.x0, hi - lo):
+    x0, x1 = w.x0, w.x1
+    # min(hi, x1) - max(lo, x0) < X_OVERLAP * min(x1 - x0, hi - lo), the builtins spelt out as they compare
+    width, span = x1 - x0, hi - lo
+    if (x1 if x1 < hi else hi) - (x0 if x0 > lo else lo) < X_OVERLAP * (span if span < width else width):
         return None
-    return abs(w.x0 - lo) + dy * DY_WEIGHT
+    return abs(x0 - lo) + dy * DY_WEIGHT
 
 
 @lru_cache(maxsize=1 << 14)
@@ -248,7 +251,8 @@ def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]
     h = last.bottom - last.top
     h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     if w.page == last.page:
-        return gy(w) - gy(last) > (NEXT_LINE[1] + RETIRE_MARGIN) * h
+        base = (w.page - 1) * PAGE_STRIDE
+        return (base + w.top) - (base + last.top) > (NEXT_LINE[1] + RETIRE_MARGIN) * h  # gy(w) - gy(last)
     if w.page > last.page + 1 or last.page not in bounds or w.page not in bounds:
         return w.page > last.page
     return (
