@@ -136,7 +136,8 @@ def strip_furniture_lines(pages: Sequence[tuple[float, list[Word]]]) -> list[tup
     repeats: Counter[tuple[str, int]] = Counter()
     for height, words in pages:
         grouped = group_lines(words)
-        lines = [ln for ln in grouped if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height]
+        above, below = TOP_ZONE * height, (1 - BOTTOM_ZONE) * height
+        lines = [ln for ln in grouped if ln.bottom < above or ln.top > below]
         page_lines.append(grouped)
         zone_lines.append(lines)
         for sig in {(ln.norm, round(ln.top / FURNITURE_BAND)) for ln in lines}:

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT
@@ -65,6 +65,7 @@ def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[
 
 
 _POSITION = itemgetter(1)
+_FIRST3 = itemgetter(0, 1, 2)
 _Ruling = tuple[int, float, float, float]  # page, position, extent from, to
 RulesByPage = dict[int, list[_Ruling]]
 
@@ -136,8 +137,9 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ())
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
     rules = _paged(vrules)
-    for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
-        yc = w.yc
+    # by line (centre rounded) and x; each centre computed once (ties keep the words' order)
+    keyed = [(w.page, round(yc), w.x0, yc, w) for w, yc in ((w, w.yc) for w in words)]
+    for _, _, _, yc, w in sorted(keyed, key=_FIRST3):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
             a = p.word
             h = a.bottom - a.top
@@ -263,7 +265,10 @@ def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]
             at = (cur + hi) / 2
         bands[a] = (bands[a][0], at)
         bands[b] = (at, bands[b][1])
-    return [r if band is r.band else replace(r, band=band) for r, band in zip(rows, bands, strict=True)]
+    return [  # (`dataclasses.replace`, spelt out: it reads the fields one by one)
+        r if band is r.band else RowLines(r.page, r.centre, r.lines, r.top, r.bottom, band)
+        for r, band in zip(rows, bands, strict=True)
+    ]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:
