@@ -210,6 +210,10 @@ class RowLines:
     bottom: float
     band: tuple[float, float] = (float("-inf"), float("inf"))  # the strip of the page the row owns
 
+    def with_band(self, band: tuple[float, float]) -> RowLines:
+        """``dataclasses.replace(self, band=band)``, spelt out (it reads the fields one by one: slow)."""
+        return RowLines(self.page, self.centre, self.lines, self.top, self.bottom, band)
+
 
 class _Extents:
     """The words' (top, bottom) by page, ordered by top: the strip between two rows' centres
@@ -265,10 +269,7 @@ def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]
             at = (cur + hi) / 2
         bands[a] = (bands[a][0], at)
         bands[b] = (at, bands[b][1])
-    return [  # (`dataclasses.replace`, spelt out: it reads the fields one by one)
-        r if band is r.band else RowLines(r.page, r.centre, r.lines, r.top, r.bottom, band)
-        for r, band in zip(rows, bands, strict=True)
-    ]
+    return [r if band is r.band else r.with_band(band) for r, band in zip(rows, bands, strict=True)]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:

@@ -275,3 +275,13 @@ def test_text_that_starts_like_a_number_in_a_value_column_is_never_dropped_silen
     columns = [Column("count", "采购项目数量"), Column("amount", "采购总金额", "money")]
     _cells_for_row(reading, "t2.art20_9.gov_procurement", row, columns, specs, [])
     assert [k for k, _ in reading.doubts] == ["t2.art20_9.gov_procurement.amount"]
+
+
+def test_row_lines_with_band_keeps_every_field() -> None:
+    """`RowLines.with_band` stands for `dataclasses.replace`: a field added later must not be lost."""
+    from dataclasses import fields, replace
+
+    from gidar.extract.layout.pieces import RowLines
+
+    row = RowLines(*(f"v{i}" for i in range(len(fields(RowLines)))))  # type: ignore[arg-type]
+    assert row.with_band((1.0, 2.0)) == replace(row, band=(1.0, 2.0))
