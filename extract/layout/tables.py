@@ -400,14 +400,22 @@ def unglue(words: Sequence[Word], forms: frozenset[str] | set[str]) -> list[Word
     whole registry labels are split, so prose such as ``信息1136`` stays one word."""
     out: list[Word] = []
     for w in words:
-        m = _GLUED.match(w.text)
-        if m and normalise(m.group(1)) in forms:
-            cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
-            out += [Word(m.group(1), w.x0, w.top, cut, w.bottom, w.page, w.conf)]
-            out += [Word(m.group(2), cut, w.top, w.x1, w.bottom, w.page, w.conf)]
+        parts = _glued(w.text)
+        if parts and normalise(parts[0]) in forms:
+            label, value = parts
+            cut = w.x0 + (w.x1 - w.x0) * len(label) / len(w.text)
+            out += [Word(label, w.x0, w.top, cut, w.bottom, w.page, w.conf)]
+            out += [Word(value, cut, w.top, w.x1, w.bottom, w.page, w.conf)]
         else:
             out.append(w)
     return out
+
+
+@lru_cache(maxsize=1 << 14)  # every word of every table region, every report: mostly the same texts
+def _glued(text: str) -> tuple[str, str] | None:
+    """(text, number) of a text ending in a number after other text (`_GLUED`), else None."""
+    m = _GLUED.match(text)
+    return (m.group(1), m.group(2)) if m else None
 
 
 @lru_cache(maxsize=1 << 14)  # asked for every word of each table's region: the same texts in every report
