@@ -11,7 +11,7 @@ a new label. Whatever matches no label (headers, notes) is ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -225,11 +225,12 @@ def _glued_heads(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[tuple[int,
     return tuple((i, f) for i, fs in enumerate(forms) for f in fs if len(f) < len(t) and t.startswith(f))
 
 
-def may_start(t: str, target: Target, targets: Sequence[Target]) -> bool:
-    """Whether `match_labels` over ``targets`` could open a match for ``target`` at a piece reading ``t``
-    (normalised, not empty), whatever was read before it: as a label's start, a misread start, or
-    after whole labels glued before it. False proves no match for ``target`` can come from ``t``."""
-    return _may_start(t, target.forms, tuple(tg.forms for tg in targets))
+def may_start(texts: Iterable[str], target: Target, targets: Sequence[Target]) -> bool:
+    """Whether `match_labels` over ``targets`` could open a match for ``target`` at a piece reading one of
+    ``texts`` (normalised, not empty), whatever was read before it: as a label's start, a misread start,
+    or after whole labels glued before it. False proves no match for ``target`` can come from them."""
+    every = tuple(tg.forms for tg in targets)
+    return any(_may_start(t, target.forms, every) for t in texts)
 
 
 @lru_cache(maxsize=1 << 14)

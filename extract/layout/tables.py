@@ -490,7 +490,7 @@ def _startable_subrows(words: Sequence[Word], subrows: set[str]) -> int:
     targets = _t3_targets(V2021)
     text_words, _ = _split(words, {f for t in targets for f in t.forms})
     texts = {t for w in text_words if (t := normalise(w.text))}
-    return sum(any(may_start(t, tg, targets) for t in texts) for tg in targets if tg.key in subrows)
+    return sum(may_start(texts, tg, targets) for tg in targets if tg.key in subrows)
 
 
 def read_t3(
