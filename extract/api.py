@@ -22,7 +22,7 @@ from gidar.contract import ExtractionResult, Metadata
 from gidar.extract.budget import DEFAULT_BUDGET, Budget
 from gidar.extract.collector import collector_paused
 from gidar.extract.layout.checks import OCR_REVIEW_CONF, blame, suspects
-from gidar.extract.layout.lines import group_lines, joined_lines, strip_furniture
+from gidar.extract.layout.lines import joined_lines, strip_furniture_lines
 from gidar.extract.layout.tables import Reading, read_tables, table_templates, value_keys
 from gidar.extract.narrative import section_one
 from gidar.extract.pdf import DEFAULT_BACKEND, BadInput, Document, read_pdf, sniff
@@ -238,8 +238,9 @@ def _read_metadata(pages_text: list[str], file_name: str) -> Metadata:
 
 
 def _read(doc: Document) -> tuple[list[str], Metadata, Template, Reading]:
-    pages = strip_furniture([(p.height, p.words) for p in doc.pages])
-    by_page = [group_lines(ws) for ws in pages]
+    stripped = strip_furniture_lines([(p.height, p.words) for p in doc.pages])
+    pages = [ws for ws, _ in stripped]
+    by_page = [lines for _, lines in stripped]
     texts = ["\n".join(ln.text for ln in lines) for lines in by_page]
     metadata = _read_metadata(texts, Path(doc.path).name)
     tpl = detect_template("\n".join(texts), metadata.report_year)

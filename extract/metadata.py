@@ -13,6 +13,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 from gidar import regions
 from gidar.contract import Metadata
@@ -45,6 +46,7 @@ _PREAMBLE_MAX = 1500  # characters: a report names itself in its opening lines
 _OFFICE_WORD = re.compile(r"[局委办厅院室处所站队署司馆社部会]|中心|公司")
 
 
+@lru_cache(maxsize=8)  # a report's whole text is compacted for its year and again for its agency
 def _compact(text: str) -> str:
     text = _WS.sub("", text)
     text = text.translate(_FULLWIDTH_DIGITS) if _HAS_FULLWIDTH_DIGIT(text) else text

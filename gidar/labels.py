@@ -129,6 +129,7 @@ def open_note(text: str, forms: Iterable[str]) -> bool:
     return any(s.startswith(f) and _note(s[len(f) :]) == "prefix" for f in forms)
 
 
+@lru_cache(maxsize=1 << 12)  # asked for every header stack found: the same few headers in every report
 def header_unit(text: str) -> str | None:
     """The unit a printed header names in brackets (``采购总金额（元）``, ``本年收费金额（单位：万元）``)."""
     s = normalise(text)

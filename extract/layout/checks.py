@@ -76,13 +76,14 @@ def suspects(cells: Sequence[Cell], orphans: Sequence[Word] = ()) -> dict[str, s
         table = k.table
         if c.value is None:
             out.setdefault(c.key, f"{c.raw!r} is not a number")
-        for flag, why in _FLAG_REASONS.items():
-            if flag in c.flags:
-                out.setdefault(c.key, why)
-        if "ocr" in c.flags:
-            for flag, why in _OCR_FLAG_REASONS.items():
+        if c.flags:  # (most cells have none: ~200 a report)
+            for flag, why in _FLAG_REASONS.items():
                 if flag in c.flags:
                     out.setdefault(c.key, why)
+            if "ocr" in c.flags:
+                for flag, why in _OCR_FLAG_REASONS.items():
+                    if flag in c.flags:
+                        out.setdefault(c.key, why)
         if c.conf is not None and c.conf < OCR_REVIEW_CONF:
             out.setdefault(c.key, f"OCR confidence {c.conf:.2f}")
         dense = counts[table] and printed[table] / counts[table] >= DENSE

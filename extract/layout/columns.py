@@ -14,6 +14,7 @@ import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from operator import itemgetter
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT, PAGE_STRIDE, gy
 from gidar.extract.layout.pieces import RulesByPage, by_page
@@ -85,20 +86,25 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
     parts = [start]
     text = normalise(start.text)
     best: list[Word] | None = list(parts) if _complete(text, forms) else None
+    lo, hi = start.x0, start.x1  # the stack's x-range: min(x0), max(x1) of its parts, kept as they come
     while True:
         last = parts[-1]
         h = last.bottom - last.top
         h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out
-        lo, hi = min(p.x0 for p in parts), max(p.x1 for p in parts)
         nxt, gap = None, float("inf")  # the closest piece that continues the label
         # the last piece's geometry and the distances it allows, read once (the loop runs for
         # every nearby word)
         page, yc, x1, top, bottom = last.page, last.yc, last.x1, last.top, last.bottom
         line_tol, letter_gap = STACK_SAME_LINE * h, STACK_LETTER_GAP * h
         below_lo, below_hi = STACK_BELOW[0] * h, STACK_BELOW[1] * h
+        # A piece right of the last on its line starts before x_max; one below overlaps [lo, hi]: a piece
+        # starting after x_max, or with both edges before x_min, is neither (whatever its box's
+        # orientation; a NaN edge is kept), with a point of slack for rounding (the tests below decide).
+        x_max, x_min = max(x1 + letter_gap, hi), min(x1 - 1, lo)
+        x_max, x_min = x_max + 1 + abs(x_max) * 1e-9, x_min - 1 - abs(x_min) * 1e-9
         # cheap geometry first; whether the text still spells the label is asked last
         for w in pieces.near(last, h):
-            if id(w) in used:
+            if w.x0 > x_max or (w.x0 < x_min and w.x1 < x_min) or id(w) in used:
                 continue
             if w.page != page:
                 if w.page != page + 1 or nxt is not None:
@@ -111,7 +117,10 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
             same_line = abs((w.top + w.bottom) / 2 - yc) < line_tol and -1 <= w.x0 - x1 <= letter_gap
             if same_line:
                 d = w.x0 - x1
-            elif below_lo < w.top - top < below_hi and min(hi, w.x1) - max(lo, w.x0) > STACK_OVERLAP * (w.x1 - w.x0):
+            elif below_lo < w.top - top < below_hi and (
+                # min(hi, w.x1) - max(lo, w.x0), spelt out: per word below
+                (w.x1 if w.x1 < hi else hi) - (w.x0 if w.x0 > lo else lo) > STACK_OVERLAP * (w.x1 - w.x0)
+            ):
                 d = w.top - bottom  # below, overlapping the stack
             else:
                 continue
@@ -122,6 +131,7 @@ def _grow(start: Word, pieces: _Pieces, used: set[int], forms: Sequence[str]) ->
         if nxt is None:
             return best
         parts.append(nxt)
+        lo, hi = (nxt.x0 if nxt.x0 < lo else lo), (nxt.x1 if nxt.x1 > hi else hi)  # as min and max compare
         text += normalise(nxt.text)
         if _complete(text, forms):
             best = list(parts)
@@ -215,12 +225,12 @@ def cell_edges(hrules: Sequence[tuple[int, float, float, float]]) -> list[Rule]:
         rows = rule_levels(page_rules)
         marks = []
         for y, segs in rows:
-            starts = sorted(a for a, _ in segs)
-            xs = [min(starts), max(b for _, b in segs)]
-            xs += [b for _, b in segs if _near(starts, b)]  # a segment ends where another starts
+            starts = sorted([a for a, _ in segs])
+            ends = [b for _, b in segs]
+            xs = [min(starts), max(ends), *_near_any(starts, ends)]  # a segment ends where another starts
             marks.append((y, sorted(xs)))
         for (y0, upper), (y1, lower) in itertools.pairwise(marks):
-            out += [(page, x, y0, y1) for x in dict.fromkeys(x for x in upper if _near(lower, x))]
+            out += [(page, x, y0, y1) for x in dict.fromkeys(_near_any(lower, upper))]
     return out
 
 
@@ -228,8 +238,8 @@ def rule_levels(hrules: Sequence[tuple[int, float, float, float]]) -> list[tuple
     """One page's horizontal segments grouped into the rules they draw: (y, [(x0, x1), ...]) top down, the
     segments of one rule lying within `RULE_LEVEL` of each other in y (a grid draws one segment per cell)."""
     levels: list[tuple[float, list[tuple[float, float]]]] = []
-    for _, y, x0, x1 in sorted(hrules, key=lambda r: r[1]):
-        seg = (min(x0, x1), max(x0, x1))
+    for _, y, x0, x1 in sorted(hrules, key=_POSITION):
+        seg = (x1 if x1 < x0 else x0, x1 if x1 > x0 else x0)  # (min(x0, x1), max(x0, x1)), spelt out: per segment
         if levels and y - levels[-1][0] <= RULE_LEVEL:
             levels[-1][1].append(seg)
         else:
@@ -237,10 +247,10 @@ def rule_levels(hrules: Sequence[tuple[int, float, float, float]]) -> list[tuple
     return levels
 
 
-def _near(xs: Sequence[float], x: float) -> bool:
-    """Some x of the sorted ``xs`` lies within `SEGMENT_JOIN` of ``x``."""
-    i = bisect_left(xs, x - SEGMENT_JOIN)
-    return i < len(xs) and xs[i] <= x + SEGMENT_JOIN
+def _near_any(xs: Sequence[float], queries: Sequence[float]) -> list[float]:
+    """The ``queries`` (in order) with some x of the sorted ``xs`` within `SEGMENT_JOIN` of them."""
+    n = len(xs)
+    return [x for x in queries if (i := bisect_left(xs, x - SEGMENT_JOIN)) < n and xs[i] <= x + SEGMENT_JOIN]
 
 
 def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage) -> list[ColumnSpec]:
@@ -256,18 +266,38 @@ def with_rules(specs: Sequence[ColumnSpec], rules: Sequence[Rule] | RulesByPage)
     for i, s in enumerate(specs):
         page = int(s.top // PAGE_STRIDE) + 1
         top, bottom = s.top % PAGE_STRIDE, s.bottom % PAGE_STRIDE
-        xs = [x for _, x, t, b in paged.get(page, ()) if t <= bottom and b >= top]
-        left = [x for x in xs if x <= s.x0 + RULE_SLACK]
-        right = [x for x in xs if x >= s.x1 - RULE_SLACK]
+        page_rules = paged.get(page, [])
+        lo = _closest_rule(page_rules, top, bottom, s.x0 + RULE_SLACK, left=True)
+        hi = _closest_rule(page_rules, top, bottom, s.x1 - RULE_SLACK, left=False)
         cell = None
-        if left and right:
-            lo, hi = max(left), min(right)
+        if lo is not None and hi is not None:
             prev_ok = i == 0 or lo >= specs[i - 1].x1 - RULE_SLACK
             next_ok = i + 1 == len(specs) or hi <= specs[i + 1].x0 + RULE_SLACK
             if prev_ok and next_ok:
                 cell = (lo, hi)
         out.append(s if cell is None and s.cell is None else replace(s, cell=cell))  # (replace is slow)
     return out
+
+
+def _closest_rule(rules: Sequence[Rule], top: float, bottom: float, x: float, left: bool) -> float | None:
+    """The x of the rule nearest ``x`` at or left of it (``left``) or at or right of it, among one page's
+    rules (`by_page`: ordered by x) that reach into [top, bottom]; None if there is none. From where ``x``
+    falls in the order outwards, the first that reaches is the nearest (each x is compared again: with a
+    NaN ``x`` none is)."""
+    if left:
+        for k in range(bisect_right(rules, x, key=_POSITION) - 1, -1, -1):
+            _, rx, t, b = rules[k]
+            if rx <= x and t <= bottom and b >= top:
+                return rx
+    else:
+        for k in range(bisect_left(rules, x, key=_POSITION), len(rules)):
+            _, rx, t, b = rules[k]
+            if rx >= x and t <= bottom and b >= top:
+                return rx
+    return None
+
+
+_POSITION = itemgetter(1)  # a rule's position: x of a vertical rule, y of a horizontal one
 
 
 @dataclass(frozen=True)

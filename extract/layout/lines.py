@@ -8,7 +8,6 @@ value in the 自然人 column).
 
 from __future__ import annotations
 
-import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -66,11 +65,11 @@ class Line:
 
     @property
     def top(self) -> float:
-        return min(w.top for w in self.words)
+        return min(map(_TOP, self.words))
 
     @property
     def bottom(self) -> float:
-        return max(w.bottom for w in self.words)
+        return max(map(_BOTTOM, self.words))
 
     @property
     def gtop(self) -> float:
@@ -83,23 +82,24 @@ class Line:
 
 def group_lines(words: Iterable[Word]) -> list[Line]:
     """Words whose vertical centres are within half a line height, left to right."""
-    out: list[Line] = []
-    # each word's centre computed once (the engine groups the same words many times)
-    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w) for w in words), key=_FIRST3)
-    ref_page, ref_yc, ref_h = -1, 0.0, 0.0
-    for page, yc, _, w in keyed:
-        if out and ref_page == page:
+    groups: list[list[Word]] = []
+    # each word's centre and height computed once (the engine groups the same words many times)
+    keyed = sorted(((w.page, (w.top + w.bottom) / 2, w.x0, w.bottom - w.top, w) for w in words), key=_FIRST3)
+    cur: list[Word] = []  # the line being built, from its first word: ref_page, ref_yc, ref_h
+    ref_page, ref_yc, ref_h = None, 0.0, 0.0
+    for page, yc, _, h, w in keyed:
+        if ref_page == page:
             # SAME_LINE * max(MIN_WORD_HEIGHT, min(ref_h, h)) without builtin calls: this runs for every word
-            h = w.bottom - w.top
-            h = h if h < ref_h else ref_h
-            if abs(yc - ref_yc) <= SAME_LINE * (h if h > MIN_WORD_HEIGHT else MIN_WORD_HEIGHT):
-                out[-1].words.append(w)
+            low = h if h < ref_h else ref_h
+            if abs(yc - ref_yc) <= SAME_LINE * (low if low > MIN_WORD_HEIGHT else MIN_WORD_HEIGHT):
+                cur.append(w)
                 continue
-        out.append(Line([w]))
-        ref_page, ref_yc, ref_h = page, yc, w.bottom - w.top
-    for ln in out:
-        ln.words.sort(key=_X0)
-    return out
+        cur = [w]
+        groups.append(cur)
+        ref_page, ref_yc, ref_h = page, yc, h
+    for ws in groups:
+        ws.sort(key=_X0)
+    return [Line(ws) for ws in groups]
 
 
 def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]]) -> list[Line] | None:
@@ -113,35 +113,73 @@ def joined_lines(pages: Sequence[Sequence[Word]], by_page: Sequence[list[Line]])
         if not words:
             continue
         page = words[0].page
-        if page <= last or any(w.page != page or math.isnan((w.top + w.bottom) / 2) or math.isnan(w.x0) for w in words):
+        if page <= last or set(map(_PAGE, words)) != {page} or _unordered(words):
             return None
         last = page
     return [ln for lines in by_page for ln in lines]
 
 
 _FIRST3 = itemgetter(0, 1, 2)  # sort on (page, centre, x0) only: ties keep the words' order
-_X0 = attrgetter("x0")
+_X0, _TOP, _BOTTOM, _PAGE = attrgetter("x0"), attrgetter("top"), attrgetter("bottom"), attrgetter("page")
 
 
 def strip_furniture(pages: Sequence[tuple[float, list[Word]]]) -> list[list[Word]]:
     """Drop page numbers and running headers/footers. ``pages`` is (page height, words) per page."""
+    return [words for words, _ in strip_furniture_lines(pages)]
+
+
+def strip_furniture_lines(pages: Sequence[tuple[float, list[Word]]]) -> list[tuple[list[Word], list[Line]]]:
+    """`strip_furniture`, with each page's `group_lines` of the words kept: the lines the furniture
+    was found in, less the furniture's lines, where that is provably the same grouping."""
+    page_lines: list[list[Line]] = []
     zone_lines: list[list[Line]] = []
     repeats: Counter[tuple[str, int]] = Counter()
     for height, words in pages:
-        lines = [
-            ln for ln in group_lines(words) if ln.bottom < TOP_ZONE * height or ln.top > (1 - BOTTOM_ZONE) * height
-        ]
+        grouped = group_lines(words)
+        above, below = TOP_ZONE * height, (1 - BOTTOM_ZONE) * height
+        lines = [ln for ln in grouped if ln.bottom < above or ln.top > below]
+        page_lines.append(grouped)
         zone_lines.append(lines)
         for sig in {(ln.norm, round(ln.top / FURNITURE_BAND)) for ln in lines}:
             repeats[sig] += 1
-    out: list[list[Word]] = []
-    for (_height, words), lines in zip(pages, zone_lines, strict=True):
+    out: list[tuple[list[Word], list[Line]]] = []
+    for (_height, words), grouped, lines in zip(pages, page_lines, zone_lines, strict=True):
         drop: set[int] = set()
+        dropped: list[Line] = []
         for ln in lines:
             n = ln.norm
             if _PAGE_NO.match(n) or (
                 len(pages) > 2 and repeats[(n, round(ln.top / FURNITURE_BAND))] >= 2 and len(n) > 1
             ):
                 drop.update(id(w) for w in ln.words)
-        out.append([w for w in words if id(w) not in drop])
+                dropped.append(ln)
+        if not drop:
+            out.append((words, grouped))
+            continue
+        kept = [w for w in words if id(w) not in drop]
+        lines_kept = _without(grouped, dropped, words)
+        out.append((kept, group_lines(kept) if lines_kept is None else lines_kept))
     return out
+
+
+def _without(grouped: list[Line], dropped: list[Line], words: Sequence[Word]) -> list[Line] | None:
+    """`group_lines` of ``words`` less the ``dropped`` lines' words, from ``grouped``, their grouping,
+    less those lines; None when that may differ. Grouping is one pass down the page that compares
+    each word with the first of the line being built: lines before a dropped one cannot change, nor
+    can the lines after a dropped first line (the pass starts afresh either way). A word after a
+    dropped line in the middle might join the line above it instead. (Unordered positions, a NaN,
+    may also sort differently without the dropped words.)"""
+    gone = {id(ln) for ln in dropped}
+    flags = [id(ln) in gone for ln in grouped]
+    head = next((i for i, f in enumerate(flags) if not f), len(flags))  # the lines from here on...
+    tail = len(flags) - next((i for i, f in enumerate(reversed(flags)) if not f), len(flags))  # ...up to here kept
+    if any(flags[head:tail]):
+        return None
+    return None if _unordered(words) else grouped[head:tail]
+
+
+def _unordered(words: Sequence[Word]) -> bool:
+    """A word's centre or x0 is NaN, which `group_lines` cannot sort by: a sum of them all is NaN then.
+    (Infinities of both signs make it NaN too: a needless but harmless refusal.)"""
+    total = sum(map(_TOP, words)) + sum(map(_BOTTOM, words)) + sum(map(_X0, words))
+    return total != total

@@ -24,7 +24,7 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from operator import itemgetter
 
 from gidar.extract.layout.lines import MIN_LINE_HEIGHT
@@ -65,6 +65,7 @@ def by_page(rules: Sequence[tuple[int, float, float, float]]) -> dict[int, list[
 
 
 _POSITION = itemgetter(1)
+_FIRST3 = itemgetter(0, 1, 2)
 _Ruling = tuple[int, float, float, float]  # page, position, extent from, to
 RulesByPage = dict[int, list[_Ruling]]
 
@@ -119,11 +120,8 @@ def _groups_ok(left: str, right: str) -> bool:
 
 
 def _thin_join(a: Word, b: Word, vrules: Sequence[VRule]) -> str | None:
-    if a.page != b.page or abs(a.yc - b.yc) > THIN_LINE * _h(a):
-        return None
-    gap = b.x0 - a.x1
-    if not (-TOUCH <= gap <= THIN_GAP * _h(a)):
-        return None
+    """The text of ``a`` and ``b`` as one number, if they are one; ``b`` is on ``a``'s line a separator's
+    gap to its right (`join_thin` asks that first)."""
     near = rules_between(vrules, a.x1 - TOUCH, b.x0 + TOUCH)
     if any(p == a.page and a.x1 - TOUCH <= x <= b.x0 + TOUCH and t < a.bottom and bt > a.top for p, x, t, bt in near):
         return None
@@ -139,9 +137,17 @@ def join_thin(words: Sequence[Word], vrules: Sequence[VRule] | RulesByPage = ())
     """Words with thin-space-separated thousands groups joined (``1`` ``234`` → ``1 234``)."""
     out: list[Piece] = []
     rules = _paged(vrules)
-    for w in sorted(words, key=lambda w: (w.page, round(w.yc), w.x0)):
+    # by line (centre rounded) and x; each centre computed once (ties keep the words' order)
+    keyed = [(w.page, round(yc), w.x0, yc, w) for w, yc in ((w, w.yc) for w in words)]
+    for _, _, _, yc, w in sorted(keyed, key=_FIRST3):
         for p in reversed(out[-2:]):  # sorted by line and x: the left neighbour is among the last
-            text = _thin_join(p.word, w, rules.get(w.page, ()))
+            a = p.word
+            h = a.bottom - a.top
+            h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # _h(a), spelt out: per word pair
+            gap = w.x0 - a.x1
+            if a.page != w.page or abs(a.yc - yc) > THIN_LINE * h or not (-TOUCH <= gap <= THIN_GAP * h):
+                continue  # not on a's line a separator's gap to its right: almost every pair, so asked here
+            text = _thin_join(a, w, rules.get(w.page, ()))
             if text is not None:
                 p.word = _merge(p.word, w, text)
                 flag = "unit_apart" if is_unit(w.text) else "thin_space_thousands"
@@ -204,6 +210,10 @@ class RowLines:
     bottom: float
     band: tuple[float, float] = (float("-inf"), float("inf"))  # the strip of the page the row owns
 
+    def with_band(self, band: tuple[float, float]) -> RowLines:
+        """``dataclasses.replace(self, band=band)``, spelt out (it reads the fields one by one: slow)."""
+        return RowLines(self.page, self.centre, self.lines, self.top, self.bottom, band)
+
 
 class _Extents:
     """The words' (top, bottom) by page, ordered by top: the strip between two rows' centres
@@ -259,7 +269,7 @@ def row_bands(rows: Sequence[RowLines], words: Sequence[Word]) -> list[RowLines]
             at = (cur + hi) / 2
         bands[a] = (bands[a][0], at)
         bands[b] = (at, bands[b][1])
-    return [r if band is r.band else replace(r, band=band) for r, band in zip(rows, bands, strict=True)]
+    return [r if band is r.band else r.with_band(band) for r, band in zip(rows, bands, strict=True)]
 
 
 def _on_line(page: int, y: float, rows: Sequence[RowLines], h: float) -> set[int]:
@@ -295,14 +305,19 @@ def _row_of(lines: Sequence[Word], rows: Sequence[RowLines], on: Sequence[set[in
     return near.pop() if len(near) == 1 else None  # every line in the same row's strip
 
 
-def _one_cell(lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[HRule]) -> bool:
+def _one_cell(
+    lines: Sequence[Word], rows: Sequence[RowLines], hrules: Sequence[HRule], memo: dict[int, set[int]] | None = None
+) -> bool:
+    """``lines`` are one cell's. ``memo``: each line's `_on_line` (by the word's id) at the first line's
+    height, shared by the runs of one chain that start at the same line (`_resolve` tries them all)."""
     if any(is_value_token(w.text) and fold(w.text) in ZERO_MARKERS for w in lines):
         return False  # a zero marker is a whole value (and ``-`` over ``4`` is no ``-4``)
     gaps = [b.top - a.bottom for a, b in itertools.pairwise(lines)]
     if gaps and max(gaps) - min(gaps) > GAP_SPREAD:
         return False  # the lines of one paragraph are evenly spaced; a row break is not
     h = _h(lines[0])
-    on = [_on_line(w.page, w.yc, rows, h) for w in lines]
+    memo = {} if memo is None else memo
+    on = [memo[id(w)] if id(w) in memo else memo.setdefault(id(w), _on_line(w.page, w.yc, rows, h)) for w in lines]
     if len(set().union(*on)) > 1:
         return False  # two of its lines sit on two rows' lines: separate values
     row = _row_of(lines, rows, on)
@@ -325,23 +340,28 @@ def join_wrapped(
 ) -> list[Piece]:
     """Pieces with numbers wrapped inside their cell joined, where that is proven (module doc)."""
     todo = sorted(pieces, key=lambda p: (p.word.page, p.word.top, p.word.x0))
+    words = [p.word for p in todo]
     rules = _paged(hrules)
     below: dict[int, int] = {}
     taken: set[int] = set()
-    for i, p in enumerate(todo):
-        a = p.word
+    for i, a in enumerate(words):
         reach = a.bottom + WRAP_GAP * _h(a)
-        for j in range(i + 1, len(todo)):
-            b = todo[j].word
+        # a top above this is on a's own line: `_stacked` refuses it, tested here first as it does (a NaN passes)
+        above = a.bottom - TOUCH
+        for j in range(i + 1, len(words)):
+            b = words[j]
             if b.page != a.page or b.top > reach:
                 break  # sorted by page and top: nothing further down can be the next line
-            if j not in taken and _stacked(a, b, rules.get(a.page, ())):
+            if not b.top < above and j not in taken and _stacked(a, b, rules.get(a.page, ())):
                 below[i] = j
                 taken.add(j)
                 break
     out: list[Piece] = []
     for i in range(len(todo)):
         if i in taken:
+            continue
+        if i not in below:  # a value on one line, as most are: nothing to join
+            out.append(todo[i])
             continue
         chain = [i]
         while chain[-1] in below:
@@ -372,11 +392,12 @@ def _resolve(parts: list[Piece], rows: Sequence[RowLines], hrules: Sequence[HRul
     out: list[Piece] = []
     i = 0
     while i < len(parts):
+        memo: dict[int, set[int]] = {}  # (the runs tried from here share their first line, and its height)
         for j in range(len(parts), i + 1, -1):
             run = parts[i:j]
             lines = [p.word for p in run]
             text = "".join(fold(w.text) for w in lines)
-            if parse_cell(text, "money").ok and _one_cell(lines, rows, hrules):
+            if parse_cell(text, "money").ok and _one_cell(lines, rows, hrules, memo):
                 raw = "".join(w.text for w in lines)  # as printed, less the line breaks
                 word = lines[0]
                 for w in lines[1:]:

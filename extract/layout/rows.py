@@ -11,7 +11,7 @@ a new label. Whatever matches no label (headers, notes) is ignored.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -192,7 +192,8 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
         if abs((w.top + w.bottom) / 2 - (last.top + last.bottom) / 2) < SAME_LINE * h:  # just to the right
             gap = w.x0 - last.x1
             return gap if -1 <= gap <= LETTER_GAP * h else None  # (-1: boxes that touch may overlap)
-        dy = gy(w) - gy(last)
+        base = (page - 1) * PAGE_STRIDE
+        dy = (base + w.top) - (base + last.top)  # gy(w) - gy(last), spelt out
         if not (NEXT_LINE[0] * h < dy < NEXT_LINE[1] * h):
             return None
     else:  # only from the last lines of a page to the first lines of the next
@@ -202,10 +203,12 @@ def _continues(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -
             return None
         dy = 0.0
     lo, hi = m.xrange
-    ov = min(hi, w.x1) - max(lo, w.x0)
-    if ov < X_OVERLAP * min(w.x1 - w.x0, hi - lo):
+    x0, x1 = w.x0, w.x1
+    # min(hi, x1) - max(lo, x0) < X_OVERLAP * min(x1 - x0, hi - lo), the builtins spelt out as they compare
+    width, span = x1 - x0, hi - lo
+    if (x1 if x1 < hi else hi) - (x0 if x0 > lo else lo) < X_OVERLAP * (span if span < width else width):
         return None
-    return abs(w.x0 - lo) + dy * DY_WEIGHT
+    return abs(x0 - lo) + dy * DY_WEIGHT
 
 
 @lru_cache(maxsize=1 << 14)
@@ -215,13 +218,42 @@ def startable(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[int, ...]:
     return tuple(i for i, f in enumerate(forms) if label_state(t, f) is not None)
 
 
+@lru_cache(maxsize=1 << 14)
+def _glued_heads(t: str, forms: tuple[tuple[str, ...], ...]) -> tuple[tuple[int, str], ...]:
+    """The forms (label index, form; in the order given) that ``t`` starts with and goes on after:
+    a whole label glued to the start of the next. Most pieces have none."""
+    return tuple((i, f) for i, fs in enumerate(forms) for f in fs if len(f) < len(t) and t.startswith(f))
+
+
+def may_start(texts: Iterable[str], target: Target, targets: Sequence[Target]) -> bool:
+    """Whether `match_labels` over ``targets`` could open a match for ``target`` at a piece reading one of
+    ``texts`` (normalised, not empty), whatever was read before it: as a label's start, a misread start,
+    or after whole labels glued before it. False proves no match for ``target`` can come from them."""
+    every = tuple(tg.forms for tg in targets)
+    return any(_may_start(t, target.forms, every) for t in texts)
+
+
+@lru_cache(maxsize=1 << 14)
+def _may_start(t: str, forms: tuple[str, ...], every: tuple[tuple[str, ...], ...]) -> bool:
+    # `match_labels`'s ways to start, less what depends on its state (labels taken, rows expected next)
+    if label_state(t, forms) is not None:
+        return True
+    num = _NUMBERING.match(t) if len(t) >= 3 else None
+    misread = num and any(f.startswith(num.group(0)) for f in forms)
+    if misread and LabelMatch([Target("", forms, 0)], [], "").fuzzy_extension(t):
+        return True
+    # a whole label glued before the next: the label itself, or what follows it
+    return any(f in forms or _may_start(t[len(f) :], forms, every) for _, f in _glued_heads(t, every))
+
+
 def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]) -> bool:
     """No piece at or after ``w`` in reading order can continue ``m`` (`_continues` would refuse them all)."""
     last = m.words[-1]
     h = last.bottom - last.top
     h = h if h > MIN_LINE_HEIGHT else MIN_LINE_HEIGHT  # max(MIN_LINE_HEIGHT, h), spelt out: per word and open label
     if w.page == last.page:
-        return gy(w) - gy(last) > (NEXT_LINE[1] + RETIRE_MARGIN) * h
+        base = (w.page - 1) * PAGE_STRIDE
+        return (base + w.top) - (base + last.top) > (NEXT_LINE[1] + RETIRE_MARGIN) * h  # gy(w) - gy(last)
     if w.page > last.page + 1 or last.page not in bounds or w.page not in bounds:
         return w.page > last.page
     return (
@@ -233,7 +265,8 @@ def _out_of_reach(m: LabelMatch, w: Word, bounds: dict[int, tuple[float, float]]
 def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[LabelMatch]:
     """Complete label matches in reading order (each target at most once)."""
     forms = tuple(tg.forms for tg in targets)
-    by_order = [(tg, sorted(tg.forms, key=len, reverse=True)) for tg in sorted(targets, key=lambda tg: tg.order)]
+    by_order = sorted(targets, key=lambda tg: tg.order)
+    longest_first = tuple(tuple(sorted(tg.forms, key=len, reverse=True)) for tg in by_order)
     open_: list[LabelMatch] = []
     active: list[LabelMatch] = []  # the matches a piece may still continue (`_out_of_reach`)
     done: set[str] = set()
@@ -249,8 +282,13 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
 
     def start(t: str, w: Word) -> bool:
         nonlocal last_order
+        starts = startable(t, forms)
+        num = _NUMBERING.match(t) if len(t) >= 3 else None
+        glued = _glued_heads(t, longest_first)
+        if not (starts or num or glued):
+            return False  # nothing below could start a label (most pieces): skip building ``taken``
         taken = done | {m.cands[0].key for m in open_ if len(m.cands) == 1}
-        cands = [targets[i] for i in startable(t, forms) if targets[i].key not in taken]
+        cands = [targets[i] for i in starts if targets[i].key not in taken]
         if cands:
             # prefer the next expected row; groups and out-of-order rows only when nothing else fits
             cands.sort(key=lambda tg: (tg.is_group, tg.order < last_order, tg.order))
@@ -259,13 +297,12 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                 last_order = cands[0].order
             return True
         # a misread start (OCR, typo): one of the next expected rows, numbering must agree
-        if len(t) >= 3:
+        if num:
             nxt = [tg for tg in targets if not tg.is_group and tg.key not in taken and tg.order > last_order][:3]
             nxt += [tg for tg in targets if tg.is_group and tg.key not in taken]
             for tg in nxt:
-                num = _NUMBERING.match(t)
                 for f in tg.forms:
-                    if not num or not f.startswith(num.group(0)):
+                    if not f.startswith(num.group(0)):
                         continue
                     probe = LabelMatch([tg], [w], "")
                     ext = probe.fuzzy_extension(t)
@@ -275,17 +312,15 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
                             last_order = tg.order
                         return True
         # a fragment holding a whole label plus the start of the next (glued words)
-        for tg, longest_first in by_order:
-            if tg.key in taken:
-                continue
-            for f in longest_first:
-                if len(f) < len(t) and t.startswith(f):
-                    _opened(LabelMatch([tg], [w], f))
-                    done.add(tg.key)
-                    if not tg.is_group:
-                        last_order = tg.order
-                    start(t[len(f) :], w)
-                    return True
+        for i, f in glued:
+            tg = by_order[i]
+            if tg.key not in taken:
+                _opened(LabelMatch([tg], [w], f))
+                done.add(tg.key)
+                if not tg.is_group:
+                    last_order = tg.order
+                start(t[len(f) :], w)
+                return True
         return False
 
     def could_start(t: str) -> bool:
@@ -296,11 +331,12 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
         t = normalise(w.text)
         if not t:
             return
-        fits = [  # where the piece sits decides most: geometry is asked first
+        # where the piece sits decides most: geometry is asked first (once: the misread test below asks too)
+        near = [(s, m) for m in active if (s := _continues(m, w, bounds)) is not None]
+        fits = [
             (s, m)
-            for m in active
-            if (s := _continues(m, w, bounds)) is not None
-            and m.extendable(t)
+            for s, m in near
+            if m.extendable(t)
             and not ((m.complete or m.in_note) and w.page != m.words[-1].page)  # notes stay on their page
         ]
         if fits and all(m.by_note(t) for _, m in fits) and could_start(t):
@@ -310,11 +346,8 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
             return
         if start(t, w):
             return
-        fuzzy = [
-            (s, m, e)
-            for m in active
-            if not m.complete and (s := _continues(m, w, bounds)) is not None and (e := m.fuzzy_extension(t))
-        ]
+        # (`start` changed nothing when it found no label: ``near`` stands)
+        fuzzy = [(s, m, e) for s, m in near if not m.complete and (e := m.fuzzy_extension(t))]
         if fuzzy:
             _, m, ext = min(fuzzy, key=lambda x: x[0])
             m.add(w, ext)
@@ -330,11 +363,11 @@ def match_labels(words: Sequence[Word], targets: Sequence[Target]) -> list[Label
     seen: set[str] = set()
     for m in open_:
         m.settle()
-    for m in sorted(open_, key=lambda m: (m.gtop, m.x0)):
+    for m in sorted(open_, key=lambda m: (m.span[0], m.x0)):  # (gtop: settled, the span is final)
         # a note whose closing bracket never came still leaves its label spelt
-        if (m.complete or m.fuzzy_done or m.in_note) and m.target.key not in seen:
+        if (m.complete or m.fuzzy_done or m.in_note) and (target := m.target).key not in seen:
             m.fuzzy = not m.complete
-            m.cands = [m.target]
-            seen.add(m.target.key)
+            m.cands = [target]
+            seen.add(target.key)
             out.append(m)
     return out

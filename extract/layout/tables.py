@@ -18,6 +18,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from gidar.contract import Cell, ExtraCell
 from gidar.extract.layout.columns import (
@@ -46,7 +47,7 @@ from gidar.extract.layout.pieces import (
     row_bands,
     rules_between,
 )
-from gidar.extract.layout.rows import LabelMatch, Target, match_labels, targets_for
+from gidar.extract.layout.rows import LabelMatch, Target, match_labels, may_start, targets_for
 from gidar.extract.model import Word
 from gidar.extract.numbers import fold, is_fragment, is_unit, is_value_token, parse_cell
 from gidar.keys import TableKey
@@ -118,7 +119,7 @@ def _core(title: str) -> str:
 def find_title(lines: Sequence[Line], title: str, after: float = -1.0) -> Line | None:
     core = _core(title)
     for ln in lines:
-        if ln.gtop > after and core in ln.norm and len(ln.norm) <= len(core) + 6:
+        if core in ln.norm and len(ln.norm) <= len(core) + 6 and ln.gtop > after:  # (text first: gtop is a min)
             return ln
     return None
 
@@ -133,7 +134,7 @@ class _Row:
     @property
     def span(self) -> tuple[float, float]:
         assert self.match is not None
-        return self.match.gtop, self.match.gbottom
+        return self.match.span
 
     @property
     def words(self) -> list[Word]:
@@ -161,7 +162,7 @@ class _Spans:
         lo = bisect_left(self.tops, c - margin - self.tallest)
         hi = bisect_right(self.tops, c + margin)
         spans = self.spans
-        return [spans[i] for i in sorted(i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin)]
+        return [spans[i] for i in sorted([i for i in self.by_top[lo:hi] if spans[i][1] >= c - margin])]
 
 
 def _nearest(spans: _Spans, w: Word | Line, reach: float = PLACE_REACH) -> _Row | None:
@@ -201,12 +202,13 @@ def _row_lines(rows: Sequence[_Row], values: Sequence[Word]) -> list[RowLines]:
         assert r.match is not None
         first = r.match.words[0]
         base = (first.page - 1) * PAGE_STRIDE
-        centre = (r.match.gtop + r.match.gbottom) / 2 - base if r.match.gbottom - base < PAGE_STRIDE else first.yc
+        gtop, gbottom = r.match.span
+        centre = (gtop + gbottom) / 2 - base if gbottom - base < PAGE_STRIDE else first.yc
         ys = [first.yc, centre]
         value_line = dense.get(id(r))
         if value_line is not None and value_line.page == first.page:
             ys.append((value_line.top + value_line.bottom) / 2)
-        top, bottom = r.match.gtop - base, min(r.match.gbottom - base, PAGE_STRIDE)
+        top, bottom = gtop - base, min(gbottom - base, PAGE_STRIDE)
         out.append(RowLines(first.page, centre, tuple(ys), top, bottom))
     return row_bands(out, values)
 
@@ -293,6 +295,10 @@ def _cells_for_row(
         reading.doubt(keys[i], f"{prefix}: {w.text!r} is a number with an unknown tail")
     out: dict[str, Cell] = {}
     reached: dict[int, str] = {}  # column → flag: a neighbouring value's box reaches into it
+    heads = specs if specs is not None and len(specs) == len(keys) else None  # a header column for each cell
+    centres = [s.xc for s in specs] if specs is not None else []  # (asked for each value)
+    ordered = all(a < b for a, b in itertools.pairwise(centres))
+    blank: tuple[int | None, float, float] | None = None  # where the row's blank cells sit, once asked
     for i, key in enumerate(keys):
         tok = placed.get(i)
         if tok is not None:
@@ -309,8 +315,8 @@ def _cells_for_row(
                     reading.doubt(k, f"{prefix}: {tok.text!r} sits midway between two column headers")
             if dropped:
                 cell.flags.append("row_value_dropped")
-            if specs is not None and len(specs) == len(keys):
-                spans, reaches = _straddled(tok, i, specs), _crossed(tok, i, specs)
+            if heads is not None:
+                spans, reaches = _straddled(tok, i, centres, ordered), _crossed(tok, i, centres)
                 if spans:
                     cell.flags.append("straddles_columns")
                 elif reaches:
@@ -319,25 +325,31 @@ def _cells_for_row(
                     reached[j] = "straddled_by_neighbour"
                 for j in reaches:
                     reached.setdefault(j, "crossed_by_neighbour")
-            unit = p.unit or (specs[i].unit if specs is not None and len(specs) == len(keys) else None)
+            unit = p.unit or (heads[i].unit if heads is not None else None)
         else:
-            bbox = None
-            page = None
-            if row.match is not None:
-                first = row.match.words[0]
-                page = first.page
-                top = row.match.gtop - (page - 1) * PAGE_STRIDE
-                bottom = min(row.match.gbottom - (page - 1) * PAGE_STRIDE, top + 200)
-                if specs is not None and len(specs) == len(keys):
-                    bbox = (specs[i].x0, top, specs[i].x1, bottom)
+            if blank is None:
+                blank = _blank_place(row)
+            page, top, bottom = blank
+            bbox = (heads[i].x0, top, heads[i].x1, bottom) if heads is not None and page is not None else None
             cell = Cell(key, 0, "", page, bbox, None, ["blank_as_zero"])
-            unit = specs[i].unit if specs is not None and len(specs) == len(keys) else None  # the column's
+            unit = heads[i].unit if heads is not None else None  # the column's
         out[key] = cell
         if unit:
             reading.units[key] = unit
     for j, flag in reached.items():
         out[keys[j]].flags.append(flag)
     return out
+
+
+def _blank_place(row: _Row) -> tuple[int | None, float, float]:
+    """(page, top, bottom) of the row's blank cells: its label's first page and extent, at most 200
+    points down; no page for a row without a label."""
+    if row.match is None:
+        return None, 0.0, 0.0
+    page = row.match.words[0].page
+    gtop, gbottom = row.match.span
+    top = gtop - (page - 1) * PAGE_STRIDE
+    return page, top, min(gbottom - (page - 1) * PAGE_STRIDE, top + 200)
 
 
 def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word]) -> int | None:
@@ -355,20 +367,23 @@ def _midway(w: Word, i: int, specs: Sequence[ColumnSpec], placed: dict[int, Word
     return None
 
 
-def _straddled(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
-    """Other columns whose centre the value's box spans: two values read as one word (an OCR
-    engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box."""
-    return [j for j, s in enumerate(specs) if j != i and w.x0 < s.xc < w.x1]
+def _straddled(w: Word, i: int, centres: Sequence[float], ordered: bool = False) -> list[int]:
+    """Other columns (their ``centres``) whose centre the value's box spans: two values read as one word
+    (an OCR engine glues ``0`` and ``38`` of neighbouring columns into ``038``), not one number in its box.
+    ``ordered``: the centres increase strictly, so those inside the box are found by bisection."""
+    if ordered:  # (a NaN edge finds none, as the comparisons below do)
+        return [j for j in range(bisect_right(centres, w.x0), bisect_left(centres, w.x1)) if j != i]
+    return [j for j, xc in enumerate(centres) if j != i and w.x0 < xc < w.x1]
 
 
-def _crossed(w: Word, i: int, specs: Sequence[ColumnSpec]) -> list[int]:
-    """Neighbouring columns the value's box reaches over half-way to (by more than glyph-box
-    slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
+def _crossed(w: Word, i: int, centres: Sequence[float]) -> list[int]:
+    """Neighbouring columns (their ``centres``) the value's box reaches over half-way to (by more than
+    glyph-box slack): a piece of the neighbour's value may be glued to it (``9`` wrapped below ``13`` and
     ``71`` beside it read as ``971``)."""
     out = []
-    if i > 0 and w.x0 < (specs[i - 1].xc + specs[i].xc) / 2 - EDGE_SLACK:
+    if i > 0 and w.x0 < (centres[i - 1] + centres[i]) / 2 - EDGE_SLACK:
         out.append(i - 1)
-    if i + 1 < len(specs) and w.x1 > (specs[i].xc + specs[i + 1].xc) / 2 + EDGE_SLACK:
+    if i + 1 < len(centres) and w.x1 > (centres[i] + centres[i + 1]) / 2 + EDGE_SLACK:
         out.append(i + 1)
     return out
 
@@ -385,16 +400,25 @@ def unglue(words: Sequence[Word], forms: frozenset[str] | set[str]) -> list[Word
     whole registry labels are split, so prose such as ``信息1136`` stays one word."""
     out: list[Word] = []
     for w in words:
-        m = _GLUED.match(w.text)
-        if m and normalise(m.group(1)) in forms:
-            cut = w.x0 + (w.x1 - w.x0) * len(m.group(1)) / len(w.text)
-            out += [Word(m.group(1), w.x0, w.top, cut, w.bottom, w.page, w.conf)]
-            out += [Word(m.group(2), cut, w.top, w.x1, w.bottom, w.page, w.conf)]
+        parts = _glued(w.text)
+        if parts and normalise(parts[0]) in forms:
+            label, value = parts
+            cut = w.x0 + (w.x1 - w.x0) * len(label) / len(w.text)
+            out += [Word(label, w.x0, w.top, cut, w.bottom, w.page, w.conf)]
+            out += [Word(value, cut, w.top, w.x1, w.bottom, w.page, w.conf)]
         else:
             out.append(w)
     return out
 
 
+@lru_cache(maxsize=1 << 14)  # every word of every table region, every report: mostly the same texts
+def _glued(text: str) -> tuple[str, str] | None:
+    """(text, number) of a text ending in a number after other text (`_GLUED`), else None."""
+    m = _GLUED.match(text)
+    return (m.group(1), m.group(2)) if m else None
+
+
+@lru_cache(maxsize=1 << 14)  # asked for every word of each table's region: the same texts in every report
 def is_value_piece(text: str) -> bool:
     """A printed value or a piece of one (cut by a wrap inside a narrow cell)."""
     return is_value_token(text) or is_fragment(text)
@@ -412,7 +436,7 @@ def _split(words: Sequence[Word], forms: frozenset[str] | set[str] = frozenset()
 def _region(words: Sequence[Word], start: Line | None, end: Line | None) -> list[Word]:
     lo = start.gbottom if start else -1.0
     hi = end.gtop if end else float("inf")
-    return [w for w in words if lo < gyc(w) < hi]
+    return [w for w in words if lo < (w.page - 1) * PAGE_STRIDE + (w.top + w.bottom) / 2 < hi]  # gyc(w), spelt out
 
 
 def _column_labels(columns: Sequence[Column]) -> list[tuple[str, Sequence[str]]]:
@@ -436,9 +460,13 @@ def _flag_blank(reading: Reading, table: TableKey, keys: Sequence[str]) -> None:
 _T3Match = tuple[list[Word], list[Word], list[LabelMatch]]  # text words, value words, label matches
 
 
-def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
+def _t3_targets(tpl: Template) -> list[Target]:
     groups = [r.group for r in tpl.t3_rows if r.group]
-    targets = targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+    return targets_for([(r.key, r.label, r.variants) for r in tpl.t3_rows], groups)
+
+
+def _t3_match(words: Sequence[Word], tpl: Template) -> _T3Match:
+    targets = _t3_targets(tpl)
     text_words, values = _split(words, {f for t in targets for f in t.forms})
     return text_words, values, match_labels(text_words, targets)
 
@@ -447,11 +475,22 @@ def t3_template(words: Sequence[Word], hint: Template) -> tuple[Template, _T3Mat
     """Table 三's template from its labels (and its label matches, to read it with): the three
     （六） sub-rows only the 2021 format prints; a single （六）其他处理 row fits both (2021 reports
     print it too), so ``hint`` decides."""
-    found = _t3_match(words, V2021)
     subrows = {r.key for r in V2021.t3_rows} - {r.key for r in TEMPLATES["v2019"].t3_rows}
+    if hint is not V2021 and _startable_subrows(words, subrows) < 2:
+        return hint, _t3_match(words, hint)  # two sub-rows cannot be found: the 2021 reading is not needed
+    found = _t3_match(words, V2021)
     if len(subrows & {m.target.key for m in found[2]}) >= 2 or hint is V2021:
         return V2021, found
     return hint, _t3_match(words, hint)
+
+
+def _startable_subrows(words: Sequence[Word], subrows: set[str]) -> int:
+    """How many of the 2021 format's ``subrows`` some piece of ``words`` could start (`rows.may_start`),
+    as `_t3_match` would read them: an upper bound on how many its matching can find."""
+    targets = _t3_targets(V2021)
+    text_words, _ = _split(words, {f for t in targets for f in t.forms})
+    texts = {t for w in text_words if (t := normalise(w.text))}
+    return sum(may_start(texts, tg, targets) for tg in targets if tg.key in subrows)
 
 
 def read_t3(
@@ -646,14 +685,15 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
     label_x1 = max(r.match.x1 for r in placed if r.match is not None)
     known = [normalise(T2_CONTENT_HEADER)] + [normalise(b.label) for b in tpl.t2_blocks]
     known += [normalise(x) for b in tpl.t2_blocks for c in b.columns for x in (c.label, *c.variants)]
+    spans = [r.span for r in placed]
     free = []
     for w in text_words:
         if id(w) in used or w.x0 > label_x1:
             continue
-        t = normalise(w.text)
-        if any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known):
+        if _known_piece(normalise(w.text), tuple(known)):
             continue  # a piece of a caption, header or label (第二十条 / 第（五）项)
-        if any(r.span[0] - ROW_LINE_SLACK <= gyc(w) <= r.span[1] + ROW_LINE_SLACK for r in placed):
+        c = gyc(w)
+        if any(top - ROW_LINE_SLACK <= c <= bottom + ROW_LINE_SLACK for top, bottom in spans):
             continue
         free.append(w)
     out: list[_Row] = []
@@ -673,6 +713,12 @@ def _extra_rows(text_words: Sequence[Word], used: set[int], rows: Sequence[_Row]
         target = Target(f"extra{len(out)}", (), -1)
         out.append(_Row(target.key, LabelMatch([target], list(ln.words), "".join(normalise(w.text) for w in ln.words))))
     return out
+
+
+@lru_cache(maxsize=1 << 14)  # the same pieces against the same texts in every report
+def _known_piece(t: str, known: tuple[str, ...]) -> bool:
+    """``t`` is a piece of one of the ``known`` texts (normalised), or may start one."""
+    return any((len(t) > 1 and t in k) or label_state(t, (k,)) is not None for k in known)
 
 
 def t2_template(words: Sequence[Word], hint: Template) -> Template:

@@ -187,6 +187,23 @@ def test_a_neighbour_header_is_not_a_variant() -> None:
     assert pick_one_per_key(find_header_columns(words, _t2_cols(b)), [c.key for c in b.columns]) is None
 
 
+def test_header_pieces_at_the_edges_of_the_x_window_still_join() -> None:
+    """A stack grows only by pieces near it in x (`_grow` passes over the others unasked): the piece one
+    point left of the stack's right edge on its line, a piece below overlapping just enough, a box drawn
+    right to left, and a far piece that would spell the label too all find their way as before."""
+    cols = [("total", ("总计",)), ("legal", ("法律服务机构",))]
+    words = [
+        w("总", 100, 100),
+        Word("计", 110, 100, 90, 109, 1),  # drawn right to left: x1 < x0, its x1 left of the whole stack
+        w("法律", 200, 100),
+        w("服务", 200 + 18 - 0.4 * 18 * 1.001, 110.5),  # overlaps 法律 by a hair over STACK_OVERLAP
+        w("机构", 200, 121),
+        w("计", 400, 100),  # spells 总计 too, but far to the right: no piece of it
+    ]
+    found = find_header_columns(words, cols)
+    assert [(c.key, c.x0, c.x1) for c in found] == [("total", 100, 109), ("legal", 200, 236 - 0.4 * 18 * 1.001)]
+
+
 def test_a_vertical_header_grows_down_its_own_column() -> None:
     # one character per line in narrow columns: 结/果/维/持 must not take 果 from the next column
     cols = [(c.key, (c.label, *c.variants)) for c in T4_COLUMNS]
@@ -258,3 +275,13 @@ def test_text_that_starts_like_a_number_in_a_value_column_is_never_dropped_silen
     columns = [Column("count", "采购项目数量"), Column("amount", "采购总金额", "money")]
     _cells_for_row(reading, "t2.art20_9.gov_procurement", row, columns, specs, [])
     assert [k for k, _ in reading.doubts] == ["t2.art20_9.gov_procurement.amount"]
+
+
+def test_row_lines_with_band_keeps_every_field() -> None:
+    """`RowLines.with_band` stands for `dataclasses.replace`: a field added later must not be lost."""
+    from dataclasses import fields, replace
+
+    from gidar.extract.layout.pieces import RowLines
+
+    row = RowLines(*(f"v{i}" for i in range(len(fields(RowLines)))))  # type: ignore[arg-type]
+    assert row.with_band((1.0, 2.0)) == replace(row, band=(1.0, 2.0))

@@ -100,6 +100,13 @@ def test_typo_variant_and_misread_piece() -> None:
     assert keys(m) == ["withheld_prohibited_by_law", "withheld_three_safety"]
 
 
+def test_labels_glued_in_one_piece_and_a_misread_start() -> None:
+    # one piece holding a whole label and the start of the next, then the rest of that one; a row whose
+    # label starts misread (numbering agrees): the pieces that could start no label skip the search
+    words = [w("（一）予以公开（二）部分", 100, 100), w("公开", 100, 111), w("1.属于国家秘蜜", 100, 140)]
+    assert keys(match_labels(words, t3_targets())) == ["granted", "partially_granted", "withheld_state_secret"]
+
+
 def test_label_split_across_pages() -> None:
     words = [w("1.本机关不掌握相关政府信", 100, 780, page=2), w("息", 100, 90, page=3)]
     m = match_labels(words, t3_targets())
@@ -196,3 +203,50 @@ def test_header_variants_do_not_change_the_template_rows() -> None:
     words = [w("行政规范性文件", 60, 100)]
     assert keys(match_labels(words, t2_targets(V2019))) == []
     assert keys(match_labels(words, t2_targets(V2021))) == ["art20_1.normative_docs"]
+
+
+def test_may_start_holds_for_every_label_a_match_finds() -> None:
+    """`may_start` is what lets table 三's template be told without the 2021 matching: it must hold for a
+    piece of every label the matcher finds, whichever way the label started."""
+    from gidar.extract.layout.rows import may_start
+
+    targets = t3_targets(V2021)
+    cases = [
+        [w("1.申请人无正当理由逾期不补正、行政机关不", 100, 100), w("再处理其政府信息公开申请", 100, 111)],
+        [w("（六）其他处理3.其他", 100, 100)],  # a group label glued before the sub-row
+        [w("3.其他（七）总计", 100, 100)],  # the sub-row glued before the next label
+        # a misread start, the row expected next
+        [
+            w("5.要求行政机关确认或重新出具已获取信息", 100, 80),
+            w("1.申请人无正当埋由逾期不补正、行政机关不再处理其政府信息公开申请", 100, 100),
+        ],
+    ]
+    for words in cases:
+        found = {m.target.key for m in match_labels(words, targets)}
+        assert found & {"other_no_correction", "other_other"}
+        for tg in targets:
+            if tg.key in found:
+                assert may_start([normalise(x.text) for x in words], tg, targets), tg.key
+    (no_correction,) = [tg for tg in targets if tg.key == "other_no_correction"]
+    assert not may_start([normalise(t) for t in ("1.属于国家秘密", "其他", "（六）其他处理")], no_correction, targets)
+
+
+def _t3_words(tpl) -> list[Word]:
+    """Table 三 as printed in ``tpl``'s format: each row's label and seven zeros on its line."""
+    out = []
+    for i, r in enumerate(tpl.t3_rows):
+        out += [w(r.label, 60, 100 + 20 * i)] + [w("0", 400 + 30 * j, 100 + 20 * i) for j in range(7)]
+    return out
+
+
+def test_t3_template_skips_the_2021_matching_only_where_it_cannot_win() -> None:
+    from gidar.extract.layout import tables
+
+    for printed, hint, expected in ((V2019, V2019, V2019), (V2021, V2019, V2021), (V2019, V2021, V2021)):
+        words = _t3_words(printed)
+        tpl, (_, _, matches) = tables.t3_template(words, hint)
+        assert tpl is expected
+        assert keys(matches) == keys(tables._t3_match(words, expected)[2])
+    subrows = {r.key for r in V2021.t3_rows} - {r.key for r in V2019.t3_rows}
+    assert tables._startable_subrows(_t3_words(V2019), subrows) < 2  # the 2019 table: no 2021 matching
+    assert tables._startable_subrows(_t3_words(V2021), subrows) == 3

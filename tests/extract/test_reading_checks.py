@@ -112,11 +112,16 @@ def test_a_value_across_two_columns_is_not_in_its_box() -> None:
     from gidar.extract.model import Word
 
     specs = [ColumnSpec(k, x, x + 7) for k, x in (("a", 211.0), ("b", 226.0), ("c", 241.0))]  # centres 15 pt apart
-    assert _straddled(Word("71", 236, 0, 243.5, 7, 1), 2, specs) == []
-    assert _crossed(Word("71", 236, 0, 243.5, 7, 1), 2, specs) == []  # a value in its column
-    assert _crossed(Word("5,681", 223, 0, 236, 7, 1), 1, specs) == []  # as wide as the column pitch
-    assert _crossed(Word("971", 226, 0, 243.5, 7, 1), 2, specs) == [1]  # ``9`` of the neighbour's ``139`` glued on
-    assert _straddled(Word("038", 221, 0, 243.5, 7, 1), 2, specs) == [1]  # ``0`` and ``38`` of two columns
+    centres = [s.xc for s in specs]
+    assert _straddled(Word("71", 236, 0, 243.5, 7, 1), 2, centres) == []
+    assert _crossed(Word("71", 236, 0, 243.5, 7, 1), 2, centres) == []  # a value in its column
+    assert _crossed(Word("5,681", 223, 0, 236, 7, 1), 1, centres) == []  # as wide as the column pitch
+    assert _crossed(Word("971", 226, 0, 243.5, 7, 1), 2, centres) == [1]  # ``9`` of the neighbour's ``139`` glued on
+    assert _straddled(Word("038", 221, 0, 243.5, 7, 1), 2, centres) == [1]  # ``0`` and ``38`` of two columns
+    for x0, x1 in ((221, 243.5), (236, 243.5), (200, 250), (214.5, 229.5), (214.6, 229.4), (float("nan"), 250)):
+        for i in range(3):  # by bisection when the centres are ordered: the same columns
+            value = Word("0", x0, 0, x1, 7, 1)
+            assert _straddled(value, i, centres, ordered=True) == _straddled(value, i, centres)
     cells = t3_cells({})
     cells[0].flags += ["crosses_column_edge", "ocr"]
     cells[1].flags.append("straddles_columns")
