@@ -13,7 +13,6 @@ import ctypes
 import re
 import struct
 import threading
-from collections.abc import Iterable
 from pathlib import Path
 from typing import NamedTuple
 
@@ -390,15 +389,8 @@ _segment_point = lib.FPDFPathSegment_GetPoint
 _segment_closes = lib.FPDFPathSegment_GetClose
 _form_count = lib.FPDFFormObj_CountObjects
 _form_object = lib.FPDFFormObj_GetObject
-_PATH, _FORM = lib.FPDF_PAGEOBJ_PATH, lib.FPDF_PAGEOBJ_FORM
+_FORM = lib.FPDF_PAGEOBJ_FORM
 _MOVE, _BEZIER = lib.FPDF_SEGMENT_MOVETO, lib.FPDF_SEGMENT_BEZIERTO
-# A path segment handle is the address of PDFium's CFX_Path::Point in the path's vector of
-# points (fpdf_editpath.cpp): x, y (float), type (uint8, the FPDF_SEGMENT_ codes), close (bool),
-# padded to 12 bytes. Read in place, a path's points cost no call each (three a segment through
-# the API, a quarter of all the reader's calls); `_PathReader` checks the layout on the first path
-# of the process against the API, and keeps to the API if it differs.
-_POINT = struct.Struct("=ffBBxx")
-_points_in_place: bool | None = None  # None: not checked yet
 
 
 class _PathReader:
@@ -445,41 +437,20 @@ class _PathReader:
                 out += self.subpaths(inner, _mul(form, ctm), depth + 1)
         return out
 
-    def _api_points(self, obj: Handle, n: int) -> list[tuple[float, float, int, int]]:
-        """The path's points as `_POINT` reads them, one segment at a time through the API."""
-        x, y = self.f[0], self.f[1]
-        out = []
-        for k in range(n):
-            seg = handle(_segment(obj, k))
-            _segment_point(seg, self.fp[0], self.fp[1])
-            out.append((x.value, y.value, _segment_type(seg), _segment_closes(seg)))
-        return out
-
-    def _points(self, obj: Handle) -> Iterable[tuple[float, float, int, int]]:
-        """(x, y, segment type, closes) of each of the path's points, in place when they may be."""
-        global _points_in_place
-        n = _count_segments(obj)
-        if n <= 0:
-            return ()
-        first = _segment(obj, 0)
-        if _points_in_place is None and n > 1:
-            api = self._api_points(obj, n)
-            stride = _segment(obj, 1) - first
-            _points_in_place = stride == _POINT.size and list(_POINT.iter_unpack(self._raw(first, n))) == api
-            return api
-        return _POINT.iter_unpack(self._raw(first, n)) if _points_in_place else self._api_points(obj, n)
-
-    @staticmethod
-    def _raw(first: int, n: int) -> ctypes.Array[ctypes.c_char]:
-        return (ctypes.c_char * (_POINT.size * n)).from_address(first)
-
     def _segments(self, obj: Handle, ctm: Affine, out: list[list[tuple[float, float]]]) -> None:
         """Like pdfminer: a Bézier piece counts by its end point only; a closed subpath ends on
         its start point."""
         a, b, c, d, e, f = ctm
+        x, y = self.f[0], self.f[1]
+        xp, yp = self.fp[0], self.fp[1]
         pts: list[tuple[float, float]] = []
         beziers = 0
-        for px, py, kind, closes in self._points(obj):
+        last = _count_segments(obj) - 1
+        for k in range(last + 1):
+            seg = handle(_segment(obj, k))
+            kind = _segment_type(seg)
+            _segment_point(seg, xp, yp)
+            px, py = x.value, y.value
             p = (a * px + c * py + e, b * px + d * py + f)
             if kind == _MOVE:
                 if len(pts) > 1:
@@ -493,8 +464,11 @@ class _PathReader:
                     continue
             if pts:
                 pts.append(p)
-                if closes:
-                    pts.append(pts[0])
+            # closing the path's last subpath draws no new rule when it retraces the subpath's
+            # only piece (a line: `rulings` counts a piece once) or starts where the subpath
+            # began (a rectangle's fifth point): PDFium is not asked then
+            if pts and (k < last or (len(pts) > 2 and pts[-1] != pts[0])) and _segment_closes(seg):
+                pts.append(pts[0])
         if len(pts) > 1:
             out.append(pts)
 
